@@ -1,0 +1,13 @@
+"""Bolt listeners grouped by Slack surface; each package has a ``register(app)``."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands, events
+
+
+def register_listeners(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    events.register(app)

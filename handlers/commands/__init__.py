@@ -1,0 +1,25 @@
+"""Slash commands. ``ANSWERS`` maps each answering command to the function that answers it,
+so a shared answer can be built again exactly as it was asked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_bolt import App
+
+from handlers.commands import chips, digest, summit, who
+from slackbot import render
+from slackbot.intel import SummitIntel
+
+ANSWERS: dict[str, Callable[[SummitIntel, str], render.Message]] = {
+    "/who": who.answer,
+    "/chips": chips.answer,
+    "/summit": summit.answer,
+}
+
+
+def register(app: App) -> None:
+    app.command("/who")(who.handle)
+    app.command("/chips")(chips.handle)
+    app.command("/summit")(summit.handle)
+    app.command("/digest")(digest.handle)

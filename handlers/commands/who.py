@@ -1,0 +1,19 @@
+"""/who [company or person]"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from handlers.common import ack_with_answer, command_text, intel_of
+from slackbot import render
+from slackbot.intel import SummitIntel
+
+
+def answer(intel: SummitIntel, text: str) -> render.Message:
+    return render.who(intel.who(text), text)
+
+
+def handle(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    ack_with_answer(ack, lambda: answer(intel_of(context), command_text(command)))

@@ -1,0 +1,5 @@
+import sys
+
+from slackbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""Builds the one Bolt app that Slack (HTTP or Socket Mode) and the local console all use."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from handlers import register_listeners
+from slackbot.config import ConfigError, Settings
+from slackbot.intel import SummitIntel
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_TEAM = "T0CONSOLE"
+CONSOLE_BOT_USER = "U0SUMMITBOT"
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    """A Web API client that waits out 429s and retries 5xx and dropped connections."""
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10)
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return client
+
+
+def _console_authorize(**_kwargs: Any) -> AuthorizeResult:
+    return AuthorizeResult(
+        enterprise_id=None,
+        team_id=CONSOLE_TEAM,
+        bot_token="xoxb-console",
+        bot_user_id=CONSOLE_BOT_USER,
+        bot_id="B0CONSOLE",
+    )
+
+
+def build_app(settings: Settings, intel: SummitIntel, *, console_secret: str | None = None) -> App:
+    """The Bolt app; with ``console_secret`` it needs no Slack workspace at all."""
+    client = make_web_client(settings)
+    try:
+        if console_secret is not None:
+            app = App(
+                signing_secret=console_secret,
+                authorize=_console_authorize,
+                client=client,
+                logger=logging.getLogger("slack_bolt"),
+            )
+        else:
+            app = App(
+                token=settings.bot_token,
+                signing_secret=settings.signing_secret or "",
+                client=client,
+                logger=logging.getLogger("slack_bolt"),
+            )
+    except BoltError as error:
+        raise ConfigError(
+            f"Slack rejected SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token again"
+        ) from None
+
+    @app.middleware
+    def provide_intel(context: BoltContext, next: Any) -> None:
+        context["intel"] = intel
+        next()
+
+    @app.error
+    def log_error(error: Exception, body: dict[str, Any]) -> None:
+        logger.error("listener failed for a %s request: %r", body.get("type", "command"), error)
+
+    register_listeners(app)
+    return app

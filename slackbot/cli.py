@@ -1,0 +1,179 @@
+"""The ``summitbot`` command: run the app in Slack or in a console, seed the store."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from dotenv import load_dotenv
+
+from slackbot.app import build_app
+from slackbot.config import ConfigError, Settings, configure_logging
+from slackbot.console import Console, run_console
+from slackbot.intel import SummitIntel
+from slackbot.server import EVENTS_PATH, bound_url, make_server
+from slackbot.socket_mode import run_socket_mode
+from storage import FactStore, StoreCorruptError, StoreLockedError
+
+logger = logging.getLogger("summitbot")
+
+
+class _Stop(Exception):
+    """Raised in the main thread by SIGTERM or SIGINT to stop serving."""
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def open_store(settings: Settings) -> FactStore:
+    """The store at SUMMITBOT_DB, seeded from the shipped seed the first time."""
+    store = FactStore(settings.db_path)
+    if store.event() is None:
+        report = store.seed()
+        logger.info(
+            "seeded %s with %d entities and %d facts",
+            settings.db_path,
+            report.entities_written,
+            report.facts_written,
+        )
+    return store
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    with open_store(settings) as store:
+        app = build_app(settings, SummitIntel(store))
+        server = make_server(app, args.host, args.port)
+        signal.signal(signal.SIGTERM, _raise_stop)
+        signal.signal(signal.SIGINT, _raise_stop)
+        logger.info("Summit Intel serving Slack at %s%s", bound_url(server), EVENTS_PATH)
+        try:
+            server.run()
+        except _Stop:
+            logger.info("stopping: finishing requests in flight")
+        finally:
+            server.close()
+    logger.info("stopped")
+    return 0
+
+
+def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    assert settings.app_token is not None
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with open_store(settings) as store:
+        app = build_app(settings, SummitIntel(store))
+        logger.info("Summit Intel connecting to Slack in Socket Mode")
+        run_socket_mode(app, settings.app_token, stop)
+    logger.info("stopped")
+    return 0
+
+
+def _console(settings: Settings, store: FactStore) -> tuple[Console, str]:
+    secret = secrets.token_hex(16)
+    app = build_app(settings, SummitIntel(store), console_secret=secret)
+    return Console(app, secret), secret
+
+
+def cmd_shell(settings: Settings, _args: argparse.Namespace) -> int:
+    with open_store(settings) as store:
+        secret = secrets.token_hex(16)
+        run_console(build_app(settings, SummitIntel(store), console_secret=secret), secret)
+    return 0
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    with open_store(settings) as store:
+        console, _secret = _console(settings, store)
+        print(console.ask(" ".join(args.text)))
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    with FactStore(settings.db_path) as store:
+        report = store.seed(reset=args.reset)
+    print(
+        f"seeded {settings.db_path}: {report.entities_written} entities and "
+        f"{report.facts_written} facts written, {report.entities_removed} entities and "
+        f"{report.facts_removed} facts removed"
+    )
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    mode = settings.auto_mode
+    if mode == "socket":
+        return cmd_socket(settings, args)
+    if mode == "serve":
+        return cmd_serve(settings, args)
+    print(
+        "No Slack credentials configured (see .env.example): starting the local console.",
+        file=sys.stderr,
+    )
+    return cmd_shell(settings, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="summitbot",
+        description="Summit Intel: Microsoft and Korea's tech giants at the MS CEO Summit 2024.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def add_http_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+        sub.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+
+    add_http_options(add("run", cmd_run, "Socket Mode, HTTP or the console, by what is configured"))
+    add_http_options(add("serve", cmd_serve, "serve Slack's requests over HTTP"))
+    add("socket", cmd_socket, "connect to Slack in Socket Mode")
+    add("shell", cmd_shell, "a local console: type /who samsung, no Slack needed")
+    ask = add("ask", cmd_ask, 'answer one command and exit, e.g. summitbot ask "/who samsung"')
+    ask.add_argument("text", nargs="+", help="the slash command and its text")
+    seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
+    seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or [])])
+    load_dotenv(Path.cwd() / ".env")
+    try:
+        settings = Settings.from_env(os.environ)
+        console_only = args.command in {"shell", "ask", "seed"} or (
+            args.command == "run" and settings.auto_mode == "shell"
+        )
+        level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
+        configure_logging(level)
+        result: int = args.handler(settings, args)
+        return result
+    except (ConfigError, StoreLockedError, StoreCorruptError) as error:
+        print(f"summitbot: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Settings from the environment (and ``.env``), checked once at start-up.
+
+A missing or malformed setting stops start-up with one line naming it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DB = "./data/summit.json"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path(DEFAULT_DB)
+    admins: frozenset[str] = frozenset()
+    timezone: str = "UTC"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        if bot_token is not None and not bot_token.startswith("xoxb-"):
+            raise ConfigError(
+                "SLACK_BOT_TOKEN must be a bot token starting with xoxb- "
+                "(Slack app settings → OAuth & Permissions)"
+            )
+        app_token = get("SLACK_APP_TOKEN")
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+                "(Slack app settings → Basic Information → App-Level Tokens)"
+            )
+        api_url = get("SLACK_API_URL") or DEFAULT_API_URL
+        if not re.match(r"^https?://[^\s/]+", api_url):
+            raise ConfigError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+        if not api_url.endswith("/"):
+            api_url += "/"
+        admins = frozenset(
+            admin.strip() for admin in (get("SUMMITBOT_ADMINS") or "").split(",") if admin.strip()
+        )
+        for admin in admins:
+            if not _USER_ID.match(admin):
+                raise ConfigError(
+                    f"SUMMITBOT_ADMINS has {admin!r}, which is not a Slack user id "
+                    "(like U012AB3CD); separate ids with commas"
+                )
+        timezone = get("SUMMITBOT_TZ") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"SUMMITBOT_TZ {timezone!r} is not a time zone; use an IANA name such as Asia/Seoul"
+            ) from None
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return cls(
+            bot_token=bot_token,
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            app_token=app_token,
+            api_url=api_url,
+            db_path=Path(get("SUMMITBOT_DB") or DEFAULT_DB),
+            admins=admins,
+            timezone=timezone,
+            log_level=log_level,
+        )
+
+    @property
+    def auto_mode(self) -> str:
+        """What ``summitbot run`` starts: Socket Mode, HTTP, or the local console."""
+        if self.bot_token and self.app_token:
+            return "socket"
+        if self.bot_token and self.signing_secret:
+            return "serve"
+        return "shell"
+
+    def require(self, *names: str) -> None:
+        values = {
+            "SLACK_BOT_TOKEN": self.bot_token,
+            "SLACK_SIGNING_SECRET": self.signing_secret,
+            "SLACK_APP_TOKEN": self.app_token,
+        }
+        for name in names:
+            if not values[name]:
+                raise ConfigError(f"{name} is not set; add it to .env (see .env.example)")
+
+
+_SECRET = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps Slack tokens out of every log line, whoever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET.sub(r"\1-[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

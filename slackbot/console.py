@@ -1,0 +1,137 @@
+"""A local console: slash commands typed at a prompt, answered by the same Bolt app as in Slack.
+
+Each line becomes a signed slash-command request dispatched to the app, and the answer's
+blocks are printed as text, so the console exercises exactly the path Slack does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+from urllib.parse import urlencode
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+
+from slackbot.signing import sign
+
+CONSOLE_USER = "U0CONSOLE"
+CONSOLE_CHANNEL = "D0CONSOLE"
+PROMPT = "summit> "
+COMMANDS = ("/who", "/chips", "/summit", "/digest")
+GREETING = (
+    "Summit Intel console: type a slash command such as /who samsung, /chips hbm, "
+    "/summit search hbm, or /summit help. 'quit' or Ctrl-D leaves."
+)
+EMOJI = {
+    ":white_check_mark:": "✅",
+    ":newspaper:": "📰",
+    ":crystal_ball:": "🔮",
+    ":x:": "❌",
+    ":link:": "🔗",
+    ":point_right:": "👉",
+}
+_LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
+_ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
+
+
+def mrkdwn_to_text(text: str) -> str:
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    for code, symbol in EMOJI.items():
+        text = text.replace(code, symbol)
+    text = _ITALIC.sub(r"\1", text).replace("*", "").replace("`", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def blocks_to_text(message: dict[str, Any]) -> str:
+    """How a terminal shows an answer: each block's text, headers underlined."""
+    lines: list[str] = []
+    for block in message.get("blocks") or []:
+        kind = block.get("type")
+        if kind == "header":
+            title = block["text"]["text"]
+            lines += ["", title, "=" * len(title)]
+        elif kind == "section":
+            lines += ["", mrkdwn_to_text(block["text"]["text"])]
+        elif kind == "context":
+            lines += ["  " + mrkdwn_to_text(e.get("text", "")) for e in block["elements"]]
+        elif kind == "divider":
+            lines.append("-" * 40)
+    if not lines:
+        lines.append(mrkdwn_to_text(message.get("text", "")))
+    return "\n".join(lines).strip("\n")
+
+
+class Console:
+    """Answers slash commands typed as text, through the Bolt app."""
+
+    def __init__(self, app: App, signing_secret: str, user_id: str = CONSOLE_USER) -> None:
+        self._app = app
+        self._secret = signing_secret
+        self._user_id = user_id
+
+    def ask(self, line: str) -> str:
+        line = line.strip()
+        if not line:
+            return ""
+        if line.lower() in {"help", "?"}:
+            line = "/summit help"
+        command, _, text = line.partition(" ")
+        if command.lower() not in COMMANDS:
+            return f"Unknown command {command}; try /who samsung. Commands: {', '.join(COMMANDS)}"
+        body = urlencode(
+            {
+                "token": "console",
+                "team_id": "T0CONSOLE",
+                "channel_id": CONSOLE_CHANNEL,
+                "channel_name": "directmessage",
+                "user_id": self._user_id,
+                "user_name": "console",
+                "command": command.lower(),
+                "text": text,
+                "response_url": "",
+                "trigger_id": secrets.token_hex(8),
+            }
+        )
+        headers: dict[str, str | Sequence[str]] = dict(sign(self._secret, body))
+        response = self._app.dispatch(BoltRequest(body=body, headers=headers))
+        if response.status != 200 or not response.body:
+            return f"(no answer: HTTP {response.status})"
+        return blocks_to_text(json.loads(response.body))
+
+    def run(self, lines: Iterable[str], out: TextIO, interactive: bool) -> None:
+        if interactive:
+            print(GREETING, file=out)
+        for line in lines:
+            if line.strip().lower() in {"quit", "exit"}:
+                break
+            answer = self.ask(line)
+            if answer:
+                print(answer, file=out)
+                if not interactive:
+                    print(file=out)
+            if interactive:
+                print(PROMPT, end="", file=out, flush=True)
+
+
+def prompt_lines() -> Iterable[str]:
+    """Lines typed at the prompt, until Ctrl-D."""
+    print(PROMPT, end="", flush=True)
+    while True:
+        try:
+            yield input()
+        except EOFError:
+            print()
+            return
+
+
+def run_console(app: App, signing_secret: str) -> None:
+    console = Console(app, signing_secret)
+    if sys.stdin.isatty():
+        console.run(prompt_lines(), sys.stdout, interactive=True)
+    else:
+        console.run(sys.stdin, sys.stdout, interactive=False)

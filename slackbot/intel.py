@@ -1,0 +1,251 @@
+"""Summit Intel's answers, as plain data: what /who, /chips and /summit say, with no Slack code.
+
+Handlers parse a command, call one method here and hand the answer to ``slackbot.render``;
+the console, HTTP and Socket Mode all go through the same path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slackbot.matching import EntityMatcher, display_order
+from storage import Entity, Event, Fact, FactStore
+from storage.text import fold
+
+ON_THE_TABLE_KINDS = frozenset({"agenda", "hardware"})
+HARDWARE_CATEGORY = "hardware"
+
+
+@dataclass(frozen=True)
+class FactList:
+    """Facts to show, and how many retracted ones were left out."""
+
+    facts: list[Fact]
+    retracted_hidden: int = 0
+
+
+def visible(facts: list[Fact]) -> FactList:
+    shown = [fact for fact in facts if fact.status != "retracted"]
+    return FactList(shown, len(facts) - len(shown))
+
+
+@dataclass(frozen=True)
+class CompanyCard:
+    company: Entity
+    people: list[Entity]
+    attendance: FactList
+    on_the_table: FactList
+    context: FactList
+    highlighted: Entity | None = None
+
+
+@dataclass(frozen=True)
+class MentionCard:
+    """An entity that is not an attending company: the facts that name it."""
+
+    entity: Entity
+    related: list[Entity]
+    facts: FactList
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    query: str
+    matches: list[tuple[Entity, int]]
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    query: str
+    companies: list[Entity]
+    others: list[Entity]
+
+
+@dataclass(frozen=True)
+class Roster:
+    companies: list[tuple[Entity, list[Entity]]]
+    mentioned: list[Entity]
+
+
+@dataclass(frozen=True)
+class ChipPart:
+    part: Entity
+    vendors: list[Entity]
+    facts: FactList
+
+
+@dataclass(frozen=True)
+class ChipsAnswer:
+    query: str
+    parts: list[ChipPart]
+    unmatched: bool = False
+
+
+@dataclass(frozen=True)
+class Overview:
+    event: Event | None
+    host: Entity | None
+    host_people: list[Entity]
+    companies: list[tuple[Entity, list[Entity]]]
+    fact_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    query: str
+    facts: list[Fact]
+    total: int
+
+
+WhoAnswer = CompanyCard | MentionCard | Ambiguous | NoMatch | Roster
+
+
+class SummitIntel:
+    """The questions Summit Intel answers, over one fact store."""
+
+    def __init__(self, store: FactStore) -> None:
+        self.store = store
+        self._matcher: EntityMatcher | None = None
+        self._matcher_version = -1
+
+    @property
+    def matcher(self) -> EntityMatcher:
+        # Entities rarely change; rebuild the matcher only when they have.
+        if self._matcher is None or self._matcher_version != self.store.entities_version:
+            self._matcher_version = self.store.entities_version
+            self._matcher = EntityMatcher(self.store.entities())
+        return self._matcher
+
+    def _people_of(self, company: Entity) -> list[Entity]:
+        return sorted(
+            (
+                entity
+                for entity in self.store.entities()
+                if entity.kind == "person" and entity.company_id == company.id
+            ),
+            key=lambda person: person.name.casefold(),
+        )
+
+    def _attending_companies(self) -> list[tuple[Entity, list[Entity]]]:
+        event = self.store.event()
+        host_id = event.host if event else None
+        companies = sorted(
+            (e for e in self.store.entities() if e.kind == "company" and e.attending),
+            # The host first, then the visitors alphabetically.
+            key=lambda company: (company.id != host_id, company.name.casefold()),
+        )
+        return [(company, self._people_of(company)) for company in companies]
+
+    # -- /who -------------------------------------------------------------------------
+
+    def who(self, query: str) -> WhoAnswer:
+        if not query.strip():
+            mentioned = [
+                entity
+                for entity in self.store.entities()
+                if entity.kind == "company" and not entity.attending
+            ]
+            return Roster(self._attending_companies(), sorted(mentioned, key=display_order))
+        matches = self.matcher.match(query)
+        if not matches:
+            everything = sorted(self.store.entities(), key=display_order)
+            return NoMatch(
+                query,
+                [e for e in everything if e.kind == "company" and e.attending],
+                [e for e in everything if not (e.kind == "company" and e.attending)],
+            )
+        if len(matches) > 1:
+            return Ambiguous(
+                query,
+                [(entity, len(self.store.facts_involving([entity.id]))) for entity in matches],
+            )
+        return self.card(matches[0])
+
+    def card(self, entity: Entity) -> CompanyCard | MentionCard:
+        company = entity
+        highlighted = None
+        if entity.kind == "person" and entity.company_id:
+            company = self.store.entity(entity.company_id) or entity
+            highlighted = entity
+        if company.kind == "company" and company.attending:
+            return self.company_card(company, highlighted)
+        facts = self.store.facts_involving([entity.id])
+        related_ids = {eid for fact in facts for eid in fact.entity_ids} - {entity.id}
+        related = [e for e in map(self.store.entity, related_ids) if e is not None]
+        return MentionCard(entity, sorted(related, key=display_order), visible(facts))
+
+    def company_card(self, company: Entity, highlighted: Entity | None = None) -> CompanyCard:
+        people = self._people_of(company)
+        facts = self.store.facts_involving([company.id, *(person.id for person in people)])
+        return CompanyCard(
+            company=company,
+            people=people,
+            attendance=visible([f for f in facts if f.kind == "attendance"]),
+            on_the_table=visible([f for f in facts if f.kind in ON_THE_TABLE_KINDS]),
+            context=visible(
+                [f for f in facts if f.kind != "attendance" and f.kind not in ON_THE_TABLE_KINDS]
+            ),
+            highlighted=highlighted,
+        )
+
+    # -- /chips -----------------------------------------------------------------------
+
+    def chips(self, query: str) -> ChipsAnswer:
+        parts = sorted(
+            (
+                entity
+                for entity in self.store.entities()
+                if entity.kind == "product" and entity.category == HARDWARE_CATEGORY
+            ),
+            key=lambda part: part.name.casefold(),
+        )
+        chosen = parts
+        unmatched = False
+        if query.strip():
+            chosen = self._filter_parts(parts, query)
+            unmatched = not chosen
+            if unmatched:
+                chosen = parts
+        return ChipsAnswer(query, [self._chip_part(part) for part in chosen], unmatched)
+
+    def _filter_parts(self, parts: list[Entity], query: str) -> list[Entity]:
+        part_ids = {part.id for part in parts}
+        matched = self.matcher.match(query)
+        wanted: set[str] = {entity.id for entity in matched if entity.id in part_ids}
+        others = [entity for entity in matched if entity.id not in part_ids]
+        for other in others:
+            for part in parts:
+                if other.id in part.vendors:
+                    wanted.add(part.id)
+            for fact in self.store.facts_involving([other.id]):
+                wanted.update(part_ids.intersection(fact.entity_ids))
+        if not matched:
+            tag = fold(query).replace(" ", "-")
+            for fact in self.store.facts_involving(part_ids):
+                if tag in fact.tags:
+                    wanted.update(part_ids.intersection(fact.entity_ids))
+        return [part for part in parts if part.id in wanted]
+
+    def _chip_part(self, part: Entity) -> ChipPart:
+        vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
+        return ChipPart(part, vendors, visible(self.store.facts_involving([part.id])))
+
+    # -- /summit ----------------------------------------------------------------------
+
+    def overview(self) -> Overview:
+        event = self.store.event()
+        host = self.store.entity(event.host) if event else None
+        host_people = [
+            person
+            for person in (map(self.store.entity, event.host_people) if event else [])
+            if person is not None
+        ]
+        counts: dict[str, int] = {}
+        for fact in self.store.facts():
+            counts[fact.status] = counts.get(fact.status, 0) + 1
+        companies = [(c, p) for c, p in self._attending_companies() if host is None or c != host]
+        return Overview(event, host, host_people, companies, counts)
+
+    def search(self, query: str, limit: int) -> SearchAnswer:
+        ranked = [fact for fact in self.store.search(query) if fact.status != "retracted"]
+        return SearchAnswer(query, ranked[:limit], len(ranked))

@@ -1,0 +1,58 @@
+"""Resolving what a person typed to companies, people and products."""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from storage.models import Entity
+from storage.text import compact, fold
+
+MAX_QUERY_LENGTH = 200
+FUZZY_CUTOFF = 75.0
+# Matches scoring within this many points of the best are all shown: the query is ambiguous.
+FUZZY_AMBIGUITY_MARGIN = 5.0
+KIND_ORDER = {"company": 0, "person": 1, "product": 2}
+
+
+def display_order(entity: Entity) -> tuple[int, int, str]:
+    """Attending before mentioned, companies before people before products, then by name."""
+    return (0 if entity.attending else 1, KIND_ORDER.get(entity.kind, 9), entity.name.casefold())
+
+
+class EntityMatcher:
+    """Finds entities by name, alias or Korean name, forgiving case, spacing and typos."""
+
+    def __init__(self, entities: list[Entity]) -> None:
+        self._entities = {entity.id: entity for entity in entities}
+        self._keys: list[tuple[str, str]] = []
+        self._words: list[tuple[str, str]] = []
+        for entity in entities:
+            for name in entity.all_names():
+                self._keys.append((compact(name), entity.id))
+                self._words += [(compact(word), entity.id) for word in fold(name).split()]
+
+    def match(self, query: str) -> list[Entity]:
+        """Every entity the query may mean, best first; an empty list when none fits."""
+        key = compact(query[:MAX_QUERY_LENGTH])
+        if not key:
+            return []
+        found = {entity_id for name, entity_id in self._keys if name == key}
+        if not found and len(key) >= 2:
+            found = {entity_id for name, entity_id in self._keys if name.startswith(key)}
+        if not found and len(key) >= 3:
+            found = {entity_id for word, entity_id in self._words if word.startswith(key)}
+        if not found and len(key) >= 3:
+            found = self._fuzzy(key)
+        return sorted((self._entities[entity_id] for entity_id in found), key=display_order)
+
+    def _fuzzy(self, key: str) -> set[str]:
+        choices = [name for name, _entity_id in self._keys]
+        scored = process.extract(key, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if not scored:
+            return set()
+        best = scored[0][1]
+        return {
+            self._keys[index][1]
+            for _name, score, index in scored
+            if score >= best - FUZZY_AMBIGUITY_MARGIN
+        }

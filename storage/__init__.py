@@ -1,0 +1,18 @@
+"""The fact store. Only this package touches TinyDB."""
+
+from storage.durable import StoreCorruptError, StoreLockedError
+from storage.models import FACT_KINDS, FACT_STATUSES, Entity, Event, Fact, Source
+from storage.repository import FactStore, SeedReport
+
+__all__ = [
+    "FACT_KINDS",
+    "FACT_STATUSES",
+    "Entity",
+    "Event",
+    "Fact",
+    "FactStore",
+    "SeedReport",
+    "Source",
+    "StoreCorruptError",
+    "StoreLockedError",
+]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from slackbot.app import build_app
+from slackbot.config import Settings
+from slackbot.intel import SummitIntel
+from slackbot.server import bound_url, make_server
+from storage import FactStore
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack_client import SlackSender
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "summit.json"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[FactStore]:
+    fact_store = FactStore(db_path)
+    fact_store.seed()
+    yield fact_store
+    fact_store.close()
+
+
+@pytest.fixture
+def intel(store: FactStore) -> SummitIntel:
+    return SummitIntel(store)
+
+
+@pytest.fixture
+def settings(fake_slack: FakeSlack, db_path: Path) -> Settings:
+    return Settings(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake_slack.api_url,
+        db_path=db_path,
+        admins=frozenset({"U0ADMIN"}),
+    )
+
+
+@pytest.fixture
+def served_url(settings: Settings, intel: SummitIntel) -> Iterator[str]:
+    """The app served by waitress, as in production, on a free loopback port."""
+    app = build_app(settings, intel)
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield bound_url(server)
+    # The serving thread notices within waitress's loop timeout; no need to wait for it.
+    server.close()
+
+
+@pytest.fixture
+def slack(served_url: str) -> Iterator[SlackSender]:
+    sender = SlackSender(served_url, SIGNING_SECRET)
+    yield sender
+    sender.close()

@@ -1,0 +1,371 @@
+"""A fake Slack Web API on 127.0.0.1 for tests: it records every call and enforces Slack's rules.
+
+- Every method needs ``Authorization: Bearer <token>``: the bot token, or the app-level
+  token for ``apps.connections.open``.
+- A ``trigger_id`` opens one view, once, within 3 seconds of being issued (on its clock).
+- ``chat.postMessage`` needs the bot to be a member of the channel (public channels can be
+  joined with ``conversations.join``).
+- Messages and views must respect Block Kit limits and carry a plain-text ``text``.
+- ``fail_next`` makes a method answer 429 with Retry-After, or a 5xx, on demand.
+- ``response_url`` posts (``/response/<id>``) are recorded too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-fake-app-token"
+BOT_USER = "U0BOT"
+TEAM = "T0TEAM"
+TRIGGER_LIFETIME = 3.0
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+TEXT_LIMITS = {"section": 3000, "header": 150, "context": 3000}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    status: int
+    response: dict[str, Any]
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    members: set[str] = field(default_factory=set)
+    archived: bool = False
+
+
+@dataclass
+class ForcedAnswer:
+    status: int
+    retry_after: int | None = None
+    body: dict[str, Any] | None = None
+
+
+def block_kit_problems(blocks: Any, limit: int) -> list[str]:
+    """What breaks Slack's Block Kit rules in a list of blocks (an empty list if nothing)."""
+    if blocks is None:
+        return []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    problems = []
+    if not isinstance(blocks, list):
+        return ["blocks must be a list"]
+    if len(blocks) > limit:
+        problems.append(f"{len(blocks)} blocks, more than {limit}")
+    for block in blocks:
+        kind = block.get("type")
+        texts = []
+        if kind in ("section", "header") and "text" in block:
+            texts.append(block["text"].get("text", ""))
+        if kind == "context":
+            if len(block.get("elements", [])) > 10:
+                problems.append("context with more than 10 elements")
+            texts += [element.get("text", "") for element in block.get("elements", [])]
+        for text in texts:
+            if len(text) > TEXT_LIMITS.get(kind, 3000):
+                problems.append(f"{kind} text of {len(text)} characters")
+        if kind == "actions":
+            for element in block.get("elements", []):
+                if len(element.get("value", "")) > 2000:
+                    problems.append("button value over 2000 characters")
+    return problems
+
+
+class FakeSlack:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.calls: list[Call] = []
+        self.response_posts: list[dict[str, Any]] = []
+        self.channels: dict[str, Channel] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.socket_url: str | None = None
+        self._triggers: dict[str, float] = {}
+        self._forced: dict[str, deque[ForcedAnswer]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    # -- life cycle ----------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    # -- set-up for a test --------------------------------------------------------------
+
+    def response_url(self) -> str:
+        return f"{self.base}/response/{next(self._ids)}"
+
+    def issue_trigger(self) -> str:
+        trigger_id = f"trigger-{next(self._ids)}"
+        with self._lock:
+            self._triggers[trigger_id] = self.clock()
+        return trigger_id
+
+    def add_channel(
+        self, channel_id: str, name: str, *, private: bool = False, bot_member: bool = False
+    ) -> Channel:
+        channel = Channel(channel_id, name, private, {BOT_USER} if bot_member else set())
+        self.channels[channel_id] = channel
+        return channel
+
+    def add_user(self, user_id: str, **profile: Any) -> None:
+        self.users[user_id] = {"id": user_id, "name": user_id.lower(), **profile}
+
+    def fail_next(
+        self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        for _ in range(times):
+            self._forced[method].append(ForcedAnswer(status, retry_after))
+
+    def answer_next(self, method: str, body: dict[str, Any]) -> None:
+        self._forced[method].append(ForcedAnswer(200, body=body))
+
+    # -- what happened -------------------------------------------------------------------
+
+    def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                call
+                for call in self.calls
+                if call.method == method and (ok is None or call.response.get("ok") == ok)
+            ]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.01)
+        raise AssertionError("the fake Slack never saw what the test waited for")
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def _handle(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            if token != APP_TOKEN:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_url}
+        if token is None:
+            return {"ok": False, "error": "not_authed"}
+        if token != BOT_TOKEN:
+            return {"ok": False, "error": "invalid_auth"}
+        handler = getattr(self, "api_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        result: dict[str, Any] = handler(params)
+        return result
+
+    def api_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "T"}
+
+    def _message_problems(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        if not params.get("text"):
+            return {"ok": False, "error": "no_text", "detail": "a plain-text fallback is required"}
+        problems = block_kit_problems(params.get("blocks"), MAX_MESSAGE_BLOCKS)
+        if problems:
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        if "<!channel>" in params["text"] or "<!here>" in params["text"]:
+            return {"ok": False, "error": "mass_mention_refused_by_test"}
+        return None
+
+    def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(params.get("channel", ""))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel.archived:
+            return {"ok": False, "error": "is_archived"}
+        if BOT_USER not in channel.members:
+            return {"ok": False, "error": "not_in_channel"}
+        problem = self._message_problems(params)
+        if problem:
+            return problem
+        ts = f"{int(time.time())}.{next(self._ids):06d}"
+        return {"ok": True, "channel": channel.id, "ts": ts, "message": {"text": params["text"]}}
+
+    def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(params.get("channel", ""))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        problem = self._message_problems(params)
+        return problem or {"ok": True, "message_ts": f"{int(time.time())}.000100"}
+
+    def api_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(params.get("channel", ""))
+        if channel is None or channel.is_private:
+            return {"ok": False, "error": "channel_not_found"}
+        channel.members.add(BOT_USER)
+        return {"ok": True, "channel": {"id": channel.id, "name": channel.name}}
+
+    def api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(params.get("channel", ""))
+        if channel is None or (channel.is_private and BOT_USER not in channel.members):
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_private": channel.is_private,
+                "is_member": BOT_USER in channel.members,
+                "is_archived": channel.archived,
+            },
+        }
+
+    def api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(params.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _view_problems(self, view: Any) -> dict[str, Any] | None:
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or "type" not in view:
+            return {"ok": False, "error": "invalid_arguments"}
+        problems = block_kit_problems(view.get("blocks"), MAX_VIEW_BLOCKS)
+        if problems:
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        return None
+
+    def _use_trigger(self, trigger_id: str | None) -> dict[str, Any] | None:
+        with self._lock:
+            issued = self._triggers.pop(trigger_id or "", None)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if self.clock() - issued > TRIGGER_LIFETIME:
+            return {"ok": False, "error": "expired_trigger_id"}
+        return None
+
+    def api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        problem = self._view_problems(params.get("view"))
+        if problem:
+            return problem
+        problem = self._use_trigger(params.get("trigger_id"))
+        if problem:
+            return problem
+        return {"ok": True, "view": {"id": f"V{next(self._ids)}", "hash": "h1"}}
+
+    def api_views_push(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.api_views_open(params)
+
+    def api_views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        problem = self._view_problems(params.get("view"))
+        return problem or {"ok": True, "view": {"id": params.get("view_id", "V1")}}
+
+    def api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        problem = self._view_problems(params.get("view"))
+        return problem or {"ok": True, "view": {"id": f"V{next(self._ids)}"}}
+
+    def api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel"), params.get("message_ts")
+        return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
+
+    def _response_post(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        problem = self._message_problems(params) if not params.get("delete_original") else None
+        with self._lock:
+            self.response_posts.append({"path": path, **params})
+        if problem:
+            return 400, problem
+        return 200, {"ok": True}
+
+    # -- HTTP plumbing -----------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                if self.path.startswith("/response/"):
+                    status, body = fake._response_post(self.path, params)
+                    self._reply(status, body)
+                    return
+                method = self.path.removeprefix("/api/").split("?")[0]
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+                token = token or params.get("token")
+                forced = fake._forced[method].popleft() if fake._forced[method] else None
+                if forced is not None and forced.body is None:
+                    body = {
+                        "ok": False,
+                        "error": "ratelimited" if forced.status == 429 else "fatal",
+                    }
+                    headers = {"Retry-After": str(forced.retry_after)} if forced.retry_after else {}
+                    fake._record(Call(method, params, token, forced.status, body))
+                    self._reply(forced.status, body, headers)
+                    return
+                body = forced.body if forced is not None else fake._handle(method, params, token)
+                fake._record(Call(method, params, token, 200, body))
+                self._reply(200, body)
+
+            def _reply(
+                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        return Handler
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)

@@ -1,0 +1,141 @@
+"""Sends requests to the served app the way Slack does: signed, form-encoded or JSON."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from slackbot.signing import sign
+
+DEFAULT_USER = "U0ALICE"
+DEFAULT_CHANNEL = "C0GENERAL"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+    def texts(self) -> list[str]:
+        """Every text Slack would show from a message answer: the fallback and each block's."""
+        message = self.json()
+        return [message.get("text", ""), *block_texts(message.get("blocks", []))]
+
+    def joined(self) -> str:
+        return "\n".join(self.texts())
+
+
+def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            texts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                texts.append(element["text"])
+            elif isinstance(element.get("text"), dict):
+                texts.append(element["text"]["text"])
+    return texts
+
+
+class SlackSender:
+    """One keep-alive connection to the app, as Slack's request sender."""
+
+    def __init__(self, base_url: str, secret: str) -> None:
+        self.base_url = base_url
+        self.secret = secret
+        parts = urlsplit(base_url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _request(
+        self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+    ) -> Reply:
+        for attempt in range(2):
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(self._host, self._port, timeout=30)
+            try:
+                self._connection.request(method, path, body=body.encode(), headers=headers or {})
+                response = self._connection.getresponse()
+                return Reply(response.status, response.read().decode())
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._connection.close()
+                self._connection = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, path: str) -> Reply:
+        return self._request("GET", path)
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        secret: str | None = None,
+        timestamp: int | None = None,
+        signed: bool = True,
+        path: str = "/slack/events",
+    ) -> Reply:
+        headers = {"Content-Type": content_type}
+        if signed:
+            headers.update(sign(secret or self.secret, body, timestamp))
+            headers["content-type"] = content_type
+        return self._request("POST", path, body, headers)
+
+    def command(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user_id: str = DEFAULT_USER,
+        channel_id: str = DEFAULT_CHANNEL,
+        response_url: str = "https://hooks.invalid/commands/1",
+        trigger_id: str = "trigger-unused",
+        **post: Any,
+    ) -> Reply:
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": "T0TEAM",
+                "team_domain": "summit",
+                "channel_id": channel_id,
+                "channel_name": "general",
+                "user_id": user_id,
+                "user_name": user_id.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0SUMMIT",
+                "response_url": response_url,
+                "trigger_id": trigger_id,
+            }
+        )
+        return self.post(body, **post)
+
+    def interactive(self, payload: dict[str, Any], **post: Any) -> Reply:
+        return self.post(urlencode({"payload": json.dumps(payload)}), **post)
+
+    def event(self, event: dict[str, Any], **post: Any) -> Reply:
+        envelope = {
+            "token": "legacy",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0SUMMIT",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return self.post(json.dumps(envelope), content_type="application/json", **post)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
