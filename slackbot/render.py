@@ -176,7 +176,7 @@ class _Builder:
 
     def __init__(self, reserve: int, limit: int = MAX_MESSAGE_BLOCKS) -> None:
         self.blocks: list[Block] = []
-        self._limit = limit - reserve - 1  # one block is kept for the "…and N more" note
+        self._limit = limit - reserve
 
     def room(self) -> int:
         return self._limit - len(self.blocks)
@@ -184,9 +184,10 @@ class _Builder:
     def add(self, *blocks: Block) -> None:
         self.blocks.extend(blocks)
 
-    def add_facts(self, facts: FactList, narrow_hint: str) -> int:
-        """Adds a section per fact while there is room; returns how many were left out."""
-        shown = facts.facts[: max(self.room(), 0)]
+    def add_facts(self, facts: FactList, narrow_hint: str, keep: int = 0) -> int:
+        """Adds a section per fact while there is room, keeping ``keep`` blocks free for what
+        follows and one for the "…and N more" note; returns how many were left out."""
+        shown = facts.facts[: max(self.room() - keep - 1, 0)]
         for fact in shown:
             self.blocks.append(_section(fact_line(fact)))
         left_out = len(facts.facts) - len(shown)
@@ -196,7 +197,7 @@ class _Builder:
         if facts.retracted_hidden:
             notes.append(
                 f"{facts.retracted_hidden} retracted fact(s) not shown"
-                " — `/summit history <id>` shows what changed"
+                " — `/summit history &lt;id&gt;` shows what changed"
             )
         if notes:
             self.blocks.append(_context(" · ".join(notes)))
@@ -229,16 +230,17 @@ def company_card(card: CompanyCard, query: str) -> Message:
             f"*People:* {people}"
         )
     builder.add(_section(intro))
-    hint = f"`/summit search {escape(company.name.split()[0].lower())} <words>`"
+    hint = f"`/summit search {escape(company.name.split()[0].lower())} &lt;words&gt;`"
     sections = (
         ("Attending", card.attendance),
         ("On the table with Microsoft", card.on_the_table),
         ("Related context", card.context),
     )
-    for title, facts in sections:
-        if facts.facts or facts.retracted_hidden:
-            builder.add(DividerBlock(), _section(f"*{title}*"))
-            builder.add_facts(facts, hint)
+    filled = [(title, facts) for title, facts in sections if facts.facts or facts.retracted_hidden]
+    for position, (title, facts) in enumerate(filled):
+        builder.add(DividerBlock(), _section(f"*{title}*"))
+        # Each later section needs its divider, title and a note at the least.
+        builder.add_facts(facts, hint, keep=3 * (len(filled) - position - 1))
     builder.add(_context("Statuses: confirmed · reported · expected (said may or could happen)"))
     builder.add(share_button("/who", query))
     counts = len(card.attendance.facts) + len(card.on_the_table.facts) + len(card.context.facts)
@@ -269,7 +271,7 @@ def mention_card(card: MentionCard, query: str) -> Message:
     builder.add(_section("\n".join(lines)))
     if card.facts.facts or card.facts.retracted_hidden:
         builder.add(DividerBlock())
-        builder.add_facts(card.facts, f"`/summit search {echo(entity.name.lower())} <words>`")
+        builder.add_facts(card.facts, f"`/summit search {echo(entity.name.lower())} &lt;words&gt;`")
     else:
         builder.add(_context("No facts name it yet."))
     builder.add(share_button("/who", query))
@@ -299,7 +301,7 @@ def no_match(answer: NoMatch) -> Message:
         f"Nothing matches “{echo(answer.query)}”.\n"
         f"*Attending:* {_names(answer.companies)}\n"
         f"*Also known:* {_names(answer.others)}\n"
-        "Try `/who samsung`, `/who 곽노정` or `/summit search <words>`."
+        "Try `/who samsung`, `/who 곽노정` or `/summit search &lt;words&gt;`."
     )
     fallback = (
         f"Nothing matches “{flat(answer.query)}”. Attending: "
@@ -318,7 +320,7 @@ def roster(answer: Roster) -> Message:
         fallback.append(f"{company.name}: {', '.join(p.name for p in people) or '-'}")
     if answer.mentioned:
         blocks.append(_context(f"Mentioned, not attending: {_names(answer.mentioned)}"))
-    blocks.append(_context("`/who <company or person>` for a card, e.g. `/who sk hynix`"))
+    blocks.append(_context("`/who &lt;company or person&gt;` for a card, e.g. `/who sk hynix`"))
     return Message("\n".join(fallback), blocks)
 
 
@@ -338,7 +340,7 @@ def chips(answer: ChipsAnswer) -> Message:
     fallback = []
     for chip in answer.parts:
         if builder.room() < 2:
-            builder.add(_context("…more parts — narrow it with `/chips <part or vendor>`"))
+            builder.add(_context("…more parts — narrow it with `/chips &lt;part or vendor&gt;`"))
             break
         vendors = _names(chip.vendors) or "not named in the source"
         description = f" — {escape(chip.part.description)}" if chip.part.description else ""
@@ -445,8 +447,8 @@ def search(answer: SearchAnswer) -> Message:
 
 
 def error(text: str) -> Message:
-    """A message of our own words: mrkdwn such as `code` is kept, so never put input in it."""
-    return Message(text, [_section(text)])
+    """A message in our own words; mrkdwn such as `code` is kept, and it is escaped."""
+    return Message(text, [_section(escape(text))])
 
 
 def shared(message: Message, user_id: str) -> Message:

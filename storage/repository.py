@@ -268,6 +268,13 @@ class FactStore:
         with self._lock:
             self._write(FACTS, fact.id, fact.to_doc())
 
+    def add_fact(self, fact: Fact) -> Fact:
+        """Stores a new fact under the next free id (whatever id it came with)."""
+        with self._lock:
+            stored = replace(fact, id=self.next_fact_id())
+            self.put_fact(stored)
+            return stored
+
     def seed(self, *, reset: bool = False) -> SeedReport:
         """Add the shipped seed's missing records; with ``reset``, rewrite the seed part."""
         seed = load_seed()

@@ -1,0 +1,70 @@
+"""A local Socket Mode endpoint: the fake Web API hands out its URL from
+``apps.connections.open``; a test pushes envelopes and reads the app's acknowledgements."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+from websockets.sync.server import ServerConnection, serve
+
+
+class FakeSocketMode:
+    def __init__(self) -> None:
+        self._server = serve(self._session, "127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._connection: ServerConnection | None = None
+        self._connected = threading.Event()
+        self._acks: dict[str, dict[str, Any]] = {}
+        self._acked = threading.Condition()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.socket.getsockname()[:2]
+        return f"ws://{host}:{port}/link/?ticket=test"
+
+    def start(self) -> FakeSocketMode:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def _session(self, connection: ServerConnection) -> None:
+        self._connection = connection
+        connection.send(json.dumps({"type": "hello", "num_connections": 1}))
+        self._connected.set()
+        for message in connection:
+            data = json.loads(message)
+            with self._acked:
+                self._acks[data["envelope_id"]] = data
+                self._acked.notify_all()
+
+    def wait_connected(self, timeout: float = 10) -> None:
+        if not self._connected.wait(timeout):
+            raise AssertionError("the app never opened the Socket Mode connection")
+
+    def push(self, kind: str, payload: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        """Sends an envelope and returns the app's acknowledgement of it."""
+        assert self._connection is not None
+        envelope_id = str(uuid.uuid4())
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        self._connection.send(json.dumps(envelope))
+        deadline = time.monotonic() + timeout
+        with self._acked:
+            while envelope_id not in self._acks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no acknowledgement for the {kind} envelope")
+                self._acked.wait(remaining)
+            return self._acks[envelope_id]

@@ -1,0 +1,158 @@
+"""The domain without Slack: matching, answers and their rendering within Block Kit limits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from slackbot import render
+from slackbot.intel import Ambiguous, CompanyCard, MentionCard, NoMatch, Roster, SummitIntel
+from storage import Fact, FactStore, Source
+from tests.fake_slack import block_kit_problems
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("samsung", ["samsung"]),
+        ("Samsung Electronics", ["samsung"]),
+        ("samsnug", ["samsung"]),
+        ("microsfot", ["microsoft"]),
+        ("sk", ["sk-hynix", "sk-telecom"]),
+        ("electronics", ["lg-electronics", "samsung"]),
+        ("SK 하이닉스", ["sk-hynix"]),
+        ("삼성", ["samsung"]),
+        ("경계현", ["kyung-kye-hyun"]),
+        ("유영상", ["ryu-young-sang"]),
+        ("nadella", ["satya-nadella"]),
+        ("Kwak Nohjung", ["kwak-noh-jung"]),
+        ("mach", ["mach-1", "mach-2"]),
+        ("galaxy ai", ["gemini-galaxy-ai"]),
+        ("nvidia", []),
+        ("x", []),
+        ("!!!", []),
+    ],
+)
+def test_matching(intel: SummitIntel, query: str, expected: list[str]) -> None:
+    assert [entity.id for entity in intel.matcher.match(query)] == expected
+
+
+def test_who_answers_by_kind(intel: SummitIntel) -> None:
+    assert isinstance(intel.who(""), Roster)
+    assert isinstance(intel.who("sk"), Ambiguous)
+    assert isinstance(intel.who("nvidia"), NoMatch)
+    assert isinstance(intel.who("anthropic"), MentionCard)
+    card = intel.who("cho joo-wan")
+    assert isinstance(card, CompanyCard)
+    assert card.company.id == "lg-electronics"
+    assert card.highlighted is not None and card.highlighted.id == "cho-joo-wan"
+
+
+def test_company_card_sorts_facts_into_sections(intel: SummitIntel) -> None:
+    card = intel.who("sk hynix")
+    assert isinstance(card, CompanyCard)
+    assert [p.name for p in card.people] == ["Kwak Noh-jung"]
+    assert {f.kind for f in card.on_the_table.facts} <= {"agenda", "hardware"}
+    assert any("high bandwidth memory" in f.statement for f in card.on_the_table.facts)
+    assert all(f.kind == "attendance" for f in card.attendance.facts)
+
+
+def test_retracted_facts_are_left_out_with_a_note(intel: SummitIntel, store: FactStore) -> None:
+    hbm = store.fact("F9")
+    assert hbm is not None
+    store.put_fact(replace(hbm, status="retracted", retraction_reason="denied"))
+    card = intel.who("sk hynix")
+    assert isinstance(card, CompanyCard)
+    assert "F9" not in {f.id for f in card.on_the_table.facts}
+    assert card.on_the_table.retracted_hidden == 1
+    text = str(render.who(card, "sk hynix").to_dict())
+    assert "1 retracted fact(s) not shown" in text
+    assert "F9" not in {f.id for f in intel.search("high bandwidth memory", 10).facts}
+
+
+def test_search_ranks_facts_matching_every_word_first(intel: SummitIntel) -> None:
+    answer = intel.search("telecom language models", 10)
+    assert answer.facts[0].id == "F19"
+    assert intel.search("acelerators", 10).facts, "a typo still finds the accelerators"
+
+
+def many_facts(store: FactStore, count: int) -> None:
+    for n in range(count):
+        store.add_fact(
+            Fact(
+                id="new",
+                statement=f"Samsung HBM development number {n} " + "detail " * 60,
+                kind="hardware",
+                status="reported",
+                entity_ids=("samsung", "hbm"),
+                source=Source("A long source title " * 5, "https://example.com/x?a=1|2>3"),
+                tags=("hbm",),
+                origin="admin",
+            )
+        )
+
+
+def test_long_answers_are_cut_within_block_kit_limits(intel: SummitIntel, store: FactStore) -> None:
+    many_facts(store, 120)
+    for message in (
+        render.who(intel.who("samsung"), "samsung"),
+        render.chips(intel.chips("")),
+        render.search(intel.search("samsung hbm development", 10)),
+        render.overview(intel.overview()),
+    ):
+        payload = message.to_dict()
+        assert block_kit_problems(payload["blocks"], 50) == []
+        assert payload["text"]
+    card = str(render.who(intel.who("samsung"), "samsung").to_dict())
+    assert "more — narrow it with `/summit search samsung &lt;words&gt;`" in card
+    home = render.home(intel.overview()).to_dict()
+    assert block_kit_problems(home["blocks"], 100) == []
+
+
+def test_source_urls_cannot_break_out_of_their_link(intel: SummitIntel, store: FactStore) -> None:
+    many_facts(store, 1)
+    text = str(render.search(intel.search("development number", 1)).to_dict())
+    assert "<https://example.com/x?a=1%7C2%3E3|" in text
+
+
+def test_statements_are_escaped_wherever_they_are_shown(
+    intel: SummitIntel, store: FactStore
+) -> None:
+    store.add_fact(
+        Fact(
+            id="new",
+            statement="<!channel> Samsung <@U123> wins <http://evil.example|deal> & more",
+            kind="context",
+            status="reported",
+            entity_ids=("samsung",),
+            source=Source("<!here> title"),
+            origin="admin",
+        )
+    )
+    for message in (
+        render.who(intel.who("samsung"), "samsung"),
+        render.search(intel.search("samsung wins", 5)),
+    ):
+        text = str(message.to_dict())
+        assert "<!channel>" not in text and "<!here>" not in text and "<@U123>" not in text
+        assert "&lt;!channel&gt; Samsung &lt;@U123&gt;" in text
+
+
+def test_no_rendered_text_holds_a_bare_angle_bracket(intel: SummitIntel) -> None:
+    """In mrkdwn '<' starts a link or mention, so only real links may contain one."""
+    import re
+
+    from tests.slack_client import block_texts
+
+    messages = [
+        render.who(intel.who(query), query)
+        for query in ("", "samsung", "sk", "anthropic", "hbm", "nvidia", "nadella")
+    ]
+    messages += [render.chips(intel.chips(q)) for q in ("", "hbm", "nothing")]
+    messages += [render.overview(intel.overview()), render.help_message("x <y>")]
+    messages += [render.search(intel.search(q, 10)) for q in ("hbm", "", "zzz")]
+    for message in messages:
+        payload = message.to_dict()
+        for text in [payload["text"], *block_texts(payload["blocks"])]:
+            assert not re.search(r"<(?!https?://[^|>]+\|[^>]+>)", text), text

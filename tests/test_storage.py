@@ -1,0 +1,228 @@
+"""The fact store: seeding, durability through kill -9, locking, in-memory reads."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from storage import Fact, FactStore, Source, StoreCorruptError, StoreLockedError
+from storage.repository import load_seed
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_fact(store: FactStore, statement: str, fact_id: str | None = None) -> Fact:
+    return Fact(
+        id=fact_id or store.next_fact_id(),
+        statement=statement,
+        kind="context",
+        status="reported",
+        entity_ids=("samsung",),
+        source=Source("Test source", "https://example.com/a"),
+        tags=("test",),
+        added_by="U0ADMIN",
+        origin="admin",
+    )
+
+
+def test_seed_holds_the_articles_companies_people_products_and_facts(store: FactStore) -> None:
+    names = {entity.name for entity in store.entities()}
+    assert {
+        "Microsoft",
+        "Samsung Electronics",
+        "SK Hynix",
+        "LG Electronics",
+        "SK Telecom",
+        "Bill Gates",
+        "Satya Nadella",
+        "Kyung Kye-hyun",
+        "Kwak Noh-jung",
+        "Cho Joo-wan",
+        "Ryu Young-sang",
+        "Google",
+        "Anthropic",
+        "HBM",
+        "SSD",
+        "CXL drives",
+        "Mach-1",
+        "Mach-2",
+        "Gemini / Galaxy AI",
+    } <= names
+    korean = {entity.korean_name for entity in store.entities()}
+    assert {"삼성전자", "SK하이닉스", "LG전자", "SK텔레콤", "마이크로소프트"} <= korean
+    assert {"경계현", "곽노정", "조주완", "유영상"} <= korean
+    assert store.fact_count() == len(load_seed()["facts"])
+
+
+def test_seed_is_faithful_to_the_article(store: FactStore) -> None:
+    facts = store.facts()
+    # The article says what may or could happen; none of it is confirmed.
+    assert not [fact for fact in facts if fact.status == "confirmed"]
+    for fact in facts:
+        if any(word in fact.statement for word in (" may ", " could ", " would ")):
+            assert fact.status == "expected", fact.id
+    talks = {fact.id for fact in store.search("high bandwidth memory")}
+    assert all(store.fact(f).status in {"expected", "reported"} for f in talks)
+    # The article gives one title: CEO, for Satya Nadella.
+    roles = {entity.name: entity.role for entity in store.entities() if entity.role}
+    assert roles == {"Satya Nadella": "CEO"}
+
+
+def test_seed_is_idempotent_and_reset_rebuilds_only_the_seed_part(db_path: Path) -> None:
+    with FactStore(db_path) as store:
+        first = store.seed()
+        assert first.facts_written == store.fact_count()
+        assert store.seed().facts_written == 0
+        edited = store.fact("F9")
+        assert edited is not None
+        store.put_fact(make_fact(store, "Edited by an admin", fact_id="F9"))
+        own = make_fact(store, "An admin's own fact")
+        store.put_fact(own)
+        assert store.seed().facts_written == 0
+        assert store.fact("F9").statement == "Edited by an admin"  # type: ignore[union-attr]
+        report = store.seed(reset=True)
+        assert report.facts_written == first.facts_written
+        assert store.fact("F9").statement == edited.statement  # type: ignore[union-attr]
+        assert store.fact(own.id) is not None
+
+
+def test_writes_survive_a_restart_and_fact_ids_are_not_doc_ids(db_path: Path) -> None:
+    with FactStore(db_path) as store:
+        store.seed()
+        added = make_fact(store, "Samsung signs an HBM supply deal")
+        store.put_fact(added)
+    with FactStore(db_path) as store:
+        assert store.fact(added.id) == added
+        assert store.fact(added.id.lower()) == added
+        assert store.search("hbm supply deal")[0].id == added.id
+        assert store.next_fact_id() == f"F{added.number + 1}"
+
+
+def test_reads_are_served_from_memory_not_from_the_file(store: FactStore, db_path: Path) -> None:
+    store.compact()
+    db_path.write_text("this is no longer json")
+    assert store.search("anthropic")
+    assert store.facts_involving(["samsung"])
+
+
+def test_a_torn_journal_tail_is_ignored(db_path: Path) -> None:
+    journal = db_path.with_name(db_path.name + ".journal")
+    with FactStore(db_path, compact_after=1000) as store:
+        store.seed()
+        store.compact()
+        kept = store.add_fact(make_fact(store, "Written in full"))
+        complete = journal.read_bytes()
+    # As if the process died halfway through writing the next record.
+    journal.write_bytes(complete + b'{"table": "facts", "key": "F99", "doc')
+    with FactStore(db_path) as store:
+        assert store.fact(kept.id) is not None
+        assert store.fact("F99") is None
+
+
+def test_a_corrupt_store_is_refused_with_what_to_do(db_path: Path) -> None:
+    db_path.write_text("{ not json")
+    with pytest.raises(StoreCorruptError, match="restore it from a backup"):
+        FactStore(db_path)
+    # The refused open released the process lock: a good file opens fine afterwards.
+    db_path.unlink()
+    FactStore(db_path).close()
+
+
+def test_a_second_process_on_the_same_store_is_refused_naming_the_holder(db_path: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from storage import FactStore; "
+            f"s = FactStore({str(db_path)!r}); print('ready', flush=True); sys.stdin.read()",
+        ],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreLockedError, match=f"in use by process {holder.pid}"):
+            FactStore(db_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    FactStore(db_path).close()
+
+
+WRITER = """
+import sys
+from storage import Fact, FactStore, Source
+store = FactStore(sys.argv[1], compact_after=int(sys.argv[2]))
+n = 0
+while True:
+    fact = Fact(id=store.next_fact_id(), statement=f"durable fact number {n}", kind="context",
+                status="reported", entity_ids=("samsung",), source=Source("t"), origin="admin")
+    store.put_fact(fact)
+    print(fact.id, flush=True)  # acknowledged: put_fact returned
+    n += 1
+"""
+
+
+@pytest.mark.parametrize(("compact_after", "kill_after"), [(500, 40), (7, 60), (1, 25)])
+def test_every_acknowledged_write_survives_kill_9(
+    db_path: Path, compact_after: int, kill_after: int
+) -> None:
+    with FactStore(db_path) as store:
+        store.seed()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db_path), str(compact_after)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    acknowledged = [writer.stdout.readline().strip() for _ in range(kill_after)]
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    with FactStore(db_path) as store:
+        for fact_id in acknowledged:
+            assert store.fact(fact_id) is not None, f"{fact_id} was acknowledged but lost"
+        assert store.fact("F1") is not None
+
+
+def test_concurrent_writers_and_readers_all_land(db_path: Path) -> None:
+    with FactStore(db_path, compact_after=50) as store:
+        store.seed()
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+        written: list[str] = []
+
+        def writer(n: int) -> None:
+            try:
+                for i in range(40):
+                    fact = store.add_fact(make_fact(store, f"writer {n} fact {i} about hbm"))
+                    with lock:
+                        written.append(fact.id)
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        def reader() -> None:
+            try:
+                for _ in range(200):
+                    store.search("hbm writer")
+                    store.facts_involving(["samsung"])
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+        threads += [threading.Thread(target=reader) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+    with FactStore(db_path) as store:
+        assert len(set(written)) == 240
+        assert all(store.fact(fact_id) is not None for fact_id in written)
