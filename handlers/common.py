@@ -1,4 +1,4 @@
-"""What every listener shares: how an answer is acknowledged, and the domain it asks."""
+"""What every listener shares: how answers are sent, and the services they ask."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from slackbot import render
-from slackbot.intel import SummitIntel
+from slackbot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -19,9 +22,9 @@ SOMETHING_WENT_WRONG = (
 )
 
 
-def intel_of(context: BoltContext) -> SummitIntel:
-    intel: SummitIntel = context["intel"]
-    return intel
+def services_of(context: BoltContext) -> Services:
+    services: Services = context["services"]
+    return services
 
 
 def ack_with_answer(ack: Ack, build: Callable[[], render.Message]) -> None:
@@ -38,3 +41,19 @@ def ack_with_answer(ack: Ack, build: Callable[[], render.Message]) -> None:
 def command_text(command: dict[str, Any]) -> str:
     text = command.get("text")
     return text if isinstance(text, str) else ""
+
+
+def tell_privately(
+    client: WebClient, user_id: str, response_url: str | None, message: render.Message
+) -> None:
+    """An ephemeral answer through the response URL when there is one; else a direct message
+    from the app (global shortcuts and modals have no channel to answer in)."""
+    try:
+        if response_url:
+            WebhookClient(response_url).send(
+                response_type="ephemeral", replace_original=False, **message.to_dict()
+            )
+        else:
+            client.chat_postMessage(channel=user_id, **message.to_dict())
+    except (SlackApiError, SlackClientError):
+        logger.warning("could not tell %s: %s", user_id, message.text[:80], exc_info=True)

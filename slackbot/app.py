@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -16,12 +20,18 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from handlers import register_listeners
+from slackbot.admins import AdminPolicy
 from slackbot.config import ConfigError, Settings
+from slackbot.curation import Curator
 from slackbot.intel import SummitIntel
+from slackbot.services import Services
+from storage import FactStore
+from storage.repository import utc_now
 
 logger = logging.getLogger(__name__)
 
 CONSOLE_TEAM = "T0CONSOLE"
+CONSOLE_USER = "U0CONSOLE"
 CONSOLE_BOT_USER = "U0SUMMITBOT"
 
 
@@ -46,9 +56,29 @@ def _console_authorize(**_kwargs: Any) -> AuthorizeResult:
     )
 
 
-def build_app(settings: Settings, intel: SummitIntel, *, console_secret: str | None = None) -> App:
+def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
+    def lookup(user_id: str) -> dict[str, Any] | None:
+        try:
+            user: dict[str, Any] = client.users_info(user=user_id)["user"]
+            return user
+        except (SlackApiError, SlackClientError) as error:
+            logger.warning("users.info failed for %s: %s", user_id, error)
+            return None
+
+    return lookup
+
+
+def build_app(
+    settings: Settings,
+    store: FactStore,
+    *,
+    console_secret: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> App:
     """The Bolt app; with ``console_secret`` it needs no Slack workspace at all."""
     client = make_web_client(settings)
+    console = console_secret is not None
     try:
         if console_secret is not None:
             app = App(
@@ -68,10 +98,18 @@ def build_app(settings: Settings, intel: SummitIntel, *, console_secret: str | N
         raise ConfigError(
             f"Slack rejected SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token again"
         ) from None
+    # The console's operator has the store's file in hand: they are its admin.
+    admins = AdminPolicy(
+        settings.admins | {CONSOLE_USER} if console else settings.admins,
+        None if console else user_lookup(client),
+        workspace_admins=settings.workspace_admins,
+        clock=monotonic,
+    )
+    services = Services(settings, SummitIntel(store), Curator(store, clock), admins, console)
 
     @app.middleware
-    def provide_intel(context: BoltContext, next: Any) -> None:
-        context["intel"] = intel
+    def provide_services(context: BoltContext, next: Any) -> None:
+        context["services"] = services
         next()
 
     @app.error

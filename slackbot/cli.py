@@ -18,10 +18,11 @@ from dotenv import load_dotenv
 from slackbot.app import build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, run_console
-from slackbot.intel import SummitIntel
+from slackbot.curation import Curator
 from slackbot.server import EVENTS_PATH, bound_url, make_server
 from slackbot.socket_mode import run_socket_mode
 from storage import FactStore, StoreCorruptError, StoreLockedError
+from storage.durable import write_atomically
 
 logger = logging.getLogger("summitbot")
 
@@ -51,7 +52,7 @@ def open_store(settings: Settings) -> FactStore:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     with open_store(settings) as store:
-        app = build_app(settings, SummitIntel(store))
+        app = build_app(settings, store)
         server = make_server(app, args.host, args.port)
         signal.signal(signal.SIGTERM, _raise_stop)
         signal.signal(signal.SIGINT, _raise_stop)
@@ -77,7 +78,7 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with open_store(settings) as store:
-        app = build_app(settings, SummitIntel(store))
+        app = build_app(settings, store)
         logger.info("Summit Intel connecting to Slack in Socket Mode")
         run_socket_mode(app, settings.app_token, stop)
     logger.info("stopped")
@@ -86,14 +87,14 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _console(settings: Settings, store: FactStore) -> tuple[Console, str]:
     secret = secrets.token_hex(16)
-    app = build_app(settings, SummitIntel(store), console_secret=secret)
+    app = build_app(settings, store, console_secret=secret)
     return Console(app, secret), secret
 
 
 def cmd_shell(settings: Settings, _args: argparse.Namespace) -> int:
     with open_store(settings) as store:
         secret = secrets.token_hex(16)
-        run_console(build_app(settings, SummitIntel(store), console_secret=secret), secret)
+        run_console(build_app(settings, store, console_secret=secret), secret)
     return 0
 
 
@@ -112,6 +113,53 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         f"{report.facts_written} facts written, {report.entities_removed} entities and "
         f"{report.facts_removed} facts removed"
     )
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"summitbot: cannot read {path}: {error}", file=sys.stderr)
+        return 2
+    total = len(lines)
+    step = max(total // 10, 1000)
+
+    def progress(number: int) -> None:
+        if number % step == 0 or number == total:
+            print(f"checked {number:,} of {total:,} lines", file=sys.stderr, flush=True)
+
+    with open_store(settings) as store:
+        report = Curator(store).import_lines(lines, by=args.by, progress=progress)
+    for number, problem in report.errors[:200]:
+        print(f"{path}:{number}: {problem}", file=sys.stderr)
+    if report.errors:
+        more = len(report.errors) - 200
+        if more > 0:
+            print(f"…and {more} more bad lines", file=sys.stderr)
+        print(
+            f"summitbot: {len(report.errors)} bad line(s); nothing was imported. "
+            "Fix them and import the file again.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"imported {path}: {report.added} facts added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.entities} entities"
+    )
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    with open_store(settings) as store:
+        lines = list(Curator(store).export_lines())
+    text = "".join(line + "\n" for line in lines)
+    if args.file:
+        write_atomically(Path(args.file), text.encode())
+        print(f"exported {len(lines)} records to {args.file}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -150,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("shell", cmd_shell, "a local console: type /who samsung, no Slack needed")
     ask = add("ask", cmd_ask, 'answer one command and exit, e.g. summitbot ask "/who samsung"')
     ask.add_argument("text", nargs="+", help="the slash command and its text")
+    imported = add("import", cmd_import, "add or update facts from a JSON Lines file")
+    imported.add_argument("file", help="JSON Lines: one fact or entity per line")
+    imported.add_argument("--by", default="import", help="who the changes are recorded as")
+    exported = add("export", cmd_export, "write every entity and fact as JSON Lines")
+    exported.add_argument("file", nargs="?", help="where to write; standard output if absent")
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -163,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     try:
         settings = Settings.from_env(os.environ)
-        console_only = args.command in {"shell", "ask", "seed"} or (
+        console_only = args.command in {"shell", "ask", "seed", "import", "export"} or (
             args.command == "run" and settings.auto_mode == "shell"
         )
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level

@@ -32,6 +32,8 @@ class Settings:
     admins: frozenset[str] = frozenset()
     timezone: str = "UTC"
     log_level: str = "INFO"
+    workspace_admins: bool = True
+    digest_grace_hours: float = 6.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -72,6 +74,18 @@ class Settings:
             raise ConfigError(
                 f"SUMMITBOT_TZ {timezone!r} is not a time zone; use an IANA name such as Asia/Seoul"
             ) from None
+        workspace_admins = (get("SUMMITBOT_WORKSPACE_ADMINS") or "true").lower()
+        if workspace_admins not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError("SUMMITBOT_WORKSPACE_ADMINS must be true or false")
+        grace = get("SUMMITBOT_DIGEST_GRACE_HOURS") or "6"
+        try:
+            digest_grace_hours = float(grace)
+            if not 0 <= digest_grace_hours <= 168:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                "SUMMITBOT_DIGEST_GRACE_HOURS must be a number of hours from 0 to 168"
+            ) from None
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -84,6 +98,8 @@ class Settings:
             admins=admins,
             timezone=timezone,
             log_level=log_level,
+            workspace_admins=workspace_admins in ("true", "1", "yes"),
+            digest_grace_hours=digest_grace_hours,
         )
 
     @property

@@ -8,6 +8,7 @@ stored statement, is escaped so that it can never turn into a mention or a link.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,23 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DatePickerElement,
     DividerBlock,
+    ExternalDataMultiSelectElement,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    RadioButtonsElement,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
+from slackbot import curation
+from slackbot.curation import FactDraft, History
 from slackbot.intel import (
     Ambiguous,
     ChipsAnswer,
@@ -184,12 +195,18 @@ class _Builder:
     def add(self, *blocks: Block) -> None:
         self.blocks.extend(blocks)
 
-    def add_facts(self, facts: FactList, narrow_hint: str, keep: int = 0) -> int:
+    def add_facts(
+        self, facts: FactList, narrow_hint: str, keep: int = 0, *, with_menu: bool = False
+    ) -> int:
         """Adds a section per fact while there is room, keeping ``keep`` blocks free for what
-        follows and one for the "…and N more" note; returns how many were left out."""
+        follows and one for the "…and N more" note; returns how many were left out.
+        ``with_menu`` gives each fact the admins' Edit / Retract menu."""
         shown = facts.facts[: max(self.room() - keep - 1, 0)]
         for fact in shown:
-            self.blocks.append(_section(fact_line(fact)))
+            section = _section(fact_line(fact))
+            if with_menu:
+                section.accessory = fact_menu(fact)
+            self.blocks.append(section)
         left_out = len(facts.facts) - len(shown)
         notes = []
         if left_out:
@@ -421,7 +438,7 @@ def help_message(unknown: str | None = None) -> Message:
     return Message(fallback, blocks)
 
 
-def search(answer: SearchAnswer) -> Message:
+def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     if not answer.query.strip():
         return error("Tell me what to look for, e.g. `/summit search hbm supply`.")
     if not answer.facts:
@@ -436,7 +453,7 @@ def search(answer: SearchAnswer) -> Message:
         )
     builder = _Builder(reserve=1)
     builder.add(_section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
-    left_out = builder.add_facts(FactList(answer.facts), "more words")
+    left_out = builder.add_facts(FactList(answer.facts), "more words", with_menu=admin)
     hidden = answer.total - len(answer.facts) - left_out
     if hidden > 0 and not left_out:
         builder.add(_context(f"…and {hidden} more — narrow it with more words"))
@@ -462,3 +479,273 @@ def home(answer: Overview) -> View:
     blocks, _fallback = _overview_blocks(answer)
     blocks += [DividerBlock(), *_help_blocks()]
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
+
+
+# -- curation ------------------------------------------------------------------------------
+
+FACT_FORM = "fact_form"
+RETRACT_FORM = "retract_form"
+FACT_MENU_ACTION = "fact_menu"
+RETRACT_REASON = "reason"
+KIND_LABELS = {
+    "attendance": "Attendance",
+    "agenda": "Agenda",
+    "hardware": "Hardware",
+    "product": "Product",
+    "investment": "Investment",
+    "partnership": "Partnership",
+    "context": "Context",
+}
+STATUS_LABELS = {
+    "confirmed": "Confirmed: official or settled",
+    "reported": "Reported: stated as fact by a source",
+    "expected": "Expected: may or could happen",
+}
+NEW_KIND_LABELS = {"company": "Company", "person": "Person", "product": "Product"}
+MAX_OPTION_TEXT = 75
+
+
+def entity_option(entity: Entity) -> Option:
+    label = entity.name + (f" ({entity.korean_name})" if entity.korean_name else "")
+    return Option(value=entity.id, text=_clip(f"{label} · {entity.kind}", MAX_OPTION_TEXT))
+
+
+def entity_options(entities: Sequence[Entity]) -> list[dict[str, Any]]:
+    """The type-ahead's answer to a block_suggestion request (at most 100 options)."""
+    return [entity_option(entity).to_dict() for entity in entities[:100]]
+
+
+def _text_input(
+    field: str,
+    label: str,
+    *,
+    initial: str = "",
+    optional: bool = True,
+    multiline: bool = False,
+    max_length: int | None = None,
+    hint: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=field,
+            initial_value=initial or None,
+            multiline=multiline or None,
+            max_length=max_length,
+            placeholder=placeholder,
+        ),
+    )
+
+
+def _choice(labels: dict[str, str], chosen: str | None) -> Option | None:
+    return Option(value=chosen, text=labels[chosen]) if chosen in labels else None
+
+
+def fact_form(
+    draft: FactDraft,
+    entities: Sequence[Entity],
+    metadata: dict[str, Any],
+    *,
+    title: str = "Add fact",
+    today: str,
+) -> View:
+    """The "Add fact" / "Edit fact" modal, prefilled from ``draft``."""
+    kinds = [Option(value=kind, text=label) for kind, label in KIND_LABELS.items()]
+    statuses = [Option(value=status, text=label) for status, label in STATUS_LABELS.items()]
+    new_kinds = [Option(value=kind, text=label) for kind, label in NEW_KIND_LABELS.items()]
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=curation.ENTITIES,
+            label="Companies, people and products involved",
+            optional=True,
+            hint="Type to search, in English or Korean. Someone new? Name them below.",
+            element=ExternalDataMultiSelectElement(
+                action_id=curation.ENTITIES,
+                placeholder="Samsung, 곽노정, HBM…",
+                min_query_length=0,
+                initial_options=[entity_option(entity) for entity in entities] or None,
+            ),
+        ),
+        _text_input(
+            curation.STATEMENT,
+            "Statement",
+            initial=draft.statement,
+            optional=False,
+            multiline=True,
+            max_length=curation.MAX_STATEMENT,
+            placeholder="What happened or was said, in one or two sentences",
+        ),
+        InputBlock(
+            block_id=curation.STATUS,
+            label="Status",
+            element=RadioButtonsElement(
+                action_id=curation.STATUS,
+                options=statuses,
+                initial_option=_choice(STATUS_LABELS, draft.status),
+            ),
+        ),
+        InputBlock(
+            block_id=curation.KIND,
+            label="Kind",
+            element=StaticSelectElement(
+                action_id=curation.KIND,
+                options=kinds,
+                initial_option=_choice(KIND_LABELS, draft.kind),
+            ),
+        ),
+        _text_input(
+            curation.SOURCE_URL,
+            "Source link",
+            initial=draft.source_url,
+            hint="http:// or https:// only",
+            placeholder="https://…",
+        ),
+        _text_input(curation.SOURCE_TITLE, "Source title", initial=draft.source_title),
+        InputBlock(
+            block_id=curation.HAPPENED_ON,
+            label="When it happened",
+            element=DatePickerElement(
+                action_id=curation.HAPPENED_ON, initial_date=draft.happened_on or today
+            ),
+        ),
+        _text_input(
+            curation.TAGS,
+            "Tags",
+            initial=", ".join(draft.tags),
+            hint="Comma-separated, e.g. hbm, investment",
+        ),
+        DividerBlock(),
+        _section("*Someone or something new?* Leave these empty when it is in the list above."),
+        _text_input(curation.NEW_ENTITY_NAME, "New company, person or product"),
+        InputBlock(
+            block_id=curation.NEW_ENTITY_KIND,
+            label="It is a",
+            optional=True,
+            element=StaticSelectElement(
+                action_id=curation.NEW_ENTITY_KIND,
+                options=new_kinds,
+                placeholder="Company",
+            ),
+        ),
+        _text_input(curation.NEW_ENTITY_ALIASES, "Its other names", hint="Comma-separated"),
+        _text_input(curation.NEW_ENTITY_KOREAN, "Its Korean name", placeholder="e.g. 삼성전자"),
+    ]
+    return View(
+        type="modal",
+        callback_id=FACT_FORM,
+        title=title,
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
+
+
+def retract_form(fact: Fact, metadata: dict[str, Any]) -> View:
+    return View(
+        type="modal",
+        callback_id=RETRACT_FORM,
+        title=f"Retract {fact.id}",
+        submit="Retract",
+        close="Cancel",
+        private_metadata=json.dumps(metadata),
+        blocks=[
+            _section(fact_line(fact)),
+            _text_input(
+                RETRACT_REASON,
+                "Why is it retracted?",
+                multiline=True,
+                max_length=curation.MAX_STATEMENT,
+                placeholder="e.g. denied by SK Hynix on 20 May",
+            ),
+            _context("The fact is kept with its history; answers leave it out with a note."),
+        ],
+    )
+
+
+def saved(fact: Fact, action: str) -> Message:
+    """The admin's confirmation: the fact card and its id."""
+    blocks: list[Block] = [
+        _section(f"*{action.capitalize()} `{fact.id}`*"),
+        _section(fact_line(fact)),
+    ]
+    if fact.retraction_reason:
+        blocks.append(_context(f"Reason: {escape(fact.retraction_reason)}"))
+    blocks.append(
+        _context(f"`/summit history {fact.id}` shows its changes · `/summit edit {fact.id}`")
+    )
+    return Message(f"{action.capitalize()} {fact.id}: {fact.statement}", blocks)
+
+
+def not_admin(who_can: str, what: str) -> Message:
+    text = f"Only Summit Intel admins can {what}: {who_can}. Ask one of them, or `/summit help`."
+    return Message(text, [_section(text)])
+
+
+def _change_line(name: str, change: list[Any]) -> str:
+    def shown(value: Any) -> str:
+        if value in (None, "", []):
+            return "—"
+        if isinstance(value, dict):
+            value = value.get("url") or value.get("title") or "—"
+        if isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        return escape(_clip(str(value), 200))
+
+    old, new = change
+    if old is None:
+        return f"{name.replace('_', ' ')}: {shown(new)}"
+    return f"{name.replace('_', ' ')}: {shown(old)} → {shown(new)}"
+
+
+def _who(by: str) -> str:
+    return f"<@{by}>" if re.fullmatch(r"[UW][A-Z0-9]+", by) else escape(by)
+
+
+def history(answer: History) -> Message:
+    if not answer.found:
+        text = "Nothing to show: give a fact id (like F12) or a company, person or product."
+        return Message(text, [_section(text)])
+    builder = _Builder(reserve=0)
+    builder.add(_section(f"*History of {escape(answer.title)}*"))
+    if not answer.revisions:
+        seeded = [f for f in answer.facts.values() if f.origin == "seed"]
+        note = "No changes recorded"
+        if seeded:
+            note += "; seeded from the source article"
+        builder.add(_context(note + "."))
+    shown_revisions = answer.revisions[: max(builder.room() - 1, 0)]
+    for revision in shown_revisions:
+        changes = "\n".join(
+            f"• {_change_line(name, change)}" for name, change in revision.changes.items()
+        )
+        reason = f"\nReason: {escape(revision.reason)}" if revision.reason else ""
+        builder.add(
+            _section(
+                f"`{revision.fact_id}` r{revision.number} · {escape(revision.at)} · "
+                f"{_who(revision.by)} {revision.action}\n{changes}{reason}"
+            )
+        )
+    left_out = len(answer.revisions) - len(shown_revisions)
+    if left_out:
+        builder.add(_context(f"…and {left_out} older changes — narrow it with a fact id"))
+    fallback = [f"History of {answer.title}: {len(answer.revisions)} change(s)."]
+    fallback += [
+        f"{r.fact_id} r{r.number} {r.at} {r.by} {r.action}: " + ", ".join(r.changes)
+        for r in answer.revisions[:20]
+    ]
+    return Message("\n".join(fallback), builder.blocks)
+
+
+def fact_menu(fact: Fact) -> OverflowMenuElement:
+    return OverflowMenuElement(
+        action_id=FACT_MENU_ACTION,
+        options=[
+            Option(value=f"edit:{fact.id}", text="Edit"),
+            Option(value=f"retract:{fact.id}", text="Retract"),
+        ],
+    )

@@ -1,7 +1,7 @@
 """The fact store. Only this package touches TinyDB."""
 
 from storage.durable import StoreCorruptError, StoreLockedError
-from storage.models import FACT_KINDS, FACT_STATUSES, Entity, Event, Fact, Source
+from storage.models import FACT_KINDS, FACT_STATUSES, Entity, Event, Fact, Revision, Source
 from storage.repository import FactStore, SeedReport
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Event",
     "Fact",
     "FactStore",
+    "Revision",
     "SeedReport",
     "Source",
     "StoreCorruptError",

@@ -89,11 +89,12 @@ class Journal:
         self._handle = open(self.path, "ab")  # noqa: SIM115 - held open for the store's lifetime
         self.length = 0
 
-    def append(self, record: dict[str, Any]) -> None:
-        self._handle.write(orjson.dumps(record) + b"\n")
+    def append(self, records: list[dict[str, Any]]) -> None:
+        """Writes the records and fsyncs once: a batch is acknowledged as a whole."""
+        self._handle.write(b"".join(orjson.dumps(record) + b"\n" for record in records))
         self._handle.flush()
         os.fsync(self._handle.fileno())
-        self.length += 1
+        self.length += len(records)
 
     def replay(self) -> Iterator[dict[str, Any]]:
         """Yield the complete records; a torn last line (a write cut short) is skipped."""

@@ -67,6 +67,16 @@ class WordIndex:
             return [match for match, _score, _index in matches]
         return []
 
+    def sharing_rare_terms(self, text: str, count: int = 3) -> set[str]:
+        """Facts sharing one of the text's ``count`` rarest indexed terms: a cheap shortlist
+        of possible near-duplicates, whatever the size of the store."""
+        terms = [term for term in dict.fromkeys(words(text)) if term in self._postings]
+        terms.sort(key=lambda term: len(self._postings[term]))
+        found: set[str] = set()
+        for term in terms[:count]:
+            found.update(self._postings[term])
+        return found
+
     def search(self, query: str) -> list[tuple[str, float, float]]:
         """Fact ids with (coverage, score): the share of query terms matched, and their weight."""
         terms = list(dict.fromkeys(words(query)))

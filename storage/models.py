@@ -112,3 +112,28 @@ class Event:
         doc["host_people"] = list(self.host_people)
         doc["themes"] = list(self.themes)
         return doc
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One change to a fact: who made it, when, and each changed field's old and new value."""
+
+    fact_id: str
+    number: int
+    at: str
+    by: str
+    action: str
+    changes: dict[str, list[Any]]
+    reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.fact_id}#{self.number}"
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Revision:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in doc.items() if key in known})

@@ -8,6 +8,7 @@ and fsynced before it is applied, so it survives a crash once the method returns
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from collections import defaultdict
@@ -18,16 +19,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
 from storage.durable import Journal, ProcessLock, SnapshotStorage
 from storage.index import ENTITY_WEIGHT, STATEMENT_WEIGHT, TAG_WEIGHT, WordIndex
-from storage.models import Entity, Event, Fact, Source
+from storage.models import Entity, Event, Fact, Revision, Source
+from storage.text import fold
 
 ENTITIES = "entities"
 FACTS = "facts"
+REVISIONS = "revisions"
 META = "meta"
+TABLES = (ENTITIES, FACTS, REVISIONS, META)
 COMPACT_AFTER_WRITES = 500
 STATUS_RANK = {"confirmed": 0, "reported": 1, "expected": 2, "retracted": 3}
 
@@ -67,6 +72,8 @@ class FactStore:
         self._clock = clock
         self._compact_after = compact_after
         self._lock = threading.RLock()
+        # Callers that read, decide and write (curation) hold this across the three steps.
+        self.lock = self._lock
         self._process_lock = ProcessLock(self.path.with_name(self.path.name + ".lock"))
         self._process_lock.acquire()
         try:
@@ -80,6 +87,8 @@ class FactStore:
             self._facts_by_entity: dict[str, set[str]] = defaultdict(set)
             self._words = WordIndex()
             self._meta: dict[str, Any] = {}
+            self._revisions_by_fact: dict[str, list[Revision]] = defaultdict(list)
+            self._revisions_by_time: list[Revision] = []
             self.version = 0
             self.entities_version = 0
             self._load()
@@ -90,14 +99,15 @@ class FactStore:
     # -- life cycle ---------------------------------------------------------------
 
     def _load(self) -> None:
-        for table_name in (ENTITIES, FACTS, META):
+        for table_name in TABLES:
             for document in self._db.table(table_name).all():
                 self._remember(table_name, document["key"], document.doc_id, dict(document))
-        replayed = 0
+        # Only the last record for a key matters, so replay the journal as one batch.
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self._journal.replay():
-            self._apply(record)
-            replayed += 1
-        if replayed:
+            latest[(record["table"], record["key"])] = record
+        if latest:
+            self._apply(list(latest.values()))
             self.compact()
 
     def close(self) -> None:
@@ -121,35 +131,51 @@ class FactStore:
 
     # -- the write path --------------------------------------------------------------
 
-    def _write(self, table_name: str, key: str, doc: dict[str, Any] | None) -> None:
-        doc_id = self._doc_ids[table_name].get(key)
-        if doc_id is None:
-            if doc is None:
-                return
-            doc_id = self._next_doc_id[table_name]
-        record = {"table": table_name, "key": key, "doc_id": doc_id, "doc": doc}
-        self._journal.append(record)
-        self._apply(record)
+    def _write(self, changes: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+        """Journals (fsynced) then applies a batch of puts and deletes, all or nothing."""
+        records = []
+        # The last change to a key wins, as it would one at a time.
+        for (table_name, key), doc in {(t, k): d for t, k, d in changes}.items():
+            doc_id = self._doc_ids[table_name].get(key)
+            if doc_id is None:
+                if doc is None:
+                    continue
+                doc_id = self._next_doc_id[table_name]
+                self._next_doc_id[table_name] = doc_id + 1
+            records.append({"table": table_name, "key": key, "doc_id": doc_id, "doc": doc})
+        if not records:
+            return
+        self._journal.append(records)
+        self._apply(records)
         self.version += 1
-        if table_name == ENTITIES:
+        if any(record["table"] == ENTITIES for record in records):
             self.entities_version += 1
         if self._journal.length >= self._compact_after:
             self.compact()
 
-    def _apply(self, record: dict[str, Any]) -> None:
-        table_name, key, doc_id, doc = (
-            record["table"],
-            record["key"],
-            record["doc_id"],
-            record["doc"],
-        )
-        table = self._db.table(table_name)
-        if doc is None:
-            table.remove(doc_ids=[doc_id])
-            self._forget(table_name, key)
-        else:
-            table.upsert(Document({**doc, "key": key}, doc_id=doc_id))
-            self._remember(table_name, key, doc_id, doc)
+    def _apply(self, records: list[dict[str, Any]]) -> None:
+        by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            by_table[record["table"]].append(record)
+        for table_name, table_records in by_table.items():
+            table = self._db.table(table_name)
+            known = self._doc_ids[table_name]
+            removed = [r for r in table_records if r["doc"] is None]
+            updated = [r for r in table_records if r["doc"] is not None and r["key"] in known]
+            inserted = [r for r in table_records if r["doc"] is not None and r["key"] not in known]
+            if removed:
+                table.remove(doc_ids=[r["doc_id"] for r in removed if r["key"] in known])
+                for record in removed:
+                    self._forget(table_name, record["key"])
+            for record in updated:
+                table.upsert(Document({**record["doc"], "key": record["key"]}, record["doc_id"]))
+            if inserted:
+                # One TinyDB call for all new documents: it rewrites its table dict per call.
+                table.insert_multiple(
+                    Document({**r["doc"], "key": r["key"]}, r["doc_id"]) for r in inserted
+                )
+            for record in updated + inserted:
+                self._remember(table_name, record["key"], record["doc_id"], record["doc"])
 
     def _remember(self, table_name: str, key: str, doc_id: int, doc: dict[str, Any]) -> None:
         self._doc_ids[table_name][key] = doc_id
@@ -158,6 +184,8 @@ class FactStore:
             self._entities[key] = Entity.from_doc(doc)
         elif table_name == FACTS:
             self._index_fact(Fact.from_doc(doc))
+        elif table_name == REVISIONS:
+            self._index_revision(Revision.from_doc(doc))
         else:
             self._meta[key] = doc
 
@@ -167,6 +195,8 @@ class FactStore:
             self._entities.pop(key, None)
         elif table_name == FACTS:
             self._unindex_fact(key)
+        elif table_name == REVISIONS:
+            pass  # revisions are history: never deleted
         else:
             self._meta.pop(key, None)
 
@@ -182,6 +212,13 @@ class FactStore:
             names = entity.all_names() if entity else (entity_id,)
             weighted += [(name, ENTITY_WEIGHT) for name in names]
         self._words.add(fact.id, weighted)
+
+    def _index_revision(self, revision: Revision) -> None:
+        known = self._revisions_by_fact[revision.fact_id]
+        if any(r.number == revision.number for r in known):
+            return
+        bisect.insort(known, revision, key=lambda r: r.number)
+        bisect.insort(self._revisions_by_time, revision, key=lambda r: (r.at, r.fact_id, r.number))
 
     def _unindex_fact(self, fact_id: str) -> None:
         old = self._facts.pop(fact_id, None)
@@ -236,6 +273,19 @@ class FactStore:
             chosen = hits if limit is None else hits[:limit]
             return [self._facts[fact_id] for fact_id, _coverage, _score in chosen]
 
+    def similar_statements(self, statement: str, cutoff: float) -> list[tuple[Fact, float]]:
+        """Facts whose statement reads almost the same (rapidfuzz ratio >= cutoff), best first."""
+        with self._lock:
+            wanted = fold(statement)
+            scored = []
+            for fact_id in self._words.sharing_rare_terms(statement):
+                fact = self._facts[fact_id]
+                score = fuzz.ratio(wanted, fold(fact.statement))
+                if score >= cutoff:
+                    scored.append((fact, score))
+            scored.sort(key=lambda pair: -pair[1])
+            return scored
+
     def search_count(self, query: str) -> int:
         with self._lock:
             return len(self._words.search(query))
@@ -259,21 +309,59 @@ class FactStore:
 
     def put_entity(self, entity: Entity) -> None:
         with self._lock:
-            self._write(ENTITIES, entity.id, entity.to_doc())
+            self._write([(ENTITIES, entity.id, entity.to_doc())])
             # Facts index their entities' names, so re-index those that name this one.
             for fact_id in list(self._facts_by_entity.get(entity.id, ())):
                 self._index_fact(self._facts[fact_id])
 
-    def put_fact(self, fact: Fact) -> None:
+    def put_fact(self, fact: Fact, revision: Revision | None = None) -> None:
+        """Stores a fact, and the revision that records the change, in one durable batch."""
         with self._lock:
-            self._write(FACTS, fact.id, fact.to_doc())
+            changes: list[tuple[str, str, dict[str, Any] | None]] = [
+                (FACTS, fact.id, fact.to_doc())
+            ]
+            if revision is not None:
+                changes.append((REVISIONS, revision.key, revision.to_doc()))
+            self._write(changes)
 
-    def add_fact(self, fact: Fact) -> Fact:
+    def add_fact(self, fact: Fact, revision: Revision | None = None) -> Fact:
         """Stores a new fact under the next free id (whatever id it came with)."""
         with self._lock:
             stored = replace(fact, id=self.next_fact_id())
-            self.put_fact(stored)
+            if revision is not None:
+                revision = replace(revision, fact_id=stored.id)
+            self.put_fact(stored, revision)
             return stored
+
+    def put_many(
+        self, entities: list[Entity], facts: list[Fact], revisions: list[Revision]
+    ) -> None:
+        """Stores a bulk import as one durable batch."""
+        with self._lock:
+            changes: list[tuple[str, str, dict[str, Any] | None]] = []
+            changes += [(ENTITIES, entity.id, entity.to_doc()) for entity in entities]
+            changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
+            changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
+            self._write(changes)
+            for entity in entities:
+                for fact_id in list(self._facts_by_entity.get(entity.id, ())):
+                    self._index_fact(self._facts[fact_id])
+
+    # -- history -------------------------------------------------------------------
+
+    def revisions_of(self, fact_id: str) -> list[Revision]:
+        with self._lock:
+            return list(self._revisions_by_fact.get(fact_id.upper(), ()))
+
+    def revisions_since(self, since: str) -> list[Revision]:
+        """Every change recorded after the ISO time ``since``, oldest first."""
+        with self._lock:
+            start = bisect.bisect_right(
+                self._revisions_by_time,
+                (since, "\uffff", 1 << 62),
+                key=lambda r: (r.at, r.fact_id, r.number),
+            )
+            return self._revisions_by_time[start:]
 
     def seed(self, *, reset: bool = False) -> SeedReport:
         """Add the shipped seed's missing records; with ``reset``, rewrite the seed part."""
@@ -282,20 +370,20 @@ class FactStore:
         with self._lock:
             source = seed["source"]
             if reset or "source" not in self._meta:
-                self._write(META, "source", source)
+                self._write([(META, "source", source)])
             if reset or "event" not in self._meta:
-                self._write(META, "event", seed["event"])
+                self._write([(META, "event", seed["event"])])
             entities_written = facts_written = entities_removed = facts_removed = 0
             seed_entity_ids = {doc["id"] for doc in seed["entities"]}
             seed_fact_ids = {doc["id"] for doc in seed["facts"]}
             if reset:
                 for fact in list(self._facts.values()):
                     if fact.origin == "seed" and fact.id not in seed_fact_ids:
-                        self._write(FACTS, fact.id, None)
+                        self._write([(FACTS, fact.id, None)])
                         facts_removed += 1
                 for entity in list(self._entities.values()):
                     if entity.origin == "seed" and entity.id not in seed_entity_ids:
-                        self._write(ENTITIES, entity.id, None)
+                        self._write([(ENTITIES, entity.id, None)])
                         entities_removed += 1
             for doc in seed["entities"]:
                 if reset or doc["id"] not in self._entities:

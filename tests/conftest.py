@@ -54,9 +54,9 @@ def settings(fake_slack: FakeSlack, db_path: Path) -> Settings:
 
 
 @pytest.fixture
-def served_url(settings: Settings, intel: SummitIntel) -> Iterator[str]:
+def served_url(settings: Settings, store: FactStore) -> Iterator[str]:
     """The app served by waitress, as in production, on a free loopback port."""
-    app = build_app(settings, intel)
+    app = build_app(settings, store)
     server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

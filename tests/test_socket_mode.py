@@ -7,20 +7,20 @@ import threading
 
 from slackbot.app import build_app
 from slackbot.config import Settings
-from slackbot.intel import SummitIntel
 from slackbot.socket_mode import run_socket_mode
+from storage import FactStore
 from tests.fake_slack import APP_TOKEN, FakeSlack
 from tests.fake_socket_mode import FakeSocketMode
 from tests.slack_client import block_texts
 
 
 def test_socket_mode_answers_commands_and_events(
-    fake_slack: FakeSlack, settings: Settings, intel: SummitIntel
+    fake_slack: FakeSlack, settings: Settings, store: FactStore
 ) -> None:
     socket = FakeSocketMode().start()
     fake_slack.socket_url = socket.url
     stop = threading.Event()
-    app = build_app(settings, intel)
+    app = build_app(settings, store)
     runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
     runner.start()
     try:

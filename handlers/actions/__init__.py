@@ -1,12 +1,15 @@
-"""Button clicks and other block actions."""
+"""Button clicks, menus and the form's type-ahead."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.actions import share
-from slackbot.render import SHARE_ACTION_ID
+from handlers.actions import entity_options, fact_menu, share
+from slackbot import curation
+from slackbot.render import FACT_MENU_ACTION, SHARE_ACTION_ID
 
 
 def register(app: App) -> None:
     app.action(SHARE_ACTION_ID)(share.handle)
+    app.action(FACT_MENU_ACTION)(fact_menu.handle)
+    app.options(curation.ENTITIES)(entity_options.handle)

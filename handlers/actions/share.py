@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from handlers.commands import ANSWERS
-from handlers.common import intel_of
+from handlers.common import services_of
 from slackbot import render
 
 logger = logging.getLogger(__name__)
@@ -28,5 +28,5 @@ def handle(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
             text="That button no longer works; run the command again and share the new answer.",
         )
         return
-    message = render.shared(answer(intel_of(context), text), body["user"]["id"])
+    message = render.shared(answer(services_of(context), text), body["user"]["id"])
     respond(response_type="in_channel", replace_original=False, **message.to_dict())

@@ -9,9 +9,9 @@ from slack_bolt import App
 
 from handlers.commands import chips, digest, summit, who
 from slackbot import render
-from slackbot.intel import SummitIntel
+from slackbot.services import Services
 
-ANSWERS: dict[str, Callable[[SummitIntel, str], render.Message]] = {
+ANSWERS: dict[str, Callable[[Services, str], render.Message]] = {
     "/who": who.answer,
     "/chips": chips.answer,
     "/summit": summit.answer,

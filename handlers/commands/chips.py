@@ -6,14 +6,14 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from handlers.common import ack_with_answer, command_text, intel_of
+from handlers.common import ack_with_answer, command_text, services_of
 from slackbot import render
-from slackbot.intel import SummitIntel
+from slackbot.services import Services
 
 
-def answer(intel: SummitIntel, text: str) -> render.Message:
-    return render.chips(intel.chips(text))
+def answer(services: Services, text: str) -> render.Message:
+    return render.chips(services.intel.chips(text))
 
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-    ack_with_answer(ack, lambda: answer(intel_of(context), command_text(command)))
+    ack_with_answer(ack, lambda: answer(services_of(context), command_text(command)))

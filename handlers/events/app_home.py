@@ -7,11 +7,13 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import intel_of
+from handlers.common import services_of
 from slackbot import render
 
 
 def handle(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
-    client.views_publish(user_id=event["user"], view=render.home(intel_of(context).overview()))
+    client.views_publish(
+        user_id=event["user"], view=render.home(services_of(context).intel.overview())
+    )

@@ -1,0 +1,21 @@
+"""The form's type-ahead over known companies, people and products (block_suggestion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from handlers.common import services_of
+from slackbot import render
+from slackbot.matching import display_order
+
+
+def handle(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
+    intel = services_of(context).intel
+    typed = str(payload.get("value") or "")
+    if typed.strip():
+        entities = intel.matcher.match(typed)
+    else:
+        entities = sorted(intel.store.entities(), key=display_order)
+    ack(options=render.entity_options(entities))

@@ -1,0 +1,63 @@
+"""The admins' Edit / Retract menu on a fact in search answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from handlers.common import services_of
+from handlers.views.fact_form import open_fact_form
+from slackbot import render
+from slackbot.curation import FactDraft
+
+logger = logging.getLogger(__name__)
+
+
+def handle(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    services = services_of(context)
+    user_id = body["user"]["id"]
+
+    def tell(message: render.Message) -> None:
+        respond(response_type="ephemeral", replace_original=False, **message.to_dict())
+
+    # A click can come from anyone who holds the message: check again.
+    if not services.admins.is_admin(user_id):
+        tell(render.not_admin(services.admins.who_can(), "edit or retract facts"))
+        return
+    try:
+        choice, _, fact_id = body["actions"][0]["selected_option"]["value"].partition(":")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        tell(render.error("That menu no longer works; search again and use the new answer."))
+        return
+    fact = services.curator.store.fact(fact_id)
+    if fact is None or choice not in ("edit", "retract"):
+        tell(render.error(f"There is no fact {fact_id[:20]!r} any more."))
+        return
+    if choice == "edit":
+        problem = open_fact_form(
+            client,
+            services,
+            user_id=user_id,
+            trigger_id=body.get("trigger_id", ""),
+            draft=FactDraft.of(fact),
+            fact=fact,
+            response_url=body.get("response_url"),
+        )
+        if problem is not None:
+            tell(problem)
+        return
+    metadata = {"fact_id": fact.id, "response_url": body.get("response_url")}
+    try:
+        client.views_open(
+            trigger_id=body.get("trigger_id", ""), view=render.retract_form(fact, metadata)
+        )
+    except (SlackApiError, SlackClientError) as error:
+        logger.warning("views.open failed: %s", error)
+        tell(render.error("Slack did not open the form in time; use the menu again."))

@@ -1,0 +1,39 @@
+"""The "Retract" modal opened from a fact's menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from handlers.common import services_of, tell_privately
+from handlers.views.fact_form import metadata_of, read_state
+from slackbot import render
+from slackbot.curation import NotFound, Rejected
+
+
+def submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    services = services_of(context)
+    user_id = body["user"]["id"]
+    if not services.admins.is_admin(user_id):
+        message = render.not_admin(services.admins.who_can(), "retract facts")
+        ack(response_action="errors", errors={render.RETRACT_REASON: message.text})
+        return
+    metadata = metadata_of(view)
+    reason = read_state(view).get(render.RETRACT_REASON) or ""
+    try:
+        fact = services.curator.retract(str(metadata.get("fact_id")), str(reason), user_id)
+    except Rejected as rejected:
+        ack(
+            response_action="errors",
+            errors={render.RETRACT_REASON: " ".join(rejected.errors.values())},
+        )
+        return
+    except NotFound as missing:
+        ack(response_action="errors", errors={render.RETRACT_REASON: str(missing)})
+        return
+    ack()
+    tell_privately(client, user_id, metadata.get("response_url"), render.saved(fact, "retracted"))

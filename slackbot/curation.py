@@ -1,0 +1,562 @@
+"""Curating the fact store: validated adds, edits and retractions with history, and bulk
+import and export. Plain Python: the modal, the console and ``summitbot import`` share it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from slackbot.matching import display_order
+from storage import FACT_KINDS, Entity, Fact, FactStore, Revision, Source
+from storage.repository import utc_now
+from storage.text import compact
+
+# Field names: also the block and action ids of the modal's inputs, so errors land on them.
+ENTITIES = "entities"
+NEW_ENTITY_NAME = "new_entity_name"
+NEW_ENTITY_KIND = "new_entity_kind"
+NEW_ENTITY_ALIASES = "new_entity_aliases"
+NEW_ENTITY_KOREAN = "new_entity_korean"
+KIND = "kind"
+STATEMENT = "statement"
+STATUS = "status"
+SOURCE_URL = "source_url"
+SOURCE_TITLE = "source_title"
+HAPPENED_ON = "happened_on"
+TAGS = "tags"
+
+MAX_STATEMENT = 1000
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 30
+DUPLICATE_CUTOFF = 90.0
+EDITABLE_STATUSES = ("confirmed", "reported", "expected")
+NEW_ENTITY_KINDS = ("company", "person", "product")
+# The last calendar day to begin anywhere on Earth is UTC+14: a date after that is the future.
+EARLIEST_ZONE_AHEAD = timedelta(hours=14)
+TRACKED_FIELDS = (
+    "statement",
+    "kind",
+    "status",
+    "entity_ids",
+    "source",
+    "happened_on",
+    "tags",
+    "retraction_reason",
+)
+
+
+@dataclass(frozen=True)
+class NewEntity:
+    name: str
+    kind: str = "company"
+    aliases: tuple[str, ...] = ()
+    korean_name: str | None = None
+
+
+@dataclass(frozen=True)
+class FactDraft:
+    """What an admin typed into the form, before it is checked."""
+
+    statement: str = ""
+    kind: str = "context"
+    status: str = "reported"
+    entity_ids: tuple[str, ...] = ()
+    new_entity: NewEntity | None = None
+    source_url: str = ""
+    source_title: str = ""
+    happened_on: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, fact: Fact) -> FactDraft:
+        return cls(
+            statement=fact.statement,
+            kind=fact.kind,
+            status=fact.status if fact.status in EDITABLE_STATUSES else "reported",
+            entity_ids=fact.entity_ids,
+            source_url=fact.source.url or "",
+            source_title=fact.source.title,
+            happened_on=fact.happened_on,
+            tags=fact.tags,
+        )
+
+
+class Rejected(ValueError):
+    """The draft has errors, by field name."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {error}" for name, error in errors.items()))
+        self.errors = errors
+
+
+class NotFound(LookupError):
+    pass
+
+
+class EditConflict(RuntimeError):
+    """The fact changed since the admin opened it."""
+
+    def __init__(self, current: Fact, latest: Revision | None) -> None:
+        who = f" by {latest.by} at {latest.at}" if latest else ""
+        super().__init__(f"{current.id} was changed{who} since you opened it")
+        self.current = current
+        self.latest = latest
+
+
+@dataclass(frozen=True)
+class History:
+    title: str
+    revisions: list[Revision]
+    facts: dict[str, Fact]
+    found: bool = True
+
+
+@dataclass
+class ImportReport:
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    entities: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """'HBM, AI services' -> ('hbm', 'ai-services')"""
+    tags = []
+    for raw in re.split(r"[,;\n]", text):
+        tag = re.sub(r"[^\w-]+", "-", raw.strip().casefold()).strip("-")
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in re.split(r"[,;\n]", text) if item.strip())
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w]+", "-", name.casefold()).strip("-") or "entity"
+
+
+def _value(fact: Fact, name: str) -> Any:
+    value = getattr(fact, name)
+    if isinstance(value, Source):
+        return {"title": value.title, "url": value.url}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def diff(old: Fact | None, new: Fact) -> dict[str, list[Any]]:
+    return {
+        name: [_value(old, name) if old else None, _value(new, name)]
+        for name in TRACKED_FIELDS
+        if old is None or _value(old, name) != _value(new, name)
+        if old is not None or _value(new, name) not in (None, [], "")
+    }
+
+
+class Curator:
+    """Adds, edits and retracts facts with validation and history."""
+
+    def __init__(self, store: FactStore, clock: Callable[[], datetime] = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
+
+    def latest_possible_date(self) -> date:
+        return (self.clock().astimezone(UTC) + EARLIEST_ZONE_AHEAD).date()
+
+    # -- checking a draft -----------------------------------------------------------
+
+    def validate(
+        self, draft: FactDraft, editing: str | None = None, pending: Iterable[Fact] = ()
+    ) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        statement = draft.statement.strip()
+        if not statement:
+            errors[STATEMENT] = "Write the statement: what happened or was said."
+        elif len(statement) > MAX_STATEMENT:
+            errors[STATEMENT] = (
+                f"Keep it to {MAX_STATEMENT:,} characters; this one has {len(statement):,}."
+            )
+        if draft.kind not in FACT_KINDS:
+            errors[KIND] = f"Pick a kind: {', '.join(FACT_KINDS)}."
+        if draft.status not in EDITABLE_STATUSES:
+            errors[STATUS] = "Pick a status: confirmed, reported or expected."
+        url = draft.source_url.strip()
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+                errors[SOURCE_URL] = "Use a web link that starts with http:// or https://."
+        elif not draft.source_title.strip():
+            errors[SOURCE_URL] = "Give the source: a link, a title, or both."
+        if draft.happened_on:
+            try:
+                happened = date.fromisoformat(draft.happened_on)
+            except ValueError:
+                errors[HAPPENED_ON] = "Use a date like 2024-05-14."
+            else:
+                if happened > self.latest_possible_date():
+                    errors[HAPPENED_ON] = "That date is in the future; pick the day it happened."
+        unknown = [eid for eid in draft.entity_ids if self.store.entity(eid) is None]
+        if unknown:
+            errors[ENTITIES] = f"Unknown: {', '.join(unknown)}. Pick from the list."
+        elif not draft.entity_ids and draft.new_entity is None:
+            errors[ENTITIES] = "Pick at least one company, person or product, or name a new one."
+        if draft.new_entity is not None:
+            errors.update(self._new_entity_errors(draft.new_entity))
+        if len(draft.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in draft.tags):
+            errors[TAGS] = f"Up to {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each."
+        if STATEMENT not in errors:
+            duplicate = self._duplicate_of(statement, editing, pending)
+            if duplicate is not None:
+                errors[STATEMENT] = (
+                    f"This reads like {duplicate.id} already: “{_shorten(duplicate.statement)}”. "
+                    f"Edit it instead with /summit edit {duplicate.id}."
+                )
+        return errors
+
+    def _new_entity_errors(self, new: NewEntity) -> dict[str, str]:
+        if not new.name.strip():
+            return {NEW_ENTITY_NAME: "Give the new company or person a name."}
+        if new.kind not in NEW_ENTITY_KINDS:
+            return {NEW_ENTITY_KIND: "Pick company, person or product."}
+        wanted = {compact(name) for name in (new.name, *new.aliases) if compact(name)}
+        for entity in self.store.entities():
+            if wanted & {compact(name) for name in entity.all_names()}:
+                return {
+                    NEW_ENTITY_NAME: f"{entity.name} already exists; pick it in the list above."
+                }
+        return {}
+
+    def _duplicate_of(
+        self, statement: str, editing: str | None, pending: Iterable[Fact]
+    ) -> Fact | None:
+        for fact, _score in self.store.similar_statements(statement, DUPLICATE_CUTOFF):
+            if fact.id != editing and fact.status != "retracted":
+                return fact
+        wanted = compact(statement)
+        for fact in pending:
+            if compact(fact.statement) == wanted:
+                return fact
+        return None
+
+    # -- changes ----------------------------------------------------------------------
+
+    def _entities_for(self, draft: FactDraft) -> tuple[tuple[str, ...], Entity | None]:
+        new = draft.new_entity
+        if new is None:
+            return draft.entity_ids, None
+        entity_id = _slug(new.name)
+        while self.store.entity(entity_id) is not None:
+            entity_id += "-x"
+        company_id = None
+        if new.kind == "person":
+            companies = [self.store.entity(eid) for eid in draft.entity_ids]
+            company_id = next((e.id for e in companies if e and e.kind == "company"), None)
+        entity = Entity(
+            id=entity_id,
+            name=new.name.strip(),
+            kind=new.kind,
+            aliases=new.aliases,
+            korean_name=new.korean_name or None,
+            attending=False,
+            company_id=company_id,
+            origin="admin",
+        )
+        return (*draft.entity_ids, entity.id), entity
+
+    def _fact_from(self, draft: FactDraft, fact_id: str, entity_ids: tuple[str, ...]) -> Fact:
+        url = draft.source_url.strip() or None
+        title = draft.source_title.strip() or (urlsplit(url).netloc if url else "")
+        return Fact(
+            id=fact_id,
+            statement=draft.statement.strip(),
+            kind=draft.kind,
+            status=draft.status,
+            entity_ids=entity_ids,
+            source=Source(title, url),
+            tags=draft.tags,
+            happened_on=draft.happened_on or None,
+        )
+
+    def add(self, draft: FactDraft, by: str) -> Fact:
+        """Checks and durably stores a new fact; raises ``Rejected`` with field errors."""
+        with self.store.lock:
+            errors = self.validate(draft)
+            if errors:
+                raise Rejected(errors)
+            entity_ids, new_entity = self._entities_for(draft)
+            if new_entity is not None:
+                self.store.put_entity(new_entity)
+            now = self._now()
+            fact = replace(
+                self._fact_from(draft, "new", entity_ids),
+                added_at=now,
+                updated_at=now,
+                added_by=by,
+                origin="admin",
+            )
+            revision = Revision("new", 1, now, by, "added", diff(None, fact))
+            return self.store.add_fact(fact, revision)
+
+    def edit(self, fact_id: str, draft: FactDraft, by: str, based_on: int) -> Fact:
+        """Stores a new revision of a fact opened at revision ``based_on``."""
+        with self.store.lock:
+            current = self.require(fact_id)
+            if current.revision != based_on:
+                revisions = self.store.revisions_of(current.id)
+                raise EditConflict(current, revisions[-1] if revisions else None)
+            errors = self.validate(draft, editing=current.id)
+            if errors:
+                raise Rejected(errors)
+            entity_ids, new_entity = self._entities_for(draft)
+            updated = replace(
+                self._fact_from(draft, current.id, entity_ids),
+                added_at=current.added_at,
+                added_by=current.added_by,
+                origin=current.origin,
+            )
+            changes = diff(current, updated)
+            if not changes:
+                return current
+            if new_entity is not None:
+                self.store.put_entity(new_entity)
+            now = self._now()
+            updated = replace(updated, revision=current.revision + 1, updated_at=now)
+            revision = Revision(current.id, updated.revision, now, by, "edited", changes)
+            self.store.put_fact(updated, revision)
+            return updated
+
+    def retract(self, fact_id: str, reason: str, by: str) -> Fact:
+        with self.store.lock:
+            current = self.require(fact_id)
+            if current.status == "retracted":
+                raise Rejected({STATUS: f"{current.id} is already retracted."})
+            now = self._now()
+            why = reason.strip()[:MAX_STATEMENT] or None
+            updated = replace(
+                current,
+                status="retracted",
+                retraction_reason=why,
+                revision=current.revision + 1,
+                updated_at=now,
+            )
+            revision = Revision(
+                current.id, updated.revision, now, by, "retracted", diff(current, updated), why
+            )
+            self.store.put_fact(updated, revision)
+            return updated
+
+    def require(self, fact_id: str) -> Fact:
+        fact = self.store.fact(fact_id.strip())
+        if fact is None:
+            raise NotFound(f"There is no fact {fact_id.strip()[:20]!r}; ids look like F12.")
+        return fact
+
+    # -- history ----------------------------------------------------------------------
+
+    def history(self, query: str, matcher_match: Callable[[str], list[Entity]]) -> History:
+        query = query.strip()
+        fact = self.store.fact(query) if re.fullmatch(r"[Ff]\d+", query) else None
+        if fact is not None:
+            return History(fact.id, self.store.revisions_of(fact.id), {fact.id: fact})
+        matches = matcher_match(query) if query else []
+        if not matches:
+            return History(query, [], {}, found=False)
+        entity = sorted(matches, key=display_order)[0]
+        facts = {f.id: f for f in self.store.facts_involving([entity.id])}
+        revisions = [r for fid in facts for r in self.store.revisions_of(fid)]
+        revisions.sort(key=lambda r: r.at, reverse=True)
+        return History(entity.name, revisions, facts)
+
+    # -- bulk -----------------------------------------------------------------------------
+
+    def export_lines(self) -> Iterator[str]:
+        """JSON Lines: every entity, then every fact with its full record."""
+        for entity in sorted(self.store.entities(), key=lambda e: e.id):
+            yield json.dumps({"type": "entity", **entity.to_doc()}, ensure_ascii=False)
+        for fact in self.store.facts():
+            yield json.dumps({"type": "fact", **fact.to_doc()}, ensure_ascii=False)
+
+    def import_lines(
+        self,
+        lines: Iterable[str],
+        by: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Checks every line, then stores them all in one durable batch, or nothing if any
+        line is bad."""
+        report = ImportReport()
+        entities: dict[str, Entity] = {}
+        facts: list[Fact] = []
+        revisions: list[Revision] = []
+        now = self._now()
+        with self.store.lock:
+            names = _NameIndex(self.store.entities())
+            for number, line in enumerate(lines, start=1):
+                if progress is not None:
+                    progress(number)
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError("each line must be a JSON object")
+                    if record.get("type") == "entity":
+                        entity = self._entity_from_record(record, names, entities)
+                        entities[entity.id] = entity
+                        names.add(entity)
+                        continue
+                    fact, revision = self._fact_from_record(record, names, facts, by, now)
+                except Rejected as rejected:
+                    report.errors.append((number, str(rejected)))
+                    continue
+                except (ValueError, TypeError, KeyError) as error:
+                    report.errors.append((number, f"not a valid record: {error}"))
+                    continue
+                if fact is None:
+                    report.unchanged += 1
+                    continue
+                if fact.id == "new" or self.store.fact(fact.id) is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+                facts.append(fact)
+                revisions.append(revision)
+            report.entities = len(entities)
+            if not report.errors:
+                facts, revisions = self._number_new_facts(facts, revisions)
+                self.store.put_many(list(entities.values()), facts, revisions)
+        return report
+
+    def _number_new_facts(
+        self, facts: list[Fact], revisions: list[Revision]
+    ) -> tuple[list[Fact], list[Revision]]:
+        """New facts get ids after every id in use, in the store or in the file."""
+        highest = max(
+            [int(self.store.next_fact_id()[1:]) - 1]
+            + [fact.number for fact in facts if fact.id != "new"]
+        )
+        numbered_facts, numbered_revisions = [], []
+        for fact, revision in zip(facts, revisions, strict=True):
+            if fact.id == "new":
+                highest += 1
+                fact = replace(fact, id=f"F{highest}")
+                revision = replace(revision, fact_id=fact.id)
+            numbered_facts.append(fact)
+            numbered_revisions.append(revision)
+        return numbered_facts, numbered_revisions
+
+    def _entity_from_record(
+        self, record: dict[str, Any], names: _NameIndex, pending: dict[str, Entity]
+    ) -> Entity:
+        name = str(record.get("name") or "").strip()
+        kind = record.get("kind", "company")
+        if not name:
+            raise Rejected({"name": "an entity needs a name"})
+        if kind not in NEW_ENTITY_KINDS:
+            raise Rejected({"kind": f"an entity's kind is one of {', '.join(NEW_ENTITY_KINDS)}"})
+        entity_id = str(record.get("id") or _slug(name))
+        existing = self.store.entity(entity_id) or pending.get(entity_id)
+        fields = {k: v for k, v in record.items() if k != "type"}
+        entity = Entity.from_doc({"origin": "admin", **fields, "id": entity_id, "kind": kind})
+        if existing is None:
+            clash = names.find(entity.all_names())
+            if clash is not None and clash != entity_id:
+                raise Rejected({"name": f"{name!r} is already the name of {clash}"})
+        return entity
+
+    def _fact_from_record(
+        self,
+        record: dict[str, Any],
+        names: _NameIndex,
+        pending: list[Fact],
+        by: str,
+        now: str,
+    ) -> tuple[Fact | None, Revision]:
+        source = record.get("source") or {}
+        entity_refs = record.get("entity_ids", record.get("entities", []))
+        if isinstance(entity_refs, str):
+            entity_refs = parse_list(entity_refs)
+        entity_ids = []
+        for ref in entity_refs:
+            entity_id = names.find([str(ref)])
+            if entity_id is None:
+                raise Rejected({ENTITIES: f"unknown entity {str(ref)[:40]!r}"})
+            entity_ids.append(entity_id)
+        tags = record.get("tags", [])
+        status = str(record.get("status", "reported"))
+        draft = FactDraft(
+            statement=str(record.get("statement", "")),
+            kind=str(record.get("kind", "context")),
+            # A restored backup may hold retracted facts: check the rest as an active fact.
+            status="reported" if status == "retracted" else status,
+            entity_ids=tuple(entity_ids),
+            source_url=str(record.get("source_url", source.get("url")) or ""),
+            source_title=str(record.get("source_title", source.get("title")) or ""),
+            happened_on=record.get("happened_on") or None,
+            tags=parse_tags(tags) if isinstance(tags, str) else parse_tags(",".join(tags)),
+        )
+        fact_id = str(record.get("id") or "").upper() or None
+        existing = self.store.fact(fact_id) if fact_id else None
+        if fact_id is not None and not re.fullmatch(r"F\d+", fact_id):
+            raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
+        errors = self.validate(draft, editing=fact_id, pending=pending)
+        if errors:
+            raise Rejected(errors)
+        fact = replace(
+            self._fact_from(draft, fact_id or "new", tuple(entity_ids)),
+            status=status,
+            retraction_reason=record.get("retraction_reason"),
+            added_at=str(record.get("added_at") or now),
+            updated_at=now,
+            added_by=str(record.get("added_by") or by),
+            origin=str(record.get("origin") or "admin"),
+        )
+        if existing is not None:
+            changes = diff(existing, fact)
+            if not changes:
+                return None, Revision(existing.id, existing.revision, now, by, "imported", {})
+            fact = replace(
+                fact,
+                revision=existing.revision + 1,
+                added_at=existing.added_at,
+                added_by=existing.added_by,
+            )
+            return fact, Revision(fact.id, fact.revision, now, by, "imported", changes)
+        fact = replace(fact, revision=int(record.get("revision") or 1))
+        return fact, Revision(fact.id, fact.revision, now, by, "imported", diff(None, fact))
+
+
+class _NameIndex:
+    """Entity ids by id and by every compacted name, for resolving names in imports."""
+
+    def __init__(self, entities: Iterable[Entity]) -> None:
+        self._ids: dict[str, str] = {}
+        for entity in entities:
+            self.add(entity)
+
+    def add(self, entity: Entity) -> None:
+        self._ids[compact(entity.id)] = entity.id
+        for name in entity.all_names():
+            self._ids.setdefault(compact(name), entity.id)
+
+    def find(self, names: Iterable[str]) -> str | None:
+        for name in names:
+            found = self._ids.get(compact(name))
+            if found is not None:
+                return found
+        return None
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
