@@ -88,8 +88,8 @@ def build_app(
                 logger=logging.getLogger("slack_bolt"),
             )
         else:
+            # The client carries the bot token (and the API URL and retry handlers).
             app = App(
-                token=settings.bot_token,
                 signing_secret=settings.signing_secret or "",
                 client=client,
                 logger=logging.getLogger("slack_bolt"),

@@ -211,6 +211,10 @@ class FakeSlack:
         return None
 
     def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel") in self.users:
+            # Posting to a user id opens the app's direct-message channel with them.
+            self.add_channel(f"D{params['channel']}", "dm", private=True, bot_member=True)
+            params = {**params, "channel": f"D{params['channel']}"}
         channel = self.channels.get(params.get("channel", ""))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
@@ -369,3 +373,16 @@ class FakeSlack:
     def _record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
+
+
+class ManualClock:
+    """A clock that moves only when a test says so."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -139,3 +139,78 @@ class SlackSender:
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
+
+
+def opened_view(call_params: dict[str, Any]) -> dict[str, Any]:
+    view = call_params["view"]
+    parsed: dict[str, Any] = json.loads(view) if isinstance(view, str) else view
+    return parsed
+
+
+def _initial_state(element: dict[str, Any]) -> dict[str, Any]:
+    kind = element["type"]
+    if kind == "multi_external_select":
+        return {"type": kind, "selected_options": element.get("initial_options", [])}
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        return {"type": kind, "selected_option": element.get("initial_option")}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": element.get("initial_date")}
+    return {"type": kind, "value": element.get("initial_value")}
+
+
+def _state_for(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    kind = element["type"]
+    if kind == "multi_external_select":
+        options = [{"value": v, "text": {"type": "plain_text", "text": v}} for v in value]
+        return {"type": kind, "selected_options": options}
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        option = {"value": value, "text": {"type": "plain_text", "text": value}}
+        return {"type": kind, "selected_option": option if value is not None else None}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": value}
+    return {"type": kind, "value": value}
+
+
+def view_submission(view: dict[str, Any], values: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """What Slack sends when a person submits ``view``: every input keeps its initial value
+    unless ``values`` (by block id) says what the person typed or picked instead."""
+    state: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        block_id = block["block_id"]
+        entry = (
+            _state_for(element, values[block_id]) if block_id in values else _initial_state(element)
+        )
+        state[block_id] = {element["action_id"]: entry}
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM", "domain": "summit"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0TEAM"},
+        "api_app_id": "A0SUMMIT",
+        "trigger_id": f"submit-{time.time_ns()}",
+        "view": {
+            **view,
+            "id": "V0VIEW",
+            "team_id": "T0TEAM",
+            "state": {"values": state},
+            "hash": "1.h",
+        },
+    }
+
+
+def block_actions(
+    user_id: str, action: dict[str, Any], *, response_url: str, trigger_id: str
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0TEAM"},
+        "team": {"id": "T0TEAM", "domain": "summit"},
+        "api_app_id": "A0SUMMIT",
+        "container": {"type": "message", "is_ephemeral": True},
+        "channel": {"id": DEFAULT_CHANNEL, "name": "general"},
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "actions": [{"block_id": "b", "action_ts": "1.2", **action}],
+    }

@@ -3,6 +3,7 @@ and HTTP serving as a separate process (health, clean stop on SIGTERM, no token 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -153,3 +154,93 @@ def test_serve_is_healthy_stops_cleanly_on_sigterm_and_never_logs_a_token(
     assert "stopped" in log
     assert BOT_TOKEN not in log and "fake-bot-token" not in log
     assert fake_slack.calls_to("auth.test"), "the token was checked with Slack at start-up"
+
+
+def test_import_reports_every_bad_line_by_number_and_imports_nothing(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {
+                "statement": "LG Electronics adds Microsoft Copilot to its TVs.",
+                "kind": "product",
+                "status": "reported",
+                "entities": ["LG", "microsoft"],
+                "source_url": "https://news.example.com/lg-copilot",
+                "tags": ["ai-services"],
+            }
+        ),
+        "{not json",
+        json.dumps({"statement": "", "entities": ["samsung"], "source_title": "x"}),
+        json.dumps(
+            {"statement": "Nvidia meets SK Hynix", "entities": ["nvidia"], "source_title": "x"}
+        ),
+        json.dumps(
+            {
+                "statement": "A good one",
+                "entities": ["samsung"],
+                "source_url": "ftp://x.example/a",
+            }
+        ),
+        json.dumps(
+            {
+                "statement": "SK Telecom recently invested $100 million in AI startup Anthropic.",
+                "entities": ["skt"],
+                "source_title": "copy",
+            }
+        ),
+        "",
+        "[1, 2]",
+    ]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n")
+    result = summitbot(tmp_path, "import", str(bad))
+    assert result.returncode == 1
+    for number in (2, 3, 4, 5, 6, 8):
+        assert f"bad.jsonl:{number}:" in result.stderr, result.stderr
+    assert "bad.jsonl:1:" not in result.stderr and "bad.jsonl:7:" not in result.stderr
+    assert "unknown entity 'nvidia'" in result.stderr and "F18" in result.stderr
+    assert "nothing was imported" in result.stderr
+    asked = summitbot(tmp_path, "ask", "/summit search copilot tvs")
+    assert "No facts match" in asked.stdout
+
+    good = tmp_path / "good.jsonl"
+    good.write_text(lines[0] + "\n")
+    imported = summitbot(tmp_path, "import", str(good), "--by", "U0ADMIN")
+    assert imported.returncode == 0, imported.stderr
+    assert "1 facts added" in imported.stdout
+    assert "checked 1 of 1 lines" in imported.stderr
+    asked = summitbot(tmp_path, "ask", "/who lge")
+    assert "Copilot to its TVs" in asked.stdout
+
+
+def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Path) -> None:
+    summitbot(tmp_path, "ask", "/summit retract F9 denied")
+    backup = tmp_path / "backup.jsonl"
+    exported = summitbot(tmp_path, "export", str(backup))
+    assert exported.returncode == 0, exported.stderr
+    records = [json.loads(line) for line in backup.read_text().splitlines()]
+    assert sum(r["type"] == "fact" for r in records) == 19
+    assert sum(r["type"] == "entity" for r in records) == 19
+    assert next(r for r in records if r.get("id") == "F9")["status"] == "retracted"
+    again = summitbot(tmp_path, "import", str(backup))
+    assert "0 facts added, 0 updated, 19 unchanged" in again.stdout, again.stderr
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    (elsewhere / "data").mkdir()
+    restored = summitbot(elsewhere, "import", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    shown = summitbot(elsewhere, "ask", "/summit history F9")
+    assert "F9" in shown.stdout
+    card = summitbot(elsewhere, "ask", "/who sk hynix")
+    assert "1 retracted fact(s) not shown" in card.stdout
+
+
+def test_console_curation_retracts_and_points_to_import_for_forms(tmp_path: Path) -> None:
+    result = summitbot(
+        tmp_path,
+        "shell",
+        stdin="/summit add\n/summit retract F18 wrong figure\n/summit history F18\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "summitbot import FILE" in result.stdout
+    assert "Retracted F18" in result.stdout
+    assert "status: reported → retracted" in result.stdout
