@@ -95,6 +95,7 @@ class SearchAnswer:
     query: str
     facts: list[Fact]
     total: int
+    retracted_hidden: int = 0
 
 
 WhoAnswer = CompanyCard | MentionCard | Ambiguous | NoMatch | Roster
@@ -247,5 +248,5 @@ class SummitIntel:
         return Overview(event, host, host_people, companies, counts)
 
     def search(self, query: str, limit: int) -> SearchAnswer:
-        ranked = [fact for fact in self.store.search(query) if fact.status != "retracted"]
-        return SearchAnswer(query, ranked[:limit], len(ranked))
+        found = visible(self.store.search(query))
+        return SearchAnswer(query, found.facts[:limit], len(found.facts), found.retracted_hidden)

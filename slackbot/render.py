@@ -442,18 +442,25 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     if not answer.query.strip():
         return error("Tell me what to look for, e.g. `/summit search hbm supply`.")
     if not answer.facts:
+        retracted = (
+            f" ({answer.retracted_hidden} retracted fact(s) not shown)"
+            if answer.retracted_hidden
+            else ""
+        )
         return Message(
-            f"No facts match “{flat(answer.query)}”.",
+            f"No facts match “{flat(answer.query)}”{retracted}.",
             [
                 _section(
-                    f"No facts match “{echo(answer.query)}”. Try fewer or other words,"
-                    " a company (`/who samsung`) or a part (`/chips hbm`)."
+                    f"No facts match “{echo(answer.query)}”{retracted}. Try fewer or other"
+                    " words, a company (`/who samsung`) or a part (`/chips hbm`)."
                 )
             ],
         )
     builder = _Builder(reserve=1)
     builder.add(_section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
-    left_out = builder.add_facts(FactList(answer.facts), "more words", with_menu=admin)
+    left_out = builder.add_facts(
+        FactList(answer.facts, answer.retracted_hidden), "more words", with_menu=admin
+    )
     hidden = answer.total - len(answer.facts) - left_out
     if hidden > 0 and not left_out:
         builder.add(_context(f"…and {hidden} more — narrow it with more words"))

@@ -1,0 +1,54 @@
+"""Who may curate: the configured ids, and workspace admins and owners per users.info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slackbot.admins import AdminPolicy
+from tests.fake_slack import ManualClock
+
+
+class Directory:
+    def __init__(self, users: dict[str, dict[str, Any] | None]) -> None:
+        self.users = users
+        self.asked: list[str] = []
+
+    def __call__(self, user_id: str) -> dict[str, Any] | None:
+        self.asked.append(user_id)
+        return self.users.get(user_id)
+
+
+def test_configured_admins_need_no_lookup() -> None:
+    directory = Directory({})
+    policy = AdminPolicy(frozenset({"U1"}), directory)
+    assert policy.is_admin("U1") and directory.asked == []
+
+
+def test_workspace_admins_and_owners_are_admins_and_the_answer_is_cached() -> None:
+    clock = ManualClock()
+    directory = Directory(
+        {"UA": {"is_admin": True}, "UO": {"is_primary_owner": True}, "UM": {"is_admin": False}}
+    )
+    policy = AdminPolicy(frozenset(), directory, clock=clock, cache_seconds=300)
+    assert policy.is_admin("UA") and policy.is_admin("UO") and not policy.is_admin("UM")
+    assert policy.is_admin("UA") and not policy.is_admin("UM")
+    assert directory.asked == ["UA", "UO", "UM"]
+    clock.advance(301)
+    directory.users["UM"] = {"is_admin": True}
+    assert policy.is_admin("UM"), "a promotion is seen once the cache expires"
+
+
+def test_a_failed_lookup_refuses_but_is_not_remembered() -> None:
+    directory = Directory({"UA": None})
+    policy = AdminPolicy(frozenset(), directory)
+    assert not policy.is_admin("UA")
+    directory.users["UA"] = {"is_owner": True}
+    assert policy.is_admin("UA")
+
+
+def test_workspace_admins_can_be_switched_off() -> None:
+    directory = Directory({"UA": {"is_admin": True}})
+    policy = AdminPolicy(frozenset({"U1"}), directory, workspace_admins=False)
+    assert not policy.is_admin("UA") and directory.asked == []
+    assert policy.who_can() == "<@U1>"
+    assert "workspace admins" in AdminPolicy(frozenset(), directory).who_can()
