@@ -34,13 +34,27 @@ def ack_with_answer(ack: Ack, build: Callable[[], render.Message]) -> None:
     except Exception:
         # Slack shows its own opaque error if we never ack; a clear apology is better.
         logger.exception("building an answer failed")
-        message = render.error(SOMETHING_WENT_WRONG)
+        message = render.notice(SOMETHING_WENT_WRONG)
     ack(response_type="ephemeral", **message.to_dict())
 
 
 def command_text(command: dict[str, Any]) -> str:
     text = command.get("text")
     return text if isinstance(text, str) else ""
+
+
+def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
+    """users.info as a plain function: the user's record, or None when Slack cannot say."""
+
+    def lookup(user_id: str) -> dict[str, Any] | None:
+        try:
+            user: dict[str, Any] = client.users_info(user=user_id)["user"]
+            return user
+        except (SlackApiError, SlackClientError) as error:
+            logger.warning("users.info failed for %s: %s", user_id, error)
+            return None
+
+    return lookup
 
 
 def tell_privately(

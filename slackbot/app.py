@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -20,9 +20,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from handlers import register_listeners
+from handlers.common import user_lookup
 from slackbot.admins import AdminPolicy
 from slackbot.config import ConfigError, Settings
 from slackbot.curation import Curator
+from slackbot.delivery import SlackDigestPoster
+from slackbot.digests import DigestService
 from slackbot.intel import SummitIntel
 from slackbot.services import Services
 from storage import FactStore
@@ -56,27 +59,25 @@ def _console_authorize(**_kwargs: Any) -> AuthorizeResult:
     )
 
 
-def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
-    def lookup(user_id: str) -> dict[str, Any] | None:
-        try:
-            user: dict[str, Any] = client.users_info(user=user_id)["user"]
-            return user
-        except (SlackApiError, SlackClientError) as error:
-            logger.warning("users.info failed for %s: %s", user_id, error)
-            return None
-
-    return lookup
+@dataclass(frozen=True)
+class Built:
+    app: App
+    services: Services
 
 
-def build_app(
+def build_app(settings: Settings, store: FactStore, **options: Any) -> App:
+    return build(settings, store, **options).app
+
+
+def build(
     settings: Settings,
     store: FactStore,
     *,
     console_secret: str | None = None,
     clock: Callable[[], datetime] = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
-) -> App:
-    """The Bolt app; with ``console_secret`` it needs no Slack workspace at all."""
+) -> Built:
+    """The Bolt app and its services; with ``console_secret`` it needs no Slack at all."""
     client = make_web_client(settings)
     console = console_secret is not None
     try:
@@ -105,7 +106,14 @@ def build_app(
         workspace_admins=settings.workspace_admins,
         clock=monotonic,
     )
-    services = Services(settings, SummitIntel(store), Curator(store, clock), admins, console)
+    intel = SummitIntel(store)
+    digests = DigestService(
+        intel,
+        None if console else SlackDigestPoster(client),
+        clock=clock,
+        grace=timedelta(hours=settings.digest_grace_hours),
+    )
+    services = Services(settings, intel, Curator(store, clock), admins, digests, console)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:
@@ -117,4 +125,4 @@ def build_app(
         logger.error("listener failed for a %s request: %r", body.get("type", "command"), error)
 
     register_listeners(app)
-    return app
+    return Built(app, services)

@@ -15,10 +15,13 @@ from types import FrameType
 
 from dotenv import load_dotenv
 
-from slackbot.app import build_app
+from slackbot import render
+from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
-from slackbot.console import Console, run_console
+from slackbot.console import Console, blocks_to_text, run_console
 from slackbot.curation import Curator
+from slackbot.digests import UsageError
+from slackbot.scheduler import DigestScheduler
 from slackbot.server import EVENTS_PATH, bound_url, make_server
 from slackbot.socket_mode import run_socket_mode
 from storage import FactStore, StoreCorruptError, StoreLockedError
@@ -52,17 +55,20 @@ def open_store(settings: Settings) -> FactStore:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     with open_store(settings) as store:
-        app = build_app(settings, store)
-        server = make_server(app, args.host, args.port)
+        built = build(settings, store)
+        server = make_server(built.app, args.host, args.port)
+        scheduler = DigestScheduler(built.services.digests)
         signal.signal(signal.SIGTERM, _raise_stop)
         signal.signal(signal.SIGINT, _raise_stop)
-        logger.info("Summit Intel serving Slack at %s%s", bound_url(server), EVENTS_PATH)
         try:
+            scheduler.start()
+            logger.info("Summit Intel serving Slack at %s%s", bound_url(server), EVENTS_PATH)
             server.run()
         except _Stop:
             logger.info("stopping: finishing requests in flight")
         finally:
             server.close()
+            scheduler.shutdown()
     logger.info("stopped")
     return 0
 
@@ -78,9 +84,14 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with open_store(settings) as store:
-        app = build_app(settings, store)
-        logger.info("Summit Intel connecting to Slack in Socket Mode")
-        run_socket_mode(app, settings.app_token, stop)
+        built = build(settings, store)
+        scheduler = DigestScheduler(built.services.digests)
+        scheduler.start()
+        try:
+            logger.info("Summit Intel connecting to Slack in Socket Mode")
+            run_socket_mode(built.app, settings.app_token, stop)
+        finally:
+            scheduler.shutdown()
     logger.info("stopped")
     return 0
 
@@ -163,6 +174,29 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        settings.require("SLACK_BOT_TOKEN")
+    with open_store(settings) as store:
+        # A dry run never reaches Slack, so it needs no credentials.
+        built = build(settings, store, console_secret="dry-run" if args.dry_run else None)
+        service = built.services.digests
+        try:
+            if args.dry_run:
+                digest = service.preview(args.channel)
+                if digest.empty:
+                    print(f"nothing new for {args.channel} since {digest.since}")
+                for message in render.digest_messages(digest) if not digest.empty else []:
+                    print(blocks_to_text(message.to_dict()), end="\n\n")
+                return 0
+            outcome = service.post_now(args.channel)
+        except UsageError as problem:
+            print(f"summitbot: {problem}", file=sys.stderr)
+            return 2
+    print(f"{args.channel}: {outcome.kind}: {outcome.text}")
+    return 0 if outcome.kind in ("posted", "empty") else 1
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     mode = settings.auto_mode
     if mode == "socket":
@@ -203,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     imported.add_argument("--by", default="import", help="who the changes are recorded as")
     exported = add("export", cmd_export, "write every entity and fact as JSON Lines")
     exported.add_argument("file", nargs="?", help="where to write; standard output if absent")
+    digest = add("digest", cmd_digest, "post (or with --dry-run, print) a channel's digest now")
+    digest.add_argument("--channel", required=True, help="the channel id, e.g. C0123ABCD")
+    digest.add_argument("--dry-run", action="store_true", help="print it; post nothing")
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -216,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     try:
         settings = Settings.from_env(os.environ)
-        console_only = args.command in {"shell", "ask", "seed", "import", "export"} or (
+        console_only = args.command in {"shell", "ask", "seed", "import", "export", "digest"} or (
             args.command == "run" and settings.auto_mode == "shell"
         )
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level

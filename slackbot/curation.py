@@ -169,7 +169,8 @@ class Curator:
         self.clock = clock
 
     def _now(self) -> str:
-        return self.clock().isoformat(timespec="seconds")
+        # Microseconds, so that "changed after the last digest" never ties with it.
+        return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
 
     def latest_possible_date(self) -> date:
         return (self.clock().astimezone(UTC) + EARLIEST_ZONE_AHEAD).date()

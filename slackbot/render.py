@@ -35,6 +35,8 @@ from slack_sdk.models.views import View
 
 from slackbot import curation
 from slackbot.curation import FactDraft, History
+from slackbot.digests import USAGE as DIGEST_USAGE
+from slackbot.digests import Development, Digest, describe_schedule, local
 from slackbot.intel import (
     Ambiguous,
     ChipsAnswer,
@@ -47,7 +49,7 @@ from slackbot.intel import (
     SearchAnswer,
     WhoAnswer,
 )
-from storage import Entity, Fact
+from storage import Entity, Fact, Subscription
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -440,7 +442,7 @@ def help_message(unknown: str | None = None) -> Message:
 
 def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     if not answer.query.strip():
-        return error("Tell me what to look for, e.g. `/summit search hbm supply`.")
+        return notice("Tell me what to look for, e.g. `/summit search hbm supply`.")
     if not answer.facts:
         retracted = (
             f" ({answer.retracted_hidden} retracted fact(s) not shown)"
@@ -470,7 +472,12 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     return Message("\n".join(fallback), builder.blocks)
 
 
-def error(text: str) -> Message:
+def prefixed(note: str, message: Message) -> Message:
+    """``message`` led by a short note in our own words, such as "Saved."."""
+    return Message(f"{note} {message.text}", [_section(escape(note)), *message.blocks])
+
+
+def notice(text: str) -> Message:
     """A message in our own words; mrkdwn such as `code` is kept, and it is escaped."""
     return Message(text, [_section(escape(text))])
 
@@ -709,6 +716,11 @@ def _change_line(name: str, change: list[Any]) -> str:
     return f"{name.replace('_', ' ')}: {shown(old)} → {shown(new)}"
 
 
+def _when(stamp: str) -> str:
+    """'2026-11-25T18:01:02.123456+00:00' -> '2026-11-25 18:01 UTC'"""
+    return stamp[:16].replace("T", " ") + " UTC" if len(stamp) >= 16 else stamp
+
+
 def _who(by: str) -> str:
     return f"<@{by}>" if re.fullmatch(r"[UW][A-Z0-9]+", by) else escape(by)
 
@@ -733,7 +745,7 @@ def history(answer: History) -> Message:
         reason = f"\nReason: {escape(revision.reason)}" if revision.reason else ""
         builder.add(
             _section(
-                f"`{revision.fact_id}` r{revision.number} · {escape(revision.at)} · "
+                f"`{revision.fact_id}` r{revision.number} · {escape(_when(revision.at))} · "
                 f"{_who(revision.by)} {revision.action}\n{changes}{reason}"
             )
         )
@@ -756,3 +768,119 @@ def fact_menu(fact: Fact) -> OverflowMenuElement:
             Option(value=f"retract:{fact.id}", text="Retract"),
         ],
     )
+
+
+# -- digests ---------------------------------------------------------------------------------
+
+DEVELOPMENT_BADGES = {"new": ":new: New", "retracted": ":x: Retracted"}
+
+
+def _development_line(development: Development) -> str:
+    fact = development.fact
+    if development.old_status is None:
+        change = f":new: New · {STATUS_BADGES.get(fact.status, fact.status)}"
+    else:
+        old = STATUS_BADGES.get(development.old_status, development.old_status)
+        change = f"{old} → {STATUS_BADGES.get(fact.status, fact.status)}"
+    reason = (
+        f"\n_Reason: {escape(fact.retraction_reason)}_"
+        if fact.status == "retracted" and fact.retraction_reason
+        else ""
+    )
+    return f"{change} · `{fact.id}`\n{escape(fact.statement)}{reason}\n:link: {source_link(fact)}"
+
+
+def _digest_summary(digest: Digest) -> str:
+    counts = digest.counts()
+    parts = [
+        f"{counts[label]} {label}"
+        for label in ("new", "status change", "retracted")
+        if counts.get(label)
+    ]
+    total = len(digest.developments)
+    return f"{total} development{'s' if total != 1 else ''}: " + ", ".join(parts)
+
+
+def _digest_period(digest: Digest) -> str:
+    return f"{local(digest.since, digest.timezone)} → {local(digest.until, digest.timezone)}"
+
+
+def digest_messages(digest: Digest) -> list[Message]:
+    """The digest as one message, or, when it would not fit, a headline message and the
+    details as replies in its thread. Never empty: an empty digest is not posted."""
+    header = _header("Summit Intel digest")
+    summary = _section(f"*{_digest_summary(digest)}*\n{_digest_period(digest)}")
+    detail_blocks: list[list[Block]] = []
+    for group in digest.groups:
+        title = _entity_label(group.company) if group.company else "Other"
+        blocks: list[Block] = [_section(f"*{title}*")]
+        blocks += [_section(_development_line(d)) for d in group.developments]
+        detail_blocks.append(blocks)
+    fallback = [f"Summit Intel digest: {_digest_summary(digest)}"]
+    fallback += [
+        f"{group.company.name if group.company else 'Other'}: "
+        + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
+        for group in digest.groups
+    ]
+    everything = [header, summary] + [
+        b for blocks in detail_blocks for b in [DividerBlock(), *blocks]
+    ]
+    if len(everything) <= MAX_MESSAGE_BLOCKS:
+        return [Message("\n".join(fallback), everything)]
+    by_company = ", ".join(
+        f"{group.company.name if group.company else 'Other'} ({len(group.developments)})"
+        for group in digest.groups
+    )
+    headline = Message(
+        f"Summit Intel digest: {_digest_summary(digest)}. Details in the thread.",
+        [
+            header,
+            summary,
+            _section(f"*By company:* {escape(by_company)}"),
+            _context(":thread: The details are in this message's thread."),
+        ],
+    )
+    replies: list[Message] = []
+    current: list[Block] = []
+    for blocks in detail_blocks:
+        for block in blocks:
+            if len(current) >= MAX_MESSAGE_BLOCKS:
+                replies.append(Message("Summit Intel digest, continued", current))
+                current = []
+            current.append(block)
+    if current:
+        replies.append(Message("Summit Intel digest, continued", current))
+    return [headline, *replies]
+
+
+def digest_status(
+    subscription: Subscription | None, next_run_at: str | None, tracked: list[str]
+) -> Message:
+    if subscription is None:
+        text = "This channel has no digest. Start one with `/digest daily 09:00`."
+        return Message(text, [_section(text), _context(escape(DIGEST_USAGE))])
+    if subscription.suspended_reason:
+        state = (
+            f":warning: Suspended: {escape(subscription.suspended_reason)}. "
+            "Fix it (e.g. invite me back), then `/digest resume`."
+        )
+    elif subscription.paused:
+        state = ":double_vertical_bar: Paused. `/digest resume` starts it again."
+    else:
+        state = f":calendar: Next digest {escape(next_run_at or '—')}"
+    what = ", ".join(escape(name) for name in tracked) or "everything"
+    last = escape(subscription.last_result or "none yet")
+    since = escape(local(subscription.since, subscription.timezone))
+    lines = [
+        f"*Digest for this channel:* {escape(describe_schedule(subscription))}",
+        state,
+        f"*Tracking:* {what}",
+        f"*Last digest:* {last}",
+        f"*Next one covers changes since:* {since}",
+    ]
+    text = "\n".join(lines)
+    return Message(text.replace("*", ""), [_section(text), _context(escape(DIGEST_USAGE))])
+
+
+def digest_usage(problem: str) -> Message:
+    return Message(problem, [_section(escape(problem)), _context(escape(DIGEST_USAGE))])

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from slackbot.admins import AdminPolicy
 from slackbot.config import Settings
 from slackbot.curation import Curator
+from slackbot.digests import DigestService
 from slackbot.intel import SummitIntel
 
 
@@ -17,6 +18,7 @@ class Services:
     intel: SummitIntel
     curator: Curator
     admins: AdminPolicy
+    digests: DigestService
     console: bool = False
 
     def today(self) -> str:

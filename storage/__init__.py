@@ -1,7 +1,16 @@
 """The fact store. Only this package touches TinyDB."""
 
 from storage.durable import StoreCorruptError, StoreLockedError
-from storage.models import FACT_KINDS, FACT_STATUSES, Entity, Event, Fact, Revision, Source
+from storage.models import (
+    FACT_KINDS,
+    FACT_STATUSES,
+    Entity,
+    Event,
+    Fact,
+    Revision,
+    Source,
+    Subscription,
+)
 from storage.repository import FactStore, SeedReport
 
 __all__ = [
@@ -16,4 +25,5 @@ __all__ = [
     "Source",
     "StoreCorruptError",
     "StoreLockedError",
+    "Subscription",
 ]

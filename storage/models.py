@@ -137,3 +137,37 @@ class Revision:
     def from_doc(cls, doc: dict[str, Any]) -> Revision:
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in doc.items() if key in known})
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's digest: when, in which time zone, what it tracks, and how the last went."""
+
+    channel_id: str
+    cadence: str  # daily, weekdays or weekly
+    time: str  # HH:MM, local to ``timezone``
+    timezone: str
+    weekday: str | None = None  # mon … sun, for weekly
+    tracked_entities: tuple[str, ...] = ()
+    tracked_tags: tuple[str, ...] = ()
+    paused: bool = False
+    suspended_reason: str | None = None
+    since: str = ""  # developments after this ISO time go into the next digest
+    created_at: str = ""
+    created_by: str = ""
+    last_digest_at: str | None = None
+    last_result: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["tracked_entities"] = list(self.tracked_entities)
+        doc["tracked_tags"] = list(self.tracked_tags)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Subscription:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in doc.items() if key in known}
+        values["tracked_entities"] = tuple(values.get("tracked_entities") or ())
+        values["tracked_tags"] = tuple(values.get("tracked_tags") or ())
+        return cls(**values)

@@ -25,14 +25,16 @@ from tinydb.table import Document
 
 from storage.durable import Journal, ProcessLock, SnapshotStorage
 from storage.index import ENTITY_WEIGHT, STATEMENT_WEIGHT, TAG_WEIGHT, WordIndex
-from storage.models import Entity, Event, Fact, Revision, Source
+from storage.models import Entity, Event, Fact, Revision, Source, Subscription
 from storage.text import fold
 
 ENTITIES = "entities"
 FACTS = "facts"
 REVISIONS = "revisions"
+SUBSCRIPTIONS = "subscriptions"
+SLOTS = "slots"
 META = "meta"
-TABLES = (ENTITIES, FACTS, REVISIONS, META)
+TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META)
 COMPACT_AFTER_WRITES = 500
 STATUS_RANK = {"confirmed": 0, "reported": 1, "expected": 2, "retracted": 3}
 
@@ -89,6 +91,8 @@ class FactStore:
             self._meta: dict[str, Any] = {}
             self._revisions_by_fact: dict[str, list[Revision]] = defaultdict(list)
             self._revisions_by_time: list[Revision] = []
+            self._subscriptions: dict[str, Subscription] = {}
+            self._slots: dict[str, dict[str, Any]] = {}
             self.version = 0
             self.entities_version = 0
             self._load()
@@ -186,6 +190,10 @@ class FactStore:
             self._index_fact(Fact.from_doc(doc))
         elif table_name == REVISIONS:
             self._index_revision(Revision.from_doc(doc))
+        elif table_name == SUBSCRIPTIONS:
+            self._subscriptions[key] = Subscription.from_doc(doc)
+        elif table_name == SLOTS:
+            self._slots[key] = doc
         else:
             self._meta[key] = doc
 
@@ -197,6 +205,10 @@ class FactStore:
             self._unindex_fact(key)
         elif table_name == REVISIONS:
             pass  # revisions are history: never deleted
+        elif table_name == SUBSCRIPTIONS:
+            self._subscriptions.pop(key, None)
+        elif table_name == SLOTS:
+            self._slots.pop(key, None)
         else:
             self._meta.pop(key, None)
 
@@ -346,6 +358,38 @@ class FactStore:
             for entity in entities:
                 for fact_id in list(self._facts_by_entity.get(entity.id, ())):
                     self._index_fact(self._facts[fact_id])
+
+    # -- digests -------------------------------------------------------------------
+
+    def subscription(self, channel_id: str) -> Subscription | None:
+        with self._lock:
+            return self._subscriptions.get(channel_id)
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            return list(self._subscriptions.values())
+
+    def put_subscription(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._write([(SUBSCRIPTIONS, subscription.channel_id, subscription.to_doc())])
+
+    def delete_subscription(self, channel_id: str) -> None:
+        with self._lock:
+            self._write([(SUBSCRIPTIONS, channel_id, None)])
+
+    def slot(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._slots.get(key)
+
+    def record_slot(
+        self, key: str, record: dict[str, Any], subscription: Subscription | None = None
+    ) -> None:
+        """Records a digest slot's outcome, with the subscription's new marks, in one batch."""
+        with self._lock:
+            changes: list[tuple[str, str, dict[str, Any] | None]] = [(SLOTS, key, record)]
+            if subscription is not None:
+                changes.append((SUBSCRIPTIONS, subscription.channel_id, subscription.to_doc()))
+            self._write(changes)
 
     # -- history -------------------------------------------------------------------
 

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from slackbot.app import build_app
+from slackbot.app import Built, build
 from slackbot.config import Settings
 from slackbot.intel import SummitIntel
 from slackbot.server import bound_url, make_server
 from storage import FactStore
-from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.fake_slack import BOT_TOKEN, DateClock, FakeSlack
 from tests.slack_client import SlackSender
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -54,9 +55,20 @@ def settings(fake_slack: FakeSlack, db_path: Path) -> Settings:
 
 
 @pytest.fixture
-def served_url(settings: Settings, store: FactStore) -> Iterator[str]:
+def clock() -> DateClock:
+    """The app's clock: now, until a test moves it."""
+    return DateClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def built(settings: Settings, store: FactStore, clock: DateClock) -> Built:
+    return build(settings, store, clock=clock)
+
+
+@pytest.fixture
+def served_url(built: Built) -> Iterator[str]:
     """The app served by waitress, as in production, on a free loopback port."""
-    app = build_app(settings, store)
+    app = built.app
     server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -41,7 +41,15 @@ def test_manifest_declares_what_the_app_handles(manifest: dict[str, Any]) -> Non
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "users:read"]
+    assert manifest["oauth_config"]["scopes"]["bot"] == [
+        "commands",
+        "chat:write",
+        "users:read",
+        "channels:read",
+        "groups:read",
+        "im:read",
+        "channels:join",
+    ]
     from handlers.shortcuts import ADD_FACT, SAVE_MESSAGE
 
     shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}

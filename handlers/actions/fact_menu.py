@@ -34,11 +34,11 @@ def handle(
     try:
         choice, _, fact_id = body["actions"][0]["selected_option"]["value"].partition(":")
     except (KeyError, IndexError, TypeError, AttributeError):
-        tell(render.error("That menu no longer works; search again and use the new answer."))
+        tell(render.notice("That menu no longer works; search again and use the new answer."))
         return
     fact = services.curator.store.fact(fact_id)
     if fact is None or choice not in ("edit", "retract"):
-        tell(render.error(f"There is no fact {fact_id[:20]!r} any more."))
+        tell(render.notice(f"There is no fact {fact_id[:20]!r} any more."))
         return
     if choice == "edit":
         problem = open_fact_form(
@@ -60,4 +60,4 @@ def handle(
         )
     except (SlackApiError, SlackClientError) as error:
         logger.warning("views.open failed: %s", error)
-        tell(render.error("Slack did not open the form in time; use the menu again."))
+        tell(render.notice("Slack did not open the form in time; use the menu again."))

@@ -1,19 +1,124 @@
-"""/digest: scheduled digests for a channel."""
+"""/digest: a channel's digest subscription."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
-from handlers.common import ack_with_answer
+from handlers.common import ack_with_answer, command_text, services_of, user_lookup
 from slackbot import render
+from slackbot.delivery import ensure_can_post
+from slackbot.digests import DigestRequest, UsageError, check_timezone, local, parse_request
+from slackbot.services import Services
 
-NOT_YET = (
-    "Scheduled digests are not switched on in this version of Summit Intel yet. "
-    "Meanwhile `/summit search <words>` finds the latest facts; `/summit help` lists every command."
+IN_CONSOLE = (
+    "Digests are posted to Slack channels, so they need the app connected to Slack "
+    "(`make run` with SLACK_BOT_TOKEN set). Try `summitbot digest --channel C123 --dry-run`."
 )
 
 
-def handle(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-    ack_with_answer(ack, lambda: render.error(NOT_YET))
+def status(services: Services, channel_id: str, saved: str = "") -> render.Message:
+    digests = services.digests
+    subscription = digests.store.subscription(channel_id)
+    next_at = None
+    tracked: list[str] = []
+    if subscription is not None:
+        upcoming = digests.next_run(subscription)
+        next_at = local(upcoming, subscription.timezone) if upcoming else None
+        for entity_id in subscription.tracked_entities:
+            entity = digests.store.entity(entity_id)
+            tracked.append(entity.name if entity else entity_id)
+        tracked += [f"#{tag}" for tag in subscription.tracked_tags]
+    message = render.digest_status(subscription, next_at, tracked)
+    return render.prefixed(saved, message) if saved else message
+
+
+def quick_answer(services: Services, channel_id: str, request: DigestRequest) -> render.Message:
+    """The /digest answers that need no call to Slack."""
+    digests = services.digests
+    try:
+        if request.action == "status":
+            return status(services, channel_id)
+        if request.action in ("track", "untrack"):
+            result = digests.track(channel_id, request.names, add=request.action == "track")
+            notes = []
+            if result.added:
+                done = "Tracking" if request.action == "track" else "No longer tracking"
+                notes.append(f"{done} {', '.join(result.added)}.")
+            if result.unknown:
+                notes.append(f"I don't know {', '.join(result.unknown)}; try `/who` or a tag.")
+            for name, matches in result.ambiguous:
+                notes.append(f"“{name}” could be {', '.join(matches)}; be more specific.")
+            return status(services, channel_id, " ".join(notes))
+        if request.action == "pause":
+            digests.set_paused(channel_id, True)
+            return status(services, channel_id, "Paused.")
+        if request.action == "off":
+            digests.turn_off(channel_id)
+            return render.notice("Digests for this channel are off. Nothing is kept.")
+    except UsageError as problem:
+        return render.digest_usage(str(problem))
+    return render.digest_usage("Unknown /digest command.")
+
+
+def slow_answer(
+    services: Services, client: WebClient, command: dict[str, Any], request: DigestRequest
+) -> render.Message:
+    """The /digest answers that call Slack: scheduling, resuming and posting now."""
+    digests = services.digests
+    channel_id, user_id = command["channel_id"], command["user_id"]
+    try:
+        if request.action == "now":
+            outcome = digests.post_now(channel_id)
+            if outcome.kind == "posted":
+                return render.notice(f"Posted the digest here: {outcome.text}.")
+            if outcome.kind == "empty":
+                return render.notice(f"Nothing new: {outcome.text}. Nothing was posted.")
+            return render.notice(
+                f"The digest was not posted: {outcome.text}. `/digest status` has the details."
+            )
+        problem = ensure_can_post(client, channel_id)
+        if problem is not None:
+            return render.notice(problem + " Nothing was changed.")
+        if request.action == "resume":
+            digests.set_paused(channel_id, False)
+            return status(services, channel_id, "Resumed.")
+        timezone = request.timezone or user_timezone(client, user_id) or services.settings.timezone
+        digests.schedule(channel_id, request, check_timezone(timezone), user_id)
+        return status(services, channel_id, "Saved.")
+    except UsageError as problem:
+        return render.digest_usage(str(problem))
+
+
+def user_timezone(client: WebClient, user_id: str) -> str | None:
+    """The person's time zone as their Slack profile has it, if it has a usable one."""
+    user = user_lookup(client)(user_id)
+    zone = user.get("tz") if user else None
+    try:
+        return check_timezone(zone) if isinstance(zone, str) and zone else None
+    except UsageError:
+        return None
+
+
+def handle(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    services = services_of(context)
+    try:
+        request = parse_request(command_text(command))
+    except UsageError as problem:
+        usage = render.digest_usage(str(problem))
+        ack_with_answer(ack, lambda: usage)
+        return
+    if services.console and request.action != "status":
+        ack_with_answer(ack, lambda: render.notice(IN_CONSOLE))
+        return
+    if request.cadence is None and request.action not in ("now", "resume"):
+        ack_with_answer(ack, lambda: quick_answer(services, command["channel_id"], request))
+        return
+    # Slack is asked first (membership, time zone, posting): acknowledge now, answer after.
+    ack()
+    message = slow_answer(services, client, command, request)
+    respond(response_type="ephemeral", **message.to_dict())

@@ -44,15 +44,15 @@ def answer(services: Services, text: str, user_id: str | None = None) -> render.
 def retract(services: Services, user_id: str, text: str) -> render.Message:
     fact_id, _, reason = text.partition(" ")
     if not fact_id:
-        return render.error("Say which fact: `/summit retract F12 denied by the company`.")
+        return render.notice("Say which fact: `/summit retract F12 denied by the company`.")
     if not services.admins.is_admin(user_id):
         return render.not_admin(services.admins.who_can(), "retract facts")
     try:
         return render.saved(services.curator.retract(fact_id, reason, user_id), "retracted")
     except Rejected as rejected:
-        return render.error(" ".join(rejected.errors.values()))
+        return render.notice(" ".join(rejected.errors.values()))
     except NotFound as missing:
-        return render.error(str(missing))
+        return render.notice(str(missing))
 
 
 def handle(
@@ -65,7 +65,7 @@ def handle(
         ack_with_answer(ack, lambda: answer(services, text, command.get("user_id")))
         return
     if services.console:
-        ack_with_answer(ack, lambda: render.error(FORM_IN_CONSOLE))
+        ack_with_answer(ack, lambda: render.notice(FORM_IN_CONSOLE))
         return
     # The form must open within 3 seconds of the trigger: acknowledge, then open it.
     ack()
@@ -76,7 +76,7 @@ def handle(
         if fact is None:
             respond(
                 response_type="ephemeral",
-                **render.error("Say which fact to edit, e.g. `/summit edit F12`.").to_dict(),
+                **render.notice("Say which fact to edit, e.g. `/summit edit F12`.").to_dict(),
             )
             return
     problem = open_fact_form(

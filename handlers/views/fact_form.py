@@ -68,7 +68,7 @@ def open_fact_form(
         client.views_open(trigger_id=trigger_id, view=view)
     except (SlackApiError, SlackClientError) as error:
         logger.warning("views.open failed: %s", error)
-        return render.error(
+        return render.notice(
             "Slack did not open the form in time; run the command again "
             "(the form has to open within 3 seconds)."
         )

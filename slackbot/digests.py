@@ -1,0 +1,521 @@
+"""Scheduled digests, as plain Python: parsing /digest, schedules (APScheduler cron triggers
+in each channel's time zone), composing what moved since a channel's last digest, and
+delivering each slot at most once, with missed slots caught up after a restart.
+
+Posting is handed to a ``Deliver`` function, so this module needs no Slack."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from slackbot.intel import SummitIntel
+from slackbot.matching import display_order
+from storage import Entity, Fact, FactStore, Subscription
+from storage.repository import utc_now
+from storage.text import fold
+
+logger = logging.getLogger(__name__)
+
+CADENCES = ("daily", "weekdays", "weekly")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_GRACE = timedelta(hours=6)
+USAGE = (
+    "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
+    "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
+    "`/digest untrack hbm`, `/digest status`, `/digest now`, `/digest pause`, "
+    "`/digest resume`, `/digest off`. The time zone defaults to yours."
+)
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class UsageError(ValueError):
+    """What was typed is not a /digest command; the message says how to write one."""
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    action: str  # schedule, track, untrack, status, now, pause, resume, off
+    cadence: str | None = None
+    time: str | None = None
+    weekday: str | None = None
+    timezone: str | None = None
+    names: tuple[str, ...] = ()
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"“{name[:40]}” is not a time zone; use an Area/City name such as Asia/Seoul, "
+            "Europe/London or America/New_York."
+        ) from None
+    return name
+
+
+def parse_request(text: str) -> DigestRequest:
+    words = text.split()
+    if not words:
+        return DigestRequest("status")
+    action = words[0].lower()
+    rest = words[1:]
+    if action in ("status", "now", "pause", "resume", "off") and not rest:
+        return DigestRequest(action)
+    if action in ("track", "untrack"):
+        names = tuple(n.strip() for n in " ".join(rest).split(",") if n.strip())
+        if not names:
+            raise UsageError(f"Say what to {action}, e.g. `/digest {action} samsung, hbm`.")
+        return DigestRequest(action, names=names)
+    if action in CADENCES:
+        weekday = None
+        if action == "weekly":
+            if not rest or rest[0].lower()[:3] not in WEEKDAYS:
+                raise UsageError("Say the day: `/digest weekly mon 09:00`. " + USAGE)
+            weekday, rest = rest[0].lower()[:3], rest[1:]
+        if not rest or not _TIME.match(rest[0]) or len(rest) > 2:
+            raise UsageError(f"Say the time as HH:MM, e.g. `/digest {action} 09:00`. " + USAGE)
+        hour, minute = _TIME.match(rest[0]).groups()  # type: ignore[union-attr]
+        timezone = check_timezone(rest[1]) if len(rest) == 2 else None
+        return DigestRequest(action, action, f"{int(hour):02d}:{minute}", weekday, timezone)
+    raise UsageError(USAGE)
+
+
+# -- schedules -------------------------------------------------------------------------------
+
+
+def trigger_for(subscription: Subscription) -> CronTrigger:
+    hour, minute = (int(part) for part in subscription.time.split(":"))
+    day_of_week = {"daily": "*", "weekdays": "mon-fri"}.get(
+        subscription.cadence, subscription.weekday or "mon"
+    )
+    return CronTrigger(
+        day_of_week=day_of_week,
+        hour=hour,
+        minute=minute,
+        timezone=ZoneInfo(subscription.timezone),
+    )
+
+
+def describe_schedule(subscription: Subscription) -> str:
+    days = {"daily": "every day", "weekdays": "every weekday"}.get(
+        subscription.cadence, f"every {(subscription.weekday or 'mon').capitalize()}"
+    )
+    return f"{days} at {subscription.time} {subscription.timezone}"
+
+
+def slot_key(subscription: Subscription, fire_time: datetime) -> str:
+    """A slot is the channel's scheduled *local* date and time. APScheduler fires a time in
+    the repeated autumn hour twice; both fires map to the same slot, so it posts once."""
+    local_day = fire_time.astimezone(ZoneInfo(subscription.timezone)).date().isoformat()
+    return f"{subscription.channel_id}|{local_day}T{subscription.time}"
+
+
+def fire_times(subscription: Subscription, start: datetime, end: datetime) -> list[datetime]:
+    """The trigger's fire times in (start, end], in UTC."""
+    trigger = trigger_for(subscription)
+    times: list[datetime] = []
+    previous = None
+    now = start.astimezone(UTC) + timedelta(microseconds=1)
+    while True:
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None or fire > end:
+            return times
+        # Step on in UTC: local wall-clock arithmetic loses the fold of a repeated hour.
+        fire = fire.astimezone(UTC)
+        times.append(fire)
+        previous, now = fire, fire + timedelta(seconds=1)
+
+
+def next_run(subscription: Subscription, now: datetime) -> datetime | None:
+    fire: datetime | None = trigger_for(subscription).get_next_fire_time(None, now)
+    return fire
+
+
+def local(moment: datetime | str, timezone: str) -> str:
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return when.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M %Z")
+
+
+# -- what goes into a digest ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Development:
+    fact: Fact
+    old_status: str | None  # None when the fact is new
+    new_status: str
+
+    @property
+    def label(self) -> str:
+        if self.old_status is None:
+            return "new"
+        if self.new_status == "retracted":
+            return "retracted"
+        return "status change"
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    company: Entity | None
+    developments: list[Development]
+
+
+@dataclass(frozen=True)
+class Digest:
+    channel_id: str
+    timezone: str
+    since: str
+    until: str
+    groups: list[DigestGroup]
+
+    @property
+    def developments(self) -> list[Development]:
+        return [d for group in self.groups for d in group.developments]
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for development in self.developments:
+            counts[development.label] = counts.get(development.label, 0) + 1
+        return counts
+
+
+def compose(
+    store: FactStore, subscription: Subscription, until: datetime, host_id: str | None
+) -> Digest:
+    """Developments (facts added, changed in status or retracted) after the subscription's
+    mark and up to ``until``, for what it tracks, grouped by company."""
+    end = until.isoformat(timespec="microseconds")
+    tracked = tracked_entity_ids(store, subscription)
+    first_status: dict[str, str | None] = {}
+    for revision in store.revisions_since(subscription.since):
+        if revision.at > end:
+            break
+        if revision.fact_id in first_status:
+            continue
+        if revision.action in ("added", "imported") and revision.number == 1:
+            first_status[revision.fact_id] = None
+        elif "status" in revision.changes:
+            first_status[revision.fact_id] = revision.changes["status"][0]
+    groups: dict[str, list[Development]] = {}
+    companies: dict[str, Entity | None] = {}
+    for fact_id, old_status in first_status.items():
+        fact = store.fact(fact_id)
+        if fact is None or fact.status == old_status:
+            continue
+        if not _is_tracked(fact, subscription, tracked):
+            continue
+        company = _group_company(store, fact, host_id)
+        key = company.id if company else ""
+        companies[key] = company
+        groups.setdefault(key, []).append(Development(fact, old_status, fact.status))
+    ordered = sorted(
+        groups,
+        key=lambda key: (
+            companies[key] is None,
+            display_order(companies[key]) if companies[key] else (),  # type: ignore[arg-type]
+        ),
+    )
+    return Digest(
+        subscription.channel_id,
+        subscription.timezone,
+        subscription.since,
+        end,
+        [DigestGroup(companies[key], groups[key]) for key in ordered],
+    )
+
+
+def tracked_entity_ids(store: FactStore, subscription: Subscription) -> set[str]:
+    """A tracked company brings its people along, as its card does."""
+    tracked = set(subscription.tracked_entities)
+    for entity in store.entities():
+        if entity.kind == "person" and entity.company_id in subscription.tracked_entities:
+            tracked.add(entity.id)
+    return tracked
+
+
+def _is_tracked(fact: Fact, subscription: Subscription, tracked: set[str]) -> bool:
+    if not subscription.tracked_entities and not subscription.tracked_tags:
+        return True
+    return bool(tracked.intersection(fact.entity_ids)) or bool(
+        set(subscription.tracked_tags).intersection(fact.tags)
+    )
+
+
+def _group_company(store: FactStore, fact: Fact, host_id: str | None) -> Entity | None:
+    companies: list[Entity] = []
+    for entity_id in fact.entity_ids:
+        entity = store.entity(entity_id)
+        if entity is None:
+            continue
+        if entity.kind == "person" and entity.company_id:
+            entity = store.entity(entity.company_id)
+        if entity is not None and entity.kind == "company" and entity not in companies:
+            companies.append(entity)
+    # The host is in most facts; group by the partner unless the host is alone.
+    partners = [c for c in companies if c.id != host_id]
+    ranked = sorted(partners or companies, key=display_order)
+    return ranked[0] if ranked else None
+
+
+# -- delivery ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to a post: ``posted`` (Slack accepted the headline), ``complete`` (and
+    every thread reply), or why not; ``suspend`` when the channel can no longer be posted to."""
+
+    posted: bool
+    complete: bool = False
+    reason: str | None = None
+    suspend: bool = False
+
+
+Deliver = Callable[[Subscription, Digest], Delivery]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of asking for a digest, for the person or the log."""
+
+    kind: str  # posted, empty, failed, suspended, skipped, inactive
+    text: str
+    digest: Digest | None = None
+
+
+@dataclass
+class TrackResult:
+    subscription: Subscription
+    added: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+class DigestService:
+    """Subscriptions and their delivery. Thread-safe: scheduler threads and requests share it."""
+
+    def __init__(
+        self,
+        intel: SummitIntel,
+        deliver: Deliver | None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        grace: timedelta = DEFAULT_GRACE,
+    ) -> None:
+        self.intel = intel
+        self.store = intel.store
+        self.deliver = deliver
+        self.clock = clock
+        self.grace = grace
+        self.on_change: Callable[[str], None] = lambda _channel: None
+        # One delivery at a time per channel: a scheduled run and /digest now never overlap.
+        self._channel_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    def _channel_lock(self, channel_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._channel_locks.setdefault(channel_id, threading.Lock())
+
+    def _save(self, subscription: Subscription) -> Subscription:
+        self.store.put_subscription(subscription)
+        self.on_change(subscription.channel_id)
+        return subscription
+
+    # -- the /digest commands ------------------------------------------------------
+
+    def schedule(
+        self,
+        channel_id: str,
+        request: DigestRequest,
+        timezone: str,
+        by: str,
+    ) -> Subscription:
+        now = self._now().isoformat(timespec="microseconds")
+        existing = self.store.subscription(channel_id)
+        base = existing or Subscription(
+            channel_id=channel_id,
+            cadence="daily",
+            time="09:00",
+            timezone=timezone,
+            since=now,
+            created_at=now,
+            created_by=by,
+        )
+        return self._save(
+            replace(
+                base,
+                cadence=request.cadence or base.cadence,
+                time=request.time or base.time,
+                weekday=request.weekday,
+                timezone=timezone,
+                paused=False,
+                suspended_reason=None,
+                # A new schedule starts from now: earlier slots are not "missed".
+                created_at=now,
+            )
+        )
+
+    def require(self, channel_id: str) -> Subscription:
+        subscription = self.store.subscription(channel_id)
+        if subscription is None:
+            raise UsageError(
+                "This channel has no digest yet. Start one with `/digest daily 09:00`."
+            )
+        return subscription
+
+    def track(self, channel_id: str, names: tuple[str, ...], *, add: bool) -> TrackResult:
+        subscription = self.require(channel_id)
+        known_tags = {tag for fact in self.store.facts() for tag in fact.tags}
+        entities = list(subscription.tracked_entities)
+        tags = list(subscription.tracked_tags)
+        result = TrackResult(subscription)
+        for name in names:
+            tag = re.sub(r"[^\w-]+", "-", fold(name)).strip("-")
+            matches = self.intel.matcher.match(name)
+            if len(matches) == 1:
+                target, label = entities, matches[0].id
+                shown = matches[0].name
+            elif tag in known_tags or tag in tags:
+                target, label, shown = tags, tag, f"#{tag}"
+            elif matches:
+                result.ambiguous.append((name, [m.name for m in matches]))
+                continue
+            else:
+                result.unknown.append(name)
+                continue
+            if add and label not in target:
+                target.append(label)
+            elif not add and label in target:
+                target.remove(label)
+            result.added.append(shown)
+        result.subscription = self._save(
+            replace(subscription, tracked_entities=tuple(entities), tracked_tags=tuple(tags))
+        )
+        return result
+
+    def set_paused(self, channel_id: str, paused: bool) -> Subscription:
+        subscription = self.require(channel_id)
+        changes: dict[str, object] = {"paused": paused}
+        if not paused:
+            # Resuming also lifts a suspension: the person says the channel works again.
+            changes["suspended_reason"] = None
+            changes["created_at"] = self._now().isoformat(timespec="microseconds")
+        return self._save(replace(subscription, **changes))  # type: ignore[arg-type]
+
+    def turn_off(self, channel_id: str) -> None:
+        self.require(channel_id)
+        self.store.delete_subscription(channel_id)
+        self.on_change(channel_id)
+
+    def next_run(self, subscription: Subscription) -> datetime | None:
+        if subscription.paused or subscription.suspended_reason:
+            return None
+        return next_run(subscription, self._now())
+
+    # -- delivery --------------------------------------------------------------------
+
+    def preview(self, channel_id: str) -> Digest:
+        subscription = self.require(channel_id)
+        return self._compose(subscription, self._now())
+
+    def _compose(self, subscription: Subscription, until: datetime) -> Digest:
+        event = self.store.event()
+        return compose(self.store, subscription, until, event.host if event else None)
+
+    def post_now(self, channel_id: str) -> Outcome:
+        """/digest now: the channel's digest of what moved since its last one."""
+        return self._deliver(self.require(channel_id), None, self._now())
+
+    def deliver_due(self, channel_id: str) -> Outcome:
+        """Posts the channel's latest scheduled slot if it is due, within the grace period,
+        and not yet handled. The scheduler's jobs and the start-up catch-up both call this."""
+        subscription = self.store.subscription(channel_id)
+        if subscription is None or subscription.paused or subscription.suspended_reason:
+            return Outcome("inactive", "not active")
+        now = self._now()
+        start = max(
+            now - self.grace,
+            datetime.fromisoformat(subscription.created_at or now.isoformat()),
+        )
+        due = fire_times(subscription, start, now)
+        if not due:
+            return Outcome("skipped", "no slot due")
+        return self._deliver(subscription, slot_key(subscription, due[-1]), now)
+
+    def catch_up(self) -> list[Outcome]:
+        """After a start: every channel's slot missed while the app was down, within grace."""
+        return [self.deliver_due(s.channel_id) for s in self.store.subscriptions()]
+
+    def _record(self, key: str | None, status: str, stamp: str, sub: Subscription | None) -> None:
+        """Records a scheduled slot's outcome (and the subscription's new marks) in one write;
+        a manual post (no slot) only updates the subscription."""
+        if key is not None:
+            self.store.record_slot(key, {"status": status, "at": stamp}, sub)
+        elif sub is not None:
+            self.store.put_subscription(sub)
+
+    def _deliver(self, subscription: Subscription, key: str | None, now: datetime) -> Outcome:
+        """Posts the digest for a scheduled slot (``key``) or on request (``None``)."""
+        with self._channel_lock(subscription.channel_id):
+            if key is not None and self.store.slot(key) is not None:
+                return Outcome("skipped", f"slot {key} already handled")
+            subscription = self.store.subscription(subscription.channel_id) or subscription
+            digest = self._compose(subscription, now)
+            stamp = now.isoformat(timespec="microseconds")
+            since = local(subscription.since, subscription.timezone)
+            if digest.empty:
+                text = f"nothing new since {since}"
+                if key is not None:
+                    # An empty scheduled slot is recorded too, so a restart cannot re-run it.
+                    when = local(now, subscription.timezone)
+                    noted = replace(subscription, last_result=f"{when}: {text}; nothing posted")
+                    self._record(key, "empty", stamp, noted)
+                return Outcome("empty", text, digest)
+            if self.deliver is None:
+                return Outcome("failed", "digests can only be posted when connected to Slack")
+            # Claimed before posting: a crash mid-post can never lead to a second post.
+            if key is not None:
+                self._record(key, "claimed", stamp, None)
+            delivery = self.deliver(subscription, digest)
+            count = len(digest.developments)
+            if delivery.posted:
+                result = f"{local(now, subscription.timezone)}: posted {count} development(s)"
+                updated = replace(subscription, last_digest_at=stamp, last_result=result)
+                if delivery.complete:
+                    # The mark moves only once Slack accepted everything.
+                    updated = replace(updated, since=digest.until)
+                else:
+                    updated = replace(
+                        updated, last_result=result + f", thread incomplete: {delivery.reason}"
+                    )
+                self._record(key, "posted", stamp, updated)
+                return Outcome("posted", f"posted {count} development(s)", digest)
+            reason = delivery.reason or "unknown error"
+            if delivery.suspend:
+                updated = replace(
+                    subscription,
+                    suspended_reason=reason,
+                    last_result=f"{local(now, subscription.timezone)}: not posted: {reason}",
+                )
+                self._record(key, "failed", stamp, updated)
+                self.on_change(subscription.channel_id)
+                return Outcome("suspended", reason, digest)
+            when = local(now, subscription.timezone)
+            updated = replace(subscription, last_result=f"{when}: not posted: {reason}")
+            self._record(key, "failed", stamp, updated)
+            return Outcome("failed", reason, digest)

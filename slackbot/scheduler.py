@@ -1,0 +1,67 @@
+"""The one APScheduler inside the app process: a cron job per active subscription, in the
+subscription's own time zone. Jobs live in memory and are rebuilt from the store at start-up;
+slots missed while the app was down are caught up by ``DigestService.catch_up``, not by
+APScheduler (whose job stores drop missed runs)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import UTC
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from slackbot.digests import DigestService, trigger_for
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_THREADS = 8
+
+
+def job_id(channel_id: str) -> str:
+    return f"digest:{channel_id}"
+
+
+class DigestScheduler:
+    def __init__(self, service: DigestService) -> None:
+        self.service = service
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(DELIVERY_THREADS)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(service.grace.total_seconds()) or 1,
+            },
+        )
+        service.on_change = self.sync
+
+    def start(self) -> None:
+        for subscription in self.service.store.subscriptions():
+            self.sync(subscription.channel_id)
+        self.scheduler.start()
+        caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
+        for outcome in caught_up:
+            logger.info("caught up a missed digest: %s", outcome.text)
+
+    def sync(self, channel_id: str) -> None:
+        """Makes the channel's job match its subscription (added, moved, or removed)."""
+        subscription = self.service.store.subscription(channel_id)
+        if subscription is None or subscription.paused or subscription.suspended_reason:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(job_id(channel_id))
+            return
+        self.scheduler.add_job(
+            self.service.deliver_due,
+            trigger=trigger_for(subscription),
+            args=[channel_id],
+            id=job_id(channel_id),
+            name=f"digest for {channel_id}",
+            replace_existing=True,
+        )
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
