@@ -76,7 +76,9 @@ HELP_LINES = (
     ("/summit", "the summit overview: date, hosts, who attends, the themes"),
     ("/summit search hbm supply", "facts ranked by your words"),
     ("/summit help", "this list"),
-    ("/digest", "scheduled digests of what changed, for this channel"),
+    ("/digest daily 09:00", "a digest of what moved, posted here every day at 09:00"),
+    ("/summit history F9", "who changed a fact, when, old → new"),
+    ("/summit add · edit F9 · retract F9 why", "curating facts (admins)"),
 )
 
 

@@ -244,3 +244,74 @@ def test_console_curation_retracts_and_points_to_import_for_forms(tmp_path: Path
     assert "summitbot import FILE" in result.stdout
     assert "Retracted F18" in result.stdout
     assert "status: reported → retracted" in result.stdout
+
+
+def _subscribed_store(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from slackbot.curation import Curator, FactDraft
+    from storage import FactStore, Subscription
+
+    db = tmp_path / "data" / "summit.json"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with FactStore(db) as store:
+        store.seed()
+        start = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="microseconds")
+        store.put_subscription(
+            Subscription("C0NEWS", "daily", "09:00", "Asia/Seoul", since=start, created_at=start)
+        )
+        Curator(store).add(
+            FactDraft(
+                statement="Samsung and Microsoft agree an HBM3E supply deal",
+                kind="hardware",
+                entity_ids=("samsung", "hbm"),
+                source_url="https://news.example.com/deal",
+            ),
+            "U0ADMIN",
+        )
+
+
+def test_digest_dry_run_prints_the_channels_digest_without_slack(tmp_path: Path) -> None:
+    _subscribed_store(tmp_path)
+    result = summitbot(tmp_path, "digest", "--channel", "C0NEWS", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "Summit Intel digest" in result.stdout
+    assert "1 development: 1 new" in result.stdout
+    assert "HBM3E supply deal" in result.stdout
+    unknown = summitbot(tmp_path, "digest", "--channel", "C0NONE", "--dry-run")
+    assert unknown.returncode == 2 and "no digest yet" in unknown.stderr
+    needs_token = summitbot(tmp_path, "digest", "--channel", "C0NEWS")
+    assert needs_token.returncode == 2 and "SLACK_BOT_TOKEN is not set" in needs_token.stderr
+
+
+def test_digest_posts_through_the_web_api(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    _subscribed_store(tmp_path)
+    fake_slack.add_channel("C0NEWS", "news", bot_member=True)
+    result = summitbot(
+        tmp_path,
+        "digest",
+        "--channel",
+        "C0NEWS",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=fake_slack.api_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "C0NEWS: posted: posted 1 development(s)" in result.stdout
+    post = fake_slack.calls_to("chat.postMessage", ok=True)[0]
+    assert "HBM3E supply deal" in post.params["text"]
+    again = summitbot(
+        tmp_path,
+        "digest",
+        "--channel",
+        "C0NEWS",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=fake_slack.api_url,
+    )
+    assert "empty: nothing new since" in again.stdout
+
+
+def test_console_digest_says_it_needs_slack(tmp_path: Path) -> None:
+    result = summitbot(tmp_path, "ask", "/digest daily 09:00")
+    assert "need the app connected to Slack" in result.stdout
+    status = summitbot(tmp_path, "ask", "/digest")
+    assert "This channel has no digest" in status.stdout
