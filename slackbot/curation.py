@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -178,8 +178,14 @@ class Curator:
     # -- checking a draft -----------------------------------------------------------
 
     def validate(
-        self, draft: FactDraft, editing: str | None = None, pending: Iterable[Fact] = ()
+        self,
+        draft: FactDraft,
+        editing: str | None = None,
+        pending: Mapping[str, Fact] | None = None,
+        pending_entities: Container[str] = (),
     ) -> dict[str, str]:
+        """Field errors of a draft. An import passes what its earlier lines add: ``pending``
+        facts by their compacted statement, and ``pending_entities`` ids."""
         errors: dict[str, str] = {}
         statement = draft.statement.strip()
         if not statement:
@@ -207,7 +213,11 @@ class Curator:
             else:
                 if happened > self.latest_possible_date():
                     errors[HAPPENED_ON] = "That date is in the future; pick the day it happened."
-        unknown = [eid for eid in draft.entity_ids if self.store.entity(eid) is None]
+        unknown = [
+            eid
+            for eid in draft.entity_ids
+            if self.store.entity(eid) is None and eid not in pending_entities
+        ]
         if unknown:
             errors[ENTITIES] = f"Unknown: {', '.join(unknown)}. Pick from the list."
         elif not draft.entity_ids and draft.new_entity is None:
@@ -239,16 +249,12 @@ class Curator:
         return {}
 
     def _duplicate_of(
-        self, statement: str, editing: str | None, pending: Iterable[Fact]
+        self, statement: str, editing: str | None, pending: Mapping[str, Fact] | None
     ) -> Fact | None:
         for fact, _score in self.store.similar_statements(statement, DUPLICATE_CUTOFF):
             if fact.id != editing and fact.status != "retracted":
                 return fact
-        wanted = compact(statement)
-        for fact in pending:
-            if compact(fact.statement) == wanted:
-                return fact
-        return None
+        return pending.get(compact(statement)) if pending else None
 
     # -- changes ----------------------------------------------------------------------
 
@@ -399,6 +405,7 @@ class Curator:
         report = ImportReport()
         entities: dict[str, Entity] = {}
         facts: list[Fact] = []
+        by_statement: dict[str, Fact] = {}
         revisions: list[Revision] = []
         now = self._now()
         with self.store.lock:
@@ -417,7 +424,9 @@ class Curator:
                         entities[entity.id] = entity
                         names.add(entity)
                         continue
-                    fact, revision = self._fact_from_record(record, names, facts, by, now)
+                    fact, revision = self._fact_from_record(
+                        record, names, by_statement, entities, by, now
+                    )
                 except Rejected as rejected:
                     report.errors.append((number, str(rejected)))
                     continue
@@ -432,6 +441,7 @@ class Curator:
                 else:
                     report.updated += 1
                 facts.append(fact)
+                by_statement[compact(fact.statement)] = fact
                 revisions.append(revision)
             report.entities = len(entities)
             if not report.errors:
@@ -480,7 +490,8 @@ class Curator:
         self,
         record: dict[str, Any],
         names: _NameIndex,
-        pending: list[Fact],
+        pending: Mapping[str, Fact],
+        pending_entities: Container[str],
         by: str,
         now: str,
     ) -> tuple[Fact | None, Revision]:
@@ -511,7 +522,9 @@ class Curator:
         existing = self.store.fact(fact_id) if fact_id else None
         if fact_id is not None and not re.fullmatch(r"F\d+", fact_id):
             raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
-        errors = self.validate(draft, editing=fact_id, pending=pending)
+        errors = self.validate(
+            draft, editing=fact_id, pending=pending, pending_entities=pending_entities
+        )
         if errors:
             raise Rejected(errors)
         fact = replace(
@@ -535,7 +548,9 @@ class Curator:
             )
             return fact, Revision(fact.id, fact.revision, now, by, "imported", changes)
         fact = replace(fact, revision=int(record.get("revision") or 1))
-        return fact, Revision(fact.id, fact.revision, now, by, "imported", diff(None, fact))
+        # The fact itself holds the rest; bulk imports keep their history small.
+        imported = {"status": [None, fact.status]}
+        return fact, Revision(fact.id, fact.revision, now, by, "imported", imported)
 
 
 class _NameIndex:

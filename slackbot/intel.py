@@ -248,5 +248,5 @@ class SummitIntel:
         return Overview(event, host, host_people, companies, counts)
 
     def search(self, query: str, limit: int) -> SearchAnswer:
-        found = visible(self.store.search(query))
-        return SearchAnswer(query, found.facts[:limit], len(found.facts), found.retracted_hidden)
+        found = self.store.search_facts(query, limit)
+        return SearchAnswer(query, found.facts, found.total, found.retracted)

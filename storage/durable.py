@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 
 class StoreCorruptError(RuntimeError):
@@ -146,3 +147,44 @@ class ProcessLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+
+
+class _DocIdView(MutableMapping[int, Any]):
+    """A table's raw ``{"7": doc}`` dict seen as ``{7: doc}``, the form TinyDB's updaters use."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def __getitem__(self, doc_id: int) -> Any:
+        return self._raw[str(doc_id)]
+
+    def __setitem__(self, doc_id: int, doc: Any) -> None:
+        self._raw[str(doc_id)] = doc
+
+    def __delitem__(self, doc_id: int) -> None:
+        del self._raw[str(doc_id)]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return str(doc_id) in self._raw
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(doc_id) for doc_id in self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+class InPlaceTable(Table):
+    """A TinyDB table that updates the in-memory data where it lies.
+
+    TinyDB's own ``_update_table`` copies the whole table twice (to int keys and back) on
+    every write, so a write costs time in proportion to the table; with ``SnapshotStorage``
+    the data is already in memory and can be changed in place, in time proportional to the
+    change."""
+
+    def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
+        tables = self._storage.read() or {}
+        raw = tables.setdefault(self.name, {})
+        updater(_DocIdView(raw))  # type: ignore[arg-type]
+        self._storage.write(tables)
+        self.clear_cache()

@@ -40,8 +40,7 @@ class Entity:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Entity:
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in doc.items() if key in known}
+        values = {key: value for key, value in doc.items() if key in _ENTITY_FIELDS}
         values["aliases"] = tuple(values.get("aliases") or ())
         values["vendors"] = tuple(values.get("vendors") or ())
         return cls(**values)
@@ -76,8 +75,7 @@ class Fact:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Fact:
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in doc.items() if key in known}
+        values = {key: value for key, value in doc.items() if key in _FACT_FIELDS}
         values["entity_ids"] = tuple(values.get("entity_ids") or ())
         values["tags"] = tuple(values.get("tags") or ())
         source = values.get("source") or {}
@@ -135,8 +133,7 @@ class Revision:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Revision:
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in doc.items() if key in known})
+        return cls(**{key: value for key, value in doc.items() if key in _REVISION_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +168,9 @@ class Subscription:
         values["tracked_entities"] = tuple(values.get("tracked_entities") or ())
         values["tracked_tags"] = tuple(values.get("tracked_tags") or ())
         return cls(**values)
+
+
+# Field names, looked up once: from_doc runs for every record when a large store loads.
+_ENTITY_FIELDS = frozenset(f.name for f in fields(Entity))
+_FACT_FIELDS = frozenset(f.name for f in fields(Fact))
+_REVISION_FIELDS = frozenset(f.name for f in fields(Revision))

@@ -9,6 +9,8 @@ and fsynced before it is applied, so it survives a crash once the method returns
 from __future__ import annotations
 
 import bisect
+import gc
+import heapq
 import json
 import threading
 from collections import defaultdict
@@ -23,8 +25,8 @@ from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from storage.durable import Journal, ProcessLock, SnapshotStorage
-from storage.index import ENTITY_WEIGHT, STATEMENT_WEIGHT, TAG_WEIGHT, WordIndex
+from storage.durable import InPlaceTable, Journal, ProcessLock, SnapshotStorage
+from storage.index import WordIndex
 from storage.models import Entity, Event, Fact, Revision, Source, Subscription
 from storage.text import fold
 
@@ -36,13 +38,19 @@ SLOTS = "slots"
 META = "meta"
 TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META)
 COMPACT_AFTER_WRITES = 500
-STATUS_RANK = {"confirmed": 0, "reported": 1, "expected": 2, "retracted": 3}
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    facts: list[Fact]
+    total: int
+    retracted: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,15 +87,23 @@ class FactStore:
         self._process_lock = ProcessLock(self.path.with_name(self.path.name + ".lock"))
         self._process_lock.acquire()
         try:
+            # Loading makes millions of small objects and no cycles: the cyclic collector
+            # would only slow it down (about 2x at 100,000 facts). Freezing afterwards keeps
+            # later collections from walking the whole store again and again.
+            gc.disable()
             self._storage = SnapshotStorage(self.path)
             self._db = TinyDB(storage=lambda: self._storage)
+            self._db.table_class = InPlaceTable
             self._journal = Journal(self.path.with_name(self.path.name + ".journal"))
             self._doc_ids: dict[str, dict[str, int]] = defaultdict(dict)
             self._next_doc_id: dict[str, int] = defaultdict(lambda: 1)
             self._entities: dict[str, Entity] = {}
             self._facts: dict[str, Fact] = {}
+            self._numbers: dict[str, int] = {}
+            self._highest_number = 0
+            self._retracted: set[str] = set()
             self._facts_by_entity: dict[str, set[str]] = defaultdict(set)
-            self._words = WordIndex()
+            self._words = WordIndex(lambda entity_id: self._facts_by_entity.get(entity_id, set()))
             self._meta: dict[str, Any] = {}
             self._revisions_by_fact: dict[str, list[Revision]] = defaultdict(list)
             self._revisions_by_time: list[Revision] = []
@@ -99,13 +115,18 @@ class FactStore:
         except BaseException:
             self._process_lock.release()
             raise
+        finally:
+            gc.freeze()
+            gc.enable()
 
     # -- life cycle ---------------------------------------------------------------
 
     def _load(self) -> None:
+        # Straight from the storage's dict: TinyDB's Table.all() would copy every document.
+        raw = self._storage.read() or {}
         for table_name in TABLES:
-            for document in self._db.table(table_name).all():
-                self._remember(table_name, document["key"], document.doc_id, dict(document))
+            for doc_id, doc in raw.get(table_name, {}).items():
+                self._remember(table_name, doc["key"], int(doc_id), doc)
         # Only the last record for a key matters, so replay the journal as one batch.
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self._journal.replay():
@@ -185,7 +206,10 @@ class FactStore:
         self._doc_ids[table_name][key] = doc_id
         self._next_doc_id[table_name] = max(self._next_doc_id[table_name], doc_id + 1)
         if table_name == ENTITIES:
-            self._entities[key] = Entity.from_doc(doc)
+            entity = Entity.from_doc(doc)
+            old = self._entities.get(key)
+            self._entities[key] = entity
+            self._words.set_entity(key, entity.all_names(), old.all_names() if old else ())
         elif table_name == FACTS:
             self._index_fact(Fact.from_doc(doc))
         elif table_name == REVISIONS:
@@ -200,7 +224,9 @@ class FactStore:
     def _forget(self, table_name: str, key: str) -> None:
         self._doc_ids[table_name].pop(key, None)
         if table_name == ENTITIES:
-            self._entities.pop(key, None)
+            old = self._entities.pop(key, None)
+            if old is not None:
+                self._words.set_entity(key, (), old.all_names())
         elif table_name == FACTS:
             self._unindex_fact(key)
         elif table_name == REVISIONS:
@@ -215,27 +241,32 @@ class FactStore:
     def _index_fact(self, fact: Fact) -> None:
         self._unindex_fact(fact.id)
         self._facts[fact.id] = fact
+        self._numbers[fact.id] = fact.number
+        self._highest_number = max(self._highest_number, fact.number)
+        if fact.status == "retracted":
+            self._retracted.add(fact.id)
         for entity_id in fact.entity_ids:
             self._facts_by_entity[entity_id].add(fact.id)
-        weighted: list[tuple[str, float]] = [(fact.statement, STATEMENT_WEIGHT)]
-        weighted += [(tag, TAG_WEIGHT) for tag in fact.tags]
-        for entity_id in fact.entity_ids:
-            entity = self._entities.get(entity_id)
-            names = entity.all_names() if entity else (entity_id,)
-            weighted += [(name, ENTITY_WEIGHT) for name in names]
-        self._words.add(fact.id, weighted)
+        self._words.add(fact.id, fact.statement, fact.tags)
 
     def _index_revision(self, revision: Revision) -> None:
         known = self._revisions_by_fact[revision.fact_id]
         if any(r.number == revision.number for r in known):
             return
         bisect.insort(known, revision, key=lambda r: r.number)
-        bisect.insort(self._revisions_by_time, revision, key=lambda r: (r.at, r.fact_id, r.number))
+        by_time = self._revisions_by_time
+        order = (revision.at, revision.fact_id, revision.number)
+        if not by_time or order >= (by_time[-1].at, by_time[-1].fact_id, by_time[-1].number):
+            by_time.append(revision)  # the usual case: history arrives in time order
+        else:
+            bisect.insort(by_time, revision, key=lambda r: (r.at, r.fact_id, r.number))
 
     def _unindex_fact(self, fact_id: str) -> None:
         old = self._facts.pop(fact_id, None)
         if old is None:
             return
+        self._numbers.pop(fact_id, None)
+        self._retracted.discard(fact_id)
         for entity_id in old.entity_ids:
             self._facts_by_entity[entity_id].discard(fact_id)
         self._words.remove(fact_id)
@@ -271,19 +302,31 @@ class FactStore:
             return sorted((self._facts[f] for f in fact_ids), key=lambda fact: fact.number)
 
     def search(self, query: str, limit: int | None = None) -> list[Fact]:
-        """Facts ranked by how many query words they match, then by weight and status."""
+        """Facts ranked by how many query words they match, then by weight, newest first."""
+        return self.search_facts(query, limit, include_retracted=True).facts
+
+    def search_facts(
+        self, query: str, limit: int | None, *, include_retracted: bool = False
+    ) -> SearchResult:
+        """The best ``limit`` matches, how many match in all, and how many retracted facts
+        matched but were left out."""
         with self._lock:
-            hits = self._words.search(query)
-            hits.sort(
-                key=lambda hit: (
-                    -hit[1],
-                    -hit[2],
-                    STATUS_RANK.get(self._facts[hit[0]].status, 9),
-                    -self._facts[hit[0]].number,
-                )
-            )
-            chosen = hits if limit is None else hits[:limit]
-            return [self._facts[fact_id] for fact_id, _coverage, _score in chosen]
+            exclude = set() if include_retracted else self._retracted
+            groups = self._words.ranked_groups(query, exclude)
+            total = sum(len(group) for key, group in groups if key[0] > 0)
+            wanted = total if limit is None else min(limit, total)
+            chosen: list[str] = []
+            for (matched, _score), group in groups:
+                if matched == 0 or len(chosen) >= wanted:
+                    break
+                # Newest first within a group; numbers come from a dict, so no Python key.
+                chosen += heapq.nlargest(wanted - len(chosen), group, key=self._numbers.__getitem__)
+            retracted = 0
+            if not include_retracted and self._retracted:
+                every = self._words.ranked_groups(query, set())
+                matching = set().union(*(g for key, g in every if key[0] > 0))
+                retracted = len(matching & self._retracted)
+            return SearchResult([self._facts[f] for f in chosen], total, retracted)
 
     def similar_statements(self, statement: str, cutoff: float) -> list[tuple[Fact, float]]:
         """Facts whose statement reads almost the same (rapidfuzz ratio >= cutoff), best first."""
@@ -297,10 +340,6 @@ class FactStore:
                     scored.append((fact, score))
             scored.sort(key=lambda pair: -pair[1])
             return scored
-
-    def search_count(self, query: str) -> int:
-        with self._lock:
-            return len(self._words.search(query))
 
     def event(self) -> Event | None:
         with self._lock:
@@ -316,15 +355,11 @@ class FactStore:
 
     def next_fact_id(self) -> str:
         with self._lock:
-            highest = max((fact.number for fact in self._facts.values()), default=0)
-            return f"F{highest + 1}"
+            return f"F{self._highest_number + 1}"
 
     def put_entity(self, entity: Entity) -> None:
         with self._lock:
             self._write([(ENTITIES, entity.id, entity.to_doc())])
-            # Facts index their entities' names, so re-index those that name this one.
-            for fact_id in list(self._facts_by_entity.get(entity.id, ())):
-                self._index_fact(self._facts[fact_id])
 
     def put_fact(self, fact: Fact, revision: Revision | None = None) -> None:
         """Stores a fact, and the revision that records the change, in one durable batch."""
@@ -355,9 +390,6 @@ class FactStore:
             changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
             changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
             self._write(changes)
-            for entity in entities:
-                for fact_id in list(self._facts_by_entity.get(entity.id, ())):
-                    self._index_fact(self._facts[fact_id])
 
     # -- digests -------------------------------------------------------------------
 

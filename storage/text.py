@@ -7,45 +7,16 @@ import unicodedata
 
 _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "may",
-        "of",
-        "on",
-        "or",
-        "the",
-        "their",
-        "these",
-        "this",
-        "to",
-        "was",
-        "will",
-        "with",
-        "could",
-        "would",
-    ]
+    "a an and are as at be by for from has have in into is it its may of on or the their "
+    "these this to was will with could would".split()
 )
 
 
 def fold(text: str) -> str:
     """Case- and width-insensitive form: NFKC, casefolded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.casefold().split())
 
 
 def compact(text: str) -> str:
@@ -53,12 +24,12 @@ def compact(text: str) -> str:
     return "".join(_WORD.findall(fold(text)))
 
 
-def _stem(word: str) -> str:
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
 def words(text: str) -> list[str]:
     """Search terms of a text: folded words, light plural stemming, no stop words."""
-    return [_stem(word) for word in _WORD.findall(fold(text)) if word not in _STOPWORDS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return [
+        word[:-1] if len(word) > 3 and word[-1] == "s" and word[-2] != "s" else word
+        for word in _WORD.findall(text.casefold())
+        if word not in _STOPWORDS
+    ]

@@ -1,0 +1,1 @@
+"""Benchmarks for Summit Intel: `make bench` (python -m bench)."""
