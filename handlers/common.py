@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -27,15 +27,28 @@ def services_of(context: BoltContext) -> Services:
     return services
 
 
-def ack_with_answer(ack: Ack, build: Callable[[], render.Message]) -> None:
-    """Acknowledges a slash command with its answer, visible only to the person who asked."""
-    try:
-        message = build()
-    except Exception:
-        # Slack shows its own opaque error if we never ack; a clear apology is better.
-        logger.exception("building an answer failed")
-        message = render.notice(SOMETHING_WENT_WRONG)
-    ack(response_type="ephemeral", **message.to_dict())
+def ack_with_answer(
+    ack: Ack,
+    build: Callable[[], render.Message],
+    *,
+    services: Services | None = None,
+    asked: tuple[Hashable, ...] = (),
+) -> None:
+    """Acknowledges a slash command with its answer, visible only to the person who asked.
+    With ``services`` and ``asked`` (what identifies the question), the rendered answer is
+    reused until the store changes."""
+    version = services.intel.store.version if services is not None else -1
+    payload = services.answers.get(asked, version) if services is not None and asked else None
+    if payload is None:
+        try:
+            payload = build().to_dict()
+            if services is not None and asked:
+                services.answers.put(asked, version, payload)
+        except Exception:
+            # Slack shows its own opaque error if we never ack; a clear apology is better.
+            logger.exception("building an answer failed")
+            payload = render.notice(SOMETHING_WENT_WRONG).to_dict()
+    ack(response_type="ephemeral", **payload)
 
 
 def command_text(command: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -101,6 +102,9 @@ class FakeSlack:
         self._forced: dict[str, deque[ForcedAnswer]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        # Answer this share of chat.postMessage calls with 429 and Retry-After: 1.
+        self.rate_limit_share = 0.0
+        self._random = random.Random(429)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -125,8 +129,8 @@ class FakeSlack:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     @property
     def api_url(self) -> str:
@@ -344,6 +348,13 @@ class FakeSlack:
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
                 token = token or params.get("token")
                 forced = fake._forced[method].popleft() if fake._forced[method] else None
+                if (
+                    forced is None
+                    and method == "chat.postMessage"
+                    and fake.rate_limit_share
+                    and fake._random.random() < fake.rate_limit_share
+                ):
+                    forced = ForcedAnswer(429, retry_after=1)
                 if forced is not None and forced.body is None:
                     body = {
                         "ok": False,
@@ -353,9 +364,10 @@ class FakeSlack:
                     fake._record(Call(method, params, token, forced.status, body))
                     self._reply(forced.status, body, headers)
                     return
-                body = forced.body if forced is not None else fake._handle(method, params, token)
-                fake._record(Call(method, params, token, 200, body))
-                self._reply(200, body)
+                answer = forced.body if forced is not None else None
+                reply = answer if answer is not None else fake._handle(method, params, token)
+                fake._record(Call(method, params, token, 200, reply))
+                self._reply(200, reply)
 
             def _reply(
                 self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None

@@ -160,6 +160,7 @@ def test_type_ahead_offers_matching_entities(slack: SlackSender) -> None:
 def test_saving_a_fact_stores_it_closes_the_form_and_confirms(
     slack: SlackSender, fake_slack: FakeSlack, store: FactStore
 ) -> None:
+    assert "qualification tests for HBM3E" not in slack.command("/who", "samsung").joined()
     view, response_url = open_form(slack, fake_slack)
     reply = submit(slack, view, GOOD)
     assert reply.status == 200 and reply.body == "", "an empty 200 closes the modal"

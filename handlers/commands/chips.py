@@ -16,4 +16,7 @@ def answer(services: Services, text: str) -> render.Message:
 
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-    ack_with_answer(ack, lambda: answer(services_of(context), command_text(command)))
+    services, text = services_of(context), command_text(command)
+    ack_with_answer(
+        ack, lambda: answer(services, text), services=services, asked=("/chips", text.strip())
+    )

@@ -62,7 +62,16 @@ def handle(
     text = command_text(command)
     sub_command, _, rest = text.strip().partition(" ")
     if sub_command.lower() not in ("add", "edit"):
-        ack_with_answer(ack, lambda: answer(services, text, command.get("user_id")))
+        user_id = command.get("user_id")
+        # Only read-only answers are reused; admins see menus in theirs.
+        cacheable = sub_command.lower() in ("", "help", "search", "find", "history")
+        asked = ("/summit", text.strip(), services.admins.is_admin(user_id) if user_id else False)
+        ack_with_answer(
+            ack,
+            lambda: answer(services, text, user_id),
+            services=services,
+            asked=asked if cacheable else (),
+        )
         return
     if services.console:
         ack_with_answer(ack, lambda: render.notice(FORM_IN_CONSOLE))

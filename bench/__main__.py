@@ -1,0 +1,376 @@
+"""`make bench`: Summit Intel's benchmarks, printed and written to bench/RESULTS.md.
+
+1. Slash-command latency over HTTP (signed /who, /chips, /summit search; 1, 8 and 32
+   keep-alive clients) at each store size, beside a bare Bolt app on the same server.
+2. /who while an admin saves facts through the modal continuously.
+3. Store operations beside plain TinyDB on its default JSONStorage.
+4. Start-up time to healthy and resident memory.
+5. Digest fan-out: 1,000 channels due in the same minute, 5% of posts answered 429.
+
+`python -m bench --smoke` runs all of it small (1,000 facts, few requests): `make test` does,
+so the benchmarks keep working; it asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import measure
+from bench.synth import write as write_synthetic
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+ADMIN = "U0BENCH"
+
+
+@dataclass
+class Report:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |"]
+        lines.append("|" + "---|" * len(self.header))
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        lines += [""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}"
+    )
+
+
+def build_store(size: int, workdir: Path) -> Path:
+    """A store of ``size`` synthetic facts (plus the seed), loaded with `summitbot import`."""
+    folder = workdir / f"store-{size}"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = folder / "synthetic.jsonl"
+    write_synthetic(str(lines), size)
+    env = {**os.environ, "SUMMITBOT_DB": str(folder / "summit.json"), "PYTHONPATH": str(ROOT)}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        env.pop(name, None)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "slackbot", "import", str(lines), "--by", "bench"],
+        env=env,
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(f"  built the {size:,}-fact store in {time.perf_counter() - started:.1f} s", flush=True)
+    return folder / "summit.json"
+
+
+def copy_store(template: Path, workdir: Path, name: str) -> Path:
+    folder = workdir / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shutil.copy(template, folder / "summit.json")
+    return folder / "summit.json"
+
+
+class Server:
+    """A server process: `summitbot serve`, or the bare Bolt app."""
+
+    def __init__(self, module: str, fake: FakeSlack, db: Path | None) -> None:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "SUMMITBOT_ADMINS": ADMIN,
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        if db is not None:
+            env["SUMMITBOT_DB"] = str(db)
+        args = [sys.executable, "-m", module]
+        if module == "slackbot":
+            args += ["serve", "--host", "127.0.0.1", "--port", "0"]
+            env["LOG_LEVEL"] = "INFO"
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            args, env=env, cwd=db.parent if db else ROOT, stderr=subprocess.PIPE, text=True
+        )
+        self.url = self._wait_for_url()
+        self.healthy_after = self._wait_healthy()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _wait_for_url(self) -> str:
+        assert self.process.stderr is not None
+        while True:
+            line = self.process.stderr.readline()
+            if not line:
+                raise RuntimeError(f"the server exited: {self.process.wait()}")
+            found = re.search(r"serving Slack at (http://[\d.:]+)/slack/events", line)
+            if found:
+                return found.group(1)
+
+    def _wait_healthy(self) -> float:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - self.started
+            except OSError:
+                time.sleep(0.01)
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        for _line in self.process.stderr:
+            pass
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        return kb / 1024
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+COMMANDS = {
+    "/who": ["samsung", "sk hynix", "곽노정", "lg", "skt", "samsnug", "nadella", "anthropic"],
+    "/chips": ["", "hbm", "samsung", "cxl"],
+    "/summit": ["search hbm supply", "search pangyo accelerator", "search copilot tvs"],
+}
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def latency_section(
+    sizes: list[int], stores: dict[int, Path], workdir: Path, requests: int, clients: list[int]
+) -> tuple[Report, Report, Report]:
+    latency = Report(
+        "1. Slash-command latency over HTTP (ms; waitress, signed requests, keep-alive clients)",
+        [
+            "facts",
+            "command",
+            "clients",
+            "p50",
+            "p99",
+            "req/s",
+            "bare p50",
+            "bare p99",
+            "bare req/s",
+            "p50 ratio",
+        ],
+    )
+    writing = Report(
+        "2. /who while an admin saves facts through the modal continuously (8 clients)",
+        ["facts", "p50", "p99", "req/s", "saves done", "save p50", "bare p50", "p50 ratio"],
+    )
+    startup = Report(
+        "4. Start-up to healthy and resident memory",
+        ["facts", "start-up to /healthz 200 (s)", "RSS after start (MB)", "RSS after load (MB)"],
+    )
+    with FakeSlack() as fake:
+        bare = Server("bench.bare_app", fake, None)
+        try:
+            floor = {
+                (command, n): measure.http_load(
+                    bare.url, SECRET, command, COMMANDS[command], n, requests
+                )
+                for command in COMMANDS
+                for n in clients
+            }
+        finally:
+            bare.stop()
+        for size in sizes:
+            db = copy_store(stores[size], workdir, f"serve-{size}")
+            server = Server("slackbot", fake, db)
+            rss_start = server.rss_mb()
+            try:
+                for command in COMMANDS:
+                    for n in clients:
+                        ours = measure.http_load(
+                            server.url, SECRET, command, COMMANDS[command], n, requests
+                        )
+                        base = floor[(command, n)]
+                        latency.rows.append(
+                            [
+                                f"{size:,}",
+                                command,
+                                str(n),
+                                fmt(ours.p50),
+                                fmt(ours.p99),
+                                fmt(ours.rps, 0),
+                                fmt(base.p50),
+                                fmt(base.p99),
+                                fmt(base.rps, 0),
+                                fmt(ours.p50 / base.p50, 2),
+                            ]
+                        )
+                with_writes, saves = measure.http_load_while_saving(
+                    server.url, SECRET, "/who", COMMANDS["/who"], 8, requests, ADMIN
+                )
+                base = floor[("/who", 8)]
+                writing.rows.append(
+                    [
+                        f"{size:,}",
+                        fmt(with_writes.p50),
+                        fmt(with_writes.p99),
+                        fmt(with_writes.rps, 0),
+                        str(len(saves)),
+                        fmt(statistics.median(saves)) if saves else "-",
+                        fmt(base.p50),
+                        fmt(with_writes.p50 / base.p50, 2),
+                    ]
+                )
+                startup.rows.append(
+                    [
+                        f"{size:,}",
+                        fmt(server.healthy_after, 2),
+                        fmt(rss_start, 0),
+                        fmt(server.rss_mb(), 0),
+                    ]
+                )
+            finally:
+                server.stop()
+    latency.notes.append(
+        "The bare app is slack-bolt acknowledging each command with a constant, served by the "
+        "same waitress set-up; the load generator runs on the same 2-core machine."
+    )
+    latency.notes.append(
+        "/who and /chips answers are rebuilt from the store on every request (no answer cache)."
+    )
+    writing.notes.append(
+        "The admin's saves are signed view_submission requests (the Add fact modal), each "
+        "durably stored before it is acknowledged."
+    )
+    return latency, writing, startup
+
+
+def store_section(sizes: list[int], stores: dict[int, Path], workdir: Path, rounds: int) -> Report:
+    report = Report(
+        "3. Store operations (ms per operation, median) beside plain TinyDB (JSONStorage)",
+        [
+            "facts",
+            "operation",
+            "Summit Intel p50",
+            "Summit Intel p99",
+            "plain TinyDB p50",
+            "ratio (TinyDB / ours)",
+        ],
+    )
+    for size in sizes:
+        db = copy_store(stores[size], workdir, f"ops-{size}")
+        for row in measure.store_operations(db, size, rounds):
+            report.rows.append([f"{size:,}", *row])
+    report.notes.append(
+        "Plain TinyDB: TinyDB(path) with its default JSONStorage holding the same facts; "
+        "lookup = Query().entity_ids.any([...]), search = a test over statement words, "
+        "insert = table.insert, update = table.update by doc_id. Its writes are not fsynced; "
+        "ours are (journal append + fsync before returning)."
+    )
+    return report
+
+
+def fanout_section(channels: int, template: Path, workdir: Path) -> Report:
+    report = Report(
+        "5. Digest fan-out: channels due in the same minute, 5% of posts answered 429 "
+        "(Retry-After: 1)",
+        [
+            "channels",
+            "delivered",
+            "time from slot to last post (s)",
+            "duplicates",
+            "losses",
+            "429s answered",
+        ],
+    )
+    db = copy_store(template, workdir, "fanout")
+    result = measure.fanout(db, channels)
+    report.rows.append(
+        [
+            f"{channels:,}",
+            str(result.delivered),
+            fmt(result.seconds, 1),
+            str(result.duplicates),
+            str(result.losses),
+            str(result.rate_limited),
+        ]
+    )
+    report.notes.append(
+        "Real APScheduler (one cron job per channel), the app's WebClient with slack_sdk's "
+        "retry handlers, the fake Web API on loopback."
+    )
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--smoke", action="store_true", help="everything, small and quick")
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--requests", type=int, default=600, help="requests per cell")
+    parser.add_argument("--channels", type=int, default=1000)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    requests, channels, clients, rounds = args.requests, args.channels, [1, 8, 32], 200
+    if args.smoke:
+        sizes, requests, channels, clients, rounds = [1000], 40, 20, [1, 8], 5
+    command = "python -m bench " + " ".join(sys.argv[1:])
+    started = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
+        workdir = Path(tmp)
+        print("building stores…", flush=True)
+        stores = {size: build_store(size, workdir) for size in sizes}
+        print("latency, writes while reading, start-up…", flush=True)
+        latency, writing, startup = latency_section(sizes, stores, workdir, requests, clients)
+        print("store operations…", flush=True)
+        operations = store_section(sizes, stores, workdir, rounds)
+        print("digest fan-out…", flush=True)
+        fanout = fanout_section(channels, stores[min(sizes)], workdir)
+    text = (
+        "# Summit Intel benchmarks\n\n"
+        f"- Run: `{command.strip()}` (`make bench`), {started:%Y-%m-%d %H:%M} UTC, "
+        f"{(datetime.now(UTC) - started).total_seconds():.0f} s\n"
+        f"- Machine: {machine()}\n\n"
+        + "\n".join(r.markdown() for r in (latency, writing, operations, startup, fanout))
+    )
+    print(text)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""The measurements behind `python -m bench`."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import statistics
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tinydb import Query, TinyDB
+
+from slackbot import render
+from slackbot.app import build
+from slackbot.config import Settings
+from slackbot.curation import FactDraft
+from slackbot.digests import DigestRequest
+from slackbot.scheduler import DigestScheduler
+from storage import FactStore, Revision
+from storage.repository import utc_now
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack_client import SlackSender, view_submission
+
+WORDS = (
+    "wafer yield packaging foundry memory stack bandwidth supply contract pilot cloud "
+    "datacenter copilot assistant handset television network antenna model training "
+    "inference accelerator roadmap sample order capacity investment venture license "
+    "partnership prototype benchmark launch shipment tender audit zebra quokka lemur"
+).split()
+
+
+def fresh_statement(rng: random.Random) -> str:
+    return "Benchmark development: " + " ".join(rng.sample(WORDS, 14))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@dataclass(frozen=True)
+class Stats:
+    p50: float
+    p99: float
+    rps: float
+
+
+def _run_clients(
+    url: str, secret: str, command: str, texts: list[str], clients: int, total: int
+) -> Stats:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    per_client = max(total // clients, 1)
+
+    def client(number: int) -> None:
+        sender = SlackSender(url, secret)
+        cycle = itertools.cycle(texts[number % len(texts) :] + texts[: number % len(texts)])
+        mine = []
+        try:
+            for _ in range(per_client):
+                started = time.perf_counter()
+                reply = sender.command(command, next(cycle))
+                mine.append((time.perf_counter() - started) * 1000)
+                if reply.status != 200:
+                    errors.append(f"{reply.status}: {reply.body[:80]}")
+        finally:
+            sender.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} requests failed, e.g. {errors[0]}")
+    return Stats(
+        statistics.median(latencies), percentile(latencies, 0.99), len(latencies) / elapsed
+    )
+
+
+def http_load(
+    url: str, secret: str, command: str, texts: list[str], clients: int, total: int
+) -> Stats:
+    _run_clients(url, secret, command, texts, 1, min(20, total))  # warm up
+    return _run_clients(url, secret, command, texts, clients, total)
+
+
+def http_load_while_saving(
+    url: str, secret: str, command: str, texts: list[str], clients: int, total: int, admin: str
+) -> tuple[Stats, list[float]]:
+    """The load, while an admin saves facts through the modal back to back."""
+    view = render.fact_form(FactDraft(), [], {"mode": "add"}, today="2024-05-14").to_dict()
+    saves: list[float] = []
+    done = threading.Event()
+    problems: list[str] = []
+
+    def admin_saving() -> None:
+        rng = random.Random(7)
+        sender = SlackSender(url, secret)
+        try:
+            while not done.is_set():
+                values = {
+                    "entities": ["samsung", "hbm"],
+                    "statement": fresh_statement(rng),
+                    "status": "reported",
+                    "kind": "hardware",
+                    "source_url": "https://news.example.com/bench",
+                }
+                started = time.perf_counter()
+                reply = sender.interactive(view_submission(view, values, admin))
+                saves.append((time.perf_counter() - started) * 1000)
+                if reply.status != 200 or reply.body:
+                    problems.append(reply.body[:200])
+        finally:
+            sender.close()
+
+    writer = threading.Thread(target=admin_saving)
+    writer.start()
+    try:
+        stats = _run_clients(url, secret, command, texts, clients, total)
+    finally:
+        done.set()
+        writer.join()
+    if problems:
+        raise RuntimeError(f"{len(problems)} saves failed, e.g. {problems[0]}")
+    return stats, saves
+
+
+def _timed(operation: object, rounds: int) -> list[float]:
+    times = []
+    for n in range(rounds):
+        started = time.perf_counter()
+        operation(n)  # type: ignore[operator]
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def store_operations(db: Path, size: int, rounds: int) -> list[list[str]]:
+    """Lookup, search, insert and update: ours and plain TinyDB's, on the same facts."""
+    entities = ["samsung", "sk-hynix", "lg-electronics", "sk-telecom", "co-1", "co-2", "co-3"]
+    queries = [
+        "hbm supply",
+        "pangyo accelerator",
+        "copilot television",
+        "cxl memory",
+        "samsung hbm4",
+        "investor event",
+        "qualification testing",
+    ]
+    rng = random.Random(size)
+    with FactStore(db, compact_after=10**9) as store:
+        docs = [fact.to_doc() for fact in store.facts()]
+        existing = store.facts()[-1]
+
+        def revision(fact_id: str, number: int) -> Revision:
+            return Revision(fact_id, number, utc_now().isoformat(), "bench", "edited", {})
+
+        def insert(n: int) -> None:
+            fact = replace(existing, id="new", statement=fresh_statement(rng), revision=1)
+            store.add_fact(fact, revision("new", 1))
+
+        def update(n: int) -> None:
+            current = store.fact(existing.id)
+            assert current is not None
+            changed = replace(
+                current, statement=fresh_statement(rng), revision=current.revision + 1
+            )
+            store.put_fact(changed, revision(current.id, changed.revision))
+
+        ours = {
+            "lookup by entity": _timed(lambda n: store.facts_involving([entities[n % 7]]), rounds),
+            "word search (top 10)": _timed(
+                lambda n: store.search_facts(queries[n % 7], 10), rounds
+            ),
+            "durable insert": _timed(insert, rounds),
+            "durable update": _timed(update, rounds),
+        }
+    plain_path = db.with_name("plain-tinydb.json")
+    plain = TinyDB(plain_path)
+    table = plain.table("facts")
+    table.insert_multiple(docs)
+    plain_rounds = max(3, min(rounds, 20_000 // size))
+    fact = Query()
+
+    def plain_lookup(n: int) -> None:
+        table.clear_cache()  # a different query each time, as users ask different things
+        table.search(fact.entity_ids.any([entities[n % 7]]))
+
+    def plain_search(n: int) -> None:
+        table.clear_cache()
+        terms = queries[n % 7].split()
+        table.search(fact.statement.test(lambda s: all(t in s.lower() for t in terms)))
+
+    def plain_insert(n: int) -> None:
+        table.insert({**docs[-1], "id": f"P{n}", "statement": fresh_statement(rng)})
+
+    def plain_update(n: int) -> None:
+        table.update({"statement": fresh_statement(rng)}, doc_ids=[1])
+
+    theirs = {
+        "lookup by entity": _timed(plain_lookup, plain_rounds),
+        "word search (top 10)": _timed(plain_search, plain_rounds),
+        "durable insert": _timed(plain_insert, plain_rounds),
+        "durable update": _timed(plain_update, plain_rounds),
+    }
+    plain.close()
+    rows = []
+    for name, times in ours.items():
+        mine, other = statistics.median(times), statistics.median(theirs[name])
+        rows.append(
+            [
+                name,
+                f"{mine:.3f}",
+                f"{percentile(times, 0.99):.3f}",
+                f"{other:.1f}",
+                f"{other / mine:,.0f}x",
+            ]
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Fanout:
+    delivered: int
+    seconds: float
+    duplicates: int
+    losses: int
+    rate_limited: int
+
+
+def fanout(db: Path, channels: int) -> Fanout:
+    """Every channel subscribed to the same minute; one new development for all of them."""
+    with FakeSlack() as fake:
+        fake.rate_limit_share = 0.05
+        ids = [f"C{n:05d}" for n in range(channels)]
+        for channel in ids:
+            fake.add_channel(channel, channel.lower(), bot_member=True)
+        settings = Settings(
+            bot_token=BOT_TOKEN, signing_secret="x", api_url=fake.api_url, db_path=db
+        )
+        with FactStore(db) as store:
+            built = build(settings, store)
+            service = built.services.digests
+            now = datetime.now(UTC)
+            slot = (now + timedelta(minutes=2 if now.second > 45 else 1)).replace(
+                second=0, microsecond=0
+            )
+            request = DigestRequest("daily", "daily", slot.strftime("%H:%M"))
+            for channel in ids:
+                service.schedule(channel, request, "UTC", "U0BENCH")
+            time.sleep(0.01)
+            built.services.curator.add(
+                FactDraft(
+                    statement="Samsung and Microsoft agree a fan-out benchmark HBM deal",
+                    kind="hardware",
+                    entity_ids=("samsung", "hbm"),
+                    source_url="https://news.example.com/fanout",
+                ),
+                "U0BENCH",
+            )
+            scheduler = DigestScheduler(service)
+            scheduler.start()
+            try:
+                deadline = slot + timedelta(seconds=300)
+                while datetime.now(UTC) < deadline:
+                    posted = Counter(
+                        call.params["channel"]
+                        for call in fake.calls_to("chat.postMessage", ok=True)
+                    )
+                    if len(posted) >= channels and datetime.now(UTC) > slot:
+                        break
+                    time.sleep(0.2)
+                finished = datetime.now(UTC)
+                time.sleep(2)  # anything late or doubled would show now
+            finally:
+                scheduler.shutdown()
+        posted = Counter(
+            call.params["channel"] for call in fake.calls_to("chat.postMessage", ok=True)
+        )
+        limited = sum(1 for call in fake.calls_to("chat.postMessage") if call.status == 429)
+    return Fanout(
+        delivered=len(posted),
+        seconds=(finished - slot).total_seconds(),
+        duplicates=sum(count - 1 for count in posted.values() if count > 1),
+        losses=channels - len(posted),
+        rate_limited=limited,
+    )

@@ -1,0 +1,35 @@
+"""The benchmarks keep working: `python -m bench --smoke` end to end at 1,000 facts.
+Nothing here judges speed; `make bench` measures and reports it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = out.read_text()
+    for section in (
+        "1. Slash-command latency",
+        "2. /who while an admin saves",
+        "3. Store operations",
+        "4. Start-up to healthy",
+        "5. Digest fan-out",
+    ):
+        assert section in report
+    assert report.count("| 1,000 | /who |") == 2
+    fanout = next(line for line in report.splitlines() if line.startswith("| 20 |"))
+    cells = [cell.strip() for cell in fanout.strip("|").split("|")]
+    assert cells[1] == "20" and cells[3] == "0" and cells[4] == "0", fanout
