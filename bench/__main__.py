@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 from bench import measure
 from bench.synth import write as write_synthetic
 from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.processes import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
@@ -101,7 +101,7 @@ def copy_store(template: Path, workdir: Path, name: str) -> Path:
 
 
 class Server:
-    """A server process: `summitbot serve`, or the bare Bolt app."""
+    """A server process, `summitbot serve` or the bare Bolt app, timed to healthy."""
 
     def __init__(self, module: str, fake: FakeSlack, db: Path | None) -> None:
         env = {
@@ -110,59 +110,32 @@ class Server:
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
             "SUMMITBOT_ADMINS": ADMIN,
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",
         }
         env.pop("SLACK_APP_TOKEN", None)
         if db is not None:
             env["SUMMITBOT_DB"] = str(db)
-        args = [sys.executable, "-m", module]
-        if module == "slackbot":
-            args += ["serve", "--host", "127.0.0.1", "--port", "0"]
-            env["LOG_LEVEL"] = "INFO"
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            args, env=env, cwd=db.parent if db else ROOT, stderr=subprocess.PIPE, text=True
-        )
-        self.url = self._wait_for_url()
-        self.healthy_after = self._wait_healthy()
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _wait_for_url(self) -> str:
-        assert self.process.stderr is not None
-        while True:
-            line = self.process.stderr.readline()
-            if not line:
-                raise RuntimeError(f"the server exited: {self.process.wait()}")
-            found = re.search(r"serving Slack at (http://[\d.:]+)/slack/events", line)
-            if found:
-                return found.group(1)
+        started = time.perf_counter()
+        self.server = ServerProcess(env, db.parent if db else ROOT, module)
+        self.url = self.server.url
+        self.healthy_after = self._wait_healthy() - started
 
     def _wait_healthy(self) -> float:
         while True:
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
                     if response.status == 200:
-                        return time.perf_counter() - self.started
+                        return time.perf_counter()
             except OSError:
                 time.sleep(0.01)
 
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        for _line in self.process.stderr:
-            pass
-
     def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        status = Path(f"/proc/{self.server.pid}/status").read_text()
         kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
         return kb / 1024
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.server.stop(signal.SIGTERM)
 
 
 COMMANDS = {

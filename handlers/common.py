@@ -70,6 +70,16 @@ def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
     return lookup
 
 
+def refused_submission(ack: Ack, services: Services, user_id: str, block: str, what: str) -> bool:
+    """Checks the admin again when a form is submitted: a submission can come from anyone
+    holding the view. A refusal is shown on ``block`` and nothing changes."""
+    if services.admins.is_admin(user_id):
+        return False
+    message = render.not_admin(services.admins.who_can(), what)
+    ack(response_action="errors", errors={block: message.text})
+    return True
+
+
 def tell_privately(
     client: WebClient, user_id: str, response_url: str | None, message: render.Message
 ) -> None:

@@ -9,24 +9,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from slackbot.matching import EntityMatcher, display_order
-from storage import Entity, Event, Fact, FactStore
+from storage import FACT_KINDS, Entity, Event, Fact, FactStore
 from storage.text import fold
 
+ATTENDANCE_KINDS = frozenset({"attendance"})
 ON_THE_TABLE_KINDS = frozenset({"agenda", "hardware"})
+CONTEXT_KINDS = frozenset(FACT_KINDS) - ATTENDANCE_KINDS - ON_THE_TABLE_KINDS
 HARDWARE_CATEGORY = "hardware"
+
+
+# The most facts one section of an answer can show within Block Kit's 50 blocks.
+PAGE = 45
 
 
 @dataclass(frozen=True)
 class FactList:
-    """Facts to show, and how many retracted ones were left out."""
+    """Facts to show (newest first), how many more there are beyond them, and how many
+    retracted ones were left out."""
 
     facts: list[Fact]
     retracted_hidden: int = 0
+    more: int = 0
 
 
-def visible(facts: list[Fact]) -> FactList:
-    shown = [fact for fact in facts if fact.status != "retracted"]
-    return FactList(shown, len(facts) - len(shown))
+def page(store: FactStore, entity_ids: list[str], kinds: frozenset[str] | None) -> FactList:
+    found = store.page_involving(entity_ids, kinds, PAGE)
+    return FactList(found.facts, found.retracted, found.total - len(found.facts))
 
 
 @dataclass(frozen=True)
@@ -157,8 +165,7 @@ class SummitIntel:
             )
         if len(matches) > 1:
             return Ambiguous(
-                query,
-                [(entity, len(self.store.facts_involving([entity.id]))) for entity in matches],
+                query, [(entity, len(self.store.ids_involving(entity.id))) for entity in matches]
             )
         return self.card(matches[0])
 
@@ -170,22 +177,20 @@ class SummitIntel:
             highlighted = entity
         if company.kind == "company" and company.attending:
             return self.company_card(company, highlighted)
-        facts = self.store.facts_involving([entity.id])
-        related_ids = {eid for fact in facts for eid in fact.entity_ids} - {entity.id}
+        facts = page(self.store, [entity.id], None)
+        related_ids = {eid for fact in facts.facts for eid in fact.entity_ids} - {entity.id}
         related = [e for e in map(self.store.entity, related_ids) if e is not None]
-        return MentionCard(entity, sorted(related, key=display_order), visible(facts))
+        return MentionCard(entity, sorted(related, key=display_order), facts)
 
     def company_card(self, company: Entity, highlighted: Entity | None = None) -> CompanyCard:
         people = self._people_of(company)
-        facts = self.store.facts_involving([company.id, *(person.id for person in people)])
+        involved = [company.id, *(person.id for person in people)]
         return CompanyCard(
             company=company,
             people=people,
-            attendance=visible([f for f in facts if f.kind == "attendance"]),
-            on_the_table=visible([f for f in facts if f.kind in ON_THE_TABLE_KINDS]),
-            context=visible(
-                [f for f in facts if f.kind != "attendance" and f.kind not in ON_THE_TABLE_KINDS]
-            ),
+            attendance=page(self.store, involved, ATTENDANCE_KINDS),
+            on_the_table=page(self.store, involved, ON_THE_TABLE_KINDS),
+            context=page(self.store, involved, CONTEXT_KINDS),
             highlighted=highlighted,
         )
 
@@ -215,21 +220,22 @@ class SummitIntel:
         wanted: set[str] = {entity.id for entity in matched if entity.id in part_ids}
         others = [entity for entity in matched if entity.id not in part_ids]
         for other in others:
+            named = self.store.ids_involving(other.id)
             for part in parts:
-                if other.id in part.vendors:
+                if other.id in part.vendors or not named.isdisjoint(
+                    self.store.ids_involving(part.id)
+                ):
                     wanted.add(part.id)
-            for fact in self.store.facts_involving([other.id]):
-                wanted.update(part_ids.intersection(fact.entity_ids))
         if not matched:
-            tag = fold(query).replace(" ", "-")
-            for fact in self.store.facts_involving(part_ids):
-                if tag in fact.tags:
-                    wanted.update(part_ids.intersection(fact.entity_ids))
+            tagged = self.store.ids_tagged(fold(query).replace(" ", "-"))
+            for part in parts:
+                if not tagged.isdisjoint(self.store.ids_involving(part.id)):
+                    wanted.add(part.id)
         return [part for part in parts if part.id in wanted]
 
     def _chip_part(self, part: Entity) -> ChipPart:
         vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
-        return ChipPart(part, vendors, visible(self.store.facts_involving([part.id])))
+        return ChipPart(part, vendors, page(self.store, [part.id], None))
 
     # -- /summit ----------------------------------------------------------------------
 

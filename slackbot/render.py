@@ -211,7 +211,7 @@ class _Builder:
             if with_menu:
                 section.accessory = fact_menu(fact)
             self.blocks.append(section)
-        left_out = len(facts.facts) - len(shown)
+        left_out = len(facts.facts) - len(shown) + facts.more
         notes = []
         if left_out:
             notes.append(f"…and {left_out} more — narrow it with {narrow_hint}")
@@ -269,7 +269,8 @@ def company_card(card: CompanyCard, query: str) -> Message:
         f"{company.name}: {', '.join(p.name for p in card.people) or 'no people named'}; "
         f"{counts} fact(s)."
     ]
-    fallback += [fact_plain(f) for f in card.on_the_table.facts + card.context.facts]
+    # The fallback is cut at 3,000 characters: a few facts fill it.
+    fallback += [fact_plain(f) for f in (card.on_the_table.facts + card.context.facts)[:20]]
     return Message("\n".join(fallback), builder.blocks)
 
 
@@ -297,7 +298,7 @@ def mention_card(card: MentionCard, query: str) -> Message:
         builder.add(_context("No facts name it yet."))
     builder.add(share_button("/who", query))
     fallback = [f"{entity.name} ({kind}): {len(card.facts.facts)} fact(s)."]
-    fallback += [fact_plain(f) for f in card.facts.facts]
+    fallback += [fact_plain(f) for f in card.facts.facts[:20]]
     return Message("\n".join(fallback), builder.blocks)
 
 
@@ -373,7 +374,7 @@ def chips(answer: ChipsAnswer) -> Message:
         vendor_names = ", ".join(vendor.name for vendor in chip.vendors) or "not named"
         fallback.append(
             f"{chip.part.name} (vendors: {vendor_names}): "
-            + "; ".join(fact_plain(fact) for fact in chip.facts.facts)
+            + "; ".join(fact_plain(fact) for fact in chip.facts.facts[:20])
         )
     if not answer.unmatched:
         builder.add(share_button("/chips", answer.query))

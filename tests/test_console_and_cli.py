@@ -9,13 +9,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.processes import ServerProcess
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -124,33 +124,15 @@ def test_serve_is_healthy_stops_cleanly_on_sigterm_and_never_logs_a_token(
         SLACK_API_URL=fake_slack.api_url,
         LOG_LEVEL="DEBUG",
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "slackbot", "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stderr is not None
-    logged: list[str] = []
-    url = None
-    deadline = time.monotonic() + 30
-    while url is None and time.monotonic() < deadline:
-        line = server.stderr.readline()
-        logged.append(line)
-        found = re.search(r"serving Slack at (http://[\d.:]+)/slack/events", line)
-        url = found.group(1) if found else None
-    assert url, "".join(logged)
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+    server = ServerProcess(env, tmp_path)
+    with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
         assert response.status == 200
     # A second server on the same store is refused, naming the first.
     second = summitbot(tmp_path, "ask", "/who")
     assert second.returncode == 2
     assert f"in use by process {server.pid}" in second.stderr
-    server.send_signal(signal.SIGTERM)
-    assert server.wait(timeout=20) == 0
-    logged.append(server.stderr.read())
-    log = "".join(logged)
+    assert server.stop(signal.SIGTERM, timeout=20) == 0
+    log = server.log()
     assert "stopped" in log
     assert BOT_TOKEN not in log and "fake-bot-token" not in log
     assert fake_slack.calls_to("auth.test"), "the token was checked with Slack at start-up"

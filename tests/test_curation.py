@@ -501,13 +501,9 @@ def test_a_save_acknowledged_before_kill_9_is_there_after_restart(
     tmp_path: Any, fake_slack: FakeSlack
 ) -> None:
     import os
-    import re
     import signal
-    import subprocess
-    import sys
 
-    from tests.conftest import REPO
-    from tests.slack_client import SlackSender
+    from tests.processes import ServerProcess
 
     db = tmp_path / "summit.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUMMITBOT_"))}
@@ -517,31 +513,14 @@ def test_a_save_acknowledged_before_kill_9_is_there_after_restart(
         SLACK_API_URL=fake_slack.api_url,
         SUMMITBOT_DB=str(db),
         SUMMITBOT_ADMINS=ADMIN,
-        PYTHONPATH=str(REPO),
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "slackbot", "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = ServerProcess(env, tmp_path)
     try:
-        assert server.stderr is not None
-        url = None
-        while url is None:
-            line = server.stderr.readline()
-            assert line, "the server exited before it was ready"
-            found = re.search(r"serving Slack at (http://[\d.:]+)/", line)
-            url = found.group(1) if found else None
-        slack = SlackSender(url, "kill-test-secret")
+        slack = SlackSender(server.url, "kill-test-secret")
         view, _ = open_form(slack, fake_slack)
         assert submit(slack, view, GOOD).body == ""
-        server.send_signal(signal.SIGKILL)
-        server.wait(timeout=10)
     finally:
-        if server.poll() is None:
-            server.kill()
+        server.stop(signal.SIGKILL)
     with FactStore(db) as store:
         saved = [f for f in store.facts() if f.statement == GOOD[curation.STATEMENT]]
         assert len(saved) == 1 and saved[0].added_by == ADMIN

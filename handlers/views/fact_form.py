@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import services_of, tell_privately
+from handlers.common import refused_submission, services_of, tell_privately
 from slackbot import curation, render
 from slackbot.curation import EditConflict, FactDraft, NewEntity, NotFound, Rejected
 from slackbot.services import Services
@@ -146,10 +146,7 @@ def submit(
 ) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
-    # A submission can come from anyone holding the view: check again.
-    if not services.admins.is_admin(user_id):
-        message = render.not_admin(services.admins.who_can(), "save facts")
-        ack(response_action="errors", errors={curation.STATEMENT: message.text})
+    if refused_submission(ack, services, user_id, curation.STATEMENT, "save facts"):
         return
     metadata = metadata_of(view)
     draft = draft_from(read_state(view))

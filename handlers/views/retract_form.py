@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of, tell_privately
+from handlers.common import refused_submission, services_of, tell_privately
 from handlers.views.fact_form import metadata_of, read_state
 from slackbot import render
 from slackbot.curation import NotFound, Rejected
@@ -18,9 +18,7 @@ def submit(
 ) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
-    if not services.admins.is_admin(user_id):
-        message = render.not_admin(services.admins.who_can(), "retract facts")
-        ack(response_action="errors", errors={render.RETRACT_REASON: message.text})
+    if refused_submission(ack, services, user_id, render.RETRACT_REASON, "retract facts"):
         return
     metadata = metadata_of(view)
     reason = read_state(view).get(render.RETRACT_REASON) or ""
