@@ -35,15 +35,13 @@ def ack_with_answer(
     asked: tuple[Hashable, ...] = (),
 ) -> None:
     """Acknowledges a slash command with its answer, visible only to the person who asked.
-    With ``services`` and ``asked`` (what identifies the question), the rendered answer is
-    reused until the store changes."""
-    version = services.intel.store.version if services is not None else -1
-    payload = services.answers.get(asked, version) if services is not None and asked else None
+    With ``services`` and ``asked`` (what identifies the question), a rendered answer is
+    reused while what it shows is unchanged."""
+    cache = services.answers if services is not None and asked else None
+    payload = cache.get(asked) if cache is not None else None
     if payload is None:
         try:
-            payload = build().to_dict()
-            if services is not None and asked:
-                services.answers.put(asked, version, payload)
+            payload = cache.build(asked, build) if cache is not None else build().to_dict()
         except Exception:
             # Slack shows its own opaque error if we never ack; a clear apology is better.
             logger.exception("building an answer failed")

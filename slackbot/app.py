@@ -27,7 +27,7 @@ from slackbot.curation import Curator
 from slackbot.delivery import SlackDigestPoster
 from slackbot.digests import DigestService
 from slackbot.intel import SummitIntel
-from slackbot.services import Services
+from slackbot.services import AnswerCache, Services
 from storage import FactStore
 from storage.repository import utc_now
 
@@ -113,7 +113,15 @@ def build(
         clock=clock,
         grace=timedelta(hours=settings.digest_grace_hours),
     )
-    services = Services(settings, intel, Curator(store, clock), admins, digests, console)
+    services = Services(
+        settings,
+        intel,
+        Curator(store, clock),
+        admins,
+        digests,
+        AnswerCache(store),
+        console,
+    )
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:

@@ -32,9 +32,13 @@ class FactList:
     more: int = 0
 
 
-def page(store: FactStore, entity_ids: list[str], kinds: frozenset[str] | None) -> FactList:
-    found = store.page_involving(entity_ids, kinds, PAGE)
-    return FactList(found.facts, found.retracted, found.total - len(found.facts))
+def pages(
+    store: FactStore, entity_ids: list[str], sections: list[frozenset[str] | None]
+) -> list[FactList]:
+    return [
+        FactList(found.facts, found.retracted, found.total - len(found.facts))
+        for found in store.pages_involving(entity_ids, sections, PAGE)
+    ]
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class SummitIntel:
             highlighted = entity
         if company.kind == "company" and company.attending:
             return self.company_card(company, highlighted)
-        facts = page(self.store, [entity.id], None)
+        (facts,) = pages(self.store, [entity.id], [None])
         related_ids = {eid for fact in facts.facts for eid in fact.entity_ids} - {entity.id}
         related = [e for e in map(self.store.entity, related_ids) if e is not None]
         return MentionCard(entity, sorted(related, key=display_order), facts)
@@ -185,12 +189,15 @@ class SummitIntel:
     def company_card(self, company: Entity, highlighted: Entity | None = None) -> CompanyCard:
         people = self._people_of(company)
         involved = [company.id, *(person.id for person in people)]
+        attendance, on_the_table, context = pages(
+            self.store, involved, [ATTENDANCE_KINDS, ON_THE_TABLE_KINDS, CONTEXT_KINDS]
+        )
         return CompanyCard(
             company=company,
             people=people,
-            attendance=page(self.store, involved, ATTENDANCE_KINDS),
-            on_the_table=page(self.store, involved, ON_THE_TABLE_KINDS),
-            context=page(self.store, involved, CONTEXT_KINDS),
+            attendance=attendance,
+            on_the_table=on_the_table,
+            context=context,
             highlighted=highlighted,
         )
 
@@ -235,7 +242,8 @@ class SummitIntel:
 
     def _chip_part(self, part: Entity) -> ChipPart:
         vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
-        return ChipPart(part, vendors, page(self.store, [part.id], None))
+        (facts,) = pages(self.store, [part.id], [None])
+        return ChipPart(part, vendors, facts)
 
     # -- /summit ----------------------------------------------------------------------
 

@@ -88,6 +88,8 @@ class Message:
 
     text: str
     blocks: list[Block]
+    # The entities whose facts this answer shows, when that is all it depends on.
+    depends_on: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Slack parses the fallback as mrkdwn too, so it is escaped like the blocks.
@@ -264,14 +266,16 @@ def company_card(card: CompanyCard, query: str) -> Message:
         builder.add_facts(facts, hint, keep=3 * (len(filled) - position - 1))
     builder.add(_context("Statuses: confirmed · reported · expected (said may or could happen)"))
     builder.add(share_button("/who", query))
-    counts = len(card.attendance.facts) + len(card.on_the_table.facts) + len(card.context.facts)
+    fact_lists = (card.attendance, card.on_the_table, card.context)
+    counts = sum(len(facts.facts) + facts.more for facts in fact_lists)
     fallback = [
         f"{company.name}: {', '.join(p.name for p in card.people) or 'no people named'}; "
         f"{counts} fact(s)."
     ]
     # The fallback is cut at 3,000 characters: a few facts fill it.
     fallback += [fact_plain(f) for f in (card.on_the_table.facts + card.context.facts)[:20]]
-    return Message("\n".join(fallback), builder.blocks)
+    depends_on = (company.id, *(person.id for person in card.people))
+    return Message("\n".join(fallback), builder.blocks, depends_on)
 
 
 def mention_card(card: MentionCard, query: str) -> Message:
@@ -297,9 +301,9 @@ def mention_card(card: MentionCard, query: str) -> Message:
     else:
         builder.add(_context("No facts name it yet."))
     builder.add(share_button("/who", query))
-    fallback = [f"{entity.name} ({kind}): {len(card.facts.facts)} fact(s)."]
+    fallback = [f"{entity.name} ({kind}): {len(card.facts.facts) + card.facts.more} fact(s)."]
     fallback += [fact_plain(f) for f in card.facts.facts[:20]]
-    return Message("\n".join(fallback), builder.blocks)
+    return Message("\n".join(fallback), builder.blocks, (entity.id,))
 
 
 def ambiguous(answer: Ambiguous) -> Message:
@@ -315,7 +319,7 @@ def ambiguous(answer: Ambiguous) -> Message:
     text = f"{len(answer.matches)} matches for “{flat(answer.query)}”: " + ", ".join(
         entity.name for entity, _count in answer.matches
     )
-    return Message(text, builder.blocks)
+    return Message(text, builder.blocks, tuple(entity.id for entity, _count in answer.matches))
 
 
 def no_match(answer: NoMatch) -> Message:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,38 +14,73 @@ from slackbot.config import Settings
 from slackbot.curation import Curator
 from slackbot.digests import DigestService
 from slackbot.intel import SummitIntel
+from slackbot.render import Message
+from storage import FactStore
+
+
+@dataclass(frozen=True)
+class _Cached:
+    payload: dict[str, Any]
+    version: int
+    entities_version: int
+    depends_on: tuple[str, ...] | None
+    dependency_versions: tuple[int, ...]
 
 
 class AnswerCache:
-    """Rendered answers by what was asked, valid while the store has not changed since.
+    """Rendered answers by what was asked, reused while what they show is unchanged.
 
     Building a Block Kit answer costs far more than Bolt's own handling of a request, and
-    most questions repeat (/who samsung); any write to the store empties the cache."""
+    most questions repeat (/who samsung). An answer that names the entities it depends on
+    (a company card) stays valid until a fact naming one of them changes, so an admin saving
+    a fact about Samsung does not throw away the SK Hynix card; any other answer is valid
+    until the store changes at all."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, store: FactStore, size: int = 512) -> None:
+        self._store = store
         self._size = size
-        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
-        self._version = -1
+        self._answers: OrderedDict[Hashable, _Cached] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, version: int) -> Any | None:
-        with self._lock:
-            if version != self._version:
-                self._answers.clear()
-                self._version = version
-                return None
-            answer = self._answers.get(key)
-            if answer is not None:
-                self._answers.move_to_end(key)
-            return answer
+    def _valid(self, entry: _Cached) -> bool:
+        store = self._store
+        if entry.depends_on is None:
+            return entry.version == store.version
+        return (
+            entry.entities_version == store.entities_version
+            and store.entity_versions(entry.depends_on) == entry.dependency_versions
+        )
 
-    def put(self, key: Hashable, version: int, answer: Any) -> None:
+    def get(self, key: Hashable) -> dict[str, Any] | None:
         with self._lock:
-            if version != self._version:
-                return
-            self._answers[key] = answer
-            if len(self._answers) > self._size:
-                self._answers.popitem(last=False)
+            entry = self._answers.get(key)
+        if entry is None:
+            return None
+        if not self._valid(entry):
+            with self._lock:
+                self._answers.pop(key, None)
+            return None
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+        return entry.payload
+
+    def build(self, key: Hashable, build: Callable[[], Message]) -> dict[str, Any]:
+        """Builds the answer and keeps it, unless the store changed while it was built."""
+        store = self._store
+        version, entities_version = store.version, store.entities_version
+        message = build()
+        payload = message.to_dict()
+        depends_on = message.depends_on
+        versions = store.entity_versions(depends_on) if depends_on is not None else ()
+        if store.version == version:
+            entry = _Cached(payload, version, entities_version, depends_on, versions)
+            with self._lock:
+                self._answers[key] = entry
+                self._answers.move_to_end(key)
+                if len(self._answers) > self._size:
+                    self._answers.popitem(last=False)
+        return payload
 
 
 @dataclass(frozen=True)
@@ -55,8 +90,8 @@ class Services:
     curator: Curator
     admins: AdminPolicy
     digests: DigestService
+    answers: AnswerCache
     console: bool = False
-    answers: AnswerCache = field(default_factory=AnswerCache)
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

@@ -111,6 +111,8 @@ class FactStore:
             self._retracted: set[str] = set()
             self._facts_by_entity: dict[str, set[str]] = defaultdict(set)
             self._facts_by_kind: dict[str, set[str]] = defaultdict(set)
+            # Bumped whenever a fact naming the entity changes: what cached answers check.
+            self._entity_versions: dict[str, int] = defaultdict(int)
             self._words = WordIndex(lambda entity_id: self._facts_by_entity.get(entity_id, set()))
             self._meta: dict[str, Any] = {}
             self._revisions_by_fact: dict[str, list[Revision]] = defaultdict(list)
@@ -255,6 +257,7 @@ class FactStore:
             self._retracted.add(fact.id)
         for entity_id in fact.entity_ids:
             self._facts_by_entity[entity_id].add(fact.id)
+            self._entity_versions[entity_id] += 1
         self._facts_by_kind[fact.kind].add(fact.id)
         self._words.add(fact.id, fact.statement, fact.tags)
 
@@ -278,6 +281,7 @@ class FactStore:
         self._retracted.discard(fact_id)
         for entity_id in old.entity_ids:
             self._facts_by_entity[entity_id].discard(fact_id)
+            self._entity_versions[entity_id] += 1
         self._facts_by_kind[old.kind].discard(fact_id)
         self._words.remove(fact_id)
 
@@ -313,25 +317,38 @@ class FactStore:
             ordered = sorted(fact_ids, key=self._numbers.__getitem__)
             return [self._facts[fact_id] for fact_id in ordered]
 
-    def page_involving(
-        self, entity_ids: Iterable[str], kinds: Iterable[str] | None, limit: int
-    ) -> FactPage:
-        """The newest ``limit`` active facts naming any of the entities (of the given kinds),
-        how many there are, and how many retracted ones were left out. Set operations and a
-        C-level heap, so a card costs little even when a company is named by most facts."""
+    def pages_involving(
+        self, entity_ids: Iterable[str], sections: list[frozenset[str] | None], limit: int
+    ) -> list[FactPage]:
+        """For each section (a set of kinds, or None for all): the newest ``limit`` active
+        facts naming any of the entities, how many there are, and how many retracted ones
+        were left out. Set operations and a C-level heap, so a card costs little even when
+        a company is named by most facts."""
         with self._lock:
             found: set[str] = set()
             for entity_id in entity_ids:
                 found |= self._facts_by_entity.get(entity_id, set())
-            if kinds is not None:
-                found &= set().union(*(self._facts_by_kind.get(kind, set()) for kind in kinds))
-            active = found - self._retracted
-            newest = heapq.nlargest(limit, active, key=self._numbers.__getitem__)
-            return FactPage(
-                [self._facts[fact_id] for fact_id in newest],
-                len(active),
-                len(found) - len(active),
-            )
+            pages = []
+            for kinds in sections:
+                chosen = found
+                if kinds is not None:
+                    chosen = set().union(
+                        *(found & self._facts_by_kind.get(kind, set()) for kind in kinds)
+                    )
+                active = chosen - self._retracted
+                newest = heapq.nlargest(limit, active, key=self._numbers.__getitem__)
+                pages.append(
+                    FactPage(
+                        [self._facts[fact_id] for fact_id in newest],
+                        len(active),
+                        len(chosen) - len(active),
+                    )
+                )
+            return pages
+
+    def entity_versions(self, entity_ids: Iterable[str]) -> tuple[int, ...]:
+        with self._lock:
+            return tuple(self._entity_versions[entity_id] for entity_id in entity_ids)
 
     def ids_involving(self, entity_id: str) -> set[str]:
         with self._lock:

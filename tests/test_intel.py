@@ -156,3 +156,25 @@ def test_no_rendered_text_holds_a_bare_angle_bracket(intel: SummitIntel) -> None
         payload = message.to_dict()
         for text in [payload["text"], *block_texts(payload["blocks"])]:
             assert not re.search(r"<(?!https?://[^|>]+\|[^>]+>)", text), text
+
+
+def test_cached_answers_last_until_a_fact_they_show_changes(store: FactStore) -> None:
+    from slackbot.services import AnswerCache
+
+    intel = SummitIntel(store)
+    cache = AnswerCache(store)
+    built: list[str] = []
+
+    def who(query: str) -> render.Message:
+        built.append(query)
+        return render.who(intel.who(query), query)
+
+    for _ in range(2):
+        for query in ("samsung", "sk hynix", "nvidia"):
+            if cache.get(("/who", query)) is None:
+                cache.build(("/who", query), lambda q=query: who(q))
+    assert built == ["samsung", "sk hynix", "nvidia"]
+    many_facts(store, 1)  # a new fact naming Samsung (and HBM)
+    assert cache.get(("/who", "samsung")) is None
+    assert cache.get(("/who", "sk hynix")) is not None, "SK Hynix's card is unaffected"
+    assert cache.get(("/who", "nvidia")) is None, "an answer without entities follows any write"
