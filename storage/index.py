@@ -120,33 +120,25 @@ class WordIndex:
         return fields
 
     def ranked_groups(
-        self, query: str, exclude: set[str]
-    ) -> list[tuple[tuple[int, float], set[str]]]:
-        """Matching facts in groups of equal (terms matched, score), best group first.
+        self, query: str, exclude: set[str], limit: int | None
+    ) -> tuple[list[tuple[tuple[int, float], set[str]]], set[str]]:
+        """Matching facts in groups of equal (terms matched, score), best group first, and
+        every fact that matches at all (``exclude`` included).
 
-        Only set operations, which run in C: a common word matching most of the store costs
-        a few milliseconds, not a Python loop over every match."""
-        terms = list(dict.fromkeys(words(query)))
-        per_term = [self.term_fields(term) for term in terms]
-        found: set[str] = set()
-        for fields in per_term:
-            for _weight, keys in fields:
-                found |= keys
-        found -= exclude
-        groups: dict[tuple[int, float], set[str]] = {(0, 0.0): found}
-        for fields in per_term:
-            regrouped: dict[tuple[int, float], set[str]] = defaultdict(set)
-            for (matched, score), group in groups.items():
-                rest = group
-                for weight, keys in fields:
-                    hit = rest & keys
-                    if hit:
-                        regrouped[(matched + 1, score + weight)] |= hit
-                        rest = rest - hit
-                if rest:
-                    regrouped[(matched, score)] |= rest
-            groups = regrouped
-        return sorted(groups.items(), key=lambda item: (-item[0][0], -item[0][1]))
+        Only set operations, which run in C, so a common word matching most of the store
+        costs milliseconds, not a Python loop over every match. Facts matching every term
+        come first; the partial matches are grouped only when there are too few of those."""
+        per_term = [self.term_fields(term) for term in dict.fromkeys(words(query))]
+        if not per_term:
+            return [], set()
+        unions = [set().union(*(keys for _weight, keys in fields)) for fields in per_term]
+        everything = set().union(*unions)
+        complete = set.intersection(*unions) - exclude
+        groups = _group(complete, per_term)
+        if limit is None or len(complete) < limit:
+            groups += _group(everything - exclude - complete, per_term)
+        groups.sort(key=lambda item: (-item[0][0], -item[0][1]))
+        return groups, everything
 
     def sharing_rare_terms(self, text: str, count: int = 3) -> set[str]:
         """Facts sharing one of the text's ``count`` rarest statement terms: a cheap shortlist
@@ -158,3 +150,23 @@ class WordIndex:
         for term in terms[:count]:
             found.update(postings[term])
         return found
+
+
+def _group(
+    candidates: set[str], per_term: list[list[tuple[float, set[str]]]]
+) -> list[tuple[tuple[int, float], set[str]]]:
+    """Splits candidates by (terms matched, summed weight of each term's best field)."""
+    groups: dict[tuple[int, float], set[str]] = {(0, 0.0): candidates} if candidates else {}
+    for fields in per_term:
+        regrouped: dict[tuple[int, float], set[str]] = defaultdict(set)
+        for (matched, score), group in groups.items():
+            rest = group
+            for weight, keys in fields:
+                hit = rest & keys
+                if hit:
+                    regrouped[(matched + 1, score + weight)] |= hit
+                    rest = rest - hit
+            if rest:
+                regrouped[(matched, score)] |= rest
+        groups = regrouped
+    return [(key, group) for key, group in groups.items() if key[0] > 0]
