@@ -12,6 +12,7 @@ import bisect
 import gc
 import heapq
 import json
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -66,6 +67,39 @@ class SeedReport:
     facts_written: int
     entities_removed: int = 0
     facts_removed: int = 0
+
+
+# Values that repeat across many records (statuses, kinds, who, when, entity ids, tags):
+# one shared string each instead of one per record keeps a large store far smaller.
+_SHARED_FIELDS = (
+    "kind",
+    "status",
+    "added_by",
+    "origin",
+    "added_at",
+    "updated_at",
+    "happened_on",
+    "at",
+    "by",
+    "action",
+    "fact_id",
+)
+
+
+def _interned(doc: dict[str, Any]) -> dict[str, Any]:
+    """Replaces repeated string values of a raw document with shared ones, in place."""
+    for name in _SHARED_FIELDS:
+        value = doc.get(name)
+        if type(value) is str:
+            doc[name] = sys.intern(value)
+    for name in ("entity_ids", "tags"):
+        values = doc.get(name)
+        if type(values) is list:
+            doc[name] = [sys.intern(v) if type(v) is str else v for v in values]
+    source = doc.get("source")
+    if type(source) is dict and type(source.get("title")) is str:
+        source["title"] = sys.intern(source["title"])
+    return doc
 
 
 def load_seed() -> dict[str, Any]:
@@ -221,9 +255,9 @@ class FactStore:
             self._entities[key] = entity
             self._words.set_entity(key, entity.all_names(), old.all_names() if old else ())
         elif table_name == FACTS:
-            self._index_fact(Fact.from_doc(doc))
+            self._index_fact(Fact.from_doc(_interned(doc)))
         elif table_name == REVISIONS:
-            self._index_revision(Revision.from_doc(doc))
+            self._index_revision(Revision.from_doc(_interned(doc)))
         elif table_name == SUBSCRIPTIONS:
             self._subscriptions[key] = Subscription.from_doc(doc)
         elif table_name == SLOTS:
