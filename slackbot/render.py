@@ -347,6 +347,7 @@ def roster(answer: Roster) -> Message:
     if answer.mentioned:
         blocks.append(_context(f"Mentioned, not attending: {_names(answer.mentioned)}"))
     blocks.append(_context("`/who &lt;company or person&gt;` for a card, e.g. `/who sk hynix`"))
+    blocks.append(share_button("/who", ""))
     return Message("\n".join(fallback), blocks)
 
 
