@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from dotenv import load_dotenv
+from slack_bolt import App
 
 from slackbot import render
 from slackbot.app import build, build_app
@@ -96,23 +97,21 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _console(settings: Settings, store: FactStore) -> tuple[Console, str]:
+def _console_app(settings: Settings, store: FactStore) -> tuple[App, str]:
+    """The Bolt app for the console, and the secret its requests are signed with."""
     secret = secrets.token_hex(16)
-    app = build_app(settings, store, console_secret=secret)
-    return Console(app, secret), secret
+    return build_app(settings, store, console_secret=secret), secret
 
 
 def cmd_shell(settings: Settings, _args: argparse.Namespace) -> int:
     with open_store(settings) as store:
-        secret = secrets.token_hex(16)
-        run_console(build_app(settings, store, console_secret=secret), secret)
+        run_console(*_console_app(settings, store))
     return 0
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     with open_store(settings) as store:
-        console, _secret = _console(settings, store)
-        print(console.ask(" ".join(args.text)))
+        print(Console(*_console_app(settings, store)).ask(" ".join(args.text)))
     return 0
 
 

@@ -438,11 +438,6 @@ class FactStore:
             doc = self._meta.get("event")
             return Event.from_doc(doc) if doc else None
 
-    def default_source(self) -> Source:
-        with self._lock:
-            doc = self._meta.get("source") or {}
-            return Source(title=doc.get("title", ""), url=doc.get("url"))
-
     # -- writes --------------------------------------------------------------------
 
     def next_fact_id(self) -> str:
