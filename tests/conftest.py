@@ -73,8 +73,10 @@ def served_url(built: Built) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield bound_url(server)
-    # The serving thread notices within waitress's loop timeout; no need to wait for it.
-    server.close()
+    # Closed from inside waitress's own loop: closing its sockets from this thread would
+    # pull them from under the select() it is waiting in.
+    server.trigger.pull_trigger(server.close)  # type: ignore[union-attr]
+    thread.join(timeout=5)
 
 
 @pytest.fixture
