@@ -130,14 +130,7 @@ class SummitIntel:
         return self._matcher
 
     def _people_of(self, company: Entity) -> list[Entity]:
-        return sorted(
-            (
-                entity
-                for entity in self.store.entities()
-                if entity.kind == "person" and entity.company_id == company.id
-            ),
-            key=lambda person: person.name.casefold(),
-        )
+        return self.matcher.people_of(company.id)
 
     def _attending_companies(self) -> list[tuple[Entity, list[Entity]]]:
         event = self.store.event()

@@ -26,17 +26,29 @@ class EntityMatcher:
         self._entities = {entity.id: entity for entity in entities}
         self._keys: list[tuple[str, str]] = []
         self._words: list[tuple[str, str]] = []
+        self._exact: dict[str, set[str]] = {}
+        self._people: dict[str, list[Entity]] = {}
         for entity in entities:
             for name in entity.all_names():
-                self._keys.append((compact(name), entity.id))
+                key = compact(name)
+                self._keys.append((key, entity.id))
+                self._exact.setdefault(key, set()).add(entity.id)
                 self._words += [(compact(word), entity.id) for word in fold(name).split()]
+            if entity.kind == "person" and entity.company_id:
+                self._people.setdefault(entity.company_id, []).append(entity)
+        for people in self._people.values():
+            people.sort(key=lambda person: person.name.casefold())
+
+    def people_of(self, company_id: str) -> list[Entity]:
+        """The people tied to a company, by name."""
+        return list(self._people.get(company_id, ()))
 
     def match(self, query: str) -> list[Entity]:
         """Every entity the query may mean, best first; an empty list when none fits."""
         key = compact(query[:MAX_QUERY_LENGTH])
         if not key:
             return []
-        found = {entity_id for name, entity_id in self._keys if name == key}
+        found = set(self._exact.get(key, ()))
         if not found and len(key) >= 2:
             found = {entity_id for name, entity_id in self._keys if name.startswith(key)}
         if not found and len(key) >= 3:
