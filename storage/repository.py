@@ -14,7 +14,7 @@ import heapq
 import json
 import sys
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from tinydb.table import Document
 
 from storage.durable import InPlaceTable, Journal, ProcessLock, SnapshotStorage
 from storage.index import WordIndex
-from storage.models import Entity, Event, Fact, Revision, Source, Subscription
+from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Source, Subscription
 from storage.text import fold
 
 ENTITIES = "entities"
@@ -144,7 +144,9 @@ class FactStore:
             self._highest_number = 0
             self._retracted: set[str] = set()
             self._facts_by_entity: dict[str, set[str]] = defaultdict(set)
-            self._facts_by_kind: dict[str, set[str]] = defaultdict(set)
+            # Fact numbers by (entity, kind), ascending: a card reads the newest from the end.
+            self._numbers_by: dict[tuple[str, str], list[int]] = defaultdict(list)
+            self._retracted_by: Counter[tuple[str, str]] = Counter()
             # Bumped whenever a fact naming the entity changes: what cached answers check.
             self._entity_versions: dict[str, int] = defaultdict(int)
             self._words = WordIndex(lambda entity_id: self._facts_by_entity.get(entity_id, set()))
@@ -289,10 +291,17 @@ class FactStore:
         self._highest_number = max(self._highest_number, fact.number)
         if fact.status == "retracted":
             self._retracted.add(fact.id)
+        number = self._numbers[fact.id]
         for entity_id in fact.entity_ids:
             self._facts_by_entity[entity_id].add(fact.id)
             self._entity_versions[entity_id] += 1
-        self._facts_by_kind[fact.kind].add(fact.id)
+            numbers = self._numbers_by[(entity_id, fact.kind)]
+            if not numbers or number > numbers[-1]:
+                numbers.append(number)  # the usual case: facts arrive in number order
+            else:
+                bisect.insort(numbers, number)
+            if fact.status == "retracted":
+                self._retracted_by[(entity_id, fact.kind)] += 1
         self._words.add(fact.id, fact.statement, fact.tags)
 
     def _index_revision(self, revision: Revision) -> None:
@@ -316,7 +325,12 @@ class FactStore:
         for entity_id in old.entity_ids:
             self._facts_by_entity[entity_id].discard(fact_id)
             self._entity_versions[entity_id] += 1
-        self._facts_by_kind[old.kind].discard(fact_id)
+            numbers = self._numbers_by[(entity_id, old.kind)]
+            at = bisect.bisect_left(numbers, old.number)
+            if at < len(numbers) and numbers[at] == old.number:
+                del numbers[at]
+            if old.status == "retracted":
+                self._retracted_by[(entity_id, old.kind)] -= 1
         self._words.remove(fact_id)
 
     # -- reads ---------------------------------------------------------------------
@@ -356,29 +370,57 @@ class FactStore:
     ) -> list[FactPage]:
         """For each section (a set of kinds, or None for all): the newest ``limit`` active
         facts naming any of the entities, how many there are, and how many retracted ones
-        were left out. Set operations and a C-level heap, so a card costs little even when
-        a company is named by most facts."""
+        were left out. Reads the newest from the end of per-(entity, kind) lists, so a card
+        costs about the same at a hundred facts or a hundred thousand."""
         with self._lock:
-            found: set[str] = set()
-            for entity_id in entity_ids:
-                found |= self._facts_by_entity.get(entity_id, set())
-            pages = []
-            for kinds in sections:
-                chosen = found
-                if kinds is not None:
-                    chosen = set().union(
-                        *(found & self._facts_by_kind.get(kind, set()) for kind in kinds)
-                    )
-                active = chosen - self._retracted
-                newest = self._newest(active, limit)
-                pages.append(
-                    FactPage(
-                        [self._facts[fact_id] for fact_id in newest],
-                        len(active),
-                        len(chosen) - len(active),
-                    )
-                )
-            return pages
+            ids = list(dict.fromkeys(entity_ids))
+            return [self._page(ids, kinds or FACT_KINDS, limit) for kinds in sections]
+
+    def _page(self, entity_ids: list[str], kinds: Iterable[str], limit: int) -> FactPage:
+        keys = [(e, k) for e in entity_ids for k in kinds if self._numbers_by.get((e, k))]
+        lists = [self._numbers_by[key] for key in keys]
+        descending: Iterable[int] = (
+            reversed(lists[0])
+            if len(lists) == 1
+            else heapq.merge(*map(reversed, lists), reverse=True)
+        )
+        newest: list[Fact] = []
+        previous = None
+        for number in descending:
+            if len(newest) >= limit:
+                break
+            if number == previous:
+                continue  # a fact naming two of the entities is in both their lists
+            previous = number
+            fact = self._facts[f"F{number}"]
+            if fact.status != "retracted":
+                newest.append(fact)
+        total, retracted = self._count(entity_ids, keys)
+        return FactPage(newest, total - retracted, retracted)
+
+    def _count(self, entity_ids: list[str], keys: list[tuple[str, str]]) -> tuple[int, int]:
+        """How many facts the lists hold together, and how many of them are retracted: the
+        largest entity's lists by length and counter, the others fact by fact."""
+        if not keys:
+            return 0, 0
+        sizes: Counter[str] = Counter()
+        for entity_id, kind in keys:
+            sizes[entity_id] += len(self._numbers_by[(entity_id, kind)])
+        largest = sizes.most_common(1)[0][0]
+        total = retracted = 0
+        others: set[int] = set()
+        for entity_id, kind in keys:
+            if entity_id == largest:
+                total += len(self._numbers_by[(entity_id, kind)])
+                retracted += self._retracted_by[(entity_id, kind)]
+            else:
+                others.update(self._numbers_by[(entity_id, kind)])
+        for number in others:
+            fact = self._facts[f"F{number}"]
+            if largest not in fact.entity_ids:
+                total += 1
+                retracted += fact.status == "retracted"
+        return total, retracted
 
     def _newest(self, fact_ids: set[str], count: int) -> list[str]:
         """The ``count`` newest of the ids. Ids are "F" and the number, so the heap works on

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,39 @@ def test_concurrent_writers_and_readers_all_land(db_path: Path) -> None:
     with FactStore(db_path) as store:
         assert len(set(written)) == 240
         assert all(store.fact(fact_id) is not None for fact_id in written)
+
+
+def test_pages_of_facts_match_a_plain_scan(store: FactStore) -> None:
+    """A card's sections (newest first, counts, retracted left out) equal a brute-force scan,
+    with facts naming a company, its people, or both, and some retracted."""
+    import random
+
+    rng = random.Random(5)
+    kinds = ("agenda", "hardware", "context", "attendance")
+    for n in range(300):
+        entities = rng.choice(
+            [("samsung",), ("kyung-kye-hyun",), ("samsung", "kyung-kye-hyun"), ("sk-hynix",)]
+        )
+        fact = make_fact(store, f"page test fact {n} " + " ".join(rng.sample(kinds, 2)))
+        store.add_fact(
+            replace(
+                fact,
+                entity_ids=entities,
+                kind=rng.choice(kinds),
+                status="retracted" if n % 7 == 0 else "reported",
+            )
+        )
+    every = store.facts()
+    for ids in (["samsung"], ["samsung", "kyung-kye-hyun"], ["kyung-kye-hyun"], ["nobody"]):
+        for section in (frozenset({"agenda", "hardware"}), frozenset({"attendance"}), None):
+            (page,) = store.pages_involving(ids, [section], 10)
+            named = [
+                f
+                for f in every
+                if set(ids) & set(f.entity_ids) and (section is None or f.kind in section)
+            ]
+            active = [f for f in named if f.status != "retracted"]
+            assert page.total == len(active)
+            assert page.retracted == len(named) - len(active)
+            expected = sorted(active, key=lambda f: f.number, reverse=True)[:10]
+            assert [f.id for f in page.facts] == [f.id for f in expected]
