@@ -297,3 +297,27 @@ def test_console_digest_says_it_needs_slack(tmp_path: Path) -> None:
     assert "need the app connected to Slack" in result.stdout
     status = summitbot(tmp_path, "ask", "/digest")
     assert "This channel has no digest" in status.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "says"),
+    [
+        ("serve", {"SLACK_SIGNING_SECRET": "s"}, "Slack rejected SLACK_BOT_TOKEN"),
+        ("socket", {"SLACK_APP_TOKEN": "xapp-wrong"}, "Slack rejected SLACK_APP_TOKEN"),
+    ],
+)
+def test_tokens_slack_rejects_stop_start_up_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, command: str, env: dict[str, str], says: str
+) -> None:
+    token = "xoxb-wrong" if command == "serve" else BOT_TOKEN
+    result = summitbot(
+        tmp_path,
+        command,
+        SLACK_BOT_TOKEN=token,
+        SLACK_API_URL=fake_slack.api_url,
+        **env,
+    )
+    assert result.returncode == 2
+    assert says in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert "xoxb-wrong" not in result.stderr and "xapp-wrong" not in result.stderr
