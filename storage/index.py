@@ -30,11 +30,14 @@ class TermIndex:
         self._stale = False
 
     def add(self, key: str, terms: Iterable[str]) -> None:
+        postings = self.postings
         for term in terms:
-            postings = self.postings[term]
-            if not postings:
+            keys = postings.get(term)
+            if keys:
+                keys.add(key)
+            else:
+                postings[term] = {key}
                 self._stale = True
-            postings.add(key)
 
     def remove(self, key: str, terms: Iterable[str]) -> None:
         for term in terms:
