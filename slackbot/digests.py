@@ -380,7 +380,6 @@ class DigestService:
 
     def track(self, channel_id: str, names: tuple[str, ...], *, add: bool) -> TrackResult:
         subscription = self.require(channel_id)
-        known_tags = {tag for fact in self.store.facts() for tag in fact.tags}
         entities = list(subscription.tracked_entities)
         tags = list(subscription.tracked_tags)
         result = TrackResult(subscription)
@@ -390,7 +389,7 @@ class DigestService:
             if len(matches) == 1:
                 target, label = entities, matches[0].id
                 shown = matches[0].name
-            elif tag in known_tags or tag in tags:
+            elif tag in tags or self.store.ids_tagged(tag):
                 target, label, shown = tags, tag, f"#{tag}"
             elif matches:
                 result.ambiguous.append((name, [m.name for m in matches]))

@@ -147,6 +147,7 @@ class FactStore:
             # Fact numbers by (entity, kind), ascending: a card reads the newest from the end.
             self._numbers_by: dict[tuple[str, str], list[int]] = defaultdict(list)
             self._retracted_by: Counter[tuple[str, str]] = Counter()
+            self._facts_by_tag: dict[str, set[str]] = defaultdict(set)
             # Bumped whenever a fact naming the entity changes: what cached answers check.
             self._entity_versions: dict[str, int] = defaultdict(int)
             self._words = WordIndex(lambda entity_id: self._facts_by_entity.get(entity_id, set()))
@@ -302,6 +303,8 @@ class FactStore:
                 bisect.insort(numbers, number)
             if fact.status == "retracted":
                 self._retracted_by[(entity_id, fact.kind)] += 1
+        for tag in fact.tags:
+            self._facts_by_tag[tag].add(fact.id)
         self._words.add(fact.id, fact.statement, fact.tags)
 
     def _index_revision(self, revision: Revision) -> None:
@@ -331,6 +334,8 @@ class FactStore:
                 del numbers[at]
             if old.status == "retracted":
                 self._retracted_by[(entity_id, old.kind)] -= 1
+        for tag in old.tags:
+            self._facts_by_tag[tag].discard(fact_id)
         self._words.remove(fact_id)
 
     # -- reads ---------------------------------------------------------------------
@@ -438,7 +443,7 @@ class FactStore:
 
     def ids_tagged(self, tag: str) -> set[str]:
         with self._lock:
-            return set(self._words.tags.postings.get(tag, set()))
+            return set(self._facts_by_tag.get(tag, set()))
 
     def search(self, query: str, limit: int | None = None) -> list[Fact]:
         """Facts ranked by how many query words they match, then by weight, newest first."""

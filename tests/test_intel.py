@@ -178,3 +178,9 @@ def test_cached_answers_last_until_a_fact_they_show_changes(store: FactStore) ->
     assert cache.get(("/who", "samsung")) is None
     assert cache.get(("/who", "sk hynix")) is not None, "SK Hynix's card is unaffected"
     assert cache.get(("/who", "nvidia")) is None, "an answer without entities follows any write"
+
+
+def test_chips_filter_by_a_tag(intel: SummitIntel) -> None:
+    parts = [chip.part.name for chip in intel.chips("accelerator").parts]
+    assert parts == ["Mach-1", "Mach-2"]
+    assert not intel.chips("accelerator").unmatched
