@@ -53,16 +53,18 @@ def wsgi_application(app: App) -> Callable[[dict[str, Any], StartResponse], Iter
     return application
 
 
-def make_server(app: App, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
-    return create_server(
-        wsgi_application(app),
-        host=host,
-        port=port,
-        threads=WORKER_THREADS,
-        ident="summitbot",
-        max_request_body_size=MAX_BODY_BYTES,
-        clear_untrusted_proxy_headers=True,
-    )
+def make_server(
+    app: App, host: str, port: int, **adjustments: Any
+) -> BaseWSGIServer | MultiSocketServer:
+    """The waitress server for the app; ``adjustments`` override waitress settings."""
+    settings: dict[str, Any] = {
+        "threads": WORKER_THREADS,
+        "ident": "summitbot",
+        "max_request_body_size": MAX_BODY_BYTES,
+        "clear_untrusted_proxy_headers": True,
+        **adjustments,
+    }
+    return create_server(wsgi_application(app), host=host, port=port, **settings)
 
 
 def bound_url(server: BaseWSGIServer | MultiSocketServer) -> str:

@@ -68,14 +68,23 @@ def built(settings: Settings, store: FactStore, clock: DateClock) -> Built:
 @pytest.fixture
 def served_url(built: Built) -> Iterator[str]:
     """The app served by waitress, as in production, on a free loopback port."""
-    app = built.app
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
+    # A short loop timeout only makes the server notice the end of a test sooner.
+    server = make_server(built.app, "127.0.0.1", 0, asyncore_loop_timeout=0.05)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:
+            # Closing the server from the test thread pulls its sockets from under select().
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield bound_url(server)
-    # Closed from inside waitress's own loop: closing its sockets from this thread would
-    # pull them from under the select() it is waiting in.
-    server.trigger.pull_trigger(server.close)  # type: ignore[union-attr]
+    stopping.set()
+    server.close()
     thread.join(timeout=5)
 
 
