@@ -63,9 +63,14 @@ def handle(
     sub_command, _, rest = text.strip().partition(" ")
     if sub_command.lower() not in ("add", "edit"):
         user_id = command.get("user_id")
-        # Only read-only answers are reused; admins see menus in theirs.
-        cacheable = sub_command.lower() in ("", "help", "search", "find", "history")
-        asked = ("/summit", text.strip(), services.admins.is_admin(user_id) if user_id else False)
+        # Only read-only answers are reused. Search answers differ for admins (fact menus),
+        # so only for them is the person's role part of the question; the others skip the
+        # users.info call.
+        kind = sub_command.lower()
+        cacheable = kind in ("", "help", "search", "find", "history")
+        searching = kind in ("search", "find") and user_id is not None
+        admin = searching and services.admins.is_admin(user_id)
+        asked = ("/summit", text.strip(), admin)
         ack_with_answer(
             ack,
             lambda: answer(services, text, user_id),
