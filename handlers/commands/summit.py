@@ -68,8 +68,9 @@ def handle(
         # users.info call.
         kind = sub_command.lower()
         cacheable = kind in ("", "help", "search", "find", "history")
-        searching = kind in ("search", "find") and user_id is not None
-        admin = searching and services.admins.is_admin(user_id)
+        admin = False
+        if kind in ("search", "find") and user_id is not None:
+            admin = services.admins.is_admin(user_id)
         asked = ("/summit", text.strip(), admin)
         ack_with_answer(
             ack,
