@@ -191,13 +191,14 @@ class Digest:
         return counts
 
 
-def compose(
-    store: FactStore, subscription: Subscription, until: datetime, host_id: str | None
-) -> Digest:
+def compose(intel: SummitIntel, subscription: Subscription, until: datetime) -> Digest:
     """Developments (facts added, changed in status or retracted) after the subscription's
     mark and up to ``until``, for what it tracks, grouped by company."""
+    store = intel.store
+    event = store.event()
+    host_id = event.host if event else None
     end = until.isoformat(timespec="microseconds")
-    tracked = tracked_entity_ids(store, subscription)
+    tracked = tracked_entity_ids(intel, subscription)
     first_status: dict[str, str | None] = {}
     for revision in store.revisions_since(subscription.since):
         if revision.at > end:
@@ -236,12 +237,11 @@ def compose(
     )
 
 
-def tracked_entity_ids(store: FactStore, subscription: Subscription) -> set[str]:
+def tracked_entity_ids(intel: SummitIntel, subscription: Subscription) -> set[str]:
     """A tracked company brings its people along, as its card does."""
     tracked = set(subscription.tracked_entities)
-    for entity in store.entities():
-        if entity.kind == "person" and entity.company_id in subscription.tracked_entities:
-            tracked.add(entity.id)
+    for entity_id in subscription.tracked_entities:
+        tracked.update(person.id for person in intel.matcher.people_of(entity_id))
     return tracked
 
 
@@ -433,8 +433,7 @@ class DigestService:
         return self._compose(subscription, self._now())
 
     def _compose(self, subscription: Subscription, until: datetime) -> Digest:
-        event = self.store.event()
-        return compose(self.store, subscription, until, event.host if event else None)
+        return compose(self.intel, subscription, until)
 
     def post_now(self, channel_id: str) -> Outcome:
         """/digest now: the channel's digest of what moved since its last one."""
