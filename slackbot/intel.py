@@ -248,9 +248,7 @@ class SummitIntel:
             for person in (map(self.store.entity, event.host_people) if event else [])
             if person is not None
         ]
-        counts: dict[str, int] = {}
-        for fact in self.store.facts():
-            counts[fact.status] = counts.get(fact.status, 0) + 1
+        counts = dict(self.store.status_counts())
         companies = [(c, p) for c, p in self._attending_companies() if host is None or c != host]
         return Overview(event, host, host_people, companies, counts)
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from tinydb.storages import Storage
@@ -30,10 +32,15 @@ class StoreLockedError(RuntimeError):
     """Another process already serves this store."""
 
 
-def write_atomically(path: Path, payload: bytes) -> None:
+def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], None]) -> None:
+    """Writes the content (or what the callable writes) to a temp file, fsyncs it and
+    renames it over ``path``."""
     temp = path.with_name(f".{path.name}.tmp")
     with open(temp, "wb") as handle:
-        handle.write(payload)
+        if isinstance(content, bytes):
+            handle.write(content)
+        else:
+            content(handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
@@ -49,34 +56,175 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+@dataclass(frozen=True)
+class Codec:
+    """How a table's records become TinyDB documents and back."""
+
+    decode: Callable[[dict[str, Any]], Any]
+    encode: Callable[[Any], dict[str, Any]]
+
+
+class RecordTable(MutableMapping[str, dict[str, Any]]):
+    """A raw TinyDB table (``{"7": document}``) that keeps model records, not documents.
+
+    A large table held as TinyDB documents costs a dict per document on top of the record
+    the store works with; this one keeps only the records (``records``, by int doc id),
+    encodes a document when TinyDB or a snapshot asks for one and decodes what TinyDB
+    writes."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self.records: dict[int, Any] = {}
+
+    def __getitem__(self, doc_id: str) -> dict[str, Any]:
+        return self.codec.encode(self.records[int(doc_id)])
+
+    def __setitem__(self, doc_id: str, doc: dict[str, Any]) -> None:
+        self.records[int(doc_id)] = self.codec.decode(doc)
+
+    def __delitem__(self, doc_id: str) -> None:
+        del self.records[int(doc_id)]
+
+    def __contains__(self, doc_id: object) -> bool:
+        try:
+            return int(doc_id) in self.records  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        return map(str, self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        encode = self.codec.encode
+        return ((doc_id, encode(record)) for doc_id, record in self.records.items())
+
+
+Tables = dict[str, "dict[str, Any] | RecordTable"]
+
+# A snapshot is TinyDB's JSON layout, written one document per line so that it can be read
+# back a line at a time (no second copy of the store in memory while loading) and stays a
+# file plain TinyDB can open.
+_SNAPSHOT_CHUNK = 2000
+
+
+def _write_snapshot(handle: BinaryIO, tables: Tables) -> None:
+    handle.write(b"{\n")
+    for position, (name, table) in enumerate(tables.items()):
+        handle.write(orjson.dumps(name) + b":{\n")
+        documents = (
+            table.documents()
+            if isinstance(table, RecordTable)
+            else ((int(doc_id), doc) for doc_id, doc in table.items())
+        )
+        separator = b""
+        while chunk := list(itertools.islice(documents, _SNAPSHOT_CHUNK)):
+            lines = b",\n".join(b'"%d":%s' % (doc_id, orjson.dumps(doc)) for doc_id, doc in chunk)
+            handle.write(separator + lines)
+            separator = b",\n"
+        if separator:
+            handle.write(b"\n")
+        handle.write(b"},\n" if position < len(tables) - 1 else b"}\n")
+    handle.write(b"}\n")
+
+
+class _NotLineLayout(ValueError):
+    """The file is JSON but not written a document per line (by plain TinyDB, say)."""
+
+
+def _read_lines(handle: BinaryIO, codecs: dict[str, Codec]) -> Tables:
+    if handle.readline() != b"{\n":
+        raise _NotLineLayout
+    tables: Tables = {}
+    table: dict[str, Any] | RecordTable | None = None
+    for line in handle:
+        if table is None:
+            header = line.rstrip()
+            if header == b"}":
+                return tables
+            if not header.endswith(b":{"):
+                raise _NotLineLayout
+            name = orjson.loads(header[:-2])
+            table = tables[name] = RecordTable(codecs[name]) if name in codecs else {}
+            continue
+        entry = line.rstrip(b",\n")
+        if entry == b"}" or not entry:
+            if entry == b"}":
+                table = None
+            continue
+        colon = entry.index(b":")
+        doc_id = int(entry[1 : colon - 1])
+        doc = orjson.loads(entry[colon + 1 :])
+        if isinstance(table, RecordTable):
+            table.records[doc_id] = table.codec.decode(doc)
+        else:
+            table[str(doc_id)] = doc
+    raise _NotLineLayout  # no closing brace: cut short
+
+
+def _from_json(raw: bytes, codecs: dict[str, Codec]) -> Tables:
+    data = orjson.loads(raw)
+    tables: Tables = {}
+    for name, docs in data.items():
+        if name in codecs:
+            table = RecordTable(codecs[name])
+            for doc_id, doc in docs.items():
+                table.records[int(doc_id)] = table.codec.decode(doc)
+            tables[name] = table
+        else:
+            tables[name] = docs
+    return tables
+
+
 class SnapshotStorage(Storage):
     """A TinyDB storage that reads its JSON file once and keeps the data in memory.
 
-    ``write`` only replaces the in-memory data; ``save_snapshot`` persists it atomically.
-    """
+    Tables named in ``codecs`` are kept as ``RecordTable``s. ``write`` only replaces the
+    in-memory data; ``save_snapshot`` persists it atomically."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, codecs: dict[str, Codec] | None = None) -> None:
         self.path = Path(path)
-        self._data: dict[str, dict[str, Any]] | None = None
-        if self.path.exists():
-            raw = self.path.read_bytes()
-            if raw.strip():
-                try:
-                    self._data = orjson.loads(raw)
-                except orjson.JSONDecodeError as error:
-                    raise StoreCorruptError(
-                        f"{self.path} is not valid JSON ({error}); restore it from a backup "
-                        "or move it away to start from the seed"
-                    ) from error
+        self.codecs = codecs or {}
+        self._data: Tables = {}
+        # Whether the file was in another layout (plain TinyDB's): the next snapshot fixes it.
+        self.foreign_layout = False
+        if self.path.exists() and self.path.stat().st_size:
+            self._data = self._load()
 
-    def read(self) -> dict[str, dict[str, Any]] | None:
+    def _load(self) -> Tables:
+        try:
+            with open(self.path, "rb") as handle:
+                return _read_lines(handle, self.codecs)
+        except (_NotLineLayout, ValueError, KeyError, IndexError):
+            pass
+        raw = self.path.read_bytes()
+        if not raw.strip():
+            return {}
+        self.foreign_layout = True
+        try:
+            return _from_json(raw, self.codecs)
+        except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError) as error:
+            raise StoreCorruptError(
+                f"{self.path} is not a readable store ({error}); restore it from a backup "
+                "or move it away to start from the seed"
+            ) from error
+
+    def table(self, name: str) -> dict[str, Any] | RecordTable:
+        if name not in self._data:
+            self._data[name] = RecordTable(self.codecs[name]) if name in self.codecs else {}
+        return self._data[name]
+
+    def read(self) -> Tables:  # type: ignore[override]
         return self._data
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
+    def write(self, data: Tables) -> None:  # type: ignore[override]
         self._data = data
 
     def save_snapshot(self) -> None:
-        write_atomically(self.path, orjson.dumps(self._data or {}))
+        write_atomically(self.path, lambda handle: _write_snapshot(handle, self._data))
+        self.foreign_layout = False
 
     def close(self) -> None:
         pass
@@ -150,19 +298,32 @@ class ProcessLock:
 
 
 class _DocIdView(MutableMapping[int, Any]):
-    """A table's raw ``{"7": doc}`` dict seen as ``{7: doc}``, the form TinyDB's updaters use."""
+    """A table's raw ``{"7": doc}`` mapping seen as ``{7: doc}``, the form TinyDB's updaters
+    use. TinyDB updates a document by changing the dict it reads; a ``RecordTable`` builds
+    that dict afresh, so what was read is written back when the updater is done."""
 
-    def __init__(self, raw: dict[str, Any]) -> None:
+    def __init__(self, raw: MutableMapping[str, Any]) -> None:
         self._raw = raw
+        self._read: dict[int, Any] = {}
 
     def __getitem__(self, doc_id: int) -> Any:
-        return self._raw[str(doc_id)]
+        doc = self._raw[str(doc_id)]
+        self._read[doc_id] = doc
+        return doc
 
     def __setitem__(self, doc_id: int, doc: Any) -> None:
+        self._read.pop(doc_id, None)
         self._raw[str(doc_id)] = doc
 
     def __delitem__(self, doc_id: int) -> None:
+        self._read.pop(doc_id, None)
         del self._raw[str(doc_id)]
+
+    def write_back(self) -> None:
+        if isinstance(self._raw, RecordTable):
+            for doc_id, doc in self._read.items():
+                self._raw[str(doc_id)] = doc
+        self._read.clear()
 
     def __contains__(self, doc_id: object) -> bool:
         return str(doc_id) in self._raw
@@ -183,8 +344,8 @@ class InPlaceTable(Table):
     change."""
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
-        tables = self._storage.read() or {}
-        raw = tables.setdefault(self.name, {})
-        updater(_DocIdView(raw))  # type: ignore[arg-type]
-        self._storage.write(tables)
+        storage: SnapshotStorage = self._storage  # type: ignore[assignment]
+        view = _DocIdView(storage.table(self.name))
+        updater(view)  # type: ignore[arg-type]
+        view.write_back()
         self.clear_cache()

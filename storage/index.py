@@ -1,53 +1,44 @@
 """In-memory indexes from search terms to facts.
 
+Facts are identified here by their number (F12 -> 12) and sets of facts are roaring bitmaps
+(pyroaring): a term found in half of 100,000 facts takes a few kilobytes instead of megabytes
+of Python set, and intersections and unions over such sets run in microseconds. A term found
+in one fact only (most of a large vocabulary) is kept as that fact's number.
+
 Statements and tags are indexed per fact. Entity names are indexed once per entity (a term
-finds the entities it names, and so their facts), not copied into every fact that names them:
-that keeps the index small and loading fast at hundreds of thousands of facts.
+finds the entities it names, and so their facts), not copied into every fact that names them.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import functools
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from itertools import repeat
+from typing import Any
 
+from pyroaring import BitMap
 from rapidfuzz import fuzz, process
 
-from storage.text import words
+from storage.text import term_set, words
 
 STATEMENT_WEIGHT = 1.0
 ENTITY_WEIGHT = 1.5
 TAG_WEIGHT = 2.0
 MAX_COMPLETIONS = 50
 
+Group = tuple[tuple[int, float], BitMap]
 
-class TermIndex:
-    """term -> ids, with the sorted vocabulary for completions and typo matching."""
+
+class _Vocabulary:
+    """The sorted terms of an index, for completions and typo matching."""
+
+    postings: Mapping[str, Any]
 
     def __init__(self) -> None:
-        self.postings: dict[str, set[str]] = defaultdict(set)
         self._vocabulary: list[str] = []
         self._stale = False
-
-    def add(self, key: str, terms: Iterable[str]) -> None:
-        postings = self.postings
-        for term in terms:
-            keys = postings.get(term)
-            if keys:
-                keys.add(key)
-            else:
-                postings[term] = {key}
-                self._stale = True
-
-    def remove(self, key: str, terms: Iterable[str]) -> None:
-        for term in terms:
-            postings = self.postings.get(term)
-            if postings is None:
-                continue
-            postings.discard(key)
-            if not postings:
-                del self.postings[term]
-                self._stale = True
 
     def vocabulary(self) -> list[str]:
         if self._stale:
@@ -76,96 +67,199 @@ class TermIndex:
         return []
 
 
+class FactTermIndex(_Vocabulary):
+    """term -> the numbers of the facts holding it: an int for one fact, else a bitmap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.postings: dict[str, int | BitMap] = {}
+        self._pending: defaultdict[str, list[int]] | None = None
+
+    def begin_bulk(self) -> None:
+        """Collects added terms in lists until ``end_bulk``: a store loading 100,000 facts
+        appends to a list per term in C instead of updating a posting per term in Python."""
+        self._pending = defaultdict(list)
+
+    def end_bulk(self) -> None:
+        pending, self._pending = self._pending, None
+        if not pending:
+            return
+        postings = self.postings
+        for term, numbers in pending.items():
+            found = postings.get(term)
+            if found is None and len(numbers) == 1:
+                postings[term] = numbers[0]
+            else:
+                merged = BitMap(numbers)
+                if isinstance(found, int):
+                    merged.add(found)
+                elif found is not None:
+                    merged |= found
+                postings[term] = merged if len(merged) > 1 else merged[0]
+        self._stale = True
+
+    def add(self, number: int, terms: Iterable[str]) -> None:
+        if self._pending is not None:
+            deque(map(list.append, map(self._pending.__getitem__, terms), repeat(number)), 0)
+            return
+        postings = self.postings
+        for term in terms:
+            found = postings.get(term)
+            if found is None:
+                postings[term] = number
+                self._stale = True
+            elif type(found) is int:
+                if found != number:
+                    postings[term] = BitMap((found, number))
+            else:
+                found.add(number)  # type: ignore[union-attr]
+
+    def remove(self, number: int, terms: Iterable[str]) -> None:
+        postings = self.postings
+        for term in terms:
+            found = postings.get(term)
+            if found is None:
+                continue
+            if type(found) is int:
+                if found == number:
+                    del postings[term]
+                    self._stale = True
+                continue
+            found.discard(number)  # type: ignore[union-attr]
+            if len(found) == 1:  # type: ignore[arg-type]
+                postings[term] = found[0]  # type: ignore[index]
+
+    def get(self, term: str) -> BitMap:
+        """The facts holding the term, as a bitmap callers may read but not change."""
+        found = self.postings.get(term)
+        if found is None:
+            return BitMap()
+        return BitMap((found,)) if type(found) is int else found  # type: ignore[return-value]
+
+    def count(self, term: str) -> int:
+        found = self.postings.get(term)
+        if found is None:
+            return 0
+        return 1 if type(found) is int else len(found)  # type: ignore[arg-type]
+
+
+class NameTermIndex(_Vocabulary):
+    """term -> the ids of the entities whose names hold it (a few thousand entities at most)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.postings: dict[str, set[str]] = defaultdict(set)
+
+    def set_names(self, entity_id: str, names: Iterable[str], old_names: Iterable[str]) -> None:
+        for term in {t for name in old_names for t in words(name)}:
+            ids = self.postings.get(term)
+            if ids is not None:
+                ids.discard(entity_id)
+                if not ids:
+                    del self.postings[term]
+                    self._stale = True
+        for term in {t for name in names for t in words(name)}:
+            if term not in self.postings:
+                self._stale = True
+            self.postings[term].add(entity_id)
+
+
 class WordIndex:
     """Facts by the words of their statements and their tags, plus the facts of entities whose
-    names hold a word (through ``facts_of_entity``)."""
+    names hold a word (through ``facts_of_entities``)."""
 
-    def __init__(self, facts_of_entity: Callable[[str], set[str]]) -> None:
-        self.statements = TermIndex()
-        self.tags = TermIndex()
-        self.entity_names = TermIndex()
-        self._facts_of_entity = facts_of_entity
-        self._terms_of: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    def __init__(self, facts_of_entities: Callable[[Iterable[str]], BitMap]) -> None:
+        self.statements = FactTermIndex()
+        self.tags = FactTermIndex()
+        self.entity_names = NameTermIndex()
+        self._facts_of_entities = facts_of_entities
 
-    def add(self, fact_id: str, statement: str, tags: Iterable[str]) -> None:
-        self.remove(fact_id)
-        statement_terms = tuple(set(words(statement)))
-        tag_terms = tuple({term for tag in tags for term in words(tag)})
-        self.statements.add(fact_id, statement_terms)
-        self.tags.add(fact_id, tag_terms)
-        self._terms_of[fact_id] = (statement_terms, tag_terms)
+    def begin_bulk(self) -> None:
+        self.statements.begin_bulk()
+        self.tags.begin_bulk()
 
-    def remove(self, fact_id: str) -> None:
-        terms = self._terms_of.pop(fact_id, None)
-        if terms is not None:
-            self.statements.remove(fact_id, terms[0])
-            self.tags.remove(fact_id, terms[1])
+    def end_bulk(self) -> None:
+        self.statements.end_bulk()
+        self.tags.end_bulk()
+
+    def add(self, number: int, statement: str, tags: tuple[str, ...]) -> None:
+        self.statements.add(number, term_set(statement))
+        self.tags.add(number, _tag_terms(tags))
+
+    def remove(self, number: int, statement: str, tags: tuple[str, ...]) -> None:
+        """Takes the fact's old statement and tags: its terms are worked out again rather
+        than kept per fact, which would double the index."""
+        self.statements.remove(number, term_set(statement))
+        self.tags.remove(number, _tag_terms(tags))
 
     def set_entity(self, entity_id: str, names: Iterable[str], old_names: Iterable[str]) -> None:
-        self.entity_names.remove(entity_id, {t for name in old_names for t in words(name)})
-        self.entity_names.add(entity_id, {t for name in names for t in words(name)})
+        self.entity_names.set_names(entity_id, names, old_names)
 
-    def term_fields(self, term: str) -> list[tuple[float, set[str]]]:
+    def term_fields(self, term: str) -> list[tuple[float, BitMap]]:
         """The facts a query term finds, as (weight, facts) from the heaviest field down."""
-        fields: list[tuple[float, set[str]]] = []
-        for index, weight in ((self.tags, TAG_WEIGHT), (self.entity_names, ENTITY_WEIGHT)):
-            for indexed, exactness in index.expand(term):
-                keys = index.postings.get(indexed, set())
-                if index is self.entity_names:
-                    keys = set().union(*(self._facts_of_entity(key) for key in keys))
-                if keys:
-                    fields.append((weight * exactness, keys))
+        fields: list[tuple[float, BitMap]] = []
+        for indexed, exactness in self.tags.expand(term):
+            found = self.tags.get(indexed)
+            if found:
+                fields.append((TAG_WEIGHT * exactness, found))
+        for indexed, exactness in self.entity_names.expand(term):
+            found = self._facts_of_entities(self.entity_names.postings.get(indexed, ()))
+            if found:
+                fields.append((ENTITY_WEIGHT * exactness, found))
         for indexed, exactness in self.statements.expand(term):
-            keys = self.statements.postings.get(indexed, set())
-            if keys:
-                fields.append((STATEMENT_WEIGHT * exactness, keys))
+            found = self.statements.get(indexed)
+            if found:
+                fields.append((STATEMENT_WEIGHT * exactness, found))
         fields.sort(key=lambda field: -field[0])
         return fields
 
     def ranked_groups(
-        self, query: str, exclude: set[str], limit: int | None
-    ) -> tuple[list[tuple[tuple[int, float], set[str]]], set[str]]:
+        self, query: str, exclude: BitMap, limit: int | None
+    ) -> tuple[list[Group], BitMap]:
         """Matching facts in groups of equal (terms matched, score), best group first, and
         every fact that matches at all (``exclude`` included).
 
-        Only set operations, which run in C, so a common word matching most of the store
-        costs milliseconds, not a Python loop over every match. Facts matching every term
-        come first; the partial matches are grouped only when there are too few of those."""
+        Only bitmap operations, so a common word matching most of the store costs well
+        under a millisecond. Facts matching every term come first; the partial matches are
+        grouped only when there are too few of those."""
         per_term = [self.term_fields(term) for term in dict.fromkeys(words(query))]
         if not per_term:
-            return [], set()
-        unions = [set().union(*(keys for _weight, keys in fields)) for fields in per_term]
-        everything = set().union(*unions)
-        complete = set.intersection(*unions) - exclude
+            return [], BitMap()
+        unions = [
+            BitMap.union(BitMap(), *(found for _weight, found in fields)) for fields in per_term
+        ]
+        everything = BitMap.union(BitMap(), *unions)
+        complete = BitMap.intersection(*unions) - exclude
         groups = _group(complete, per_term)
         if limit is None or len(complete) < limit:
             groups += _group(everything - exclude - complete, per_term)
         groups.sort(key=lambda item: (-item[0][0], -item[0][1]))
         return groups, everything
 
-    def sharing_rare_terms(self, text: str, count: int = 3) -> set[str]:
+    def sharing_rare_terms(self, text: str, count: int = 3) -> BitMap:
         """Facts sharing one of the text's ``count`` rarest statement terms: a cheap shortlist
         of possible near-duplicates, whatever the size of the store."""
-        postings = self.statements.postings
-        terms = [term for term in dict.fromkeys(words(text)) if term in postings]
-        terms.sort(key=lambda term: len(postings[term]))
-        found: set[str] = set()
-        for term in terms[:count]:
-            found.update(postings[term])
-        return found
+        statements = self.statements
+        terms = [term for term in dict.fromkeys(words(text)) if term in statements.postings]
+        terms.sort(key=statements.count)
+        return BitMap.union(BitMap(), *(statements.get(term) for term in terms[:count]))
 
 
-def _group(
-    candidates: set[str], per_term: list[list[tuple[float, set[str]]]]
-) -> list[tuple[tuple[int, float], set[str]]]:
+@functools.lru_cache(maxsize=4096)
+def _tag_terms(tags: tuple[str, ...]) -> frozenset[str]:
+    # Facts share a few tag lists, so their terms are worked out once per list.
+    return frozenset(term for tag in tags for term in words(tag))
+
+
+def _group(candidates: BitMap, per_term: list[list[tuple[float, BitMap]]]) -> list[Group]:
     """Splits candidates by (terms matched, summed weight of each term's best field)."""
-    groups: dict[tuple[int, float], set[str]] = {(0, 0.0): candidates} if candidates else {}
+    groups: dict[tuple[int, float], BitMap] = {(0, 0.0): candidates} if candidates else {}
     for fields in per_term:
-        regrouped: dict[tuple[int, float], set[str]] = defaultdict(set)
+        regrouped: dict[tuple[int, float], BitMap] = defaultdict(BitMap)
         for (matched, score), group in groups.items():
             rest = group
-            for weight, keys in fields:
-                hit = rest & keys
+            for weight, found in fields:
+                hit = rest & found
                 if hit:
                     regrouped[(matched + 1, score + weight)] |= hit
                     rest = rest - hit

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+import orjson
 
 ENTITY_KINDS = ("company", "person", "product")
 FACT_KINDS = ("attendance", "agenda", "hardware", "product", "investment", "partnership", "context")
@@ -68,19 +71,49 @@ class Fact:
         return int(self.id[1:])
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["entity_ids"] = list(self.entity_ids)
-        doc["tags"] = list(self.tags)
-        return doc
+        # Written out field by field: snapshots encode every fact, and asdict deep-copies.
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "kind": self.kind,
+            "status": self.status,
+            "entity_ids": list(self.entity_ids),
+            "source": {"title": self.source.title, "url": self.source.url},
+            "tags": list(self.tags),
+            "happened_on": self.happened_on,
+            "added_at": self.added_at,
+            "updated_at": self.updated_at,
+            "added_by": self.added_by,
+            "revision": self.revision,
+            "origin": self.origin,
+            "retraction_reason": self.retraction_reason,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Fact:
-        values = {key: value for key, value in doc.items() if key in _FACT_FIELDS}
-        values["entity_ids"] = tuple(values.get("entity_ids") or ())
-        values["tags"] = tuple(values.get("tags") or ())
-        source = values.get("source") or {}
-        values["source"] = Source(title=source.get("title") or "", url=source.get("url"))
-        return cls(**values)
+        # Values that repeat across many facts (kinds, statuses, who, when, entity and tag
+        # lists) are shared rather than stored once per fact: a large store is far smaller.
+        # Called for every fact when a store loads, hence the local names.
+        get = doc.get
+        intern = sys.intern
+        source = get("source") or {}
+        happened_on = get("happened_on")
+        return cls(
+            intern(doc["id"]),
+            doc["statement"],
+            intern(doc["kind"]),
+            intern(doc["status"]),
+            shared_tuple(get("entity_ids")),
+            Source(intern(source.get("title") or ""), source.get("url")),
+            shared_tuple(get("tags")),
+            intern(happened_on) if happened_on else None,
+            intern(get("added_at") or ""),
+            intern(get("updated_at") or ""),
+            intern(get("added_by") or "seed"),
+            get("revision", 1),
+            intern(get("origin") or "seed"),
+            get("retraction_reason"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +162,28 @@ class Revision:
         return f"{self.fact_id}#{self.number}"
 
     def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "fact_id": self.fact_id,
+            "number": self.number,
+            "at": self.at,
+            "by": self.by,
+            "action": self.action,
+            "changes": self.changes,
+            "reason": self.reason,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Revision:
-        return cls(**{key: value for key, value in doc.items() if key in _REVISION_FIELDS})
+        intern = sys.intern
+        return cls(
+            intern(doc["fact_id"]),
+            doc["number"],
+            intern(doc["at"]),
+            intern(doc["by"]),
+            intern(doc["action"]),
+            shared_changes(doc.get("changes") or {}),
+            doc.get("reason"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,5 +222,29 @@ class Subscription:
 
 # Field names, looked up once: from_doc runs for every record when a large store loads.
 _ENTITY_FIELDS = frozenset(f.name for f in fields(Entity))
-_FACT_FIELDS = frozenset(f.name for f in fields(Fact))
-_REVISION_FIELDS = frozenset(f.name for f in fields(Revision))
+
+_shared_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+_shared_changes: dict[bytes, dict[str, list[Any]]] = {}
+
+
+def shared_tuple(values: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """One tuple object for every equal list of names: thousands of facts name the same
+    entities and tags."""
+    if not values:
+        return ()
+    key = tuple(values)
+    found = _shared_tuples.get(key)
+    if found is None:
+        found = _shared_tuples.setdefault(key, tuple(map(sys.intern, key)))
+    return found
+
+
+def shared_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """One dict for every equal small change (a bulk import's "status: none → reported"):
+    revisions are never changed once made, so they can share it."""
+    if len(changes) != 1:
+        return changes
+    key = orjson.dumps(changes)
+    if len(key) > 80:
+        return changes
+    return _shared_changes.setdefault(key, changes)

@@ -263,3 +263,60 @@ def test_pages_of_facts_match_a_plain_scan(store: FactStore) -> None:
             assert page.retracted == len(named) - len(active)
             expected = sorted(active, key=lambda f: f.number, reverse=True)[:10]
             assert [f.id for f in page.facts] == [f.id for f in expected]
+
+
+def test_the_snapshot_is_a_database_plain_tinydb_opens(db_path: Path) -> None:
+    with FactStore(db_path) as store:
+        store.seed()
+        added = store.add_fact(make_fact(store, "Samsung ships HBM3E samples to Redmond"))
+    from tinydb import TinyDB
+
+    plain = TinyDB(db_path)
+    stored = {doc["id"]: doc for doc in plain.table("facts").all()}
+    assert stored[added.id]["statement"] == "Samsung ships HBM3E samples to Redmond"
+    assert stored[added.id]["entity_ids"] == ["samsung"]
+    assert plain.table("facts").get(doc_id=added.number)["id"] == added.id  # type: ignore[index]
+    assert len(plain.table("revisions")) == 0
+    plain.close()
+
+
+def test_a_store_written_by_plain_tinydb_loads_and_is_rewritten(db_path: Path) -> None:
+    """Doc ids that are not the fact numbers and one-line JSON, as plain TinyDB writes them."""
+    with FactStore(db_path) as store:
+        store.seed()
+        kept = store.add_fact(make_fact(store, "A fact kept across the rewrite"))
+    from tinydb import TinyDB
+
+    plain = TinyDB(db_path)
+    docs = plain.table("facts").all()
+    plain.table("facts").truncate()
+    for doc in reversed(docs):  # new doc ids: F1 is no longer doc 1
+        plain.table("facts").insert(dict(doc))
+    plain.close()
+    assert db_path.read_text().count("\n") == 0
+    with FactStore(db_path) as store:
+        assert store.fact(kept.id) == kept
+        assert store.fact("F1") is not None and store.fact("F1").id == "F1"  # type: ignore[union-attr]
+        assert [f.number for f in store.facts()] == sorted(f.number for f in store.facts())
+        assert store.search("kept across the rewrite")[0].id == kept.id
+        edited = replace(kept, statement="A fact edited after the rewrite", revision=2)
+        store.put_fact(edited)
+    assert db_path.read_text().count("\n") > 20
+    with FactStore(db_path) as store:
+        assert store.fact(kept.id) == edited
+        assert store.search("edited after the rewrite")[0].id == kept.id
+        assert not store.search("kept across")
+
+
+def test_the_word_index_follows_edits_and_deletes(store: FactStore) -> None:
+    first = store.add_fact(make_fact(store, "Zyxwv telecom model shared"))
+    second = store.add_fact(make_fact(store, "Zyxwv telecom model unique words"))
+    assert {f.id for f in store.search("zyxwv")} == {first.id, second.id}
+    store.put_fact(replace(second, statement="Something else entirely", revision=2))
+    assert [f.id for f in store.search("zyxwv")] == [first.id]
+    assert store.search("something else entirely")[0].id == second.id
+    store.put_fact(replace(first, statement="Qwerty replaced", revision=2))
+    assert store.search("zyxwv") == []
+    assert store.search_facts("zyxwv", 10).total == 0
+    assert [f.id for f in store.search("qwerty")] == [first.id]
+    assert store.similar_statements("Qwerty replaced", 90)[0][0].id == first.id
