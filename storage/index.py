@@ -11,6 +11,7 @@ finds the entities it names, and so their facts), not copied into every fact tha
 
 from __future__ import annotations
 
+import base64
 import bisect
 import functools
 from collections import defaultdict, deque
@@ -98,6 +99,23 @@ class FactTermIndex(_Vocabulary):
                 postings[term] = merged if len(merged) > 1 else merged[0]
         self._stale = True
 
+    def dump(self) -> dict[str, int | str]:
+        """The postings as JSON values: a fact number, or a serialized bitmap in base64."""
+        return {
+            term: found if type(found) is int else base64.b64encode(found.serialize()).decode()  # type: ignore[union-attr]
+            for term, found in self.postings.items()
+        }
+
+    def restore(self, dumped: dict[str, int | str]) -> None:
+        """Takes back what ``dump`` gave (raises ValueError if it is not that)."""
+        for term, found in dumped.items():
+            if isinstance(found, str):
+                dumped[term] = BitMap.deserialize(base64.b64decode(found))  # type: ignore[assignment]
+            elif type(found) is not int:
+                raise ValueError(f"not a posting: {found!r:.40}")
+        self.postings = dumped  # type: ignore[assignment]
+        self._stale = True
+
     def add(self, number: int, terms: Iterable[str]) -> None:
         if self._pending is not None:
             deque(map(list.append, map(self._pending.__getitem__, terms), repeat(number)), 0)
@@ -181,6 +199,15 @@ class WordIndex:
     def end_bulk(self) -> None:
         self.statements.end_bulk()
         self.tags.end_bulk()
+
+    def dump(self) -> dict[str, dict[str, int | str]]:
+        return {"statements": self.statements.dump(), "tags": self.tags.dump()}
+
+    def restore(self, dumped: dict[str, dict[str, int | str]]) -> None:
+        statements, tags = FactTermIndex(), FactTermIndex()
+        statements.restore(dumped["statements"])
+        tags.restore(dumped["tags"])
+        self.statements, self.tags = statements, tags
 
     def add(self, number: int, statement: str, tags: tuple[str, ...]) -> None:
         self.statements.add(number, term_set(statement))

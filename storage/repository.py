@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import gc
 import json
+import logging
 import re
 import threading
 from collections import Counter, defaultdict
@@ -21,15 +22,26 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pyroaring import BitMap
 from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from storage.durable import Codec, InPlaceTable, Journal, ProcessLock, RecordTable, SnapshotStorage
+from storage.durable import (
+    Codec,
+    InPlaceTable,
+    Journal,
+    ProcessLock,
+    RecordTable,
+    SnapshotStorage,
+    write_atomically,
+)
 from storage.index import WordIndex
 from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Source, Subscription
 from storage.text import fold
+
+logger = logging.getLogger(__name__)
 
 ENTITIES = "entities"
 FACTS = "facts"
@@ -123,6 +135,7 @@ class FactStore:
             self._db = TinyDB(storage=lambda: self._storage)
             self._db.table_class = InPlaceTable
             self._journal = Journal(self.path.with_name(self.path.name + ".journal"))
+            self._index_path = self.path.with_name(self.path.name + ".index")
             self._doc_ids: dict[str, dict[str, int]] = defaultdict(dict)
             self._next_doc_id: dict[str, int] = defaultdict(lambda: 1)
             self._entities: dict[str, Entity] = {}
@@ -171,9 +184,12 @@ class FactStore:
         if rekeyed:
             self._facts.clear()
             self._facts.update(by_number)
+        # The word index as it was at the snapshot, when it was saved with it: tokenising
+        # every statement again is most of the time a large store takes to load.
+        index_restored = not rekeyed and self._restore_word_index()
         self._words.begin_bulk()
         for number, fact in by_number.items():
-            self._index_fact(number, fact)
+            self._index_fact(number, fact, words=not index_restored)
         self._words.end_bulk()
         for revision_doc_id, revision in self._revision_records.items():
             self._index_revision(revision)
@@ -202,10 +218,34 @@ class FactStore:
         self.close()
 
     def compact(self) -> None:
-        """Fold the journal into an atomically replaced snapshot."""
+        """Fold the journal into an atomically replaced snapshot (and save the word index
+        beside it)."""
         with self._lock:
             self._storage.save_snapshot()
             self._journal.reset()
+            self._save_word_index()
+
+    def _snapshot_stamp(self) -> list[int]:
+        status = self.path.stat()
+        return [status.st_ino, status.st_size, status.st_mtime_ns]
+
+    def _save_word_index(self) -> None:
+        # Stamped with the snapshot it belongs to: after a crash between the two writes, or
+        # a snapshot changed by hand, the stamps differ and the index is built afresh.
+        dumped = {"snapshot": self._snapshot_stamp(), **self._words.dump()}
+        write_atomically(self._index_path, orjson.dumps(dumped))
+
+    def _restore_word_index(self) -> bool:
+        try:
+            dumped = orjson.loads(self._index_path.read_bytes())
+            if dumped.get("snapshot") != self._snapshot_stamp():
+                raise ValueError("saved for another snapshot")
+            self._words.restore(dumped)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            if self._index_path.exists():
+                logger.info("building the word index from the facts: the saved one %s", error)
+            return False
+        return True
 
     # -- the write path --------------------------------------------------------------
 
@@ -324,7 +364,7 @@ class FactStore:
         else:
             self._meta.pop(key, None)
 
-    def _index_fact(self, number: int, fact: Fact) -> None:
+    def _index_fact(self, number: int, fact: Fact, *, words: bool = True) -> None:
         self._all.add(number)
         if number > self._highest_number:
             self._highest_number = number
@@ -338,7 +378,8 @@ class FactStore:
             versions[entity_id] += 1
         for tag in fact.tags:
             self._by_tag[tag].add(number)
-        self._words.add(number, fact.statement, fact.tags)
+        if words:
+            self._words.add(number, fact.statement, fact.tags)
 
     def _unindex_fact(self, number: int, old: Fact) -> None:
         self._all.discard(number)

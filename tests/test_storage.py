@@ -320,3 +320,53 @@ def test_the_word_index_follows_edits_and_deletes(store: FactStore) -> None:
     assert store.search_facts("zyxwv", 10).total == 0
     assert [f.id for f in store.search("qwerty")] == [first.id]
     assert store.similar_statements("Qwerty replaced", 90)[0][0].id == first.id
+
+
+def test_the_saved_word_index_equals_one_built_from_the_facts(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="storage.repository")
+    with FactStore(db_path) as store:
+        store.seed()
+        for n in range(40):
+            store.add_fact(make_fact(store, f"Saved index check {n} hbm wafer{n % 3}"))
+    index_file = db_path.with_name(db_path.name + ".index")
+    assert index_file.exists()
+
+    def postings(store: FactStore) -> dict[str, dict[str, set[int]]]:
+        indexes = {"statements": store._words.statements, "tags": store._words.tags}
+        return {
+            name: {term: set(index.get(term)) for term in index.postings}
+            for name, index in indexes.items()
+        }
+
+    with FactStore(db_path) as store:
+        restored = postings(store)
+        found = [f.id for f in store.search("wafer1 hbm")]
+    assert "building the word index" not in caplog.text
+    index_file.unlink()
+    with FactStore(db_path) as store:
+        assert postings(store) == restored
+        assert len(restored["statements"]) > 100
+        assert [f.id for f in store.search("wafer1 hbm")] == found
+
+
+def test_a_saved_word_index_not_matching_the_snapshot_is_rebuilt(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="storage.repository")
+    with FactStore(db_path) as store:
+        store.seed()
+    from tinydb import TinyDB
+
+    plain = TinyDB(db_path)  # a change the saved index knows nothing about
+    doc = dict(plain.table("facts").get(doc_id=1))  # type: ignore[arg-type]
+    plain.table("facts").update({"statement": "Rewritten by hand: quokka"}, doc_ids=[1])
+    plain.close()
+    with FactStore(db_path) as store:
+        assert [f.id for f in store.search("quokka")] == ["F1"]
+        assert "F1" not in [f.id for f in store.search(doc["statement"])][:1]
+    assert "saved for another snapshot" in caplog.text
+    db_path.with_name(db_path.name + ".index").write_text("{ torn")
+    with FactStore(db_path) as store:
+        assert [f.id for f in store.search("quokka")] == ["F1"]
