@@ -211,6 +211,19 @@ class SnapshotStorage(Storage):
                 "or move it away to start from the seed"
             ) from error
 
+    def copy(self) -> Tables:
+        """A copy that later writes do not change: records are immutable, so a record table
+        copies its dict; plain tables copy each document, which TinyDB updates in place."""
+        copied: Tables = {}
+        for name, table in self._data.items():
+            if isinstance(table, RecordTable):
+                records = RecordTable(table.codec)
+                records.records = dict(table.records)
+                copied[name] = records
+            else:
+                copied[name] = {doc_id: dict(doc) for doc_id, doc in table.items()}
+        return copied
+
     def table(self, name: str) -> dict[str, Any] | RecordTable:
         if name not in self._data:
             self._data[name] = RecordTable(self.codecs[name]) if name in self.codecs else {}
@@ -222,8 +235,10 @@ class SnapshotStorage(Storage):
     def write(self, data: Tables) -> None:  # type: ignore[override]
         self._data = data
 
-    def save_snapshot(self) -> None:
-        write_atomically(self.path, lambda handle: _write_snapshot(handle, self._data))
+    def save_snapshot(self, tables: Tables | None = None) -> None:
+        """Writes the data (or a ``copy`` of it taken earlier) as the new snapshot."""
+        data = self._data if tables is None else tables
+        write_atomically(self.path, lambda handle: _write_snapshot(handle, data))
         self.foreign_layout = False
 
     def close(self) -> None:
@@ -245,9 +260,9 @@ class Journal:
         os.fsync(self._handle.fileno())
         self.length += len(records)
 
-    def replay(self) -> Iterator[dict[str, Any]]:
+    def replay(self, path: Path | None = None) -> Iterator[dict[str, Any]]:
         """Yield the complete records; a torn last line (a write cut short) is skipped."""
-        with open(self.path, "rb") as handle:
+        with open(path or self.path, "rb") as handle:
             for line in handle:
                 if not line.endswith(b"\n"):
                     break
@@ -260,6 +275,22 @@ class Journal:
         self._handle.truncate(0)
         self._handle.flush()
         os.fsync(self._handle.fileno())
+        self.length = 0
+
+    def hand_over(self, folding: Path) -> None:
+        """Moves every record to ``folding`` (appending if it already holds some, from a
+        compaction that did not finish) and starts empty; durable before it returns."""
+        if folding.exists():
+            with open(folding, "ab") as out:
+                out.write(self.path.read_bytes())
+                out.flush()
+                os.fsync(out.fileno())
+            self.reset()
+            return
+        self._handle.close()
+        os.replace(self.path, folding)
+        self._handle = open(self.path, "ab")  # noqa: SIM115 - held open for the store's lifetime
+        _fsync_directory(self.path.parent)
         self.length = 0
 
     def close(self) -> None:

@@ -370,3 +370,28 @@ def test_a_saved_word_index_not_matching_the_snapshot_is_rebuilt(
     db_path.with_name(db_path.name + ".index").write_text("{ torn")
     with FactStore(db_path) as store:
         assert [f.id for f in store.search("quokka")] == ["F1"]
+
+
+def test_records_handed_to_an_unfinished_compaction_are_replayed(db_path: Path) -> None:
+    store = FactStore(db_path, compact_after=10**6)
+    store.seed()
+    store.compact()
+    first = store.add_fact(make_fact(store, "Written before the compaction began"))
+    # As if the process died after handing the journal over, before the snapshot was written.
+    store._journal.hand_over(db_path.with_name(db_path.name + ".journal.folding"))
+    second = store.add_fact(make_fact(store, "Written while the compaction ran"))
+    store._journal.close()
+    store._process_lock.release()
+    with FactStore(db_path) as reopened:
+        assert reopened.fact(first.id) == first
+        assert reopened.fact(second.id) == second
+    assert not db_path.with_name(db_path.name + ".journal.folding").exists()
+
+
+def test_writes_go_on_while_a_background_compaction_writes_the_snapshot(db_path: Path) -> None:
+    with FactStore(db_path, compact_after=5) as store:
+        store.seed()
+        added = [store.add_fact(make_fact(store, f"Background compaction {n}")) for n in range(60)]
+    with FactStore(db_path) as store:
+        assert [store.fact(f.id) for f in added] == added
+        assert len(store.search("background compaction")) == 60
