@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import itertools
 import os
+import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +112,28 @@ Tables = dict[str, "dict[str, Any] | RecordTable"]
 _SNAPSHOT_CHUNK = 2000
 
 
-def _write_snapshot(handle: BinaryIO, tables: Tables) -> None:
+class _Checksummed:
+    """Passes writes on to a file, keeping the CRC-32 and length of what went through."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.crc = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._handle.write(data)
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+
+
+def _write_snapshot(out: BinaryIO, tables: Tables) -> str:
+    """Writes the tables; returns the snapshot's checksum."""
+    handle = _Checksummed(out)
+    _write_tables(handle, tables)
+    return f"{handle.size}:{handle.crc:08x}"
+
+
+def _write_tables(handle: _Checksummed, tables: Tables) -> None:
     handle.write(b"{\n")
     for position, (name, table) in enumerate(tables.items()):
         handle.write(orjson.dumps(name) + b":{\n")
@@ -134,7 +157,7 @@ class _NotLineLayout(ValueError):
     """The file is JSON but not written a document per line (by plain TinyDB, say)."""
 
 
-def _read_lines(handle: BinaryIO, codecs: dict[str, Codec]) -> Tables:
+def _read_lines(handle: io.BytesIO, codecs: dict[str, Codec]) -> Tables:
     if handle.readline() != b"{\n":
         raise _NotLineLayout
     tables: Tables = {}
@@ -190,16 +213,19 @@ class SnapshotStorage(Storage):
         self._data: Tables = {}
         # Whether the file was in another layout (plain TinyDB's): the next snapshot fixes it.
         self.foreign_layout = False
+        # Size and CRC-32 of the snapshot as read or last written: files derived from a
+        # snapshot (the saved word index) carry it to show which snapshot they belong to.
+        self.checksum = ""
         if self.path.exists() and self.path.stat().st_size:
             self._data = self._load()
 
     def _load(self) -> Tables:
+        raw = self.path.read_bytes()
+        self.checksum = f"{len(raw)}:{zlib.crc32(raw):08x}"
         try:
-            with open(self.path, "rb") as handle:
-                return _read_lines(handle, self.codecs)
+            return _read_lines(io.BytesIO(raw), self.codecs)
         except (_NotLineLayout, ValueError, KeyError, IndexError):
             pass
-        raw = self.path.read_bytes()
         if not raw.strip():
             return {}
         self.foreign_layout = True
@@ -235,11 +261,15 @@ class SnapshotStorage(Storage):
     def write(self, data: Tables) -> None:  # type: ignore[override]
         self._data = data
 
-    def save_snapshot(self, tables: Tables | None = None) -> None:
-        """Writes the data (or a ``copy`` of it taken earlier) as the new snapshot."""
+    def save_snapshot(self, tables: Tables | None = None) -> str:
+        """Writes the data (or a ``copy`` of it taken earlier) as the new snapshot; returns
+        its checksum."""
         data = self._data if tables is None else tables
-        write_atomically(self.path, lambda handle: _write_snapshot(handle, data))
+        written: list[str] = []
+        write_atomically(self.path, lambda handle: written.append(_write_snapshot(handle, data)))
+        self.checksum = written[0]
         self.foreign_layout = False
+        return self.checksum
 
     def close(self) -> None:
         pass

@@ -254,25 +254,19 @@ class FactStore:
 
     def _write_compaction(self, tables: Tables, index: dict[str, Any]) -> None:
         try:
-            self._storage.save_snapshot(tables)
+            checksum = self._storage.save_snapshot(tables)
             # Stamped with the snapshot it belongs to: after a crash between the two writes,
             # or a snapshot changed by hand, the stamps differ and the index is rebuilt.
-            write_atomically(
-                self._index_path, orjson.dumps({"snapshot": self._snapshot_stamp(), **index})
-            )
+            write_atomically(self._index_path, orjson.dumps({"snapshot": checksum, **index}))
             self._folding_path.unlink()
         except OSError:
             # The folding journal stays and is folded in next time (or replayed at start).
             logger.exception("could not write the snapshot of %s", self.path)
 
-    def _snapshot_stamp(self) -> list[int]:
-        status = self.path.stat()
-        return [status.st_ino, status.st_size, status.st_mtime_ns]
-
     def _restore_word_index(self) -> bool:
         try:
             dumped = orjson.loads(self._index_path.read_bytes())
-            if dumped.get("snapshot") != self._snapshot_stamp():
+            if dumped.get("snapshot") != self._storage.checksum:
                 raise ValueError("saved for another snapshot")
             self._words.restore(dumped)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:

@@ -343,6 +343,12 @@ def test_the_saved_word_index_equals_one_built_from_the_facts(
     with FactStore(db_path) as store:
         restored = postings(store)
         found = [f.id for f in store.search("wafer1 hbm")]
+    copied = db_path.parent / "copy" / db_path.name  # a backup restored elsewhere
+    copied.parent.mkdir()
+    copied.write_bytes(db_path.read_bytes())
+    copied.with_name(index_file.name).write_bytes(index_file.read_bytes())
+    with FactStore(copied) as store:
+        assert [f.id for f in store.search("wafer1 hbm")] == found
     assert "building the word index" not in caplog.text
     index_file.unlink()
     with FactStore(db_path) as store:
