@@ -518,10 +518,15 @@ class Curator:
             happened_on=record.get("happened_on") or None,
             tags=parse_tags(tags) if isinstance(tags, str) else parse_tags(",".join(tags)),
         )
-        fact_id = str(record.get("id") or "").upper() or None
+        fact_id = str(record.get("id") or "").strip().upper() or None
+        if fact_id is not None:
+            # The number is the fact's place in the store's indexes: F007 is F7, and it has
+            # to fit them (up to nine digits).
+            number = re.fullmatch(r"F0*([1-9]\d{0,8})", fact_id)
+            if number is None:
+                raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
+            fact_id = f"F{number.group(1)}"
         existing = self.store.fact(fact_id) if fact_id else None
-        if fact_id is not None and not re.fullmatch(r"F\d+", fact_id):
-            raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
         errors = self.validate(
             draft, editing=fact_id, pending=pending, pending_entities=pending_entities
         )

@@ -94,7 +94,7 @@ def load_seed() -> dict[str, Any]:
 
 FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
 REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": rev.key})
-_FACT_ID = re.compile(r"[Ff](\d{1,12})")
+_FACT_ID = re.compile(r"[Ff]0*(\d{1,9})")
 
 
 def fact_number(fact_id: str) -> int | None:

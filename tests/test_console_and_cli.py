@@ -321,3 +321,27 @@ def test_tokens_slack_rejects_stop_start_up_with_one_line(
     assert says in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
     assert "xoxb-wrong" not in result.stderr and "xapp-wrong" not in result.stderr
+
+
+def test_imported_fact_ids_are_normalised_and_must_fit_the_store(tmp_path: Path) -> None:
+    def line(fact_id: str, statement: str) -> str:
+        return json.dumps(
+            {
+                "id": fact_id,
+                "statement": statement,
+                "entities": ["samsung"],
+                "source_url": "https://news.example.com/ids",
+            }
+        )
+
+    too_big = tmp_path / "big.jsonl"
+    too_big.write_text(line("F99999999999", "Samsung files a patent for HBM stacking") + "\n")
+    refused = summitbot(tmp_path, "import", str(too_big))
+    assert refused.returncode == 1
+    assert "big.jsonl:1:" in refused.stderr and "fact ids look like F12" in refused.stderr
+    padded = tmp_path / "padded.jsonl"
+    padded.write_text(line("f0040", "Samsung files a patent for HBM stacking") + "\n")
+    imported = summitbot(tmp_path, "import", str(padded), "--by", "U0ADMIN")
+    assert imported.returncode == 0, imported.stderr
+    asked = summitbot(tmp_path, "ask", "/summit search patent hbm stacking")
+    assert "F40" in asked.stdout and "F0040" not in asked.stdout
