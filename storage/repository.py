@@ -632,7 +632,8 @@ class FactStore:
 
     def revisions_of(self, fact_id: str) -> list[Revision]:
         with self._lock:
-            known = self._revisions_by_fact.get(fact_id.strip().upper())
+            number = fact_number(fact_id)
+            known = None if number is None else self._revisions_by_fact.get(f"F{number}")
             if known is None:
                 return []
             return [known] if isinstance(known, Revision) else list(known)
