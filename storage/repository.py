@@ -194,10 +194,9 @@ class FactStore:
         for number, fact in by_number.items():
             self._index_fact(number, fact, words=not index_restored)
         self._words.end_bulk()
-        for revision_doc_id, revision in self._revision_records.items():
+        for revision in self._revision_records.values():
             self._index_revision(revision)
-            next_id = max(self._next_doc_id[REVISIONS], revision_doc_id + 1)
-            self._next_doc_id[REVISIONS] = next_id
+        self._next_doc_id[REVISIONS] = max(self._revision_records, default=0) + 1
         # Only the last record for a key matters, so replay the journal as one batch.
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         if self._folding_path.exists():  # a compaction that did not finish: older records
@@ -358,6 +357,9 @@ class FactStore:
             elif table_name == REVISIONS:
                 for record in inserted:
                     self._index_revision(self._revision_records[record["doc_id"]])
+                    # Replayed from the journal: later revisions must not reuse the doc id.
+                    next_id = max(self._next_doc_id[REVISIONS], record["doc_id"] + 1)
+                    self._next_doc_id[REVISIONS] = next_id
             else:
                 for record in removed:
                     self._forget(table_name, record["key"])

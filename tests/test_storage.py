@@ -401,3 +401,22 @@ def test_writes_go_on_while_a_background_compaction_writes_the_snapshot(db_path:
     with FactStore(db_path) as store:
         assert [store.fact(f.id) for f in added] == added
         assert len(store.search("background compaction")) == 60
+
+
+def test_history_replayed_from_the_journal_is_not_overwritten_by_later_changes(
+    db_path: Path,
+) -> None:
+    from storage import Revision
+
+    store = FactStore(db_path, compact_after=10**6)
+    store.seed()
+    store.compact()
+    fact = store.add_fact(make_fact(store, "History before the crash"))
+    store.put_fact(fact, Revision(fact.id, 1, "2026-01-01T00:00:00+00:00", "U1", "added", {}))
+    store._journal.close()  # as if killed: the revision is only in the journal
+    store._process_lock.release()
+    with FactStore(db_path) as reopened:
+        second = Revision(fact.id, 2, "2026-01-02T00:00:00+00:00", "U2", "edited", {})
+        reopened.put_fact(replace(fact, revision=2), second)
+    with FactStore(db_path) as reopened:
+        assert [r.number for r in reopened.revisions_of(fact.id)] == [1, 2]
