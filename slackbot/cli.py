@@ -16,12 +16,13 @@ from types import FrameType
 from dotenv import load_dotenv
 from slack_bolt import App
 
-from slackbot import render
+from slackbot import __version__, render
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
 from slackbot.curation import Curator
 from slackbot.digests import UsageError
+from slackbot.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import EVENTS_PATH, bound_url, make_server
 from slackbot.socket_mode import run_socket_mode
@@ -196,6 +197,16 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if outcome.kind in ("posted", "empty") else 1
 
 
+def cmd_manifest(_settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        text = manifest_yaml(args.name, args.http_url)
+    except ManifestError as problem:
+        print(f"summitbot: {problem}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     mode = settings.auto_mode
     if mode == "socket":
@@ -214,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="summitbot",
         description="Summit Intel: Microsoft and Korea's tech giants at the MS CEO Summit 2024.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
@@ -222,14 +234,23 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     def add_http_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
-        sub.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+        sub.add_argument(
+            "--host",
+            default=os.environ.get("HOST", "0.0.0.0"),
+            help="the address HTTP mode listens on (default: $HOST, else 0.0.0.0)",
+        )
+        sub.add_argument(
+            "--port",
+            type=int,
+            default=os.environ.get("PORT") or "3000",
+            help="the port HTTP mode listens on (default: $PORT, else 3000)",
+        )
 
     add_http_options(add("run", cmd_run, "Socket Mode, HTTP or the console, by what is configured"))
     add_http_options(add("serve", cmd_serve, "serve Slack's requests over HTTP"))
     add("socket", cmd_socket, "connect to Slack in Socket Mode")
-    add("shell", cmd_shell, "a local console: type /who samsung, no Slack needed")
-    ask = add("ask", cmd_ask, 'answer one command and exit, e.g. summitbot ask "/who samsung"')
+    add("shell", cmd_shell, "a local console: type /whois samsung, no Slack needed")
+    ask = add("ask", cmd_ask, 'answer one command and exit, e.g. summitbot ask "/whois samsung"')
     ask.add_argument("text", nargs="+", help="the slash command and its text")
     imported = add("import", cmd_import, "add or update facts from a JSON Lines file")
     imported.add_argument("file", help="JSON Lines: one fact or entity per line")
@@ -239,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
     digest = add("digest", cmd_digest, "post (or with --dry-run, print) a channel's digest now")
     digest.add_argument("--channel", required=True, help="the channel id, e.g. C0123ABCD")
     digest.add_argument("--dry-run", action="store_true", help="print it; post nothing")
+    manifest = add(
+        "manifest", cmd_manifest, "print the Slack app manifest (Socket Mode unless --http-url)"
+    )
+    manifest.add_argument(
+        "--http-url",
+        metavar="URL",
+        help="HTTP mode: the server's public base URL, e.g. https://summit.example.com "
+        "(every request URL becomes URL/slack/events)",
+    )
+    manifest.add_argument("--name", default=DEFAULT_NAME, help="the app's display name")
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -252,9 +283,15 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     try:
         settings = Settings.from_env(os.environ)
-        console_only = args.command in {"shell", "ask", "seed", "import", "export", "digest"} or (
-            args.command == "run" and settings.auto_mode == "shell"
-        )
+        console_only = args.command in {
+            "shell",
+            "ask",
+            "seed",
+            "import",
+            "export",
+            "digest",
+            "manifest",
+        } or (args.command == "run" and settings.auto_mode == "shell")
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
         configure_logging(level)
         result: int = args.handler(settings, args)

@@ -10,21 +10,21 @@ import json
 import re
 import secrets
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
-
-from slackbot.signing import sign
+from slack_sdk.signature import SignatureVerifier
 
 CONSOLE_USER = "U0CONSOLE"
 CONSOLE_CHANNEL = "D0CONSOLE"
 PROMPT = "summit> "
-COMMANDS = ("/who", "/chips", "/summit", "/digest")
+COMMANDS = ("/whois", "/who", "/chips", "/summit", "/digest")
 GREETING = (
-    "Summit Intel console: type a slash command such as /who samsung, /chips hbm, "
+    "Summit Intel console: type a slash command such as /whois samsung, /chips hbm, "
     "/summit search hbm, or /summit help. 'quit' or Ctrl-D leaves."
 )
 EMOJI = {
@@ -82,7 +82,7 @@ class Console:
             line = "/summit help"
         command, _, text = line.partition(" ")
         if command.lower() not in COMMANDS:
-            return f"Unknown command {command}; try /who samsung. Commands: {', '.join(COMMANDS)}"
+            return f"Unknown command {command}; try /whois samsung. Commands: {', '.join(COMMANDS)}"
         body = urlencode(
             {
                 "token": "console",
@@ -97,7 +97,13 @@ class Console:
                 "trigger_id": secrets.token_hex(8),
             }
         )
-        headers: dict[str, str | Sequence[str]] = dict(sign(self._secret, body))
+        stamp = str(int(time.time()))
+        signature = SignatureVerifier(self._secret).generate_signature(timestamp=stamp, body=body)
+        headers: dict[str, str | Sequence[str]] = {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": stamp,
+            "x-slack-signature": signature or "",
+        }
         response = self._app.dispatch(BoltRequest(body=body, headers=headers))
         if response.status != 200 or not response.body:
             return f"(no answer: HTTP {response.status})"

@@ -67,10 +67,10 @@ STATUS_BADGES = {
 }
 
 HELP_LINES = (
-    ("/who", "every attending company and its people"),
-    ("/who samsung", "a company card: who attends, what is on the table with Microsoft, context"),
-    ("/who 곽노정", "a person (English or Korean name) shows their company's card"),
-    ("/who anthropic", "a company or product only mentioned: the facts that name it"),
+    ("/whois", "every attending company and its people"),
+    ("/whois samsung", "a company card: who attends, what is on the table with Microsoft, context"),
+    ("/whois 곽노정", "a person (English or Korean name) shows their company's card"),
+    ("/whois anthropic", "a company or product only mentioned: the facts that name it"),
     ("/chips", "the hardware on the table: HBM, SSDs, CXL drives, Mach-1, Mach-2"),
     ("/chips hbm · /chips samsung", "one part, or one vendor's parts"),
     ("/summit", "the summit overview: date, hosts, who attends, the themes"),
@@ -227,7 +227,7 @@ class _Builder:
         return left_out
 
 
-# -- /who ---------------------------------------------------------------------------------
+# -- /whois ---------------------------------------------------------------------------------
 
 
 def who(answer: WhoAnswer, query: str) -> Message:
@@ -265,7 +265,7 @@ def company_card(card: CompanyCard, query: str) -> Message:
         # Each later section needs its divider, title and a note at the least.
         builder.add_facts(facts, hint, keep=3 * (len(filled) - position - 1))
     builder.add(_context("Statuses: confirmed · reported · expected (said may or could happen)"))
-    builder.add(share_button("/who", query))
+    builder.add(share_button("/whois", query))
     fact_lists = (card.attendance, card.on_the_table, card.context)
     counts = sum(len(facts.facts) + facts.more for facts in fact_lists)
     fallback = [
@@ -300,7 +300,7 @@ def mention_card(card: MentionCard, query: str) -> Message:
         builder.add_facts(card.facts, f"`/summit search {echo(entity.name.lower())} &lt;words&gt;`")
     else:
         builder.add(_context("No facts name it yet."))
-    builder.add(share_button("/who", query))
+    builder.add(share_button("/whois", query))
     fallback = [f"{entity.name} ({kind}): {len(card.facts.facts) + card.facts.more} fact(s)."]
     fallback += [fact_plain(f) for f in card.facts.facts[:20]]
     return Message("\n".join(fallback), builder.blocks, (entity.id,))
@@ -313,7 +313,7 @@ def ambiguous(answer: Ambiguous) -> Message:
         builder.add(
             _section(
                 f"*{_entity_label(entity)}* — {entity.kind}, {fact_count} fact(s)\n"
-                f"`/who {escape(entity.name)}`"
+                f"`/whois {escape(entity.name)}`"
             )
         )
     text = f"{len(answer.matches)} matches for “{flat(answer.query)}”: " + ", ".join(
@@ -327,12 +327,12 @@ def no_match(answer: NoMatch) -> Message:
         f"Nothing matches “{echo(answer.query)}”.\n"
         f"*Attending:* {_names(answer.companies)}\n"
         f"*Also known:* {_names(answer.others)}\n"
-        "Try `/who samsung`, `/who 곽노정` or `/summit search &lt;words&gt;`."
+        "Try `/whois samsung`, `/whois 곽노정` or `/summit search &lt;words&gt;`."
     )
     fallback = (
         f"Nothing matches “{flat(answer.query)}”. Attending: "
         + ", ".join(entity.name for entity in answer.companies)
-        + ". Try /who samsung or /summit search <words>."
+        + ". Try /whois samsung or /summit search <words>."
     )
     return Message(fallback, [_section(text)])
 
@@ -346,8 +346,8 @@ def roster(answer: Roster) -> Message:
         fallback.append(f"{company.name}: {', '.join(p.name for p in people) or '-'}")
     if answer.mentioned:
         blocks.append(_context(f"Mentioned, not attending: {_names(answer.mentioned)}"))
-    blocks.append(_context("`/who &lt;company or person&gt;` for a card, e.g. `/who sk hynix`"))
-    blocks.append(share_button("/who", ""))
+    blocks.append(_context("`/whois &lt;company or person&gt;` for a card, e.g. `/whois sk hynix`"))
+    blocks.append(share_button("/whois", ""))
     return Message("\n".join(fallback), blocks)
 
 
@@ -462,7 +462,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
             [
                 _section(
                     f"No facts match “{echo(answer.query)}”{retracted}. Try fewer or other"
-                    " words, a company (`/who samsung`) or a part (`/chips hbm`)."
+                    " words, a company (`/whois samsung`) or a part (`/chips hbm`)."
                 )
             ],
         )

@@ -43,6 +43,11 @@ def wsgi_application(app: App) -> Callable[[dict[str, Any], StartResponse], Iter
             return plain(start_response, "404 Not Found", "not found\n")
         if method != "POST":
             return plain(start_response, "405 Method Not Allowed", "POST Slack requests here\n")
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not stamp.strip().isdigit():
+            # slack_sdk's verifier raises on a timestamp that is not a number; such a request
+            # is unsigned as far as Slack's scheme goes.
+            return plain(start_response, "401 Unauthorized", "invalid request timestamp\n")
         try:
             return slack(environ, start_response)
         except Exception:

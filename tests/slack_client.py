@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from slackbot.signing import sign
+from slack_sdk.signature import SignatureVerifier
 
 DEFAULT_USER = "U0ALICE"
 DEFAULT_CHANNEL = "C0GENERAL"
@@ -44,6 +44,13 @@ def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
             elif isinstance(element.get("text"), dict):
                 texts.append(element["text"]["text"])
     return texts
+
+
+def signed_headers(secret: str, body: str, timestamp: int | str | None = None) -> dict[str, str]:
+    """The headers Slack sends with a request: v0 HMAC-SHA256 over ``v0:timestamp:body``."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"x-slack-request-timestamp": stamp, "x-slack-signature": signature or ""}
 
 
 class SlackSender:
@@ -82,14 +89,13 @@ class SlackSender:
         *,
         content_type: str = "application/x-www-form-urlencoded",
         secret: str | None = None,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         signed: bool = True,
         path: str = "/slack/events",
     ) -> Reply:
         headers = {"Content-Type": content_type}
         if signed:
-            headers.update(sign(secret or self.secret, body, timestamp))
-            headers["content-type"] = content_type
+            headers.update(signed_headers(secret or self.secret, body, timestamp))
         return self._request("POST", path, body, headers)
 
     def command(

@@ -9,17 +9,20 @@ from slack_bolt import App
 
 from handlers.commands import chips, digest, summit, who
 from slackbot import render
+from slackbot.manifest import LOOKUP_ALIASES, LOOKUP_COMMAND
 from slackbot.services import Services
 
 ANSWERS: dict[str, Callable[[Services, str], render.Message]] = {
-    "/who": who.answer,
+    LOOKUP_COMMAND: who.answer,
+    **dict.fromkeys(LOOKUP_ALIASES, who.answer),
     "/chips": chips.answer,
     "/summit": summit.answer,
 }
 
 
 def register(app: App) -> None:
-    app.command("/who")(who.handle)
+    for name in (LOOKUP_COMMAND, *LOOKUP_ALIASES):
+        app.command(name)(who.handle)
     app.command("/chips")(chips.handle)
     app.command("/summit")(summit.handle)
     app.command("/digest")(digest.handle)

@@ -48,7 +48,7 @@ def quick_answer(services: Services, channel_id: str, request: DigestRequest) ->
                 done = "Tracking" if request.action == "track" else "No longer tracking"
                 notes.append(f"{done} {', '.join(result.added)}.")
             if result.unknown:
-                notes.append(f"I don't know {', '.join(result.unknown)}; try `/who` or a tag.")
+                notes.append(f"I don't know {', '.join(result.unknown)}; try `/whois` or a tag.")
             for name, matches in result.ambiguous:
                 notes.append(f"“{name}” could be {', '.join(matches)}; be more specific.")
             return status(services, channel_id, " ".join(notes))

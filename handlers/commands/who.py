@@ -1,4 +1,4 @@
-"""/who [company or person]"""
+"""/whois [company or person] (and /who, where Slack or the console sends it)"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from slack_bolt import Ack, BoltContext
 
 from handlers.common import ack_with_answer, command_text, services_of
 from slackbot import render
+from slackbot.manifest import LOOKUP_COMMAND
 from slackbot.services import Services
 
 
@@ -18,5 +19,5 @@ def answer(services: Services, text: str) -> render.Message:
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     services, text = services_of(context), command_text(command)
     ack_with_answer(
-        ack, lambda: answer(services, text), services=services, asked=("/who", text.strip())
+        ack, lambda: answer(services, text), services=services, asked=(LOOKUP_COMMAND, text.strip())
     )
