@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.webhook import WebhookClient
 
 from slackbot import render
+from slackbot.delivery import post_in_channel, reply_privately
 from slackbot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -68,27 +69,66 @@ def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
     return lookup
 
 
+# A form submission must be answered within Slack's 3 seconds, admin check included.
+SUBMISSION_ADMIN_CHECK_SECONDS = 1.5
+SLACK_TOO_SLOW = (
+    "Slack took too long to confirm that you are a Summit Intel admin, so nothing was saved "
+    "yet. Submit again in a moment."
+)
+
+
 def refused_submission(ack: Ack, services: Services, user_id: str, block: str, what: str) -> bool:
     """Checks the admin again when a form is submitted: a submission can come from anyone
     holding the view. A refusal is shown on ``block`` and nothing changes."""
-    if services.admins.is_admin(user_id):
+    allowed = services.admins.check(user_id, SUBMISSION_ADMIN_CHECK_SECONDS)
+    if allowed:
         return False
-    message = render.not_admin(services.admins.who_can(), what)
-    ack(response_action="errors", errors={block: message.text})
+    if allowed is None:
+        ack(response_action="errors", errors={block: SLACK_TOO_SLOW})
+        return True
+    message = render.not_admin(services.admins.curators(), what)
+    ack(response_action="errors", errors={block: render.plain_words(message.text)})
     return True
 
 
-def tell_privately(
-    client: WebClient, user_id: str, response_url: str | None, message: render.Message
-) -> None:
-    """An ephemeral answer through the response URL when there is one; else a direct message
-    from the app (global shortcuts and modals have no channel to answer in)."""
-    try:
-        if response_url:
-            WebhookClient(response_url).send(
-                response_type="ephemeral", replace_original=False, **message.to_dict()
-            )
-        else:
-            client.chat_postMessage(channel=user_id, **message.to_dict())
-    except (SlackApiError, SlackClientError):
-        logger.warning("could not tell %s: %s", user_id, message.text[:80], exc_info=True)
+@dataclass(frozen=True)
+class Asker:
+    """The person a request came from, and every way to answer them after the
+    acknowledgement: the response URL while it lasts, then the channel, then a DM."""
+
+    client: WebClient
+    user_id: str
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    @classmethod
+    def of(cls, client: WebClient, body: dict[str, Any]) -> Asker:
+        """From a slash command, a block action, a shortcut or a view submission."""
+        user = body.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+        channel = body.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else body.get("channel_id")
+        response_url = body.get("response_url")
+        if not response_url and body.get("response_urls"):
+            response_url = body["response_urls"][0].get("response_url")
+        return cls(client, str(user_id or ""), channel_id or None, response_url or None)
+
+    def tell(self, message: render.Message) -> bool:
+        """Only this person sees it."""
+        return reply_privately(
+            self.client,
+            message,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            response_url=self.response_url,
+        )
+
+    def share(self, message: render.Message) -> bool:
+        """Everyone in the channel sees it."""
+        return post_in_channel(
+            self.client,
+            message,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            response_url=self.response_url,
+        )

@@ -7,6 +7,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -14,6 +17,14 @@ logger = logging.getLogger(__name__)
 CACHE_SECONDS = 300.0
 
 UserLookup = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Curators:
+    """Who may curate: the named user ids, and whether workspace admins and owners may too."""
+
+    user_ids: tuple[str, ...]
+    workspace_admins: bool
 
 
 class AdminPolicy:
@@ -33,6 +44,37 @@ class AdminPolicy:
         self._clock = clock
         self._cache: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def known(self, user_id: str) -> bool | None:
+        """Whether the person may curate, when that is known without asking Slack; None
+        when only Slack's users.info can say (so a request must acknowledge first)."""
+        if user_id in self.admins:
+            return True
+        if not self._workspace_admins or self._lookup is None:
+            return False
+        with self._lock:
+            cached = self._cache.get(user_id)
+        if cached is not None and self._clock() - cached[0] < self._cache_seconds:
+            return cached[1]
+        return None
+
+    def check(self, user_id: str, wait: float) -> bool | None:
+        """``is_admin``, but waiting at most ``wait`` seconds for Slack; None when Slack did
+        not answer in time. The lookup goes on and its answer is cached for the next try.
+        For the few answers that must be given before acknowledging (a form submission)."""
+        known = self.known(user_id)
+        if known is not None:
+            return known
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(4, thread_name_prefix="admin-check")
+            executor = self._executor
+        try:
+            return executor.submit(self.is_admin, user_id).result(timeout=wait)
+        except FutureTimeout:
+            logger.warning("users.info took over %.1f s for %s", wait, user_id)
+            return None
 
     def is_admin(self, user_id: str) -> bool:
         if user_id in self.admins:
@@ -53,10 +95,6 @@ class AdminPolicy:
             self._cache[user_id] = (now, allowed)
         return allowed
 
-    def who_can(self) -> str:
-        """Who may curate, in words (mrkdwn), for the answer to someone who may not."""
-        named = ", ".join(f"<@{admin}>" for admin in sorted(self.admins))
-        parts = [named] if named else []
-        if self._workspace_admins:
-            parts.append("workspace admins and owners")
-        return " and ".join(parts) or "nobody yet: set SUMMITBOT_ADMINS"
+    def curators(self) -> Curators:
+        """Who may curate, for the answer to someone who may not."""
+        return Curators(tuple(sorted(self.admins)), self._workspace_admins)

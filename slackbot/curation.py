@@ -31,6 +31,9 @@ HAPPENED_ON = "happened_on"
 TAGS = "tags"
 
 MAX_STATEMENT = 1000
+# A name has to fit Slack's places for it: option texts, headers (150) and option values (150,
+# where an entity's id, made from its name, travels).
+MAX_ENTITY_NAME = 100
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
 DUPLICATE_CUTOFF = 90.0
@@ -140,7 +143,18 @@ def parse_list(text: str) -> tuple[str, ...]:
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^\w]+", "-", name.casefold()).strip("-") or "entity"
+    slug = re.sub(r"[^\w]+", "-", name.casefold()).strip("-")[:MAX_ENTITY_NAME]
+    return slug.strip("-") or "entity"
+
+
+def _name_problem(names: Iterable[str]) -> str | None:
+    for name in names:
+        if len(name.strip()) > MAX_ENTITY_NAME:
+            return (
+                f"Keep names to {MAX_ENTITY_NAME} characters; "
+                f"“{name.strip()[:40]}…” has {len(name.strip())}."
+            )
+    return None
 
 
 def _value(fact: Fact, name: str) -> Any:
@@ -171,6 +185,10 @@ class Curator:
     def _now(self) -> str:
         # Microseconds, so that "changed after the last digest" never ties with it.
         return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
+
+    def fact(self, fact_id: str) -> Fact | None:
+        """The fact with that id (F9, f9 and F009 alike), retracted or not."""
+        return self.store.fact(fact_id)
 
     def latest_possible_date(self) -> date:
         return (self.clock().astimezone(UTC) + EARLIEST_ZONE_AHEAD).date()
@@ -238,6 +256,10 @@ class Curator:
     def _new_entity_errors(self, new: NewEntity) -> dict[str, str]:
         if not new.name.strip():
             return {NEW_ENTITY_NAME: "Give the new company or person a name."}
+        too_long = _name_problem([new.name, *new.aliases, new.korean_name or ""])
+        if too_long:
+            field = NEW_ENTITY_NAME if len(new.name.strip()) > MAX_ENTITY_NAME else None
+            return {field or NEW_ENTITY_ALIASES: too_long}
         if new.kind not in NEW_ENTITY_KINDS:
             return {NEW_ENTITY_KIND: "Pick company, person or product."}
         wanted = {compact(name) for name in (new.name, *new.aliases) if compact(name)}
@@ -474,6 +496,13 @@ class Curator:
         kind = record.get("kind", "company")
         if not name:
             raise Rejected({"name": "an entity needs a name"})
+        aliases = record.get("aliases") or []
+        names_given = [name, *(aliases if isinstance(aliases, list) else [])]
+        too_long = _name_problem(str(item) for item in names_given)
+        if too_long:
+            raise Rejected({"name": too_long})
+        if record.get("id") is not None and len(str(record["id"])) > MAX_ENTITY_NAME:
+            raise Rejected({"id": f"an entity id has at most {MAX_ENTITY_NAME} characters"})
         if kind not in NEW_ENTITY_KINDS:
             raise Rejected({"kind": f"an entity's kind is one of {', '.join(NEW_ENTITY_KINDS)}"})
         entity_id = str(record.get("id") or _slug(name))

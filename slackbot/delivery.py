@@ -1,11 +1,14 @@
-"""Posting a digest to Slack: headline and thread, with slack_sdk's retries for 429 and 5xx."""
+"""Getting messages to people: answers through response URLs with fallbacks, and digests
+posted as a headline and a thread, with slack_sdk's retries for 429 and 5xx."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from slackbot import render
 from slackbot.digests import Delivery, Digest
@@ -56,6 +59,16 @@ class SlackDigestPoster:
         return Delivery(True, complete=True)
 
 
+IN_A_DM = (
+    "Digests are posted to channels, not to direct messages. Run `/digest daily 09:00` in "
+    "the channel that should get it (public channels work at once; invite me to private ones)."
+)
+IN_A_GROUP_DM = (
+    "Digests are posted to channels, not group DMs. Run `/digest daily 09:00` in a channel "
+    "instead (public channels work at once; invite me to private ones)."
+)
+
+
 def ensure_can_post(client: WebClient, channel_id: str) -> str | None:
     """Makes sure digests can be posted in the channel, joining it when it is public.
     Returns what to tell the person when they cannot."""
@@ -63,6 +76,9 @@ def ensure_can_post(client: WebClient, channel_id: str) -> str | None:
         "I can't post in this channel yet: it is private or a conversation I am not in. "
         "Invite me with `/invite @Summit Intel`, then run the command again."
     )
+    if channel_id.startswith("D"):
+        # Only direct messages have D ids; Slack needs no asking.
+        return IN_A_DM
     try:
         channel = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as error:
@@ -72,11 +88,15 @@ def ensure_can_post(client: WebClient, channel_id: str) -> str | None:
         return f"Slack would not tell me about this channel ({code}); try again in a moment."
     except SlackClientError:
         return "I could not reach Slack; try again in a moment."
+    if channel.get("is_im"):
+        return IN_A_DM
+    if channel.get("is_mpim"):
+        return IN_A_GROUP_DM
     if channel.get("is_archived"):
         return "This channel is archived, so no digest can be posted here."
-    if channel.get("is_member") or channel.get("is_im"):
+    if channel.get("is_member"):
         return None
-    if channel.get("is_private") or channel.get("is_mpim"):
+    if channel.get("is_private"):
         return invite
     try:
         client.conversations_join(channel=channel_id)
@@ -84,3 +104,110 @@ def ensure_can_post(client: WebClient, channel_id: str) -> str | None:
         logger.warning("conversations.join %s failed: %s", channel_id, error)
         return invite
     return None
+
+
+# -- answers after the acknowledgement -------------------------------------------------------
+
+
+def post_to_response_url(response_url: str, payload: dict[str, Any]) -> str | None:
+    """Posts to a response URL; returns why it failed, or None. A response URL works five
+    times within 30 minutes; after that Slack answers 404 ``expired_url`` or ``used_url``,
+    which slack_sdk returns rather than raises, so the answer has to be read."""
+    try:
+        response = WebhookClient(response_url, timeout=10).send_dict(payload)
+    except (SlackClientError, OSError, ValueError) as error:
+        return f"the response URL could not be reached ({type(error).__name__})"
+    body = (response.body or "").strip()
+    if response.status_code != 200 or body not in ("ok", '{"ok":true}', '{"ok": true}'):
+        return f"the response URL answered {response.status_code} {body[:60]!r}"
+    return None
+
+
+def _api_problem(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error", "error"))
+    return type(error).__name__
+
+
+def reply_privately(
+    client: WebClient,
+    message: render.Message,
+    *,
+    user_id: str,
+    channel_id: str | None = None,
+    response_url: str | None = None,
+) -> bool:
+    """An answer only ``user_id`` sees: through the response URL when there is one, else (or
+    when it has expired) as an ephemeral message in the channel, else as a direct message
+    from the app. Returns whether it arrived; what could not be delivered is logged."""
+    payload = message.to_dict()
+    problems: list[str] = []
+    if response_url:
+        problem = post_to_response_url(
+            response_url, {"response_type": "ephemeral", "replace_original": False, **payload}
+        )
+        if problem is None:
+            return True
+        problems.append(problem)
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
+            if problems:
+                logger.info("answered %s with chat.postEphemeral: %s", user_id, problems[0])
+            return True
+        except (SlackApiError, SlackClientError, OSError) as error:
+            problems.append(f"chat.postEphemeral: {_api_problem(error)}")
+    try:
+        client.chat_postMessage(channel=user_id, **payload)
+        if problems:
+            logger.info("answered %s by direct message: %s", user_id, "; ".join(problems))
+        return True
+    except (SlackApiError, SlackClientError, OSError) as error:
+        problems.append(f"direct message: {_api_problem(error)}")
+    logger.warning(
+        "could not deliver an answer to %s (%s): %s",
+        user_id,
+        "; ".join(problems),
+        message.text[:80],
+    )
+    return False
+
+
+def post_in_channel(
+    client: WebClient,
+    message: render.Message,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    response_url: str | None,
+) -> bool:
+    """A message for everyone in the channel (a shared answer): through the response URL,
+    else with chat.postMessage; when neither works the person is told why."""
+    payload = message.to_dict()
+    problems: list[str] = []
+    if response_url:
+        problem = post_to_response_url(
+            response_url, {"response_type": "in_channel", "replace_original": False, **payload}
+        )
+        if problem is None:
+            return True
+        problems.append(problem)
+    if channel_id:
+        try:
+            client.chat_postMessage(
+                channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
+            )
+            return True
+        except (SlackApiError, SlackClientError, OSError) as error:
+            problems.append(f"chat.postMessage: {_api_problem(error)}")
+    logger.warning("could not share in %s for %s: %s", channel_id, user_id, "; ".join(problems))
+    reply_privately(
+        client,
+        render.notice(
+            "I could not post that in the channel: invite me with `/invite @Summit Intel` "
+            "and share it again."
+        ),
+        user_id=user_id,
+        channel_id=channel_id,
+    )
+    return False

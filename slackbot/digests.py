@@ -175,6 +175,7 @@ class Digest:
     since: str
     until: str
     groups: list[DigestGroup]
+    created_by: str = ""  # who set the subscription up, named in the digest's footer
 
     @property
     def developments(self) -> list[Development]:
@@ -234,6 +235,7 @@ def compose(intel: SummitIntel, subscription: Subscription, until: datetime) -> 
         subscription.since,
         end,
         [DigestGroup(companies[key], groups[key]) for key in ordered],
+        subscription.created_by,
     )
 
 

@@ -6,6 +6,7 @@ the console, HTTP and Socket Mode all go through the same path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from slackbot.matching import EntityMatcher, display_order
@@ -128,6 +129,12 @@ class SummitIntel:
             self._matcher_version = self.store.entities_version
             self._matcher = EntityMatcher(self.store.entities())
         return self._matcher
+
+    def entities(self, ids: Iterable[str] | None = None) -> list[Entity]:
+        """Every known entity in display order, or those of ``ids`` that exist, in order."""
+        if ids is None:
+            return sorted(self.store.entities(), key=display_order)
+        return [entity for entity in map(self.store.entity, ids) if entity is not None]
 
     def _people_of(self, company: Entity) -> list[Entity]:
         return self.matcher.people_of(company.id)

@@ -7,9 +7,10 @@ stored statement, is escaped so that it can never turn into a mention or a link.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +35,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from slackbot import curation
+from slackbot.admins import Curators
 from slackbot.curation import FactDraft, History
 from slackbot.digests import USAGE as DIGEST_USAGE
-from slackbot.digests import Development, Digest, describe_schedule, local
+from slackbot.digests import Development, Digest, DigestGroup, describe_schedule, local
 from slackbot.intel import (
     Ambiguous,
     ChipsAnswer,
@@ -84,17 +86,21 @@ HELP_LINES = (
 
 @dataclass(frozen=True)
 class Message:
-    """Blocks, and ``text``: the plain fallback, unescaped until it is sent."""
+    """Blocks, and ``text``: the plain fallback, unescaped until it is sent (escaped exactly
+    once, in ``to_dict``) unless ``markup`` says it is already safe mrkdwn of our own, such
+    as a user mention that Slack shows as the person's name."""
 
     text: str
     blocks: list[Block]
     # The entities whose facts this answer shows, when that is all it depends on.
     depends_on: tuple[str, ...] | None = None
+    markup: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         # Slack parses the fallback as mrkdwn too, so it is escaped like the blocks.
+        text = self.text if self.markup else escape(self.text)
         return {
-            "text": _clip(escape(self.text), MAX_FALLBACK_TEXT),
+            "text": _clip(text, MAX_FALLBACK_TEXT),
             "blocks": [block.to_dict() for block in self.blocks],
         }
 
@@ -105,6 +111,13 @@ class Message:
 def escape(text: str) -> str:
     """Slack's escaping: '<', '>' and '&' become entities, so no mention or link can form."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_words(mrkdwn: str) -> str:
+    """Our own mrkdwn for a place that shows plain text only (a form's field error):
+    mentions as @id, entities decoded, no `code` marks."""
+    text = re.sub(r"<@([UW][A-Z0-9]+)>", r"@\1", mrkdwn).replace("`", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def flat(text: str) -> str:
@@ -482,7 +495,8 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
 
 def prefixed(note: str, message: Message) -> Message:
     """``message`` led by a short note in our own words, such as "Saved."."""
-    return Message(f"{note} {message.text}", [_section(escape(note)), *message.blocks])
+    text = f"{escape(note)} {message.text}" if message.markup else f"{note} {message.text}"
+    return Message(text, [_section(escape(note)), *message.blocks], markup=message.markup)
 
 
 def notice(text: str) -> Message:
@@ -525,11 +539,31 @@ STATUS_LABELS = {
 }
 NEW_KIND_LABELS = {"company": "Company", "person": "Person", "product": "Product"}
 MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150  # Slack refuses a whole options answer with one longer value
+_HASHED_VALUE = "~"
+
+
+def entity_option_value(entity_id: str) -> str:
+    """An entity's id as an option value. A store written before names were capped may hold
+    longer ids: those travel as a digest of the id, found again by ``entity_from_option``."""
+    if len(entity_id) <= MAX_OPTION_VALUE and not entity_id.startswith(_HASHED_VALUE):
+        return entity_id
+    return _HASHED_VALUE + hashlib.blake2b(entity_id.encode(), digest_size=16).hexdigest()
+
+
+def entity_from_option(value: str, entity_ids: Iterable[str]) -> str | None:
+    """The entity id an option value stands for, among ``entity_ids``."""
+    if not value.startswith(_HASHED_VALUE):
+        return value
+    return next((eid for eid in entity_ids if entity_option_value(eid) == value), None)
 
 
 def entity_option(entity: Entity) -> Option:
     label = entity.name + (f" ({entity.korean_name})" if entity.korean_name else "")
-    return Option(value=entity.id, text=_clip(f"{label} · {entity.kind}", MAX_OPTION_TEXT))
+    return Option(
+        value=entity_option_value(entity.id),
+        text=_clip(f"{label} · {entity.kind}", MAX_OPTION_TEXT),
+    )
 
 
 def entity_options(entities: Sequence[Entity]) -> list[dict[str, Any]]:
@@ -574,8 +608,9 @@ def fact_form(
     *,
     title: str = "Add fact",
     today: str,
+    note: str | None = None,
 ) -> View:
-    """The "Add fact" / "Edit fact" modal, prefilled from ``draft``."""
+    """The "Add fact" / "Edit fact" modal, prefilled from ``draft``; ``note`` leads it."""
     kinds = [Option(value=kind, text=label) for kind, label in KIND_LABELS.items()]
     statuses = [Option(value=status, text=label) for status, label in STATUS_LABELS.items()]
     new_kinds = [Option(value=kind, text=label) for kind, label in NEW_KIND_LABELS.items()]
@@ -656,6 +691,8 @@ def fact_form(
         _text_input(curation.NEW_ENTITY_ALIASES, "Its other names", hint="Comma-separated"),
         _text_input(curation.NEW_ENTITY_KOREAN, "Its Korean name", placeholder="e.g. 삼성전자"),
     ]
+    if note:
+        blocks.insert(0, _context(f":scissors: {escape(note)}"))
     return View(
         type="modal",
         callback_id=FACT_FORM,
@@ -703,9 +740,26 @@ def saved(fact: Fact, action: str) -> Message:
     return Message(f"{action.capitalize()} {fact.id}: {fact.statement}", blocks)
 
 
-def not_admin(who_can: str, what: str) -> Message:
-    text = f"Only Summit Intel admins can {what}: {who_can}. Ask one of them, or `/summit help`."
-    return Message(text, [_section(text)])
+def mention(user_id: str) -> str:
+    """A user mention Slack shows as the person's name; anything else is shown escaped."""
+    return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)
+
+
+def who_can(curators: Curators) -> str:
+    """Who may curate, in mrkdwn (mentions show as names)."""
+    parts = [", ".join(mention(user_id) for user_id in curators.user_ids)]
+    if curators.workspace_admins:
+        parts.append("workspace admins and owners")
+    return " and ".join(part for part in parts if part) or "nobody yet: set SUMMITBOT_ADMINS"
+
+
+def not_admin(curators: Curators, what: str) -> Message:
+    text = (
+        f"Only Summit Intel admins can {escape(what)}: {who_can(curators)}. "
+        "Ask one of them, or `/summit help`."
+    )
+    # The fallback keeps the mentions too, so a notification names the admins.
+    return Message(text, [_section(text)], markup=True)
 
 
 def _change_line(name: str, change: list[Any]) -> str:
@@ -724,16 +778,15 @@ def _change_line(name: str, change: list[Any]) -> str:
     return f"{name.replace('_', ' ')}: {shown(old)} → {shown(new)}"
 
 
-def _when(stamp: str) -> str:
-    """'2026-11-25T18:01:02.123456+00:00' -> '2026-11-25 18:01 UTC'"""
-    return stamp[:16].replace("T", " ") + " UTC" if len(stamp) >= 16 else stamp
+def _when(stamp: str, timezone: str) -> str:
+    """A stored ISO time as the reader's local time, e.g. 'Wed 25 Nov 2026 18:01 KST'."""
+    try:
+        return local(stamp, timezone)
+    except ValueError:
+        return stamp
 
 
-def _who(by: str) -> str:
-    return f"<@{by}>" if re.fullmatch(r"[UW][A-Z0-9]+", by) else escape(by)
-
-
-def history(answer: History) -> Message:
+def history(answer: History, timezone: str = "UTC") -> Message:
     if not answer.found:
         text = "Nothing to show: give a fact id (like F12) or a company, person or product."
         return Message(text, [_section(text)])
@@ -753,8 +806,9 @@ def history(answer: History) -> Message:
         reason = f"\nReason: {escape(revision.reason)}" if revision.reason else ""
         builder.add(
             _section(
-                f"`{revision.fact_id}` r{revision.number} · {escape(_when(revision.at))} · "
-                f"{_who(revision.by)} {revision.action}\n{changes}{reason}"
+                f"`{revision.fact_id}` r{revision.number} · "
+                f"{escape(_when(revision.at, timezone))} · "
+                f"{mention(revision.by)} {revision.action}\n{changes}{reason}"
             )
         )
     left_out = len(answer.revisions) - len(shown_revisions)
@@ -762,7 +816,8 @@ def history(answer: History) -> Message:
         builder.add(_context(f"…and {left_out} older changes — narrow it with a fact id"))
     fallback = [f"History of {answer.title}: {len(answer.revisions)} change(s)."]
     fallback += [
-        f"{r.fact_id} r{r.number} {r.at} {r.by} {r.action}: " + ", ".join(r.changes)
+        f"{r.fact_id} r{r.number} {_when(r.at, timezone)} {r.by} {r.action}: "
+        + ", ".join(r.changes)
         for r in answer.revisions[:20]
     ]
     return Message("\n".join(fallback), builder.blocks)
@@ -779,8 +834,6 @@ def fact_menu(fact: Fact) -> OverflowMenuElement:
 
 
 # -- digests ---------------------------------------------------------------------------------
-
-DEVELOPMENT_BADGES = {"new": ":new: New", "retracted": ":x: Retracted"}
 
 
 def _development_line(development: Development) -> str:
@@ -813,28 +866,35 @@ def _digest_period(digest: Digest) -> str:
     return f"{local(digest.since, digest.timezone)} → {local(digest.until, digest.timezone)}"
 
 
+def _group_plain(group: DigestGroup) -> str:
+    name = group.company.name if group.company else "Other"
+    return f"{name}: " + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
+
+
+def _digest_footer(digest: Digest) -> ContextBlock:
+    who = f"Set up by {mention(digest.created_by)} · " if digest.created_by else ""
+    return _context(f"{who}`/digest status` shows the schedule and what it tracks")
+
+
 def digest_messages(digest: Digest) -> list[Message]:
     """The digest as one message, or, when it would not fit, a headline message and the
     details as replies in its thread. Never empty: an empty digest is not posted."""
     header = _header("Summit Intel digest")
     summary = _section(f"*{_digest_summary(digest)}*\n{_digest_period(digest)}")
-    detail_blocks: list[list[Block]] = []
+    detail_blocks: list[tuple[DigestGroup, list[Block]]] = []
     for group in digest.groups:
         title = _entity_label(group.company) if group.company else "Other"
         blocks: list[Block] = [_section(f"*{title}*")]
         blocks += [_section(_development_line(d)) for d in group.developments]
-        detail_blocks.append(blocks)
+        detail_blocks.append((group, blocks))
     fallback = [f"Summit Intel digest: {_digest_summary(digest)}"]
-    fallback += [
-        f"{group.company.name if group.company else 'Other'}: "
-        + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
-        for group in digest.groups
-    ]
+    fallback += [_group_plain(group) for group in digest.groups]
     everything = [header, summary] + [
-        b for blocks in detail_blocks for b in [DividerBlock(), *blocks]
+        b for _group, blocks in detail_blocks for b in [DividerBlock(), *blocks]
     ]
-    if len(everything) <= MAX_MESSAGE_BLOCKS:
-        return [Message("\n".join(fallback), everything)]
+    footer = _digest_footer(digest)
+    if len(everything) < MAX_MESSAGE_BLOCKS:
+        return [Message("\n".join(fallback), [*everything, footer])]
     by_company = ", ".join(
         f"{group.company.name if group.company else 'Other'} ({len(group.developments)})"
         for group in digest.groups
@@ -846,18 +906,30 @@ def digest_messages(digest: Digest) -> list[Message]:
             summary,
             _section(f"*By company:* {escape(by_company)}"),
             _context(":thread: The details are in this message's thread."),
+            footer,
         ],
     )
+    # Each reply's fallback carries its own developments: it is what a notification shows.
     replies: list[Message] = []
     current: list[Block] = []
-    for blocks in detail_blocks:
+    groups_in_current: list[DigestGroup] = []
+
+    def close_reply() -> None:
+        text = "Summit Intel digest, continued: " + " · ".join(
+            _group_plain(group) for group in groups_in_current
+        )
+        replies.append(Message(text, current))
+
+    for group, blocks in detail_blocks:
         for block in blocks:
             if len(current) >= MAX_MESSAGE_BLOCKS:
-                replies.append(Message("Summit Intel digest, continued", current))
-                current = []
+                close_reply()
+                current, groups_in_current = [], []
             current.append(block)
+            if group not in groups_in_current:
+                groups_in_current.append(group)
     if current:
-        replies.append(Message("Summit Intel digest, continued", current))
+        close_reply()
     return [headline, *replies]
 
 
@@ -866,28 +938,56 @@ def digest_status(
 ) -> Message:
     if subscription is None:
         text = "This channel has no digest. Start one with `/digest daily 09:00`."
-        return Message(text, [_section(text), _context(escape(DIGEST_USAGE))])
+        return Message(text, [_section(escape(text)), _context(escape(DIGEST_USAGE))])
+    # Each line as (mrkdwn for the blocks, plain words for the fallback).
     if subscription.suspended_reason:
-        state = (
-            f":warning: Suspended: {escape(subscription.suspended_reason)}. "
-            "Fix it (e.g. invite me back), then `/digest resume`."
-        )
+        reason = subscription.suspended_reason
+        state = f"Suspended: {reason}. Fix it (e.g. invite me back), then `/digest resume`."
+        state_mrkdwn = f":warning: {escape(state)}"
     elif subscription.paused:
-        state = ":double_vertical_bar: Paused. `/digest resume` starts it again."
+        state = "Paused. `/digest resume` starts it again."
+        state_mrkdwn = f":double_vertical_bar: {escape(state)}"
     else:
-        state = f":calendar: Next digest {escape(next_run_at or '—')}"
-    what = ", ".join(escape(name) for name in tracked) or "everything"
-    last = escape(subscription.last_result or "none yet")
-    since = escape(local(subscription.since, subscription.timezone))
+        state = f"Next digest {next_run_at or '—'}"
+        state_mrkdwn = f":calendar: {escape(state)}"
+    what = ", ".join(tracked) or "everything"
+    schedule = describe_schedule(subscription)
+    last = subscription.last_result or "none yet"
+    since = local(subscription.since, subscription.timezone)
+    owner = subscription.created_by
     lines = [
-        f"*Digest for this channel:* {escape(describe_schedule(subscription))}",
-        state,
-        f"*Tracking:* {what}",
-        f"*Last digest:* {last}",
-        f"*Next one covers changes since:* {since}",
+        f"*Digest for this channel:* {escape(schedule)}",
+        state_mrkdwn,
+        f"*Tracking:* {escape(what)}",
+        f"*Last digest:* {escape(last)}",
+        f"*Next one covers changes since:* {escape(since)}",
     ]
-    text = "\n".join(lines)
-    return Message(text.replace("*", ""), [_section(text), _context(escape(DIGEST_USAGE))])
+    if owner:
+        lines.append(f"*Set up by:* {mention(owner)} (they and the admins can change it)")
+    plain = [
+        f"Digest for this channel: {schedule}",
+        state,
+        f"Tracking: {what}",
+        f"Last digest: {last}",
+        f"Next one covers changes since: {since}",
+    ]
+    if owner:
+        plain.append(f"Set up by: {mention(owner)}")
+    # The fallback keeps the owner's mention (shown as a name): the rest is escaped here.
+    fallback = "\n".join(line if line.startswith("Set up by") else escape(line) for line in plain)
+    return Message(
+        fallback, [_section("\n".join(lines)), _context(escape(DIGEST_USAGE))], markup=True
+    )
+
+
+def not_allowed_digest(owner: str, curators: Curators) -> Message:
+    """To someone who may not change a channel's digest: who can."""
+    text = (
+        f"This channel's digest was set up by {mention(owner)}; only they and the Summit "
+        f"Intel admins ({who_can(curators)}) can change, pause or turn it off. "
+        "`/digest status` shows it; `/digest now` posts it for anyone."
+    )
+    return Message(text, [_section(text)], markup=True)
 
 
 def digest_usage(problem: str) -> Message:

@@ -89,7 +89,7 @@ def served_url(built: Built) -> Iterator[str]:
 
 
 @pytest.fixture
-def slack(served_url: str) -> Iterator[SlackSender]:
-    sender = SlackSender(served_url, SIGNING_SECRET)
+def slack(served_url: str, fake_slack: FakeSlack) -> Iterator[SlackSender]:
+    sender = SlackSender(served_url, SIGNING_SECRET, fake_slack)
     yield sender
     sender.close()

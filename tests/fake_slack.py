@@ -7,7 +7,10 @@
   joined with ``conversations.join``).
 - Messages and views must respect Block Kit limits and carry a plain-text ``text``.
 - ``fail_next`` makes a method answer 429 with Retry-After, or a 5xx, on demand.
-- ``response_url`` posts (``/response/<id>``) are recorded too.
+- ``response_url`` posts (``/response/<id>``) are recorded too. Like Slack's, a response URL
+  works 5 times within 30 minutes of being issued, then answers 404 ``used_url`` or
+  ``expired_url``; ``expire`` ends one at once.
+- ``slow`` makes a method take that many seconds before it answers.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ APP_TOKEN = "xapp-fake-app-token"
 BOT_USER = "U0BOT"
 TEAM = "T0TEAM"
 TRIGGER_LIFETIME = 3.0
+RESPONSE_URL_LIFETIME = 30 * 60.0
+RESPONSE_URL_USES = 5
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 TEXT_LIMITS = {"section": 3000, "header": 150, "context": 3000}
@@ -51,6 +56,8 @@ class Channel:
     is_private: bool = False
     members: set[str] = field(default_factory=set)
     archived: bool = False
+    is_im: bool = False
+    is_mpim: bool = False
 
 
 @dataclass
@@ -99,6 +106,9 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.socket_url: str | None = None
         self._triggers: dict[str, float] = {}
+        # response URL path -> (issued at on the clock, uses so far)
+        self._response_urls: dict[str, tuple[float, int]] = {}
+        self._slow: dict[str, float] = {}
         self._forced: dict[str, deque[ForcedAnswer]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -139,7 +149,20 @@ class FakeSlack:
     # -- set-up for a test --------------------------------------------------------------
 
     def response_url(self) -> str:
-        return f"{self.base}/response/{next(self._ids)}"
+        path = f"/response/{next(self._ids)}"
+        with self._lock:
+            self._response_urls[path] = (self.clock(), 0)
+        return self.base + path
+
+    def expire(self, response_url: str) -> None:
+        """The response URL answers ``expired_url`` from now on, as after 30 minutes."""
+        path = response_url.removeprefix(self.base)
+        with self._lock:
+            self._response_urls[path] = (self.clock() - RESPONSE_URL_LIFETIME - 1, 0)
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Every call to ``method`` takes ``seconds`` before Slack answers (0 to stop)."""
+        self._slow[method] = seconds
 
     def issue_trigger(self) -> str:
         trigger_id = f"trigger-{next(self._ids)}"
@@ -148,9 +171,18 @@ class FakeSlack:
         return trigger_id
 
     def add_channel(
-        self, channel_id: str, name: str, *, private: bool = False, bot_member: bool = False
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        bot_member: bool = False,
+        is_im: bool = False,
+        is_mpim: bool = False,
     ) -> Channel:
-        channel = Channel(channel_id, name, private, {BOT_USER} if bot_member else set())
+        members = {BOT_USER} if bot_member or is_im else set()
+        channel = Channel(channel_id, name, private or is_im or is_mpim, members)
+        channel.is_im, channel.is_mpim = is_im, is_mpim
         self.channels[channel_id] = channel
         return channel
 
@@ -237,6 +269,10 @@ class FakeSlack:
         channel = self.channels.get(params.get("channel", ""))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
+        if not params.get("user"):
+            return {"ok": False, "error": "user_not_found"}
+        if BOT_USER not in channel.members:
+            return {"ok": False, "error": "not_in_channel"}
         problem = self._message_problems(params)
         return problem or {"ok": True, "message_ts": f"{int(time.time())}.000100"}
 
@@ -259,6 +295,8 @@ class FakeSlack:
                 "is_private": channel.is_private,
                 "is_member": BOT_USER in channel.members,
                 "is_archived": channel.archived,
+                "is_im": channel.is_im,
+                "is_mpim": channel.is_mpim,
             },
         }
 
@@ -313,7 +351,14 @@ class FakeSlack:
         channel, ts = params.get("channel"), params.get("message_ts")
         return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
 
-    def _response_post(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _response_post(self, path: str, params: dict[str, Any]) -> tuple[int, Any]:
+        with self._lock:
+            issued, uses = self._response_urls.get(path, (self.clock(), 0))
+            if self.clock() - issued > RESPONSE_URL_LIFETIME:
+                return 404, "expired_url"
+            if uses >= RESPONSE_URL_USES:
+                return 404, "used_url"
+            self._response_urls[path] = (issued, uses + 1)
         problem = self._message_problems(params) if not params.get("delete_original") else None
         with self._lock:
             self.response_posts.append({"path": path, **params})
@@ -344,6 +389,8 @@ class FakeSlack:
                     self._reply(status, body)
                     return
                 method = self.path.removeprefix("/api/").split("?")[0]
+                if fake._slow.get(method):
+                    time.sleep(fake._slow[method])
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
                 token = token or params.get("token")
@@ -369,12 +416,13 @@ class FakeSlack:
                 fake._record(Call(method, params, token, 200, reply))
                 self._reply(200, reply)
 
-            def _reply(
-                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-            ) -> None:
-                payload = json.dumps(body).encode()
+            def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                # Response URLs answer their errors as plain text ("expired_url").
+                plain = isinstance(body, str)
+                payload = body.encode() if plain else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                kind = "text/plain" if plain else "application/json"
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)

@@ -19,6 +19,8 @@ DEFAULT_CHANNEL = "C0GENERAL"
 class Reply:
     status: int
     body: str
+    # "ack" when the answer came in the HTTP response, "response_url" when it came after.
+    via: str = "ack"
 
     def json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.body)
@@ -54,11 +56,15 @@ def signed_headers(secret: str, body: str, timestamp: int | str | None = None) -
 
 
 class SlackSender:
-    """One keep-alive connection to the app, as Slack's request sender."""
+    """One keep-alive connection to the app, as Slack's request sender. With ``fake`` (the
+    fake Web API), each slash command carries a response URL of the fake's, and a command
+    acknowledged with no answer returns what the app then posted to that URL, as a person
+    sees the answer either way."""
 
-    def __init__(self, base_url: str, secret: str) -> None:
+    def __init__(self, base_url: str, secret: str, fake: Any = None) -> None:
         self.base_url = base_url
         self.secret = secret
+        self.fake = fake
         parts = urlsplit(base_url)
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
         self._connection: http.client.HTTPConnection | None = None
@@ -105,10 +111,16 @@ class SlackSender:
         *,
         user_id: str = DEFAULT_USER,
         channel_id: str = DEFAULT_CHANNEL,
-        response_url: str = "https://hooks.invalid/commands/1",
+        response_url: str | None = None,
         trigger_id: str = "trigger-unused",
         **post: Any,
     ) -> Reply:
+        # The caller who names a response URL watches it; else the answer is fetched from it.
+        fetch_answer = response_url is None and self.fake is not None
+        if response_url is None:
+            response_url = (
+                self.fake.response_url() if self.fake else "https://hooks.invalid/commands/1"
+            )
         body = urlencode(
             {
                 "token": "legacy-verification-token",
@@ -125,7 +137,21 @@ class SlackSender:
                 "trigger_id": trigger_id,
             }
         )
-        return self.post(body, **post)
+        reply = self.post(body, **post)
+        if fetch_answer and reply.status == 200 and not reply.body.strip():
+            return self.answer_at(response_url)
+        return reply
+
+    def answer_at(self, response_url: str, timeout: float = 10.0) -> Reply:
+        """The first message the app posted to ``response_url`` (waiting for it)."""
+        path = response_url.removeprefix(self.fake.base)
+        posted = self.fake.wait_for(
+            lambda: [p for p in self.fake.response_posts if p["path"] == path], timeout
+        )[0]
+        message = {key: value for key, value in posted.items() if key != "path"}
+        if isinstance(message.get("blocks"), str):
+            message["blocks"] = json.loads(message["blocks"])
+        return Reply(200, json.dumps(message), via="response_url")
 
     def interactive(self, payload: dict[str, Any], **post: Any) -> Reply:
         return self.post(urlencode({"payload": json.dumps(payload)}), **post)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slackbot.admins import AdminPolicy
+from slackbot.admins import AdminPolicy, Curators
 from tests.fake_slack import ManualClock
 
 
@@ -50,5 +50,5 @@ def test_workspace_admins_can_be_switched_off() -> None:
     directory = Directory({"UA": {"is_admin": True}})
     policy = AdminPolicy(frozenset({"U1"}), directory, workspace_admins=False)
     assert not policy.is_admin("UA") and directory.asked == []
-    assert policy.who_can() == "<@U1>"
-    assert "workspace admins" in AdminPolicy(frozenset(), directory).who_can()
+    assert policy.curators() == Curators(("U1",), workspace_admins=False)
+    assert AdminPolicy(frozenset(), directory).curators().workspace_admins

@@ -428,7 +428,8 @@ def test_global_and_message_shortcuts_open_the_form(
     calls = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open", ok=True)[1:] or None)
     view = opened_view(calls[0].params)
     fields = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert fields[curation.STATEMENT]["initial_value"] == "LG signs on to Copilot <!here>"
+    # Slack's markup is read back as the words a reader saw; no broadcast can form.
+    assert fields[curation.STATEMENT]["initial_value"] == "LG signs on to Copilot @here"
     assert fields[curation.SOURCE_URL]["initial_value"].endswith(
         "/archives/C0NEWS/p1716000000.000100"
     )

@@ -8,14 +8,10 @@ from slack_bolt import Ack, BoltContext
 
 from handlers.common import services_of
 from slackbot import render
-from slackbot.matching import display_order
 
 
 def handle(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
     intel = services_of(context).intel
     typed = str(payload.get("value") or "")
-    if typed.strip():
-        entities = intel.matcher.match(typed)
-    else:
-        entities = sorted(intel.store.entities(), key=display_order)
+    entities = intel.matcher.match(typed) if typed.strip() else intel.entities()
     ack(options=render.entity_options(entities))

@@ -6,27 +6,28 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from handlers.commands import ANSWERS
-from handlers.common import services_of
+from handlers.common import Asker, services_of
 from slackbot import render
 
 logger = logging.getLogger(__name__)
 
 
-def handle(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
+    asker = Asker.of(client, body)
     try:
         asked = json.loads(body["actions"][0]["value"])
         answer = ANSWERS[asked["command"]]
         text = str(asked["text"])
     except (KeyError, IndexError, TypeError, ValueError):
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text="That button no longer works; run the command again and share the new answer.",
+        asker.tell(
+            render.notice(
+                "That button no longer works; run the command again and share the new answer."
+            )
         )
         return
-    message = render.shared(answer(services_of(context), text), body["user"]["id"])
-    respond(response_type="in_channel", replace_original=False, **message.to_dict())
+    asker.share(render.shared(answer(services_of(context), text), asker.user_id))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import ack_with_answer, command_text, services_of, user_lookup
+from handlers.common import Asker, ack_with_answer, command_text, services_of, user_lookup
 from slackbot import render
 from slackbot.delivery import ensure_can_post
 from slackbot.digests import DigestRequest, UsageError, check_timezone, local, parse_request
@@ -17,6 +17,9 @@ IN_CONSOLE = (
     "Digests are posted to Slack channels, so they need the app connected to Slack "
     "(`make run` with SLACK_BOT_TOKEN set). Try `summitbot digest --channel C123 --dry-run`."
 )
+# What changes an existing digest (as do new schedules): only the person who set it up and
+# the admins may.
+CHANGING = frozenset({"track", "untrack", "pause", "resume", "off"})
 
 
 def status(services: Services, channel_id: str, saved: str = "") -> render.Message:
@@ -79,6 +82,8 @@ def slow_answer(
             return render.notice(
                 f"The digest was not posted: {outcome.text}. `/digest status` has the details."
             )
+        if request.cadence is None and request.action not in ("resume",):
+            return quick_answer(services, channel_id, request)
         problem = ensure_can_post(client, channel_id)
         if problem is not None:
             return render.notice(problem + " Nothing was changed.")
@@ -102,9 +107,16 @@ def user_timezone(client: WebClient, user_id: str) -> str | None:
         return None
 
 
-def handle(
-    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def may_change(services: Services, channel_id: str, user_id: str) -> bool | None:
+    """Whether the person may change the channel's digest: anyone sets one up where there is
+    none; then its creator and the admins. None when only Slack can say (admin or not)."""
+    subscription = services.digests.store.subscription(channel_id)
+    if subscription is None or subscription.created_by in ("", user_id):
+        return True
+    return services.admins.known(user_id)
+
+
+def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     try:
         request = parse_request(command_text(command))
@@ -115,10 +127,26 @@ def handle(
     if services.console and request.action != "status":
         ack_with_answer(ack, lambda: render.notice(IN_CONSOLE))
         return
-    if request.cadence is None and request.action not in ("now", "resume"):
-        ack_with_answer(ack, lambda: quick_answer(services, command["channel_id"], request))
+    channel_id, user_id = command["channel_id"], command["user_id"]
+    changing = request.action in CHANGING or request.cadence is not None
+    allowed = may_change(services, channel_id, user_id) if changing else True
+    if allowed is False:
+        ack_with_answer(ack, lambda: not_yours(services, channel_id))
         return
-    # Slack is asked first (membership, time zone, posting): acknowledge now, answer after.
+    if allowed and request.cadence is None and request.action not in ("now", "resume"):
+        ack_with_answer(ack, lambda: quick_answer(services, channel_id, request))
+        return
+    # Slack is asked first (admin, membership, time zone, posting): acknowledge now, answer
+    # through the response URL (or the fallbacks when it has expired).
     ack()
-    message = slow_answer(services, client, command, request)
-    respond(response_type="ephemeral", **message.to_dict())
+    asker = Asker.of(client, command)
+    if allowed is None and not services.admins.is_admin(user_id):
+        asker.tell(not_yours(services, channel_id))
+        return
+    asker.tell(slow_answer(services, client, command, request))
+
+
+def not_yours(services: Services, channel_id: str) -> render.Message:
+    subscription = services.digests.store.subscription(channel_id)
+    owner = subscription.created_by if subscription else ""
+    return render.not_allowed_digest(owner, services.admins.curators())

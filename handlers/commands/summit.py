@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import ack_with_answer, command_text, services_of
+from handlers.common import Asker, ack_with_answer, command_text, services_of
 from handlers.views.fact_form import open_fact_form
 from slackbot import render
 from slackbot.curation import FactDraft, NotFound, Rejected
@@ -18,6 +18,10 @@ FORM_IN_CONSOLE = (
     "Adding and editing facts uses Slack's form. In the console, curate in bulk with "
     "`summitbot import FILE` (JSON Lines; `summitbot export` shows the format)."
 )
+# Read-only answers, reused from the answer cache while what they show is unchanged.
+CACHEABLE = frozenset({"", "help", "search", "find", "history"})
+# Answers that differ for admins: whether the person is one must be known first.
+NEEDS_ROLE = frozenset({"search", "find", "retract"})
 
 
 def answer(services: Services, text: str, user_id: str | None = None) -> render.Message:
@@ -34,7 +38,7 @@ def answer(services: Services, text: str, user_id: str | None = None) -> render.
             return render.search(services.intel.search(rest, SEARCH_RESULTS), admin=admin)
         case "history":
             history = services.curator.history(rest, services.intel.matcher.match)
-            return render.history(history)
+            return render.history(history, services.settings.timezone)
         case "retract" if user_id is not None:
             return retract(services, user_id, rest)
         case _:
@@ -46,7 +50,7 @@ def retract(services: Services, user_id: str, text: str) -> render.Message:
     if not fact_id:
         return render.notice("Say which fact: `/summit retract F12 denied by the company`.")
     if not services.admins.is_admin(user_id):
-        return render.not_admin(services.admins.who_can(), "retract facts")
+        return render.not_admin(services.admins.curators(), "retract facts")
     try:
         return render.saved(services.curator.retract(fact_id, reason, user_id), "retracted")
     except Rejected as rejected:
@@ -55,28 +59,25 @@ def retract(services: Services, user_id: str, text: str) -> render.Message:
         return render.notice(str(missing))
 
 
-def handle(
-    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     text = command_text(command)
     sub_command, _, rest = text.strip().partition(" ")
-    if sub_command.lower() not in ("add", "edit"):
-        user_id = command.get("user_id")
-        # Only read-only answers are reused. Search answers differ for admins (fact menus),
-        # so only for them is the person's role part of the question; the others skip the
-        # users.info call.
-        kind = sub_command.lower()
-        cacheable = kind in ("", "help", "search", "find", "history")
-        admin = False
-        if kind in ("search", "find") and user_id is not None:
-            admin = services.admins.is_admin(user_id)
-        asked = ("/summit", text.strip(), admin)
+    kind = sub_command.lower()
+    user_id = str(command.get("user_id") or "")
+    if kind not in ("add", "edit"):
+        role = services.admins.known(user_id) if kind in NEEDS_ROLE else False
+        if role is None:
+            # Only Slack (users.info) can say whether the person is an admin, and Slack may
+            # be slow: acknowledge now and answer through the response URL.
+            ack()
+            Asker.of(client, command).tell(answer(services, text, user_id))
+            return
         ack_with_answer(
             ack,
             lambda: answer(services, text, user_id),
             services=services,
-            asked=asked if cacheable else (),
+            asked=("/summit", text.strip(), role) if kind in CACHEABLE else (),
         )
         return
     if services.console:
@@ -84,14 +85,18 @@ def handle(
         return
     # The form must open within 3 seconds of the trigger: acknowledge, then open it.
     ack()
-    user_id = command["user_id"]
+    asker = Asker.of(client, command)
     fact = None
-    if sub_command.lower() == "edit":
-        fact = services.curator.store.fact(rest.strip()) if rest.strip() else None
+    if kind == "edit":
+        fact = services.curator.fact(rest.strip()) if rest.strip() else None
         if fact is None:
-            respond(
-                response_type="ephemeral",
-                **render.notice("Say which fact to edit, e.g. `/summit edit F12`.").to_dict(),
+            asker.tell(
+                render.notice(
+                    f"There is no fact {render.flat(rest.strip())!r}. Say which fact to edit, "
+                    "e.g. `/summit edit F12`."
+                    if rest.strip()
+                    else "Say which fact to edit, e.g. `/summit edit F12`."
+                )
             )
             return
     problem = open_fact_form(
@@ -102,6 +107,7 @@ def handle(
         draft=FactDraft.of(fact) if fact else FactDraft(),
         fact=fact,
         response_url=command.get("response_url"),
+        channel_id=command.get("channel_id"),
     )
     if problem is not None:
-        respond(response_type="ephemeral", **problem.to_dict())
+        asker.tell(problem)

@@ -9,10 +9,11 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import services_of, tell_privately
+from handlers.common import Asker, services_of, user_lookup
 from handlers.views.fact_form import open_fact_form
 from slackbot import curation
 from slackbot.curation import FactDraft
+from slackbot.markup import cut_at_word, to_plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -21,21 +22,36 @@ def from_global_shortcut(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    user_id = body["user"]["id"]
+    asker = Asker.of(client, body)
     problem = open_fact_form(
         client,
         services_of(context),
-        user_id=user_id,
+        user_id=asker.user_id,
         trigger_id=body.get("trigger_id", ""),
         draft=FactDraft(),
     )
     if problem is not None:
-        tell_privately(client, user_id, None, problem)
+        asker.tell(problem)
+
+
+def display_name(client: WebClient) -> Any:
+    """A user id's display name from users.info (None when Slack cannot say)."""
+    lookup = user_lookup(client)
+
+    def name(user_id: str) -> str | None:
+        user = lookup(user_id)
+        if not user:
+            return None
+        profile = user.get("profile") or {}
+        found = profile.get("display_name") or profile.get("real_name") or user.get("name")
+        return str(found) if found else None
+
+    return name
 
 
 def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
-    user_id = body["user"]["id"]
+    asker = Asker.of(client, body)
     message = body.get("message") or {}
     channel = body.get("channel") or {}
     permalink = ""
@@ -46,18 +62,28 @@ def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     except (SlackApiError, SlackClientError, KeyError) as error:
         logger.warning("chat.getPermalink failed: %s", error)
     where = f"#{channel['name']}" if channel.get("name") else "Slack"
+    # Slack's markup (mentions, links, escapes) becomes the words a reader saw.
+    statement = to_plain_text(str(message.get("text") or ""), display_name(client))
+    statement, was_cut = cut_at_word(statement, curation.MAX_STATEMENT)
     draft = FactDraft(
-        statement=str(message.get("text") or "")[: curation.MAX_STATEMENT],
+        statement=statement,
         source_url=permalink,
         source_title=f"Slack message in {where}",
     )
     problem = open_fact_form(
         client,
         services_of(context),
-        user_id=user_id,
+        user_id=asker.user_id,
         trigger_id=body.get("trigger_id", ""),
         draft=draft,
-        response_url=body.get("response_url"),
+        response_url=asker.response_url,
+        channel_id=asker.channel_id,
+        note=(
+            f"The message was longer than {curation.MAX_STATEMENT:,} characters, so the "
+            "statement below was cut; shorten it to what the fact needs."
+            if was_cut
+            else None
+        ),
     )
     if problem is not None:
-        tell_privately(client, user_id, body.get("response_url"), problem)
+        asker.tell(problem)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import refused_submission, services_of, tell_privately
+from handlers.common import Asker, refused_submission, services_of
 from slackbot import curation, render
 from slackbot.curation import EditConflict, FactDraft, NewEntity, NotFound, Rejected
 from slackbot.services import Services
@@ -45,24 +46,30 @@ def open_fact_form(
     draft: FactDraft,
     fact: Fact | None = None,
     response_url: str | None = None,
+    channel_id: str | None = None,
+    note: str | None = None,
 ) -> render.Message | None:
-    """Opens the form for an admin; returns what to tell the person when it cannot."""
+    """Opens the form for an admin; returns what to tell the person when it cannot.
+    ``note`` is shown at the top of the form (e.g. that a prefilled text was cut)."""
     if not services.admins.is_admin(user_id):
         what = "edit facts" if fact else "add facts"
-        return render.not_admin(services.admins.who_can(), what)
+        return render.not_admin(services.admins.curators(), what)
+    # Where the confirmation goes once the form is saved (the response URL may expire).
     metadata = {
         "mode": "edit" if fact else "add",
         "fact_id": fact.id if fact else None,
         "revision": fact.revision if fact else None,
         "response_url": response_url,
+        "channel_id": channel_id,
     }
-    entities = [e for e in map(services.intel.store.entity, draft.entity_ids) if e is not None]
+    entities = services.intel.entities(draft.entity_ids)
     view = render.fact_form(
         draft,
         entities,
         metadata,
         title=f"Edit {fact.id}" if fact else "Add fact",
         today=services.today(),
+        note=note,
     )
     try:
         client.views_open(trigger_id=trigger_id, view=view)
@@ -96,7 +103,10 @@ def read_state(view: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def draft_from(values: dict[str, Any]) -> FactDraft:
+def draft_from(values: dict[str, Any], known_ids: Callable[[], Iterable[str]]) -> FactDraft:
+    """The draft a submitted form holds; ``known_ids`` resolves long entity ids that
+    travelled as digests (see ``render.entity_option_value``)."""
+
     def text(name: str) -> str:
         value = values.get(name)
         return value if isinstance(value, str) else ""
@@ -110,7 +120,12 @@ def draft_from(values: dict[str, Any]) -> FactDraft:
             aliases=curation.parse_list(text(curation.NEW_ENTITY_ALIASES)),
             korean_name=text(curation.NEW_ENTITY_KOREAN).strip() or None,
         )
-    entity_ids = values.get(curation.ENTITIES) or []
+    entity_ids = [
+        render.entity_from_option(str(value), known_ids()) or str(value)
+        if str(value).startswith("~")
+        else str(value)
+        for value in values.get(curation.ENTITIES) or []
+    ]
     return FactDraft(
         statement=text(curation.STATEMENT),
         kind=text(curation.KIND),
@@ -149,7 +164,9 @@ def submit(
     if refused_submission(ack, services, user_id, curation.STATEMENT, "save facts"):
         return
     metadata = metadata_of(view)
-    draft = draft_from(read_state(view))
+    draft = draft_from(
+        read_state(view), lambda: (entity.id for entity in services.intel.entities())
+    )
     try:
         if metadata.get("mode") == "edit":
             fact = services.curator.edit(
@@ -176,4 +193,6 @@ def submit(
         return
     # Stored durably above; only now does the modal close.
     ack()
-    tell_privately(client, user_id, metadata.get("response_url"), render.saved(fact, action))
+    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
+        render.saved(fact, action)
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import refused_submission, services_of, tell_privately
+from handlers.common import Asker, refused_submission, services_of
 from handlers.views.fact_form import metadata_of, read_state
 from slackbot import render
 from slackbot.curation import NotFound, Rejected
@@ -34,4 +34,6 @@ def submit(
         ack(response_action="errors", errors={render.RETRACT_REASON: str(missing)})
         return
     ack()
-    tell_privately(client, user_id, metadata.get("response_url"), render.saved(fact, "retracted"))
+    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
+        render.saved(fact, "retracted")
+    )
