@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +13,10 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.error import BoltError
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -36,6 +41,10 @@ logger = logging.getLogger(__name__)
 CONSOLE_TEAM = "T0CONSOLE"
 CONSOLE_USER = "U0CONSOLE"
 CONSOLE_BOT_USER = "U0SUMMITBOT"
+# Listeners that answer after acknowledging wait on Slack (users.info, chat.*), each holding a
+# thread; Bolt's default pool (cores + 4 threads) fills up behind a few slow Slack calls and
+# then acknowledges nothing within 3 seconds.
+LISTENER_THREADS = 64
 
 
 def make_web_client(settings: Settings) -> WebClient:
@@ -47,6 +56,24 @@ def make_web_client(settings: Settings) -> WebClient:
         ServerErrorRetryHandler(max_retry_count=2),
     ]
     return client
+
+
+class _SpuriousTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is handed a configured
+    client (or, in the console, an authorize function), then warns that the token "will be
+    unused" or "ignored": the client carries that very token, so the warning says nothing."""
+
+    SPURIOUS = (warning_client_prioritized_and_token_skipped(), warning_token_skipped())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.SPURIOUS
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _SpuriousTokenWarning) for f in logger.filters):
+        logger.addFilter(_SpuriousTokenWarning())
+    return logger
 
 
 def _console_authorize(**_kwargs: Any) -> AuthorizeResult:
@@ -80,20 +107,23 @@ def build(
     """The Bolt app and its services; with ``console_secret`` it needs no Slack at all."""
     client = make_web_client(settings)
     console = console_secret is not None
+    executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     try:
         if console_secret is not None:
             app = App(
                 signing_secret=console_secret,
                 authorize=_console_authorize,
                 client=client,
-                logger=logging.getLogger("slack_bolt"),
+                logger=bolt_logger(),
+                listener_executor=executor,
             )
         else:
             # The client carries the bot token (and the API URL and retry handlers).
             app = App(
                 signing_secret=settings.signing_secret or "",
                 client=client,
-                logger=logging.getLogger("slack_bolt"),
+                logger=bolt_logger(),
+                listener_executor=executor,
             )
     except BoltError as error:
         raise ConfigError(

@@ -322,6 +322,9 @@ class DigestService:
         self.clock = clock
         self.grace = grace
         self.on_change: Callable[[str], None] = lambda _channel: None
+        self.on_halt: Callable[[], None] = lambda: None
+        # Why nothing may be posted any more (uninstalled, token revoked), once it is so.
+        self.halted: str | None = None
         # One delivery at a time per channel: a scheduled run and /digest now never overlap.
         self._channel_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -469,8 +472,18 @@ class DigestService:
         elif sub is not None:
             self.store.put_subscription(sub)
 
+    def halt(self, reason: str) -> None:
+        """Stops every scheduled digest: the app can no longer post (uninstalled, or its
+        token revoked). Subscriptions are kept for a reinstall, which restarts the app."""
+        if self.halted is None:
+            logger.warning("stopping every digest job: %s", reason)
+        self.halted = reason
+        self.on_halt()
+
     def _deliver(self, subscription: Subscription, key: str | None, now: datetime) -> Outcome:
         """Posts the digest for a scheduled slot (``key``) or on request (``None``)."""
+        if self.halted is not None:
+            return Outcome("inactive", f"not posted: {self.halted}")
         with self._channel_lock(subscription.channel_id):
             if key is not None and self.store.slot(key) is not None:
                 return Outcome("skipped", f"slot {key} already handled")

@@ -449,6 +449,10 @@ def _help_blocks() -> list[Block]:
     return [
         _section(f"*Summit Intel commands*\n{lines}"),
         _context("Answers are only visible to you; *Share to channel* posts one for everyone."),
+        _context(
+            "In a thread or my Messages tab, say the same words: "
+            "`@Summit Intel who samsung`, `chips hbm`, `search hbm supply`, `help`."
+        ),
     ]
 
 
@@ -509,6 +513,12 @@ def shared(message: Message, user_id: str) -> Message:
     blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock)]
     blocks.append(_context(f"Shared by <@{user_id}> from Summit Intel"))
     return Message(message.text, blocks)
+
+
+def in_thread(message: Message) -> Message:
+    """An answer posted for everyone in a thread or DM: no "Share to channel" button."""
+    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock)]
+    return Message(message.text, blocks, message.depends_on, message.markup)
 
 
 def home(answer: Overview) -> View:

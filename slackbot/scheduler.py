@@ -37,6 +37,7 @@ class DigestScheduler:
             },
         )
         service.on_change = self.sync
+        service.on_halt = self.stop_jobs
 
     def start(self) -> None:
         for subscription in self.service.store.subscriptions():
@@ -46,10 +47,19 @@ class DigestScheduler:
         for outcome in caught_up:
             logger.info("caught up a missed digest: %s", outcome.text)
 
+    def stop_jobs(self) -> None:
+        """Removes every digest job (the app may no longer post)."""
+        self.scheduler.remove_all_jobs()
+
     def sync(self, channel_id: str) -> None:
         """Makes the channel's job match its subscription (added, moved, or removed)."""
         subscription = self.service.store.subscription(channel_id)
-        if subscription is None or subscription.paused or subscription.suspended_reason:
+        if (
+            subscription is None
+            or subscription.paused
+            or subscription.suspended_reason
+            or self.service.halted is not None
+        ):
             with contextlib.suppress(JobLookupError):
                 self.scheduler.remove_job(job_id(channel_id))
             return

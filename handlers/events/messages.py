@@ -1,0 +1,106 @@
+"""Mentions in channels (``@Summit Intel who samsung``) and messages in the app's Messages tab:
+the same answers as the slash commands, for people's own words. Slash commands cannot be
+used in threads, so a mention is answered in the message's thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from handlers.commands import ANSWERS
+from handlers.common import SOMETHING_WENT_WRONG, services_of
+from slackbot import render
+from slackbot.manifest import LOOKUP_COMMAND
+
+logger = logging.getLogger(__name__)
+
+_LEADING_MENTIONS = re.compile(r"^(\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s,:]*)+")
+# A person's first word → the command that answers it, and what leads the command's text.
+WORDS = {
+    "who": (LOOKUP_COMMAND, ""),
+    "whois": (LOOKUP_COMMAND, ""),
+    "chips": ("/chips", ""),
+    "chip": ("/chips", ""),
+    "search": ("/summit", "search "),
+    "find": ("/summit", "search "),
+    "summit": ("/summit", ""),
+    "overview": ("/summit", ""),
+    "history": ("/summit", "history "),
+    "help": ("/summit", "help"),
+}
+DIGESTS_ARE_COMMANDS = (
+    "Digests are set up with the `/digest` command in the channel that should get them, "
+    "e.g. `/digest daily 09:00`."
+)
+
+
+def command_for(text: str) -> tuple[str, str] | None:
+    """The slash command and its text that the words ask for; None for the help."""
+    words = _LEADING_MENTIONS.sub("", text).strip()
+    first, _, rest = words.partition(" ")
+    first = first.lower().lstrip("/")
+    if first not in WORDS:
+        return None
+    command, lead = WORDS[first]
+    if first == "help":
+        return command, lead
+    return command, lead + rest.strip()
+
+
+def answer_words(context: BoltContext, text: str) -> render.Message:
+    if _LEADING_MENTIONS.sub("", text).strip().lower().lstrip("/").startswith("digest"):
+        return render.notice(DIGESTS_ARE_COMMANDS)
+    asked = command_for(text)
+    services = services_of(context)
+    if asked is None:
+        words = _LEADING_MENTIONS.sub("", text).strip()
+        return render.help_message(unknown=words or None)
+    command, command_text = asked
+    try:
+        return ANSWERS[command](services, command_text)
+    except Exception:
+        logger.exception("answering %r failed", text[:80])
+        return render.notice(SOMETHING_WENT_WRONG)
+
+
+def _ignored(event: dict[str, Any], context: BoltContext) -> bool:
+    """The app's own messages, other bots', and edits or joins (subtypes) are not questions."""
+    return bool(
+        event.get("bot_id")
+        or event.get("subtype")
+        or not event.get("user")
+        or event.get("user") == context.bot_user_id
+    )
+
+
+def _post(client: WebClient, channel: str, thread_ts: str | None, message: render.Message) -> None:
+    try:
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **render.in_thread(message).to_dict(),
+        )
+    except (SlackApiError, SlackClientError, OSError) as error:
+        logger.warning("could not answer in %s: %s", channel, error)
+
+
+def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    if _ignored(event, context):
+        return
+    message = answer_words(context, str(event.get("text") or ""))
+    _post(client, event["channel"], event.get("thread_ts") or event.get("ts"), message)
+
+
+def on_message(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    # Only the app's Messages tab (a 1:1 DM); channel messages arrive as mentions.
+    if event.get("channel_type") != "im" or _ignored(event, context):
+        return
+    message = answer_words(context, str(event.get("text") or ""))
+    _post(client, event["channel"], event.get("thread_ts"), message)
