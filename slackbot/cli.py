@@ -24,20 +24,12 @@ from slackbot.curation import Curator
 from slackbot.digests import UsageError
 from slackbot.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
 from slackbot.scheduler import DigestScheduler
-from slackbot.server import EVENTS_PATH, bound_url, make_server
+from slackbot.server import EVENTS_PATH, GracefulServer
 from slackbot.socket_mode import run_socket_mode
 from storage import FactStore, StoreCorruptError, StoreLockedError
 from storage.durable import write_atomically
 
 logger = logging.getLogger("summitbot")
-
-
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM or SIGINT to stop serving."""
-
-
-def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
-    raise _Stop
 
 
 def open_store(settings: Settings) -> FactStore:
@@ -58,18 +50,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     with open_store(settings) as store:
         built = build(settings, store)
-        server = make_server(built.app, args.host, args.port)
+        server = GracefulServer(built.app, args.host, args.port)
         scheduler = DigestScheduler(built.services.digests)
-        signal.signal(signal.SIGTERM, _raise_stop)
-        signal.signal(signal.SIGINT, _raise_stop)
+
+        def request_stop(_signum: int, _frame: FrameType | None) -> None:
+            # Only a flag: the serving loop stops itself (see GracefulServer).
+            server.stop()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
         try:
             scheduler.start()
-            logger.info("Summit Intel serving Slack at %s%s", bound_url(server), EVENTS_PATH)
+            logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
             server.run()
-        except _Stop:
-            logger.info("stopping: finishing requests in flight")
         finally:
-            server.close()
             scheduler.shutdown()
     logger.info("stopped")
     return 0
@@ -141,8 +135,15 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         if number % step == 0 or number == total:
             print(f"checked {number:,} of {total:,} lines", file=sys.stderr, flush=True)
 
+    def writing(step: str) -> None:
+        print(step, file=sys.stderr, flush=True)
+
     with open_store(settings) as store:
-        report = Curator(store).import_lines(lines, by=args.by, progress=progress)
+        report = Curator(store).import_lines(lines, by=args.by, progress=progress, writing=writing)
+        if not report.errors:
+            print("writing the snapshot", file=sys.stderr, flush=True)
+    if not report.errors:
+        print("snapshot written", file=sys.stderr, flush=True)
     for number, problem in report.errors[:200]:
         print(f"{path}:{number}: {problem}", file=sys.stderr)
     if report.errors:
@@ -276,11 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # First: .env may set HOST and PORT, the defaults of --host and --port.
+    load_dotenv(Path.cwd() / ".env")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
-    load_dotenv(Path.cwd() / ".env")
     try:
         settings = Settings.from_env(os.environ)
         console_only = args.command in {

@@ -421,9 +421,10 @@ class Curator:
         lines: Iterable[str],
         by: str,
         progress: Callable[[int], None] | None = None,
+        writing: Callable[[str], None] | None = None,
     ) -> ImportReport:
-        """Checks every line, then stores them all in one durable batch, or nothing if any
-        line is bad."""
+        """Checks every line (``progress`` hears each line number), then stores them all in
+        one durable batch (``writing`` hears each step), or nothing if any line is bad."""
         report = ImportReport()
         entities: dict[str, Entity] = {}
         facts: list[Fact] = []
@@ -468,7 +469,7 @@ class Curator:
             report.entities = len(entities)
             if not report.errors:
                 facts, revisions = self._number_new_facts(facts, revisions)
-                self.store.put_many(list(entities.values()), facts, revisions)
+                self.store.put_many(list(entities.values()), facts, revisions, writing)
         return report
 
     def _number_new_facts(

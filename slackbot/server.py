@@ -7,11 +7,14 @@ app is ready (the server only starts listening after that).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 logger = logging.getLogger(__name__)
@@ -20,6 +23,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1_000_000
 WORKER_THREADS = 16
+DRAIN_SECONDS = 10.0
 
 StartResponse = Callable[..., Any]
 
@@ -59,9 +63,14 @@ def wsgi_application(app: App) -> Callable[[dict[str, Any], StartResponse], Iter
 
 
 def make_server(
-    app: App, host: str, port: int, **adjustments: Any
+    app: App,
+    host: str,
+    port: int,
+    wrap: Callable[[Callable[..., Iterable[bytes]]], Callable[..., Iterable[bytes]]] | None = None,
+    **adjustments: Any,
 ) -> BaseWSGIServer | MultiSocketServer:
-    """The waitress server for the app; ``adjustments`` override waitress settings."""
+    """The waitress server for the app; ``adjustments`` override waitress settings and
+    ``wrap`` wraps the WSGI application."""
     settings: dict[str, Any] = {
         "threads": WORKER_THREADS,
         "ident": "summitbot",
@@ -69,7 +78,91 @@ def make_server(
         "clear_untrusted_proxy_headers": True,
         **adjustments,
     }
-    return create_server(wsgi_application(app), host=host, port=port, **settings)
+    application = wsgi_application(app)
+    return create_server(
+        wrap(application) if wrap else application, host=host, port=port, **settings
+    )
+
+
+class InFlight:
+    """Counts the requests the WSGI app is answering, so a stop can wait for them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._count
+
+    def wrap(self, application: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        def counted(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            with self._lock:
+                self._count += 1
+            try:
+                # Bolt's adapter and our own answers return lists: the body is complete here.
+                return list(application(environ, start_response))
+            finally:
+                with self._lock:
+                    self._count -= 1
+
+        return counted
+
+
+class GracefulServer:
+    """waitress for the Bolt app, stopped through its own loop rather than by an exception
+    thrown into it from a signal handler (which could land anywhere inside waitress).
+
+    ``stop()`` only sets a flag, so a signal handler may call it; the serving loop notices
+    within one loop tick, stops accepting, keeps serving the requests in flight (up to
+    ``DRAIN_SECONDS``) until their answers are written, then closes."""
+
+    def __init__(self, app: App, host: str, port: int, **adjustments: Any) -> None:
+        self.in_flight = InFlight()
+        settings: dict[str, Any] = {"asyncore_loop_timeout": 0.25, **adjustments}
+        self.server = make_server(app, host, port, wrap=self.in_flight.wrap, **settings)
+        self._stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return bound_url(self.server)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        server = self.server
+        assert isinstance(server, BaseWSGIServer), "one host and port"
+        while not self._stopping.is_set():
+            self._tick(server, server.adj.asyncore_loop_timeout)
+        self._drain(server)
+
+    @staticmethod
+    def _tick(server: BaseWSGIServer, timeout: float) -> None:
+        wasyncore.loop(
+            timeout=timeout, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1
+        )
+
+    def _busy(self, server: BaseWSGIServer) -> bool:
+        if len(self.in_flight):
+            return True
+        return any(
+            channel.requests or channel.total_outbufs_len
+            for channel in list(server.active_channels.values())
+        )
+
+    def _drain(self, server: BaseWSGIServer) -> None:
+        # Stop accepting: close only the listening socket; the trigger that wakes the loop
+        # when a worker finishes stays open.
+        wasyncore.dispatcher.close(server)
+        logger.info("stopping: finishing %d request(s) in flight", len(self.in_flight))
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._busy(server) and time.monotonic() < deadline:
+            self._tick(server, 0.05)
+        if self._busy(server):
+            logger.warning("stopped with requests still in flight after %.0f s", DRAIN_SECONDS)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+        wasyncore.close_all(server._map)
 
 
 def bound_url(server: BaseWSGIServer | MultiSocketServer) -> str:

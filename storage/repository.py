@@ -276,8 +276,13 @@ class FactStore:
 
     # -- the write path --------------------------------------------------------------
 
-    def _write(self, changes: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+    def _write(
+        self,
+        changes: list[tuple[str, str, dict[str, Any] | None]],
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         """Journals (fsynced) then applies a batch of puts and deletes, all or nothing."""
+        tell = progress or (lambda _step: None)
         records = []
         # The last change to a key wins, as it would one at a time.
         for (table_name, key), doc in {(t, k): d for t, k, d in changes}.items():
@@ -286,8 +291,11 @@ class FactStore:
                 records.append({"table": table_name, "key": key, "doc_id": doc_id, "doc": doc})
         if not records:
             return
+        tell(f"writing {len(records):,} records to the journal")
         self._journal.append(records)
+        tell(f"journal written and synced: {len(records):,} records are durable")
         self._apply(records)
+        tell(f"{len(records):,} records applied to the store and its indexes")
         self.version += 1
         if any(record["table"] == ENTITIES for record in records):
             self.entities_version += 1
@@ -588,15 +596,19 @@ class FactStore:
             return stored
 
     def put_many(
-        self, entities: list[Entity], facts: list[Fact], revisions: list[Revision]
+        self,
+        entities: list[Entity],
+        facts: list[Fact],
+        revisions: list[Revision],
+        progress: Callable[[str], None] | None = None,
     ) -> None:
-        """Stores a bulk import as one durable batch."""
+        """Stores a bulk import as one durable batch; ``progress`` hears each step."""
         with self._lock:
             changes: list[tuple[str, str, dict[str, Any] | None]] = []
             changes += [(ENTITIES, entity.id, entity.to_doc()) for entity in entities]
             changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
             changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
-            self._write(changes)
+            self._write(changes, progress)
 
     # -- digests -------------------------------------------------------------------
 

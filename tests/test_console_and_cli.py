@@ -9,6 +9,8 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -133,9 +135,54 @@ def test_serve_is_healthy_stops_cleanly_on_sigterm_and_never_logs_a_token(
     assert f"in use by process {server.pid}" in second.stderr
     assert server.stop(signal.SIGTERM, timeout=20) == 0
     log = server.log()
-    assert "stopped" in log
+    assert "stopped" in log and "Traceback" not in log
     assert BOT_TOKEN not in log and "fake-bot-token" not in log
     assert fake_slack.calls_to("auth.test"), "the token was checked with Slack at start-up"
+    # SLACK_BOT_TOKEN is in the environment and the client carries it: no Bolt warning.
+    assert "will be unused" not in log and "will be ignored" not in log
+    assert " WARNING " not in log, log
+
+
+def test_sigterm_drains_requests_in_flight_before_stopping(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    from slackbot import render
+    from slackbot.curation import FactDraft
+    from tests.slack_client import SlackSender, view_submission
+
+    secret = "secret-for-drain-test"
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=secret,
+        SLACK_API_URL=fake_slack.api_url,
+    )
+    fake_slack.add_user("U0SLOW")
+    # Each form submission by a non-admin waits up to 1.5 s for Slack's users.info.
+    fake_slack.slow("users.info", 5)
+    server = ServerProcess(env, tmp_path)
+    form = render.fact_form(FactDraft(), [], {"mode": "add"}, today="2024-05-14").to_dict()
+    replies: list[int] = []
+
+    def submit() -> None:
+        sender = SlackSender(server.url, secret)
+        try:
+            replies.append(sender.interactive(view_submission(form, {}, "U0SLOW")).status)
+        finally:
+            sender.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # the submissions are in flight, waiting on Slack
+    started = time.monotonic()
+    assert server.stop(signal.SIGTERM, timeout=15) == 0
+    assert time.monotonic() - started < 10
+    for thread in threads:
+        thread.join(timeout=10)
+    assert replies == [200] * 6, "every request in flight was answered"
+    log = server.log()
+    assert "finishing 6 request(s) in flight" in log and "Traceback" not in log
 
 
 def test_import_reports_every_bad_line_by_number_and_imports_nothing(tmp_path: Path) -> None:
@@ -190,6 +237,10 @@ def test_import_reports_every_bad_line_by_number_and_imports_nothing(tmp_path: P
     assert imported.returncode == 0, imported.stderr
     assert "1 facts added" in imported.stdout
     assert "checked 1 of 1 lines" in imported.stderr
+    # Progress while writing too, in order: journal, applied, snapshot.
+    steps = ["records to the journal", "are durable", "applied to the store", "snapshot written"]
+    positions = [imported.stderr.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), imported.stderr
     asked = summitbot(tmp_path, "ask", "/who lge")
     assert "Copilot to its TVs" in asked.stdout
 
@@ -345,3 +396,26 @@ def test_imported_fact_ids_are_normalised_and_must_fit_the_store(tmp_path: Path)
     assert imported.returncode == 0, imported.stderr
     asked = summitbot(tmp_path, "ask", "/summit search patent hbm stacking")
     assert "F40" in asked.stdout and "F0040" not in asked.stdout
+
+
+def test_version_and_the_http_settings_are_documented(tmp_path: Path) -> None:
+    from slackbot import __version__
+
+    version = summitbot(tmp_path, "--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"summitbot {__version__}"
+    serve_help = summitbot(tmp_path, "serve", "--help").stdout
+    assert "$HOST" in serve_help and "$PORT" in serve_help
+    example = (REPO / ".env.example").read_text()
+    assert re.search(r"^HOST=", example, re.M) and re.search(r"^PORT=", example, re.M)
+    bad_port = summitbot(tmp_path, "serve", PORT="http")
+    assert bad_port.returncode == 2 and "--port" in bad_port.stderr
+    assert "Traceback" not in bad_port.stderr
+
+
+def test_the_console_answers_whois_and_who_alike(tmp_path: Path) -> None:
+    whois = summitbot(tmp_path, "ask", "/whois samsung")
+    who = summitbot(tmp_path, "ask", "/who samsung")
+    assert whois.returncode == 0 and "Samsung Electronics" in whois.stdout
+    assert whois.stdout == who.stdout
+    help_text = summitbot(tmp_path, "ask", "/summit help").stdout
+    assert "/whois samsung" in help_text and "/who " not in help_text
