@@ -13,7 +13,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from slackbot import render
 from slackbot.delivery import post_in_channel, reply_privately
+from slackbot.hygiene import without_unsafe
 from slackbot.services import Services
+from storage import StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,14 @@ SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on our side and the answer could not be built. "
     "Try again in a moment; if it keeps happening, tell a Summit Intel admin."
 )
+
+
+def not_saved(error: StoreWriteError) -> str:
+    """What to tell someone whose change the store could not make durable."""
+    return (
+        f"{str(error).capitalize()}. Nothing was changed. Tell whoever runs Summit Intel, "
+        "then try again."
+    )
 
 
 def services_of(context: BoltContext) -> Services:
@@ -43,6 +53,9 @@ def ack_with_answer(
     if payload is None:
         try:
             payload = cache.build(asked, build) if cache is not None else build().to_dict()
+        except StoreWriteError as error:
+            logger.error("a change was not saved: %s", error)
+            payload = render.notice(not_saved(error)).to_dict()
         except Exception:
             # Slack shows its own opaque error if we never ack; a clear apology is better.
             logger.exception("building an answer failed")
@@ -51,8 +64,9 @@ def ack_with_answer(
 
 
 def command_text(command: dict[str, Any]) -> str:
+    """What the person typed, without characters no answer may echo (see hygiene)."""
     text = command.get("text")
-    return text if isinstance(text, str) else ""
+    return without_unsafe(text) if isinstance(text, str) else ""
 
 
 def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
@@ -122,6 +136,19 @@ class Asker:
             channel_id=self.channel_id,
             response_url=self.response_url,
         )
+
+    def answer(self, build: Callable[[], render.Message]) -> None:
+        """Builds an answer after the acknowledgement and tells the person; a failure is
+        told too, in words, rather than leaving them with nothing."""
+        try:
+            message = build()
+        except StoreWriteError as error:
+            logger.error("a change was not saved: %s", error)
+            message = render.notice(not_saved(error))
+        except Exception:
+            logger.exception("building an answer failed")
+            message = render.notice(SOMETHING_WENT_WRONG)
+        self.tell(message)
 
     def share(self, message: render.Message) -> bool:
         """Everyone in the channel sees it."""

@@ -26,8 +26,16 @@ from slackbot.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import EVENTS_PATH, GracefulServer
 from slackbot.socket_mode import run_socket_mode
-from storage import FactStore, StoreCorruptError, StoreLockedError
+from storage import (
+    FactStore,
+    JournalCorruptError,
+    StoreCorruptError,
+    StoreLockedError,
+    StoreOpenError,
+    StoreWriteError,
+)
 from storage.durable import write_atomically
+from storage.journal import repair as repair_journal
 
 logger = logging.getLogger("summitbot")
 
@@ -198,6 +206,25 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if outcome.kind in ("posted", "empty") else 1
 
 
+def cmd_repair(settings: Settings, _args: argparse.Namespace) -> int:
+    """Keeps every readable journal record and sets the unreadable lines aside."""
+    db = settings.db_path
+    for journal in (db.with_name(db.name + ".journal"), db.with_name(db.name + ".journal.folding")):
+        if not journal.exists():
+            continue
+        kept, bad, aside = repair_journal(journal)
+        if bad:
+            print(
+                f"{journal}: kept {kept:,} readable record batches; {bad} unreadable line(s) "
+                f"moved to {aside}"
+            )
+        else:
+            print(f"{journal}: every record is readable ({kept:,} batches); nothing to repair")
+    with open_store(settings) as store:
+        print(f"{db} opens: {store.fact_count():,} facts")
+    return 0
+
+
 def cmd_manifest(_settings: Settings, args: argparse.Namespace) -> int:
     try:
         text = manifest_yaml(args.name, args.http_url)
@@ -271,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(every request URL becomes URL/slack/events)",
     )
     manifest.add_argument("--name", default=DEFAULT_NAME, help="the app's display name")
+    add(
+        "repair",
+        cmd_repair,
+        "keep every readable journal record and move damaged lines to <journal>.bad-<time>",
+    )
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -293,12 +325,20 @@ def main(argv: list[str] | None = None) -> int:
             "export",
             "digest",
             "manifest",
+            "repair",
         } or (args.command == "run" and settings.auto_mode == "shell")
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
         configure_logging(level)
         result: int = args.handler(settings, args)
         return result
-    except (ConfigError, StoreLockedError, StoreCorruptError) as error:
+    except (
+        ConfigError,
+        StoreLockedError,
+        StoreCorruptError,
+        StoreOpenError,
+        StoreWriteError,
+        JournalCorruptError,
+    ) as error:
         print(f"summitbot: {error}", file=sys.stderr)
         return 2
 

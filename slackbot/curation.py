@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from slackbot.hygiene import refusal, strings_in, unsafe_character
 from slackbot.matching import display_order
-from storage import FACT_KINDS, Entity, Fact, FactStore, Revision, Source
-from storage.repository import utc_now
+from storage import FACT_KINDS, Entity, Fact, FactStore, Revision, Source, StoreWriteError
+from storage.repository import MAX_FACT_NUMBER, utc_now
 from storage.text import compact
 
 # Field names: also the block and action ids of the modal's inputs, so errors land on them.
@@ -31,6 +32,8 @@ HAPPENED_ON = "happened_on"
 TAGS = "tags"
 
 MAX_STATEMENT = 1000
+MAX_SOURCE_TITLE = 300
+MAX_SOURCE_URL = 2000
 # A name has to fit Slack's places for it: option texts, headers (150) and option values (150,
 # where an entity's id, made from its name, travels).
 MAX_ENTITY_NAME = 100
@@ -218,11 +221,32 @@ class Curator:
             errors[STATUS] = "Pick a status: confirmed, reported or expected."
         url = draft.source_url.strip()
         if url:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
-                errors[SOURCE_URL] = "Use a web link that starts with http:// or https://."
+            parts = urlsplit(url) if url.isprintable() else None
+            if len(url) > MAX_SOURCE_URL:
+                errors[SOURCE_URL] = f"Keep the link to {MAX_SOURCE_URL:,} characters."
+            elif (
+                parts is None
+                or parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or any(ch.isspace() for ch in url)
+            ):
+                errors[SOURCE_URL] = (
+                    "Use a web link that starts with http:// or https://, with no spaces."
+                )
         elif not draft.source_title.strip():
             errors[SOURCE_URL] = "Give the source: a link, a title, or both."
+        if len(draft.source_title.strip()) > MAX_SOURCE_TITLE:
+            errors[SOURCE_TITLE] = f"Keep the source title to {MAX_SOURCE_TITLE} characters."
+        for name, label, text in (
+            (STATEMENT, "statement", draft.statement),
+            (SOURCE_URL, "link", draft.source_url),
+            (SOURCE_TITLE, "source title", draft.source_title),
+            (TAGS, "tags", " ".join(draft.tags)),
+            (HAPPENED_ON, "date", draft.happened_on or ""),
+        ):
+            refused = refusal(label, text)
+            if refused:
+                errors[name] = refused
         if draft.happened_on:
             try:
                 happened = date.fromisoformat(draft.happened_on)
@@ -256,6 +280,15 @@ class Curator:
     def _new_entity_errors(self, new: NewEntity) -> dict[str, str]:
         if not new.name.strip():
             return {NEW_ENTITY_NAME: "Give the new company or person a name."}
+        for name, label, text in (
+            (NEW_ENTITY_NAME, "name", new.name),
+            (NEW_ENTITY_ALIASES, "other names", " ".join(new.aliases)),
+            (NEW_ENTITY_KOREAN, "Korean name", new.korean_name or ""),
+            (NEW_ENTITY_KIND, "kind", new.kind),
+        ):
+            refused = refusal(label, text)
+            if refused:
+                return {name: refused}
         too_long = _name_problem([new.name, *new.aliases, new.korean_name or ""])
         if too_long:
             field = NEW_ENTITY_NAME if len(new.name.strip()) > MAX_ENTITY_NAME else None
@@ -442,6 +475,10 @@ class Curator:
                     record = json.loads(line)
                     if not isinstance(record, dict):
                         raise ValueError("each line must be a JSON object")
+                    for text in strings_in(record):
+                        problem = unsafe_character(text)
+                        if problem:
+                            raise Rejected({"text": f"a value contains {problem}"})
                     if record.get("type") == "entity":
                         entity = self._entity_from_record(record, names, entities)
                         entities[entity.id] = entity
@@ -453,7 +490,7 @@ class Curator:
                 except Rejected as rejected:
                     report.errors.append((number, str(rejected)))
                     continue
-                except (ValueError, TypeError, KeyError) as error:
+                except (ValueError, TypeError, KeyError, AttributeError) as error:
                     report.errors.append((number, f"not a valid record: {error}"))
                     continue
                 if fact is None:
@@ -484,6 +521,10 @@ class Curator:
         for fact, revision in zip(facts, revisions, strict=True):
             if fact.id == "new":
                 highest += 1
+                if highest >= MAX_FACT_NUMBER:
+                    raise StoreWriteError(
+                        f"not imported: the new facts would need ids past F{MAX_FACT_NUMBER - 1}"
+                    )
                 fact = replace(fact, id=f"F{highest}")
                 revision = replace(revision, fact_id=fact.id)
             numbered_facts.append(fact)
@@ -526,9 +567,13 @@ class Curator:
         now: str,
     ) -> tuple[Fact | None, Revision]:
         source = record.get("source") or {}
+        if not isinstance(source, dict):
+            raise Rejected({"source": 'source is an object: {"url": "https://…", "title": "…"}'})
         entity_refs = record.get("entity_ids", record.get("entities", []))
         if isinstance(entity_refs, str):
             entity_refs = parse_list(entity_refs)
+        if not isinstance(entity_refs, list):
+            raise Rejected({ENTITIES: "entities are a list of names or ids, or one string"})
         entity_ids = []
         for ref in entity_refs:
             entity_id = names.find([str(ref)])
@@ -536,6 +581,11 @@ class Curator:
                 raise Rejected({ENTITIES: f"unknown entity {str(ref)[:40]!r}"})
             entity_ids.append(entity_id)
         tags = record.get("tags", [])
+        if not isinstance(tags, (list, str)):
+            raise Rejected({TAGS: "tags are a list of words, or one comma-separated string"})
+        happened_on = record.get("happened_on")
+        if happened_on is not None and not isinstance(happened_on, str):
+            raise Rejected({HAPPENED_ON: "happened_on is a date like 2024-05-14"})
         status = str(record.get("status", "reported"))
         draft = FactDraft(
             statement=str(record.get("statement", "")),
@@ -545,16 +595,22 @@ class Curator:
             entity_ids=tuple(entity_ids),
             source_url=str(record.get("source_url", source.get("url")) or ""),
             source_title=str(record.get("source_title", source.get("title")) or ""),
-            happened_on=record.get("happened_on") or None,
-            tags=parse_tags(tags) if isinstance(tags, str) else parse_tags(",".join(tags)),
+            happened_on=happened_on or None,
+            tags=parse_tags(tags)
+            if isinstance(tags, str)
+            else parse_tags(",".join(map(str, tags))),
         )
         fact_id = str(record.get("id") or "").strip().upper() or None
         if fact_id is not None:
             # The number is the fact's place in the store's indexes: F007 is F7, and it has
-            # to fit them (up to nine digits).
+            # to leave room for the facts added after it (see MAX_FACT_NUMBER).
             number = re.fullmatch(r"F0*([1-9]\d{0,8})", fact_id)
             if number is None:
                 raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
+            if int(number.group(1)) >= MAX_FACT_NUMBER:
+                raise Rejected(
+                    {"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {fact_id[:20]!r}"}
+                )
             fact_id = f"F{number.group(1)}"
         existing = self.store.fact(fact_id) if fact_id else None
         errors = self.validate(

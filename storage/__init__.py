@@ -1,6 +1,7 @@
 """The fact store. Only this package touches TinyDB."""
 
-from storage.durable import StoreCorruptError, StoreLockedError
+from storage.durable import StoreCorruptError, StoreLockedError, StoreOpenError
+from storage.journal import JournalCorruptError, StoreWriteError
 from storage.models import (
     FACT_KINDS,
     FACT_STATUSES,
@@ -20,10 +21,13 @@ __all__ = [
     "Event",
     "Fact",
     "FactStore",
+    "JournalCorruptError",
     "Revision",
     "SeedReport",
     "Source",
     "StoreCorruptError",
     "StoreLockedError",
+    "StoreOpenError",
+    "StoreWriteError",
     "Subscription",
 ]

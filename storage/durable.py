@@ -30,6 +30,11 @@ class StoreCorruptError(RuntimeError):
     """The store file exists but cannot be read as a TinyDB database."""
 
 
+class StoreOpenError(RuntimeError):
+    """The store's files cannot be opened (permissions, a read-only disk); the message says
+    which and what to do."""
+
+
 class StoreLockedError(RuntimeError):
     """Another process already serves this store."""
 
@@ -38,14 +43,20 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], None]) ->
     """Writes the content (or what the callable writes) to a temp file, fsyncs it and
     renames it over ``path``."""
     temp = path.with_name(f".{path.name}.tmp")
-    with open(temp, "wb") as handle:
-        if isinstance(content, bytes):
-            handle.write(content)
-        else:
-            content(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    try:
+        with open(temp, "wb") as handle:
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                content(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        # A half-written temporary file would keep a full disk full.
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
     _fsync_directory(path.parent)
 
 
@@ -273,58 +284,6 @@ class SnapshotStorage(Storage):
 
     def close(self) -> None:
         pass
-
-
-class Journal:
-    """An append-only file of JSON lines, each fsynced before ``append`` returns."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._handle = open(self.path, "ab")  # noqa: SIM115 - held open for the store's lifetime
-        self.length = 0
-
-    def append(self, records: list[dict[str, Any]]) -> None:
-        """Writes the records and fsyncs once: a batch is acknowledged as a whole."""
-        self._handle.write(b"".join(orjson.dumps(record) + b"\n" for record in records))
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self.length += len(records)
-
-    def replay(self, path: Path | None = None) -> Iterator[dict[str, Any]]:
-        """Yield the complete records; a torn last line (a write cut short) is skipped."""
-        with open(path or self.path, "rb") as handle:
-            for line in handle:
-                if not line.endswith(b"\n"):
-                    break
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    break
-
-    def reset(self) -> None:
-        self._handle.truncate(0)
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self.length = 0
-
-    def hand_over(self, folding: Path) -> None:
-        """Moves every record to ``folding`` (appending if it already holds some, from a
-        compaction that did not finish) and starts empty; durable before it returns."""
-        if folding.exists():
-            with open(folding, "ab") as out:
-                out.write(self.path.read_bytes())
-                out.flush()
-                os.fsync(out.fileno())
-            self.reset()
-            return
-        self._handle.close()
-        os.replace(self.path, folding)
-        self._handle = open(self.path, "ab")  # noqa: SIM115 - held open for the store's lifetime
-        _fsync_directory(self.path.parent)
-        self.length = 0
-
-    def close(self) -> None:
-        self._handle.close()
 
 
 class ProcessLock:

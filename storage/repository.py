@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -31,14 +32,16 @@ from tinydb.table import Document
 from storage.durable import (
     Codec,
     InPlaceTable,
-    Journal,
     ProcessLock,
     RecordTable,
     SnapshotStorage,
+    StoreCorruptError,
+    StoreOpenError,
     Tables,
     write_atomically,
 )
 from storage.index import WordIndex
+from storage.journal import Journal, StoreWriteError, describe_os_error
 from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Source, Subscription
 from storage.text import fold
 
@@ -95,6 +98,9 @@ def load_seed() -> dict[str, Any]:
 FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
 REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": rev.key})
 _FACT_ID = re.compile(r"[Ff]0*(\d{1,9})")
+# Fact numbers index 32-bit bitmaps and are written with at most nine digits: every number
+# the store hands out or takes in is below this, so the next id can never be unaddressable.
+MAX_FACT_NUMBER = 999_999_999
 
 
 def fact_number(fact_id: str) -> int | None:
@@ -117,14 +123,26 @@ class FactStore:
         compact_after: int = COMPACT_AFTER_WRITES,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._compact_after = compact_after
         self._lock = threading.RLock()
         # Callers that read, decide and write (curation) hold this across the three steps.
         self.lock = self._lock
-        self._process_lock = ProcessLock(self.path.with_name(self.path.name + ".lock"))
-        self._process_lock.acquire()
+        # A failed compaction is retried after a growing pause; its error is logged once.
+        self._compaction_error: str | None = None
+        self._compaction_failures = 0
+        self._next_compaction_try = 0.0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._refuse_a_lost_snapshot()
+            new_store = not self.path.exists()
+            self._process_lock = ProcessLock(self.path.with_name(self.path.name + ".lock"))
+            self._process_lock.acquire()
+        except OSError as error:
+            raise StoreOpenError(
+                f"cannot open the store at {self.path}: {describe_os_error(error)}; "
+                "the directory and its files must be readable and writable by this user"
+            ) from None
         try:
             # Loading makes millions of small objects and no cycles: the cyclic collector
             # would only slow it down (about 2x at 100,000 facts). Freezing afterwards keeps
@@ -161,12 +179,46 @@ class FactStore:
             self.version = 0
             self.entities_version = 0
             self._load()
+            if new_store:
+                # A new store gets its (empty) snapshot at once: from then on a missing
+                # snapshot beside a journal always means a lost file, never a young store.
+                self.compact()
+        except OSError as error:
+            self._process_lock.release()
+            raise StoreOpenError(
+                f"cannot open the store at {self.path}: {describe_os_error(error)}; "
+                "the directory and its files must be readable and writable by this user"
+            ) from None
         except BaseException:
             self._process_lock.release()
             raise
         finally:
             gc.freeze()
             gc.enable()
+
+    def _refuse_a_lost_snapshot(self) -> None:
+        """A store that has been written before (its journal holds records, its index or a
+        folding journal is there, or the snapshot file is) but whose snapshot is now empty
+        or gone has lost data: it is never started afresh from the seed, which would hide
+        the loss. (The lock file is no such trace: every open makes it, even one that
+        wrote nothing.)"""
+        snapshot_size = self.path.stat().st_size if self.path.exists() else None
+        if snapshot_size:
+            return
+        traces = []
+        for suffix in (".journal", ".index", ".journal.folding"):
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists() and (suffix != ".journal" or companion.stat().st_size):
+                traces.append(companion.name)
+        if snapshot_size == 0:
+            traces.insert(0, f"{self.path.name} (empty)")
+        if traces:
+            raise StoreCorruptError(
+                f"{self.path} is {'empty' if snapshot_size == 0 else 'missing'} but the store "
+                f"was written before ({', '.join(traces)} found). Nothing was changed. Restore "
+                f"{self.path.name} from a backup (summitbot export), or move the store's "
+                "files away to start a new store from the seed."
+            )
 
     def _records(self, table_name: str) -> dict[int, Any]:
         table = self._storage.table(table_name)
@@ -211,10 +263,14 @@ class FactStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._journal.length or self._folding_path.exists():
-                self.compact()
-            elif self._compaction is not None:
-                self._compaction.join()
+            try:
+                if self._journal.length or self._folding_path.exists():
+                    self.compact()
+                elif self._compaction is not None:
+                    self._compaction.join()
+            except OSError as error:
+                # Everything is in the journal: the next start replays it.
+                self._compaction_failed(error)
             self._journal.close()
             self._process_lock.release()
 
@@ -258,9 +314,31 @@ class FactStore:
             # or a snapshot changed by hand, the stamps differ and the index is rebuilt.
             write_atomically(self._index_path, orjson.dumps({"snapshot": checksum, **index}))
             self._folding_path.unlink()
-        except OSError:
+        except OSError as error:
             # The folding journal stays and is folded in next time (or replayed at start).
-            logger.exception("could not write the snapshot of %s", self.path)
+            self._compaction_failed(error)
+            return
+        if self._compaction_error is not None:
+            logger.warning("the snapshot of %s is written again", self.path)
+        self._compaction_error = None
+        self._compaction_failures = 0
+        self._next_compaction_try = 0.0
+
+    def _compaction_failed(self, error: OSError) -> None:
+        """Logs a compaction's failure once per cause and backs off before the next try;
+        saves go on into the journal meanwhile."""
+        cause = describe_os_error(error)
+        if cause != self._compaction_error:
+            logger.error(
+                "could not write the snapshot of %s (%s); saves go on into the journal and "
+                "the snapshot is tried again later",
+                self.path,
+                cause,
+            )
+        self._compaction_error = cause
+        self._compaction_failures += 1
+        pause = min(5.0 * 2 ** (self._compaction_failures - 1), 300.0)
+        self._next_compaction_try = time.monotonic() + pause
 
     def _restore_word_index(self) -> bool:
         try:
@@ -292,15 +370,26 @@ class FactStore:
         if not records:
             return
         tell(f"writing {len(records):,} records to the journal")
-        self._journal.append(records)
+        try:
+            self._journal.append(records)
+        except TypeError as error:
+            # orjson refuses text it cannot encode (a lone surrogate): nothing was written.
+            raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None
         tell(f"journal written and synced: {len(records):,} records are durable")
         self._apply(records)
         tell(f"{len(records):,} records applied to the store and its indexes")
         self.version += 1
         if any(record["table"] == ENTITIES for record in records):
             self.entities_version += 1
-        if self._journal.length >= self._compact_after:
-            self.compact(wait=False)
+        if self._journal.length >= self._compact_after and time.monotonic() >= (
+            self._next_compaction_try
+        ):
+            # The batch is durable in the journal: a compaction that fails must not make
+            # the write look failed. It is retried later.
+            try:
+                self.compact(wait=False)
+            except OSError as error:
+                self._compaction_failed(error)
 
     def _doc_id(self, table_name: str, key: str, doc: dict[str, Any] | None) -> int | None:
         """The TinyDB doc id a change goes to; None when there is nothing to do."""
@@ -570,7 +659,12 @@ class FactStore:
 
     def next_fact_id(self) -> str:
         with self._lock:
-            return f"F{self._highest_number + 1}"
+            number = self._highest_number + 1
+            if number >= MAX_FACT_NUMBER:
+                raise StoreWriteError(
+                    f"not saved: every fact id up to F{MAX_FACT_NUMBER - 1} is taken"
+                )
+            return f"F{number}"
 
     def put_entity(self, entity: Entity) -> None:
         with self._lock:

@@ -129,8 +129,10 @@ def test_a_corrupt_store_is_refused_with_what_to_do(db_path: Path) -> None:
     db_path.write_text("{ not json")
     with pytest.raises(StoreCorruptError, match="restore it from a backup"):
         FactStore(db_path)
-    # The refused open released the process lock: a good file opens fine afterwards.
-    db_path.unlink()
+    # The refused open released the process lock: with the store's files moved away, a new
+    # store opens fine afterwards.
+    for path in db_path.parent.glob(db_path.name + "*"):
+        path.unlink()
     FactStore(db_path).close()
 
 

@@ -143,7 +143,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     if allowed is None and not services.admins.is_admin(user_id):
         asker.tell(not_yours(services, channel_id))
         return
-    asker.tell(slow_answer(services, client, command, request))
+    asker.answer(lambda: slow_answer(services, client, command, request))
 
 
 def not_yours(services: Services, channel_id: str) -> render.Message:

@@ -71,7 +71,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             # Only Slack (users.info) can say whether the person is an admin, and Slack may
             # be slow: acknowledge now and answer through the response URL.
             ack()
-            Asker.of(client, command).tell(answer(services, text, user_id))
+            Asker.of(client, command).answer(lambda: answer(services, text, user_id))
             return
         ack_with_answer(
             ack,

@@ -11,11 +11,11 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import Asker, refused_submission, services_of
+from handlers.common import Asker, not_saved, refused_submission, services_of
 from slackbot import curation, render
 from slackbot.curation import EditConflict, FactDraft, NewEntity, NotFound, Rejected
 from slackbot.services import Services
-from storage import Fact
+from storage import Fact, StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +190,11 @@ def submit(
         return
     except NotFound as missing:
         ack(response_action="errors", errors={curation.STATEMENT: str(missing)})
+        return
+    except StoreWriteError as error:
+        # Slack must not see an empty 500: the admin reads why, on the form, and can retry.
+        logger.error("a fact was not saved: %s", error)
+        ack(response_action="errors", errors={curation.STATEMENT: not_saved(error)})
         return
     # Stored durably above; only now does the modal close.
     ack()

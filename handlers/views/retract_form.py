@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import Asker, refused_submission, services_of
+from handlers.common import Asker, not_saved, refused_submission, services_of
 from handlers.views.fact_form import metadata_of, read_state
 from slackbot import render
 from slackbot.curation import NotFound, Rejected
+from storage import StoreWriteError
 
 
 def submit(
@@ -32,6 +33,9 @@ def submit(
         return
     except NotFound as missing:
         ack(response_action="errors", errors={render.RETRACT_REASON: str(missing)})
+        return
+    except StoreWriteError as error:
+        ack(response_action="errors", errors={render.RETRACT_REASON: not_saved(error)})
         return
     ack()
     Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
