@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from slackbot import render
-from slackbot.digests import Delivery, Digest
+from slackbot.digests import Delivery, Digest, RecordPost
 from storage import Subscription
 
 logger = logging.getLogger(__name__)
@@ -30,9 +30,12 @@ class SlackDigestPoster:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def __call__(self, subscription: Subscription, digest: Digest) -> Delivery:
+    def __call__(
+        self, subscription: Subscription, digest: Digest, record_post: RecordPost
+    ) -> Delivery:
         headline, *thread = render.digest_messages(digest)
         channel = subscription.channel_id
+        total = 1 + len(thread)
         try:
             posted = self.client.chat_postMessage(
                 channel=channel, unfurl_links=False, unfurl_media=False, **headline.to_dict()
@@ -41,10 +44,17 @@ class SlackDigestPoster:
             code = str(error.response.get("error", "error"))
             if code in SUSPENDING_ERRORS:
                 return Delivery(False, reason=f"{SUSPENDING_ERRORS[code]} ({code})", suspend=True)
-            return Delivery(False, reason=f"Slack answered {code}")
-        except SlackClientError as error:
+            retry_after = None
+            if error.response.status_code == 429:
+                try:
+                    retry_after = float(error.response.headers.get("Retry-After", 1))
+                except (TypeError, ValueError):
+                    retry_after = 1.0
+            return Delivery(False, reason=f"Slack answered {code}", retry_after=retry_after)
+        except (SlackClientError, OSError) as error:
             return Delivery(False, reason=f"could not reach Slack ({type(error).__name__})")
-        for reply in thread:
+        record_post(str(posted["ts"]), 1, total)
+        for number, reply in enumerate(thread, start=2):
             try:
                 self.client.chat_postMessage(
                     channel=channel,
@@ -53,9 +63,10 @@ class SlackDigestPoster:
                     unfurl_media=False,
                     **reply.to_dict(),
                 )
-            except (SlackApiError, SlackClientError) as error:
+            except (SlackApiError, SlackClientError, OSError) as error:
                 logger.warning("digest thread reply to %s failed: %s", channel, error)
                 return Delivery(True, complete=False, reason="a thread reply failed")
+            record_post(str(posted["ts"]), number, total)
         return Delivery(True, complete=True)
 
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 CADENCES = ("daily", "weekdays", "weekly")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_GRACE = timedelta(hours=6)
+# A slot Slack would not take is tried again after 30 s, 1 min, 2 min … at most 15 min apart.
+RETRY_BASE = 30.0
+RETRY_MAX = 15 * 60.0
 USAGE = (
     "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
     "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
@@ -118,6 +122,15 @@ def slot_key(subscription: Subscription, fire_time: datetime) -> str:
     return f"{subscription.channel_id}|{local_day}T{subscription.time}"
 
 
+def slot_time(key: str) -> str:
+    """A slot's local date and time in words, from its key: 'Tue 24 Nov 2026 09:00'."""
+    stamp = key.rsplit("|", 1)[-1]
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M").strftime("%a %d %b %Y %H:%M")
+    except ValueError:
+        return stamp
+
+
 def fire_times(subscription: Subscription, start: datetime, end: datetime) -> list[datetime]:
     """The trigger's fire times in (start, end], in UTC."""
     trigger = trigger_for(subscription)
@@ -176,6 +189,8 @@ class Digest:
     until: str
     groups: list[DigestGroup]
     created_by: str = ""  # who set the subscription up, named in the digest's footer
+    # Local times of earlier digests cut off mid-post: their developments may repeat here.
+    interrupted: list[str] = field(default_factory=list)
 
     @property
     def developments(self) -> list[Development]:
@@ -283,9 +298,12 @@ class Delivery:
     complete: bool = False
     reason: str | None = None
     suspend: bool = False
+    retry_after: float | None = None  # what Slack asked for with a 429
 
 
-Deliver = Callable[[Subscription, Digest], Delivery]
+# Called with each post's ts as soon as Slack accepts it: (ts, how many posted, of how many).
+RecordPost = Callable[[str, int, int], None]
+Deliver = Callable[[Subscription, Digest, RecordPost], Delivery]
 
 
 @dataclass(frozen=True)
@@ -327,6 +345,8 @@ class DigestService:
         self.halted: str | None = None
         # One delivery at a time per channel: a scheduled run and /digest now never overlap.
         self._channel_locks: dict[str, threading.Lock] = {}
+        # Slots being posted by this process right now (not interrupted ones).
+        self._in_progress: set[str] = set()
         self._locks_guard = threading.Lock()
 
     def _now(self) -> datetime:
@@ -458,19 +478,28 @@ class DigestService:
         due = fire_times(subscription, start, now)
         if not due:
             return Outcome("skipped", "no slot due")
-        return self._deliver(subscription, slot_key(subscription, due[-1]), now)
+        return self._deliver(subscription, slot_key(subscription, due[-1]), now, due[-1])
 
     def catch_up(self) -> list[Outcome]:
-        """After a start: every channel's slot missed while the app was down, within grace."""
-        return [self.deliver_due(s.channel_id) for s in self.store.subscriptions()]
+        """After a start: every channel's slot missed while the app was down, within grace,
+        and every slot that was waiting for a retry."""
+        outcomes = [self.deliver_due(s.channel_id) for s in self.store.subscriptions()]
+        return outcomes + self.retry_due()
 
-    def _record(self, key: str | None, status: str, stamp: str, sub: Subscription | None) -> None:
-        """Records a scheduled slot's outcome (and the subscription's new marks) in one write;
-        a manual post (no slot) only updates the subscription."""
-        if key is not None:
-            self.store.record_slot(key, {"status": status, "at": stamp}, sub)
-        elif sub is not None:
-            self.store.put_subscription(sub)
+    def retry_due(self) -> list[Outcome]:
+        """Tries again every slot whose last try failed (429s, 5xx, Slack unreachable) once
+        its pause is over; the scheduler calls this every few seconds."""
+        now = self._now()
+        outcomes = []
+        for key, slot in self.store.open_slots().items():
+            if slot.get("status") != "retrying" or slot.get("next_try", "") > now.isoformat():
+                continue
+            subscription = self.store.subscription(key.split("|", 1)[0])
+            if subscription is None or subscription.paused or subscription.suspended_reason:
+                continue
+            due = datetime.fromisoformat(slot.get("due") or slot["at"])
+            outcomes.append(self._deliver(subscription, key, now, due, retry=True))
+        return outcomes
 
     def halt(self, reason: str) -> None:
         """Stops every scheduled digest: the app can no longer post (uninstalled, or its
@@ -480,55 +509,155 @@ class DigestService:
         self.halted = reason
         self.on_halt()
 
-    def _deliver(self, subscription: Subscription, key: str | None, now: datetime) -> Outcome:
-        """Posts the digest for a scheduled slot (``key``) or on request (``None``)."""
+    def interrupted(self, channel_id: str) -> list[str]:
+        """Local times of this channel's digests that were cut off mid-post (claimed, or
+        part-posted, by a process that died): their developments may repeat."""
+        return sorted(
+            slot_time(key)
+            for key, slot in self.store.open_slots(channel_id).items()
+            if slot.get("status") in ("claimed", "posting") and key not in self._in_progress
+        )
+
+    def _record(self, key: str | None, record: dict[str, Any], sub: Subscription | None) -> None:
+        """Records a scheduled slot's state (and the subscription's new marks) in one write;
+        a manual post (no slot) only updates the subscription."""
+        if key is not None:
+            self.store.record_slot(key, record, sub)
+        elif sub is not None:
+            self.store.put_subscription(sub)
+
+    def _settle_interrupted(self, channel_id: str, current: str | None) -> None:
+        """Once a digest carrying their developments is posted, interrupted slots are done."""
+        for key, slot in self.store.open_slots(channel_id).items():
+            if key != current and slot.get("status") in ("claimed", "posting"):
+                self.store.record_slot(key, {**slot, "status": "interrupted"})
+
+    def _deliver(
+        self,
+        subscription: Subscription,
+        key: str | None,
+        now: datetime,
+        due: datetime | None = None,
+        *,
+        retry: bool = False,
+    ) -> Outcome:
+        """Posts the digest for a scheduled slot (``key``, due at ``due``) or on request."""
         if self.halted is not None:
             return Outcome("inactive", f"not posted: {self.halted}")
         with self._channel_lock(subscription.channel_id):
-            if key is not None and self.store.slot(key) is not None:
+            previous = self.store.slot(key) if key is not None else None
+            if previous is not None and not (retry and previous.get("status") == "retrying"):
                 return Outcome("skipped", f"slot {key} already handled")
             subscription = self.store.subscription(subscription.channel_id) or subscription
-            digest = self._compose(subscription, now)
+            interrupted = self.interrupted(subscription.channel_id)
+            digest = replace(self._compose(subscription, now), interrupted=interrupted)
             stamp = now.isoformat(timespec="microseconds")
-            since = local(subscription.since, subscription.timezone)
+            due_stamp = (due or now).isoformat(timespec="microseconds")
+            tz = subscription.timezone
+            since = local(subscription.since, tz)
             if digest.empty:
                 text = f"nothing new since {since}"
                 if key is not None:
                     # An empty scheduled slot is recorded too, so a restart cannot re-run it.
-                    when = local(now, subscription.timezone)
-                    noted = replace(subscription, last_result=f"{when}: {text}; nothing posted")
-                    self._record(key, "empty", stamp, noted)
+                    noted = replace(
+                        subscription, last_result=f"{local(now, tz)}: {text}; nothing posted"
+                    )
+                    self._record(key, {"status": "empty", "at": stamp, "due": due_stamp}, noted)
                 return Outcome("empty", text, digest)
             if self.deliver is None:
                 return Outcome("failed", "digests can only be posted when connected to Slack")
+            slot: dict[str, Any] = {"status": "claimed", "at": stamp, "due": due_stamp}
+            if previous is not None:
+                slot |= {k: previous[k] for k in ("first_error_at", "attempts") if k in previous}
             # Claimed before posting: a crash mid-post can never lead to a second post.
             if key is not None:
-                self._record(key, "claimed", stamp, None)
-            delivery = self.deliver(subscription, digest)
+                self._record(key, slot, None)
+                self._in_progress.add(key)
+
+            def record_post(ts: str, number: int, total: int) -> None:
+                # Written the moment Slack accepts each post: a kill between two posts leaves
+                # a slot that says how far it got, never one that is posted twice.
+                slot.update(status="posting", ts=slot.get("ts", ts), posted=number, of=total)
+                if key is not None:
+                    self._record(key, dict(slot), None)
+
+            try:
+                delivery = self.deliver(subscription, digest, record_post)
+            finally:
+                if key is not None:
+                    self._in_progress.discard(key)
             count = len(digest.developments)
             if delivery.posted:
-                result = f"{local(now, subscription.timezone)}: posted {count} development(s)"
+                result = f"{local(now, tz)}: posted {count} development(s)"
                 updated = replace(subscription, last_digest_at=stamp, last_result=result)
                 if delivery.complete:
                     # The mark moves only once Slack accepted everything.
                     updated = replace(updated, since=digest.until)
+                    slot["status"] = "posted"
                 else:
                     updated = replace(
                         updated, last_result=result + f", thread incomplete: {delivery.reason}"
                     )
-                self._record(key, "posted", stamp, updated)
+                    slot["status"] = "interrupted"
+                self._record(key, slot, updated)
+                if delivery.complete:
+                    self._settle_interrupted(subscription.channel_id, key)
                 return Outcome("posted", f"posted {count} development(s)", digest)
             reason = delivery.reason or "unknown error"
             if delivery.suspend:
                 updated = replace(
                     subscription,
                     suspended_reason=reason,
-                    last_result=f"{local(now, subscription.timezone)}: not posted: {reason}",
+                    last_result=f"{local(now, tz)}: not posted: {reason}",
                 )
-                self._record(key, "failed", stamp, updated)
+                self._record(key, slot | {"status": "failed", "error": reason}, updated)
                 self.on_change(subscription.channel_id)
                 return Outcome("suspended", reason, digest)
-            when = local(now, subscription.timezone)
-            updated = replace(subscription, last_result=f"{when}: not posted: {reason}")
-            self._record(key, "failed", stamp, updated)
-            return Outcome("failed", reason, digest)
+            if key is None:
+                updated = replace(
+                    subscription, last_result=f"{local(now, tz)}: not posted: {reason}"
+                )
+                self._record(None, {}, updated)
+                return Outcome("failed", reason, digest)
+            return self._retry_later(subscription, key, slot, now, due or now, reason, delivery)
+
+    def _retry_later(
+        self,
+        subscription: Subscription,
+        key: str,
+        slot: dict[str, Any],
+        now: datetime,
+        due: datetime,
+        reason: str,
+        delivery: Delivery,
+    ) -> Outcome:
+        """A slot Slack would not take (429, 5xx, unreachable) is tried again with a growing
+        pause (at least Slack's Retry-After) until the grace period after it was due runs
+        out; the state is in the store, so a restart goes on retrying."""
+        tz = subscription.timezone
+        attempts = int(slot.get("attempts", 0)) + 1
+        first = slot.get("first_error_at") or now.isoformat(timespec="microseconds")
+        pause = max(delivery.retry_after or 0.0, min(RETRY_BASE * 2 ** (attempts - 1), RETRY_MAX))
+        next_try = now + timedelta(seconds=pause)
+        if next_try - due > self.grace:
+            result = (
+                f"{local(now, tz)}: not posted: {reason}; gave up after {attempts} tries since "
+                f"{local(first, tz)}. Its developments go into the next digest."
+            )
+            state = {"status": "failed", "error": reason, "attempts": attempts}
+            self._record(key, slot | state, replace(subscription, last_result=result))
+            logger.warning("digest slot %s given up: %s", key, reason)
+            return Outcome("failed", reason)
+        state = {
+            "status": "retrying",
+            "error": reason,
+            "attempts": attempts,
+            "first_error_at": first,
+            "next_try": next_try.isoformat(timespec="microseconds"),
+        }
+        result = (
+            f"retrying since {local(first, tz)}, last error: {reason}; next try "
+            f"{local(next_try, tz)}"
+        )
+        self._record(key, slot | state, replace(subscription, last_result=result))
+        return Outcome("retrying", reason)

@@ -890,14 +890,22 @@ def digest_messages(digest: Digest) -> list[Message]:
     """The digest as one message, or, when it would not fit, a headline message and the
     details as replies in its thread. Never empty: an empty digest is not posted."""
     header = _header("Summit Intel digest")
-    summary = _section(f"*{_digest_summary(digest)}*\n{_digest_period(digest)}")
+    interrupted = ""
+    if digest.interrupted:
+        interrupted = (
+            f"\n:warning: The digest of {', '.join(digest.interrupted)} was interrupted; "
+            "these may repeat."
+        )
+    summary = _section(
+        f"*{_digest_summary(digest)}*\n{_digest_period(digest)}{escape(interrupted)}"
+    )
     detail_blocks: list[tuple[DigestGroup, list[Block]]] = []
     for group in digest.groups:
         title = _entity_label(group.company) if group.company else "Other"
         blocks: list[Block] = [_section(f"*{title}*")]
         blocks += [_section(_development_line(d)) for d in group.developments]
         detail_blocks.append((group, blocks))
-    fallback = [f"Summit Intel digest: {_digest_summary(digest)}"]
+    fallback = [f"Summit Intel digest: {_digest_summary(digest)}{interrupted}"]
     fallback += [_group_plain(group) for group in digest.groups]
     everything = [header, summary] + [
         b for _group, blocks in detail_blocks for b in [DividerBlock(), *blocks]
@@ -944,7 +952,10 @@ def digest_messages(digest: Digest) -> list[Message]:
 
 
 def digest_status(
-    subscription: Subscription | None, next_run_at: str | None, tracked: list[str]
+    subscription: Subscription | None,
+    next_run_at: str | None,
+    tracked: list[str],
+    interrupted: Sequence[str] = (),
 ) -> Message:
     if subscription is None:
         text = "This channel has no digest. Start one with `/digest daily 09:00`."
@@ -972,6 +983,12 @@ def digest_status(
         f"*Last digest:* {escape(last)}",
         f"*Next one covers changes since:* {escape(since)}",
     ]
+    if interrupted:
+        cut_off = (
+            f"The digest of {', '.join(interrupted)} was interrupted while posting; the next "
+            "one includes its developments, which may repeat."
+        )
+        lines.append(f":warning: {escape(cut_off)}")
     if owner:
         lines.append(f"*Set up by:* {mention(owner)} (they and the admins can change it)")
     plain = [
@@ -981,6 +998,8 @@ def digest_status(
         f"Last digest: {last}",
         f"Next one covers changes since: {since}",
     ]
+    if interrupted:
+        plain.append(f"The digest of {', '.join(interrupted)} was interrupted while posting.")
     if owner:
         plain.append(f"Set up by: {mention(owner)}")
     # The fallback keeps the owner's mention (shown as a name): the rest is escaped here.

@@ -18,6 +18,9 @@ from slackbot.digests import DigestService, trigger_for
 logger = logging.getLogger(__name__)
 
 DELIVERY_THREADS = 8
+# How often slots waiting for a retry (after 429s or 5xx) are looked at.
+RETRY_CHECK_SECONDS = 15
+RETRY_JOB = "digest-retries"
 
 
 def job_id(channel_id: str) -> str:
@@ -38,10 +41,19 @@ class DigestScheduler:
         )
         service.on_change = self.sync
         service.on_halt = self.stop_jobs
+        self.retry_seconds = RETRY_CHECK_SECONDS
 
     def start(self) -> None:
         for subscription in self.service.store.subscriptions():
             self.sync(subscription.channel_id)
+        self.scheduler.add_job(
+            self.service.retry_due,
+            trigger="interval",
+            seconds=self.retry_seconds,
+            id=RETRY_JOB,
+            name="digest retries",
+            replace_existing=True,
+        )
         self.scheduler.start()
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
         for outcome in caught_up:

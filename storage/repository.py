@@ -55,6 +55,8 @@ SLOTS = "slots"
 META = "meta"
 TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META)
 COMPACT_AFTER_WRITES = 500
+# Digest slot states that are not final (see slackbot.digests).
+OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
 Clock = Callable[[], datetime]
 
@@ -176,6 +178,8 @@ class FactStore:
             self._revisions_by_time: list[Revision] = []
             self._subscriptions: dict[str, Subscription] = {}
             self._slots: dict[str, dict[str, Any]] = {}
+            # Slots not settled yet (claimed, posting, retrying): few, looked at often.
+            self._open_slots: dict[str, dict[str, Any]] = {}
             self.version = 0
             self.entities_version = 0
             self._load()
@@ -475,6 +479,10 @@ class FactStore:
             self._subscriptions[key] = Subscription.from_doc(doc)
         elif table_name == SLOTS:
             self._slots[key] = doc
+            if doc.get("status") in OPEN_SLOT_STATES:
+                self._open_slots[key] = doc
+            else:
+                self._open_slots.pop(key, None)
         else:
             self._meta[key] = doc
 
@@ -488,6 +496,7 @@ class FactStore:
             self._subscriptions.pop(key, None)
         elif table_name == SLOTS:
             self._slots.pop(key, None)
+            self._open_slots.pop(key, None)
         else:
             self._meta.pop(key, None)
 
@@ -725,6 +734,16 @@ class FactStore:
     def slot(self, key: str) -> dict[str, Any] | None:
         with self._lock:
             return self._slots.get(key)
+
+    def open_slots(self, channel_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """Slots claimed, part-posted or waiting for a retry, by key (one channel's when
+        ``channel_id`` is given)."""
+        with self._lock:
+            return {
+                key: doc
+                for key, doc in self._open_slots.items()
+                if channel_id is None or key.startswith(channel_id + "|")
+            }
 
     def record_slot(
         self, key: str, record: dict[str, Any], subscription: Subscription | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -357,23 +358,65 @@ def test_a_rate_limit_is_waited_out_and_the_digest_posts_once(
     assert len(posts(fake_slack)) == 1
 
 
-def test_repeated_5xx_fails_the_slot_and_the_next_one_carries_its_developments(
+def test_a_5xx_storm_is_retried_with_backoff_until_slack_takes_the_digest_once(
     fake_slack: FakeSlack, built: Built, clock: DateClock, store: FactStore
 ) -> None:
     at(clock, "UTC", 2026, 11, 24, 8, 0)
     subscribe(built, tz="UTC")
     add_fact(built, "SK Telecom and Microsoft launch a telecom LLM", ("sk-telecom",))
-    fake_slack.fail_next("chat.postMessage", 503, times=5)
+    digests = built.services.digests
+    fake_slack.fail_next("chat.postMessage", 503, times=1000)
     at(clock, "UTC", 2026, 11, 24, 9, 0, 30)
-    assert built.services.digests.deliver_due(CHANNEL).kind == "failed"
-    assert built.services.digests.deliver_due(CHANNEL).kind == "skipped", "the slot is spent"
-    assert posts(fake_slack) == []
+    assert digests.deliver_due(CHANNEL).kind == "retrying"
+    assert digests.deliver_due(CHANNEL).kind == "skipped", "the scheduler's own retry owns it"
+    assert digests.retry_due() == [], "not before its pause is over"
+    status = store.subscription(CHANNEL)
+    assert status is not None and "retrying since" in (status.last_result or "")
+    assert "last error: Slack answered fatal" in (status.last_result or "")
+    # The storm goes on for a while: each retry waits longer.
+    pauses = []
+    for _ in range(4):
+        slot = next(iter(store.open_slots(CHANNEL).values()))
+        pause = datetime.fromisoformat(slot["next_try"]) - clock()
+        pauses.append(pause.total_seconds())
+        clock.advance(pause + timedelta(seconds=1))
+        assert [o.kind for o in digests.retry_due()] == ["retrying"]
+    assert pauses == sorted(pauses) and pauses[0] >= 30
+    fake_slack._forced["chat.postMessage"].clear()
+    clock.advance(timedelta(minutes=15))
+    assert [o.kind for o in digests.retry_due()] == ["posted"]
+    assert len(posts(fake_slack)) == 1 and "telecom LLM" in posts(fake_slack)[0].params["text"]
+    assert digests.retry_due() == [] and store.open_slots(CHANNEL) == {}
+
+
+def test_retries_survive_a_restart_and_give_up_after_the_grace_period(
+    fake_slack: FakeSlack, built: Built, clock: DateClock, store: FactStore, settings: Settings
+) -> None:
+    at(clock, "UTC", 2026, 11, 24, 8, 0)
+    subscribe(built, tz="UTC")
+    add_fact(built, "SK Telecom and Microsoft launch a telecom LLM", ("sk-telecom",))
+    fake_slack.fail_next("chat.postMessage", 503, times=1000)
+    at(clock, "UTC", 2026, 11, 24, 9, 0, 30)
+    assert built.services.digests.deliver_due(CHANNEL).kind == "retrying"
+    # A new process on the same store (a restart) picks the retry up at start-up. Its grace
+    # period is half an hour here, so that giving up takes a few tries, not twenty.
+    short_grace = replace(settings, digest_grace_hours=0.5)
+    restarted = build(short_grace, store, clock=clock).services.digests
+    clock.advance(timedelta(minutes=1))
+    assert "retrying" in [o.kind for o in restarted.catch_up()]
+    # Past the grace period after the slot it gives up; the next digest carries it.
+    for _ in range(10):
+        clock.advance(timedelta(minutes=16))
+        outcomes = [o.kind for o in restarted.retry_due()]
+        if outcomes == ["failed"]:
+            break
+    assert outcomes == ["failed"]
     subscription = store.subscription(CHANNEL)
-    assert subscription is not None and "not posted" in (subscription.last_result or "")
+    assert "gave up after" in (subscription.last_result or "")  # type: ignore[union-attr]
+    assert posts(fake_slack) == []
     fake_slack._forced["chat.postMessage"].clear()
     at(clock, "UTC", 2026, 11, 25, 9, 0, 30)
-    outcome = built.services.digests.deliver_due(CHANNEL)
-    assert outcome.kind == "posted"
+    assert restarted.deliver_due(CHANNEL).kind == "posted"
     assert "telecom LLM" in posts(fake_slack)[0].params["text"]
 
 
@@ -461,10 +504,20 @@ def test_a_crash_between_claiming_and_posting_never_posts_twice(
     store, built = restart(settings, db_path, clock)
     built.services.digests.catch_up()
     assert posts(fake_slack) == []
+    assert "Tue 24 Nov 2026 09:00 was interrupted" in digest_status_text(built)
     at(clock, "UTC", 2026, 11, 25, 9, 0, 10)
     built.services.digests.deliver_due(CHANNEL)
-    assert "cut short" in posts(fake_slack)[0].params["text"]
+    posted = posts(fake_slack)[0].params["text"]
+    assert "cut short" in posted
+    assert "The digest of Tue 24 Nov 2026 09:00 was interrupted; these may repeat" in posted
+    assert "interrupted" not in digest_status_text(built), "said once, then settled"
     store.close()
+
+
+def digest_status_text(built: Built) -> str:
+    from handlers.commands.digest import status
+
+    return status(built.services, CHANNEL).text
 
 
 def test_a_long_digest_posts_a_headline_and_the_details_in_its_thread(

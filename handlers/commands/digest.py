@@ -34,7 +34,8 @@ def status(services: Services, channel_id: str, saved: str = "") -> render.Messa
             entity = digests.store.entity(entity_id)
             tracked.append(entity.name if entity else entity_id)
         tracked += [f"#{tag}" for tag in subscription.tracked_tags]
-    message = render.digest_status(subscription, next_at, tracked)
+    interrupted = digests.interrupted(channel_id) if subscription is not None else []
+    message = render.digest_status(subscription, next_at, tracked, interrupted)
     return render.prefixed(saved, message) if saved else message
 
 
