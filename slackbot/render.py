@@ -132,7 +132,15 @@ def echo(text: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` within ``limit`` characters, ending in "…" when cut. A cut never leaves a
+    ``<url|title>`` link (or a mention) open: it goes before the unclosed ``<``."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    opened = head.rfind("<")
+    if opened > head.rfind(">"):
+        head = head[:opened]
+    return head + "…"
 
 
 def source_link(fact: Fact) -> str:
@@ -549,6 +557,8 @@ STATUS_LABELS = {
 }
 NEW_KIND_LABELS = {"company": "Company", "person": "Person", "product": "Product"}
 MAX_OPTION_TEXT = 75
+# Ten tags of thirty characters, with their separators.
+MAX_TAGS_INPUT = 400
 MAX_OPTION_VALUE = 150  # Slack refuses a whole options answer with one longer value
 _HASHED_VALUE = "~"
 
@@ -592,6 +602,9 @@ def _text_input(
     hint: str | None = None,
     placeholder: str | None = None,
 ) -> InputBlock:
+    # Slack refuses a form whose initial value is longer than its input allows.
+    if max_length is not None and len(initial) > max_length:
+        initial = initial[:max_length]
     return InputBlock(
         block_id=field,
         label=label,
@@ -670,8 +683,14 @@ def fact_form(
             initial=draft.source_url,
             hint="http:// or https:// only",
             placeholder="https://…",
+            max_length=curation.MAX_SOURCE_URL,
         ),
-        _text_input(curation.SOURCE_TITLE, "Source title", initial=draft.source_title),
+        _text_input(
+            curation.SOURCE_TITLE,
+            "Source title",
+            initial=draft.source_title,
+            max_length=curation.MAX_SOURCE_TITLE,
+        ),
         InputBlock(
             block_id=curation.HAPPENED_ON,
             label="When it happened",
@@ -683,6 +702,7 @@ def fact_form(
             curation.TAGS,
             "Tags",
             initial=", ".join(draft.tags),
+            max_length=MAX_TAGS_INPUT,
             hint="Comma-separated, e.g. hbm, investment",
         ),
         DividerBlock(),

@@ -90,6 +90,9 @@ class InFlight:
     def __init__(self) -> None:
         self._count = 0
         self._lock = threading.Lock()
+        # Once set, requests that arrive (on kept-alive connections) are turned away with a
+        # 503 that closes the connection, so draining ends even under steady load.
+        self.draining = False
 
     def __len__(self) -> int:
         with self._lock:
@@ -97,6 +100,18 @@ class InFlight:
 
     def wrap(self, application: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
         def counted(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            if self.draining:
+                body = b"stopping; send it again\n"
+                start_response(
+                    "503 Service Unavailable",
+                    [
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Content-Length", str(len(body))),
+                        ("Connection", "close"),
+                        ("Retry-After", "1"),
+                    ],
+                )
+                return [body]
             with self._lock:
                 self._count += 1
             try:
@@ -155,9 +170,14 @@ class GracefulServer:
         # Stop accepting: close only the listening socket; the trigger that wakes the loop
         # when a worker finishes stays open.
         wasyncore.dispatcher.close(server)
+        self.in_flight.draining = True
         logger.info("stopping: finishing %d request(s) in flight", len(self.in_flight))
         deadline = time.monotonic() + DRAIN_SECONDS
         while self._busy(server) and time.monotonic() < deadline:
+            # Idle kept-alive connections are closed; busy ones once their answer is out.
+            for channel in list(server.active_channels.values()):
+                if not channel.requests and not channel.total_outbufs_len:
+                    channel.will_close = True
             self._tick(server, 0.05)
         if self._busy(server):
             logger.warning("stopped with requests still in flight after %.0f s", DRAIN_SECONDS)

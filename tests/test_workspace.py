@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -545,3 +546,82 @@ def test_a_revoked_bot_token_stops_digests_too(slack: SlackSender, built: Built)
     while built.services.digests.halted is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert built.services.digests.halted == "the bot token was revoked"
+
+
+# -- input hygiene and Slack's limits ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("Samsung \ud800 and Microsoft agree.", "lone surrogate"),
+        ("Samsung \u0000 and Microsoft agree.", "NUL byte"),
+        ("Samsung \u202e and Microsoft agree.", "bidirectional control character (U+202E)"),
+        ("Samsung \u2066 and Microsoft agree.", "bidirectional control character (U+2066)"),
+    ],
+)
+def test_invisible_or_broken_characters_in_a_form_get_a_field_error(
+    slack: SlackSender, fake_slack: FakeSlack, store: FactStore, statement: str, named: str
+) -> None:
+    view, _url = open_add_form(slack, fake_slack, DEFAULT_CHANNEL)
+    values = {"entities": ["samsung"], "statement": statement, "status": "reported"}
+    values |= {"kind": "context", "source_title": "Example"}
+    before = store.fact_count()
+    reply = slack.interactive(view_submission(view, values, ADMIN))
+    assert reply.status == 200, "never an empty 500"
+    assert named in reply.json()["errors"]["statement"]
+    assert store.fact_count() == before
+
+
+def test_invisible_characters_in_a_question_are_dropped_and_it_is_answered(
+    slack: SlackSender,
+) -> None:
+    for text in ("sam\u202esung", "sam\u0000sung", "samsung\u2069"):
+        answer = slack.command("/whois", text).json()
+        assert answer["blocks"][0]["text"]["text"].startswith("Samsung Electronics")
+        assert "\u202e" not in json.dumps(answer, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("source_title", "t" * 301, "300 characters"),
+        ("source_url", "https://example.com/" + "a" * 1990, "2,000 characters"),
+        ("source_url", "https://example.com/a b", "no spaces"),
+        ("source_url", "https://example.com/a\tb", "no spaces"),
+        ("source_url", "javascript:alert(1)", "http://"),
+    ],
+)
+def test_source_links_and_titles_stay_within_limits(
+    slack: SlackSender, fake_slack: FakeSlack, field: str, value: str, error: str
+) -> None:
+    view, _url = open_add_form(slack, fake_slack, DEFAULT_CHANNEL)
+    values = {"entities": ["samsung"], "statement": "Samsung signs with Microsoft."}
+    values |= {"status": "reported", "kind": "context", "source_title": "Example", field: value}
+    reply = slack.interactive(view_submission(view, values, ADMIN))
+    assert error in json.dumps(reply.json()["errors"])
+
+
+def test_editing_a_fact_with_an_over_long_stored_source_opens_within_slacks_limits(
+    slack: SlackSender, fake_slack: FakeSlack, store: FactStore
+) -> None:
+    """An older version stored a 400-character title: the form still opens."""
+    old = store.fact("F9")
+    assert old is not None
+    store.put_fact(replace(old, source=Source("T" * 400, "https://example.com/" + "u" * 2100)))
+    slack.command(
+        "/summit",
+        "edit F9",
+        user_id=ADMIN,
+        trigger_id=fake_slack.issue_trigger(),
+        response_url=fake_slack.response_url(),
+    )
+    call = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))[0]
+    assert call.response["ok"], call.response
+
+
+def test_clipping_never_leaves_a_link_open() -> None:
+    fact_text = "x" * 2990 + " <https://example.com/long|the source>"
+    clipped = render._clip(fact_text, 3000)
+    assert len(clipped) <= 3000 and clipped.endswith("…")
+    assert clipped.count("<") == clipped.count(">")
