@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(VENV)/.installed-dev
 # pytest exits 5 when it collected no tests; that fails the build like any other error.
 test: lint
 	$(BIN)/pytest
+
+# The fault suite at full size; each test prints its figure.
+faults: $(VENV)/.installed-dev
+	SUMMITBOT_FULL_FAULTS=1 $(BIN)/pytest -q tests/test_faults.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
