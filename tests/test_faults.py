@@ -158,6 +158,28 @@ def test_garbage_at_the_end_is_cut_back_so_later_saves_survive_kill_9(
     assert any(b"GARBAGE" in p.read_bytes() for p in tmp_path.glob("summit.json.journal.bad-*"))
 
 
+def test_kill_9_during_saves_and_compactions_loses_nothing_acknowledged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "summit.json"
+    rounds = 20 if FULL else 3
+    acknowledged: list[str] = []
+    rng = random.Random(9)
+    for round_number in range(rounds):
+        # Compaction runs every 500 writes: kills land before, during and after one.
+        saver = Saver(db, 1200, prefix=f"Round {round_number}")
+        saver.run_to(rng.randint(300, 1100))
+        saver.kill()
+        acknowledged += saver.acknowledged
+    kept = facts_present(db, acknowledged)
+    figure(
+        capsys,
+        f"kill -9 during saves and compactions: {rounds} kills, {len(acknowledged)} "
+        f"acknowledged, {len(acknowledged) - kept} lost",
+    )
+    assert kept == len(acknowledged)
+
+
 def test_a_torn_last_record_is_dropped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
