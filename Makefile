@@ -31,7 +31,7 @@ test: lint
 
 # The fault suite at full size; each test prints its figure.
 faults: $(VENV)/.installed-dev
-	SUMMITBOT_FULL_FAULTS=1 $(BIN)/pytest -q tests/test_faults.py
+	SUMMITBOT_FULL_FAULTS=1 $(BIN)/pytest -q -n 0 tests/test_faults.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench

@@ -91,7 +91,8 @@ class InFlight:
         self._count = 0
         self._lock = threading.Lock()
         # Once set, requests that arrive (on kept-alive connections) are turned away with a
-        # 503 that closes the connection, so draining ends even under steady load.
+        # 503, and the draining loop then closes their idle connection (a WSGI app may not
+        # send "Connection: close" itself), so draining ends even under steady load.
         self.draining = False
 
     def __len__(self) -> int:
@@ -107,7 +108,6 @@ class InFlight:
                     [
                         ("Content-Type", "text/plain; charset=utf-8"),
                         ("Content-Length", str(len(body))),
-                        ("Connection", "close"),
                         ("Retry-After", "1"),
                     ],
                 )
