@@ -258,7 +258,7 @@ def latency_section(
     )
     latency.notes.append(
         "Each client cycles through several questions (8 for /who, 4 for /chips, 3 searches). "
-        "A rendered answer is reused until a fact it shows changes (slackbot.services."
+        "A rendered answer is reused until a fact it shows changes (slackbot.slack.services."
         "AnswerCache); searches until the store changes at all."
     )
     latency.notes.append(

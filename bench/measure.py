@@ -14,12 +14,12 @@ from pathlib import Path
 
 from tinydb import Query, TinyDB
 
-from slackbot import render
 from slackbot.app import build
 from slackbot.config import Settings
-from slackbot.curation import FactDraft
-from slackbot.digests import DigestRequest
+from slackbot.core.curation import FactDraft
+from slackbot.core.digests import DigestRequest
 from slackbot.scheduler import DigestScheduler
+from slackbot.slack import render
 from storage import FactStore, Revision
 from storage.repository import utc_now
 from tests.fake_slack import BOT_TOKEN, FakeSlack

@@ -11,10 +11,10 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from slackbot import render
-from slackbot.delivery import post_in_channel, reply_privately
-from slackbot.hygiene import without_unsafe
-from slackbot.services import Services
+from slackbot.core.hygiene import without_unsafe
+from slackbot.slack import render
+from slackbot.slack.delivery import post_in_channel, reply_privately
+from slackbot.slack.services import Services
 from storage import StoreWriteError
 
 logger = logging.getLogger(__name__)

@@ -26,13 +26,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from handlers import register_listeners
 from handlers.common import user_lookup
-from slackbot.admins import AdminPolicy
 from slackbot.config import ConfigError, Settings
-from slackbot.curation import Curator
-from slackbot.delivery import SlackDigestPoster
-from slackbot.digests import DigestService
-from slackbot.intel import SummitIntel
-from slackbot.services import AnswerCache, Services
+from slackbot.core.admins import AdminPolicy
+from slackbot.core.curation import Curator
+from slackbot.core.digests import DigestService
+from slackbot.core.intel import SummitIntel
+from slackbot.slack.delivery import SlackDigestPoster
+from slackbot.slack.services import AnswerCache, Services
 from storage import FactStore
 from storage.repository import utc_now
 

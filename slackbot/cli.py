@@ -16,15 +16,17 @@ from types import FrameType
 from dotenv import load_dotenv
 from slack_bolt import App
 
-from slackbot import __version__, render
+from slackbot import __version__
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
-from slackbot.curation import Curator
-from slackbot.digests import UsageError
-from slackbot.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
+from slackbot.core.curation import Curator
+from slackbot.core.digests import UsageError
 from slackbot.scheduler import DigestScheduler
-from slackbot.server import EVENTS_PATH, GracefulServer
+from slackbot.server import GracefulServer
+from slackbot.slack import render
+from slackbot.slack.ids import EVENTS_PATH
+from slackbot.slack.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
 from slackbot.socket_mode import run_socket_mode
 from storage import (
     FactStore,
@@ -34,7 +36,7 @@ from storage import (
     StoreOpenError,
     StoreWriteError,
 )
-from storage.durable import write_atomically
+from storage.files import write_atomically
 from storage.journal import repair as repair_journal
 
 logger = logging.getLogger("summitbot")

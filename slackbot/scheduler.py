@@ -13,7 +13,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from slackbot.digests import DigestService, trigger_for
+from slackbot.core.digests import DigestService, trigger_for
 
 logger = logging.getLogger(__name__)
 

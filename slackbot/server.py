@@ -17,9 +17,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from slackbot.slack.ids import EVENTS_PATH
+
 logger = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1_000_000
 WORKER_THREADS = 16

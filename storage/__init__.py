@@ -1,6 +1,6 @@
 """The fact store. Only this package touches TinyDB."""
 
-from storage.durable import StoreCorruptError, StoreLockedError, StoreOpenError
+from storage.files import StoreCorruptError, StoreLockedError, StoreOpenError
 from storage.journal import JournalCorruptError, StoreWriteError
 from storage.models import (
     FACT_KINDS,

@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from storage.durable import (
+from storage.files import (
     Codec,
     InPlaceTable,
     ProcessLock,
@@ -55,7 +55,7 @@ SLOTS = "slots"
 META = "meta"
 TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META)
 COMPACT_AFTER_WRITES = 500
-# Digest slot states that are not final (see slackbot.digests).
+# Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
 Clock = Callable[[], datetime]

@@ -9,7 +9,7 @@ import pytest
 
 from slackbot.app import Built, build
 from slackbot.config import Settings
-from slackbot.intel import SummitIntel
+from slackbot.core.intel import SummitIntel
 from slackbot.server import bound_url, make_server
 from storage import FactStore
 from tests.fake_slack import BOT_TOKEN, DateClock, FakeSlack

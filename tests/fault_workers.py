@@ -46,9 +46,9 @@ def fanout(db: Path, api_url: str, now: str) -> None:
     """Delivers every channel's due digest slot, as the scheduler does after a start."""
     from slackbot.app import make_web_client
     from slackbot.config import Settings
-    from slackbot.delivery import SlackDigestPoster
-    from slackbot.digests import DigestService
-    from slackbot.intel import SummitIntel
+    from slackbot.core.digests import DigestService
+    from slackbot.core.intel import SummitIntel
+    from slackbot.slack.delivery import SlackDigestPoster
 
     settings = Settings(bot_token="xoxb-fake-bot-token", api_url=api_url, db_path=db)
     store = FactStore(db)

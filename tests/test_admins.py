@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slackbot.admins import AdminPolicy, Curators
+from slackbot.core.admins import AdminPolicy, Curators
 from tests.fake_slack import ManualClock
 
 

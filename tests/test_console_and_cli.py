@@ -146,8 +146,8 @@ def test_serve_is_healthy_stops_cleanly_on_sigterm_and_never_logs_a_token(
 def test_sigterm_drains_requests_in_flight_before_stopping(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
-    from slackbot import render
-    from slackbot.curation import FactDraft
+    from slackbot.core.curation import FactDraft
+    from slackbot.slack import render
     from tests.slack_client import SlackSender, view_submission
 
     secret = "secret-for-drain-test"
@@ -282,7 +282,7 @@ def test_console_curation_retracts_and_points_to_import_for_forms(tmp_path: Path
 def _subscribed_store(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from slackbot.curation import Curator, FactDraft
+    from slackbot.core.curation import Curator, FactDraft
     from storage import FactStore, Subscription
 
     db = tmp_path / "data" / "summit.json"

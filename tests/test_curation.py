@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from slackbot import curation
+from slackbot.core import curation
 from storage import FactStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack, ManualClock, block_kit_problems
 from tests.slack_client import (

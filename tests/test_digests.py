@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slackbot import render
 from slackbot.app import Built, build
 from slackbot.config import Settings
-from slackbot.curation import FactDraft
-from slackbot.digests import DigestRequest, UsageError, parse_request
+from slackbot.core.curation import FactDraft
+from slackbot.core.digests import DigestRequest, UsageError, parse_request
 from slackbot.scheduler import DigestScheduler, job_id
+from slackbot.slack import render
 from storage import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.slack_client import SlackSender

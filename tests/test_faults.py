@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from slackbot import render
-from slackbot.curation import FactDraft
+from slackbot.core.curation import FactDraft
+from slackbot.slack import render
 from storage import FactStore, JournalCorruptError, StoreCorruptError, StoreWriteError
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.processes import ServerProcess
@@ -307,7 +307,7 @@ def test_a_read_only_data_dir_keeps_saves_coming_and_the_snapshot_catches_up_aft
 def test_a_failed_compaction_is_logged_once_retried_and_leaves_no_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import storage.durable
+    import storage.files
     import storage.journal
 
     db = tmp_path / "summit.json"
@@ -321,7 +321,7 @@ def test_a_failed_compaction_is_logged_once_retried_and_leaves_no_temp_file(
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(storage.journal.os, "replace", read_only)
-    monkeypatch.setattr(storage.durable.os, "replace", read_only)
+    monkeypatch.setattr(storage.files.os, "replace", read_only)
     with caplog.at_level(logging.ERROR):
         for _ in range(20):
             store.put_entity(entity)
@@ -330,7 +330,7 @@ def test_a_failed_compaction_is_logged_once_retried_and_leaves_no_temp_file(
     assert len(errors) == 1, "logged once per cause"
     assert not list(tmp_path.glob(".*.tmp"))
     monkeypatch.setattr(storage.journal.os, "replace", real_replace)
-    monkeypatch.setattr(storage.durable.os, "replace", real_replace)
+    monkeypatch.setattr(storage.files.os, "replace", real_replace)
     for _ in range(50):
         store.put_entity(entity)  # 50 of 50: the journal never closed
     store.close()

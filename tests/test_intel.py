@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from slackbot import render
-from slackbot.intel import Ambiguous, CompanyCard, MentionCard, NoMatch, Roster, SummitIntel
+from slackbot.core.intel import Ambiguous, CompanyCard, MentionCard, NoMatch, Roster, SummitIntel
+from slackbot.slack import render
 from storage import Fact, FactStore, Source
 from tests.fake_slack import block_kit_problems
 
@@ -159,7 +159,7 @@ def test_no_rendered_text_holds_a_bare_angle_bracket(intel: SummitIntel) -> None
 
 
 def test_cached_answers_last_until_a_fact_they_show_changes(store: FactStore) -> None:
-    from slackbot.services import AnswerCache
+    from slackbot.slack.services import AnswerCache
 
     intel = SummitIntel(store)
     cache = AnswerCache(store)

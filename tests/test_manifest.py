@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from slackbot.manifest import (
+from slackbot.slack.manifest import (
     BOT_EVENTS,
     RESERVED_COMMANDS,
     ManifestError,
@@ -124,7 +124,7 @@ def test_the_cli_names_what_is_wrong_with_an_option() -> None:
 
 def test_manifest_declares_what_the_app_handles() -> None:
     from handlers.commands import ANSWERS
-    from slackbot.manifest import ADD_FACT_SHORTCUT, SAVE_MESSAGE_SHORTCUT
+    from slackbot.slack.ids import ADD_FACT_SHORTCUT, SAVE_MESSAGE_SHORTCUT
 
     manifest = shipped()
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}

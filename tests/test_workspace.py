@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from slackbot import render
 from slackbot.app import Built
-from slackbot.markup import cut_at_word, to_plain_text
 from slackbot.scheduler import DigestScheduler
+from slackbot.slack import render
+from slackbot.slack.markup import cut_at_word, to_plain_text
 from storage import Entity, Fact, FactStore, Source
 from tests.fake_slack import BOT_USER, DateClock, FakeSlack, block_kit_problems, option_problems
 from tests.slack_client import (
@@ -217,7 +217,7 @@ def test_every_command_and_payload_is_acknowledged_within_3_s_while_users_info_i
 
 
 def curation_draft() -> Any:
-    from slackbot.curation import FactDraft
+    from slackbot.core.curation import FactDraft
 
     return FactDraft(statement="Samsung and Microsoft agree on HBM.", kind="hardware")
 
@@ -264,7 +264,7 @@ def test_an_expired_response_url_falls_back_to_an_ephemeral_message(
 ) -> None:
     view, response_url = open_add_form(slack, fake_slack, DEFAULT_CHANNEL)
     fake_slack.expire(response_url)  # the admin left the form open for over 30 minutes
-    with caplog.at_level(logging.INFO, logger="slackbot.delivery"):
+    with caplog.at_level(logging.INFO, logger="slackbot.slack.delivery"):
         save(slack, view, "LG Electronics names a new AI lead for its Microsoft work.")
         ephemeral = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postEphemeral", ok=True))[
             0
@@ -303,7 +303,7 @@ def test_an_answer_that_cannot_be_delivered_at_all_is_logged_as_a_warning(
         trigger_id=fake_slack.issue_trigger(),
     )
     payload["channel"] = {"id": "C0GONE"}
-    with caplog.at_level(logging.WARNING, logger="slackbot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="slackbot.slack.delivery"):
         assert slack.interactive(payload).status == 200
         fake_slack.wait_for(lambda: "could not deliver" in caplog.text)
     record = next(r for r in caplog.records if "could not deliver" in r.getMessage())
@@ -311,7 +311,7 @@ def test_an_answer_that_cannot_be_delivered_at_all_is_logged_as_a_warning(
 
 
 def test_a_response_url_works_five_times_then_answers_used_url(fake_slack: FakeSlack) -> None:
-    from slackbot.delivery import post_to_response_url
+    from slackbot.slack.delivery import post_to_response_url
 
     url = fake_slack.response_url()
     message = {"text": "hello"}
@@ -397,7 +397,7 @@ def test_history_shows_local_times_and_people_by_name(slack: SlackSender) -> Non
 def test_a_long_digest_thread_reply_carries_its_own_content_in_the_fallback(
     store: FactStore,
 ) -> None:
-    from slackbot.digests import Development, Digest, DigestGroup
+    from slackbot.core.digests import Development, Digest, DigestGroup
 
     facts = [
         Fact(f"F{n}", f"Development number {n}", "context", "reported", (), Source("Example"))
@@ -622,6 +622,6 @@ def test_editing_a_fact_with_an_over_long_stored_source_opens_within_slacks_limi
 
 def test_clipping_never_leaves_a_link_open() -> None:
     fact_text = "x" * 2990 + " <https://example.com/long|the source>"
-    clipped = render._clip(fact_text, 3000)
+    clipped = render.clip(fact_text, 3000)
     assert len(clipped) <= 3000 and clipped.endswith("…")
     assert clipped.count("<") == clipped.count(">")

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from handlers.common import services_of
-from slackbot import render
+from slackbot.slack import render
 
 
 def handle(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:

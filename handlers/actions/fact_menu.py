@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.common import Asker, services_of
 from handlers.views.fact_form import open_fact_form
-from slackbot import render
-from slackbot.curation import FactDraft
+from slackbot.core.curation import FactDraft
+from slackbot.slack import render
 
 logger = logging.getLogger(__name__)
 

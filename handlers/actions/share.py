@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from handlers.commands import ANSWERS
 from handlers.common import Asker, services_of
-from slackbot import render
+from slackbot.slack import render
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from handlers.commands import chips, digest, summit, who
-from slackbot import render
-from slackbot.manifest import LOOKUP_ALIASES, LOOKUP_COMMAND
-from slackbot.services import Services
+from slackbot.slack import render
+from slackbot.slack.manifest import LOOKUP_ALIASES, LOOKUP_COMMAND
+from slackbot.slack.services import Services
 
 ANSWERS: dict[str, Callable[[Services, str], render.Message]] = {
     LOOKUP_COMMAND: who.answer,

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from handlers.common import ack_with_answer, command_text, services_of
-from slackbot import render
-from slackbot.services import Services
+from slackbot.slack import render
+from slackbot.slack.services import Services
 
 
 def answer(services: Services, text: str) -> render.Message:

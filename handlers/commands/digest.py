@@ -8,10 +8,10 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from handlers.common import Asker, ack_with_answer, command_text, services_of, user_lookup
-from slackbot import render
-from slackbot.delivery import ensure_can_post
-from slackbot.digests import DigestRequest, UsageError, check_timezone, local, parse_request
-from slackbot.services import Services
+from slackbot.core.digests import DigestRequest, UsageError, check_timezone, local, parse_request
+from slackbot.slack import render
+from slackbot.slack.delivery import ensure_can_post
+from slackbot.slack.services import Services
 
 IN_CONSOLE = (
     "Digests are posted to Slack channels, so they need the app connected to Slack "

@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 
 from handlers.common import Asker, ack_with_answer, command_text, services_of
 from handlers.views.fact_form import open_fact_form
-from slackbot import render
-from slackbot.curation import FactDraft, NotFound, Rejected
-from slackbot.services import Services
+from slackbot.core.curation import FactDraft, NotFound, Rejected
+from slackbot.slack import render
+from slackbot.slack.services import Services
 
 SEARCH_RESULTS = 10
 FORM_IN_CONSOLE = (

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from handlers.common import ack_with_answer, command_text, services_of
-from slackbot import render
-from slackbot.manifest import LOOKUP_COMMAND
-from slackbot.services import Services
+from slackbot.slack import render
+from slackbot.slack.manifest import LOOKUP_COMMAND
+from slackbot.slack.services import Services
 
 
 def answer(services: Services, text: str) -> render.Message:

@@ -8,7 +8,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from handlers.common import services_of
-from slackbot import render
+from slackbot.slack import render
 
 
 def handle(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.commands import ANSWERS
 from handlers.common import SOMETHING_WENT_WRONG, services_of
-from slackbot import render
-from slackbot.manifest import LOOKUP_COMMAND
+from slackbot.slack import render
+from slackbot.slack.manifest import LOOKUP_COMMAND
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.shortcuts import add_fact
-from slackbot.manifest import ADD_FACT_SHORTCUT, SAVE_MESSAGE_SHORTCUT
+from slackbot.slack.ids import ADD_FACT_SHORTCUT, SAVE_MESSAGE_SHORTCUT
 
 
 def register(app: App) -> None:

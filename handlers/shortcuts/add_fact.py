@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.common import Asker, services_of, user_lookup
 from handlers.views.fact_form import open_fact_form
-from slackbot import curation
-from slackbot.curation import FactDraft
-from slackbot.markup import cut_at_word, to_plain_text
+from slackbot.core import curation
+from slackbot.core.curation import FactDraft
+from slackbot.slack.markup import cut_at_word, to_plain_text
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.views import fact_form, retract_form
-from slackbot.render import FACT_FORM, RETRACT_FORM
+from slackbot.slack.ids import FACT_FORM, RETRACT_FORM
 
 
 def register(app: App) -> None:

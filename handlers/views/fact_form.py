@@ -12,9 +12,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.common import Asker, not_saved, refused_submission, services_of
-from slackbot import curation, render
-from slackbot.curation import EditConflict, FactDraft, NewEntity, NotFound, Rejected
-from slackbot.services import Services
+from slackbot.core import curation
+from slackbot.core.curation import EditConflict, FactDraft, NewEntity, NotFound, Rejected
+from slackbot.slack import render
+from slackbot.slack.services import Services
 from storage import Fact, StoreWriteError
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 
 from handlers.common import Asker, not_saved, refused_submission, services_of
 from handlers.views.fact_form import metadata_of, read_state
-from slackbot import render
-from slackbot.curation import NotFound, Rejected
+from slackbot.core.curation import NotFound, Rejected
+from slackbot.slack import render
+from slackbot.slack.ids import RETRACT_REASON
 from storage import StoreWriteError
 
 
@@ -19,23 +20,23 @@ def submit(
 ) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
-    if refused_submission(ack, services, user_id, render.RETRACT_REASON, "retract facts"):
+    if refused_submission(ack, services, user_id, RETRACT_REASON, "retract facts"):
         return
     metadata = metadata_of(view)
-    reason = read_state(view).get(render.RETRACT_REASON) or ""
+    reason = read_state(view).get(RETRACT_REASON) or ""
     try:
         fact = services.curator.retract(str(metadata.get("fact_id")), str(reason), user_id)
     except Rejected as rejected:
         ack(
             response_action="errors",
-            errors={render.RETRACT_REASON: " ".join(rejected.errors.values())},
+            errors={RETRACT_REASON: " ".join(rejected.errors.values())},
         )
         return
     except NotFound as missing:
-        ack(response_action="errors", errors={render.RETRACT_REASON: str(missing)})
+        ack(response_action="errors", errors={RETRACT_REASON: str(missing)})
         return
     except StoreWriteError as error:
-        ack(response_action="errors", errors={render.RETRACT_REASON: not_saved(error)})
+        ack(response_action="errors", errors={RETRACT_REASON: not_saved(error)})
         return
     ack()
     Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from slackbot import render
-from slackbot.digests import Delivery, Digest, RecordPost
+from slackbot.core.digests import Delivery, Digest, RecordPost
+from slackbot.slack import render
 from storage import Subscription
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Summit Intel's answers, as plain data: what /who, /chips and /summit say, with no Slack code.
 
-Handlers parse a command, call one method here and hand the answer to ``slackbot.render``;
+Handlers parse a command, call one method here and hand the answer to ``slackbot.slack.render``;
 the console, HTTP and Socket Mode all go through the same path.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from slackbot.matching import EntityMatcher, display_order
+from slackbot.core.matching import EntityMatcher, display_order
 from storage import FACT_KINDS, Entity, Event, Fact, FactStore
 from storage.text import fold
 

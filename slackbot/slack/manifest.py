@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from slackbot.server import EVENTS_PATH
+from slackbot.slack.ids import ADD_FACT_SHORTCUT, EVENTS_PATH, SAVE_MESSAGE_SHORTCUT
 
 DEFAULT_NAME = "Summit Intel"
 MAX_APP_NAME = 35  # display_information.name in Slack's manifest schema
@@ -103,8 +103,6 @@ SLASH_COMMANDS = (
     ),
 )
 
-ADD_FACT_SHORTCUT = "add_summit_fact"
-SAVE_MESSAGE_SHORTCUT = "save_as_summit_fact"
 SHORTCUTS = (
     Shortcut(
         ADD_FACT_SHORTCUT,

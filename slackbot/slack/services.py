@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slackbot.admins import AdminPolicy
 from slackbot.config import Settings
-from slackbot.curation import Curator
-from slackbot.digests import DigestService
-from slackbot.intel import SummitIntel
-from slackbot.render import Message
+from slackbot.core.admins import AdminPolicy
+from slackbot.core.curation import Curator
+from slackbot.core.digests import DigestService
+from slackbot.core.intel import SummitIntel
+from slackbot.slack.render import Message
 from storage import FactStore
 
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from slackbot.intel import SummitIntel
-from slackbot.matching import display_order
+from slackbot.core.intel import SummitIntel
+from slackbot.core.matching import display_order
 from storage import Entity, Fact, FactStore, Subscription
 from storage.repository import utc_now
 from storage.text import fold

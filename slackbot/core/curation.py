@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from slackbot.hygiene import refusal, strings_in, unsafe_character
-from slackbot.matching import display_order
+from slackbot.core.hygiene import refusal, strings_in, unsafe_character
+from slackbot.core.matching import display_order
 from storage import FACT_KINDS, Entity, Fact, FactStore, Revision, Source, StoreWriteError
 from storage.repository import MAX_FACT_NUMBER, utc_now
 from storage.text import compact

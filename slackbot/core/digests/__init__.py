@@ -1,0 +1,3 @@
+"""Scheduled digests (see service)."""
+
+from slackbot.core.digests.service import *  # noqa: F403

@@ -1,0 +1,42 @@
+"""Every id Slack sends back to the app: callback ids of forms and shortcuts, action ids of
+buttons and menus, block ids of form fields, and the path Slack posts to. One place, so a
+listener and the block it listens to cannot disagree."""
+
+from __future__ import annotations
+
+from slackbot.core import curation
+
+# Where Slack posts every request in HTTP mode (slash commands, interactivity, events).
+EVENTS_PATH = "/slack/events"
+
+# Callback ids: modals and shortcuts.
+FACT_FORM = "fact_form"
+RETRACT_FORM = "retract_form"
+ADD_FACT_SHORTCUT = "add_summit_fact"
+SAVE_MESSAGE_SHORTCUT = "save_as_summit_fact"
+
+# Action ids: buttons and menus.
+SHARE_ACTION_ID = "share_answer"
+FACT_MENU_ACTION = "fact_menu"
+# The form's type-ahead (block_suggestion) comes from the entities field.
+ENTITY_OPTIONS_ACTION = curation.ENTITIES
+
+# Block ids of the forms' fields: the fact form's are the domain's field names, so a
+# validation error lands on the field it is about.
+FACT_FORM_FIELDS = frozenset(
+    {
+        curation.ENTITIES,
+        curation.STATEMENT,
+        curation.STATUS,
+        curation.KIND,
+        curation.SOURCE_URL,
+        curation.SOURCE_TITLE,
+        curation.HAPPENED_ON,
+        curation.TAGS,
+        curation.NEW_ENTITY_NAME,
+        curation.NEW_ENTITY_KIND,
+        curation.NEW_ENTITY_ALIASES,
+        curation.NEW_ENTITY_KOREAN,
+    }
+)
+RETRACT_REASON = "reason"

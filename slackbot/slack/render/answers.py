@@ -1,0 +1,317 @@
+"""The answers to questions: /whois cards, /chips, the /summit overview, help and search, and
+the App Home."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DividerBlock,
+)
+from slack_sdk.models.views import View
+
+from slackbot.core.intel import (
+    Ambiguous,
+    ChipsAnswer,
+    CompanyCard,
+    FactList,
+    MentionCard,
+    NoMatch,
+    Overview,
+    Roster,
+    SearchAnswer,
+    WhoAnswer,
+)
+from slackbot.slack.render.base import (
+    MAX_VIEW_BLOCKS,
+    Builder,
+    Message,
+    context,
+    echo,
+    entity_label,
+    escape,
+    fact_plain,
+    flat,
+    header,
+    names,
+    notice,
+    person_label,
+    section,
+    share_button,
+)
+
+HELP_LINES = (
+    ("/whois", "every attending company and its people"),
+    ("/whois samsung", "a company card: who attends, what is on the table with Microsoft, context"),
+    ("/whois 곽노정", "a person (English or Korean name) shows their company's card"),
+    ("/whois anthropic", "a company or product only mentioned: the facts that name it"),
+    ("/chips", "the hardware on the table: HBM, SSDs, CXL drives, Mach-1, Mach-2"),
+    ("/chips hbm · /chips samsung", "one part, or one vendor's parts"),
+    ("/summit", "the summit overview: date, hosts, who attends, the themes"),
+    ("/summit search hbm supply", "facts ranked by your words"),
+    ("/summit help", "this list"),
+    ("/digest daily 09:00", "a digest of what moved, posted here every day at 09:00"),
+    ("/summit history F9", "who changed a fact, when, old → new"),
+    ("/summit add · edit F9 · retract F9 why", "curating facts (admins)"),
+)
+
+
+def who(answer: WhoAnswer, query: str) -> Message:
+    if isinstance(answer, CompanyCard):
+        return company_card(answer, query)
+    if isinstance(answer, MentionCard):
+        return mention_card(answer, query)
+    if isinstance(answer, Ambiguous):
+        return ambiguous(answer)
+    if isinstance(answer, NoMatch):
+        return no_match(answer)
+    return roster(answer)
+
+
+def company_card(card: CompanyCard, query: str) -> Message:
+    company = card.company
+    builder = Builder(reserve=2)
+    builder.add(header(f"{company.name} at the MS CEO Summit 2024"))
+    people = ", ".join(person_label(p, card.highlighted) for p in card.people) or "none named"
+    intro = f"*{entity_label(company)}*\n*People:* {people}"
+    if card.highlighted is not None:
+        intro = f"*{person_label(card.highlighted)}* attends for {entity_label(company)}\n" + (
+            f"*People:* {people}"
+        )
+    builder.add(section(intro))
+    hint = f"`/summit search {escape(company.name.split()[0].lower())} &lt;words&gt;`"
+    sections = (
+        ("Attending", card.attendance),
+        ("On the table with Microsoft", card.on_the_table),
+        ("Related context", card.context),
+    )
+    filled = [(title, facts) for title, facts in sections if facts.facts or facts.retracted_hidden]
+    for position, (title, facts) in enumerate(filled):
+        builder.add(DividerBlock(), section(f"*{title}*"))
+        # Each later section needs its divider, title and a note at the least.
+        builder.add_facts(facts, hint, keep=3 * (len(filled) - position - 1))
+    builder.add(context("Statuses: confirmed · reported · expected (said may or could happen)"))
+    builder.add(share_button("/whois", query))
+    fact_lists = (card.attendance, card.on_the_table, card.context)
+    counts = sum(len(facts.facts) + facts.more for facts in fact_lists)
+    fallback = [
+        f"{company.name}: {', '.join(p.name for p in card.people) or 'no people named'}; "
+        f"{counts} fact(s)."
+    ]
+    # The fallback is cut at 3,000 characters: a few facts fill it.
+    fallback += [fact_plain(f) for f in (card.on_the_table.facts + card.context.facts)[:20]]
+    depends_on = (company.id, *(person.id for person in card.people))
+    return Message("\n".join(fallback), builder.blocks, depends_on)
+
+
+def mention_card(card: MentionCard, query: str) -> Message:
+    entity = card.entity
+    builder = Builder(reserve=1)
+    kind = {
+        "company": "mentioned, not attending",
+        "person": "person",
+        "product": f"{entity.category or 'product'}",
+    }.get(entity.kind, entity.kind)
+    builder.add(header(entity.name))
+    lines = [f"*{entity_label(entity)}* — {kind}"]
+    if entity.description:
+        lines.append(escape(entity.description))
+    if entity.vendors:
+        lines.append(f"*Vendors:* {', '.join(escape(v) for v in entity.vendors)}")
+    if card.related:
+        lines.append(f"*Appears with:* {names(card.related)}")
+    builder.add(section("\n".join(lines)))
+    if card.facts.facts or card.facts.retracted_hidden:
+        builder.add(DividerBlock())
+        builder.add_facts(card.facts, f"`/summit search {echo(entity.name.lower())} &lt;words&gt;`")
+    else:
+        builder.add(context("No facts name it yet."))
+    builder.add(share_button("/whois", query))
+    fallback = [f"{entity.name} ({kind}): {len(card.facts.facts) + card.facts.more} fact(s)."]
+    fallback += [fact_plain(f) for f in card.facts.facts[:20]]
+    return Message("\n".join(fallback), builder.blocks, (entity.id,))
+
+
+def ambiguous(answer: Ambiguous) -> Message:
+    builder = Builder(reserve=0)
+    builder.add(section(f"*{len(answer.matches)} matches for “{echo(answer.query)}”* — pick one:"))
+    for entity, fact_count in answer.matches[: builder.room()]:
+        builder.add(
+            section(
+                f"*{entity_label(entity)}* — {entity.kind}, {fact_count} fact(s)\n"
+                f"`/whois {escape(entity.name)}`"
+            )
+        )
+    text = f"{len(answer.matches)} matches for “{flat(answer.query)}”: " + ", ".join(
+        entity.name for entity, _count in answer.matches
+    )
+    return Message(text, builder.blocks, tuple(entity.id for entity, _count in answer.matches))
+
+
+def no_match(answer: NoMatch) -> Message:
+    text = (
+        f"Nothing matches “{echo(answer.query)}”.\n"
+        f"*Attending:* {names(answer.companies)}\n"
+        f"*Also known:* {names(answer.others)}\n"
+        "Try `/whois samsung`, `/whois 곽노정` or `/summit search &lt;words&gt;`."
+    )
+    fallback = (
+        f"Nothing matches “{flat(answer.query)}”. Attending: "
+        + ", ".join(entity.name for entity in answer.companies)
+        + ". Try /whois samsung or /summit search <words>."
+    )
+    return Message(fallback, [section(text)])
+
+
+def roster(answer: Roster) -> Message:
+    blocks: list[Block] = [header("Who attends the MS CEO Summit 2024")]
+    fallback = ["Attending the MS CEO Summit 2024:"]
+    for company, people in answer.companies:
+        people_text = ", ".join(person_label(person) for person in people) or "no people named"
+        blocks.append(section(f"*{entity_label(company)}*\n{people_text}"))
+        fallback.append(f"{company.name}: {', '.join(p.name for p in people) or '-'}")
+    if answer.mentioned:
+        blocks.append(context(f"Mentioned, not attending: {names(answer.mentioned)}"))
+    blocks.append(context("`/whois &lt;company or person&gt;` for a card, e.g. `/whois sk hynix`"))
+    blocks.append(share_button("/whois", ""))
+    return Message("\n".join(fallback), blocks)
+
+
+def chips(answer: ChipsAnswer) -> Message:
+    builder = Builder(reserve=2)
+    builder.add(header("AI hardware on the table"))
+    if answer.unmatched:
+        builder.add(
+            section(
+                f"No hardware matches “{echo(answer.query)}”. Here is everything on the table;"
+                " filter with `/chips hbm` or `/chips samsung`."
+            )
+        )
+    fallback = []
+    for chip in answer.parts:
+        if builder.room() < 2:
+            builder.add(context("…more parts — narrow it with `/chips &lt;part or vendor&gt;`"))
+            break
+        vendors = names(chip.vendors) or "not named in the source"
+        description = f" — {escape(chip.part.description)}" if chip.part.description else ""
+        builder.add(
+            DividerBlock(),
+            section(f"*{escape(chip.part.name)}*{description}\n*Vendors:* {vendors}"),
+        )
+        builder.add_facts(chip.facts, f"`/chips {escape(chip.part.name.lower())}`")
+        vendor_names = ", ".join(vendor.name for vendor in chip.vendors) or "not named"
+        fallback.append(
+            f"{chip.part.name} (vendors: {vendor_names}): "
+            + "; ".join(fact_plain(fact) for fact in chip.facts.facts[:20])
+        )
+    if not answer.unmatched:
+        builder.add(share_button("/chips", answer.query))
+    return Message("\n".join(fallback) or "No hardware recorded.", builder.blocks)
+
+
+def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
+    event = overview.event
+    if event is None:
+        return [section("No summit overview is stored yet. Run `summitbot seed`.")], (
+            "No summit overview is stored yet."
+        )
+    hosts = ", ".join(person_label(p) for p in overview.host_people)
+    host_name = entity_label(overview.host) if overview.host else escape(event.host)
+    attendees = "\n".join(
+        f"• *{entity_label(company)}*: {', '.join(person_label(p) for p in people) or '—'}"
+        for company, people in overview.companies
+    )
+    themes = "\n".join(f"• {escape(theme)}" for theme in event.themes)
+    counts = " · ".join(
+        f"{count} {status}" for status, count in sorted(overview.fact_counts.items())
+    )
+    blocks: list[Block] = [
+        header(event.name),
+        section(
+            f"*{event.date}* · {escape(event.format)}\n"
+            f"Hosted by {host_name} with {hosts}\n{escape(event.summary)}"
+        ),
+        section(f"*Who attends*\n{attendees}"),
+        section(f"*Themes*\n{themes}"),
+        context(f"Fact store: {counts or 'empty'} · `/summit help` lists every command"),
+    ]
+    fallback = (
+        f"{event.name}, {event.date}: {event.format}. Hosted by "
+        f"{overview.host.name if overview.host else event.host}. Attending: "
+        + ", ".join(company.name for company, _people in overview.companies)
+        + "."
+    )
+    return blocks, fallback
+
+
+def overview(answer: Overview) -> Message:
+    blocks, fallback = _overview_blocks(answer)
+    if answer.event is not None:
+        blocks.append(share_button("/summit", ""))
+    return Message(fallback, blocks)
+
+
+def _help_blocks() -> list[Block]:
+    lines = "\n".join(f"`{command}` — {what}" for command, what in HELP_LINES)
+    return [
+        section(f"*Summit Intel commands*\n{lines}"),
+        context("Answers are only visible to you; *Share to channel* posts one for everyone."),
+        context(
+            "In a thread or my Messages tab, say the same words: "
+            "`@Summit Intel who samsung`, `chips hbm`, `search hbm supply`, `help`."
+        ),
+    ]
+
+
+def help_message(unknown: str | None = None) -> Message:
+    blocks = _help_blocks()
+    fallback = "Summit Intel commands: " + "; ".join(c for c, _what in HELP_LINES)
+    if unknown is not None:
+        blocks.insert(0, section(f"I don't know “{echo(unknown)}”. Here is what I can do:"))
+        fallback = f"Unknown command “{flat(unknown)}”. " + fallback
+    return Message(fallback, blocks)
+
+
+def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
+    if not answer.query.strip():
+        return notice("Tell me what to look for, e.g. `/summit search hbm supply`.")
+    if not answer.facts:
+        retracted = (
+            f" ({answer.retracted_hidden} retracted fact(s) not shown)"
+            if answer.retracted_hidden
+            else ""
+        )
+        return Message(
+            f"No facts match “{flat(answer.query)}”{retracted}.",
+            [
+                section(
+                    f"No facts match “{echo(answer.query)}”{retracted}. Try fewer or other"
+                    " words, a company (`/whois samsung`) or a part (`/chips hbm`)."
+                )
+            ],
+        )
+    builder = Builder(reserve=1)
+    builder.add(section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
+    left_out = builder.add_facts(
+        FactList(answer.facts, answer.retracted_hidden), "more words", with_menu=admin
+    )
+    hidden = answer.total - len(answer.facts) - left_out
+    if hidden > 0 and not left_out:
+        builder.add(context(f"…and {hidden} more — narrow it with more words"))
+    builder.add(share_button("/summit", f"search {answer.query}"))
+    fallback = [f"{answer.total} fact(s) match “{flat(answer.query)}”:"]
+    fallback += [fact_plain(fact) for fact in answer.facts]
+    return Message("\n".join(fallback), builder.blocks)
+
+
+def shared(message: Message, user_id: str) -> Message:
+    """The answer as posted to a channel: no button, and who shared it."""
+    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock)]
+    blocks.append(context(f"Shared by <@{user_id}> from Summit Intel"))
+    return Message(message.text, blocks)
+
+
+def home(answer: Overview) -> View:
+    blocks, _fallback = _overview_blocks(answer)
+    blocks += [DividerBlock(), *_help_blocks()]
+    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])

@@ -1,0 +1,266 @@
+"""What every Slack message of the app is made of: ``Message`` (blocks plus the plain-text
+fallback), Slack's escaping, clipping to Block Kit's limits, and the small blocks and lines
+the other renderers share. Anything a person typed, and every stored statement, is escaped
+so that it can never turn into a mention or a link."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    SectionBlock,
+)
+
+from slackbot.core.admins import Curators
+from slackbot.core.intel import (
+    FactList,
+)
+from slackbot.slack.ids import (
+    FACT_MENU_ACTION,
+    SHARE_ACTION_ID,
+)
+from storage import Entity, Fact
+
+MAX_MESSAGE_BLOCKS = 50
+
+
+MAX_VIEW_BLOCKS = 100
+
+
+MAX_SECTION_TEXT = 3000
+
+
+MAX_HEADER_TEXT = 150
+
+
+MAX_FALLBACK_TEXT = 3000
+
+
+MAX_ECHO = 80
+
+
+STATUS_BADGES = {
+    "confirmed": ":white_check_mark: Confirmed",
+    "reported": ":newspaper: Reported",
+    "expected": ":crystal_ball: Expected",
+    "retracted": ":x: Retracted",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """Blocks, and ``text``: the plain fallback, unescaped until it is sent (escaped exactly
+    once, in ``to_dict``) unless ``markup`` says it is already safe mrkdwn of our own, such
+    as a user mention that Slack shows as the person's name."""
+
+    text: str
+    blocks: list[Block]
+    # The entities whose facts this answer shows, when that is all it depends on.
+    depends_on: tuple[str, ...] | None = None
+    markup: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        # Slack parses the fallback as mrkdwn too, so it is escaped like the blocks.
+        text = self.text if self.markup else escape(self.text)
+        return {
+            "text": clip(text, MAX_FALLBACK_TEXT),
+            "blocks": [block.to_dict() for block in self.blocks],
+        }
+
+
+def escape(text: str) -> str:
+    """Slack's escaping: '<', '>' and '&' become entities, so no mention or link can form."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_words(mrkdwn: str) -> str:
+    """Our own mrkdwn for a place that shows plain text only (a form's field error):
+    mentions as @id, entities decoded, no `code` marks."""
+    text = re.sub(r"<@([UW][A-Z0-9]+)>", r"@\1", mrkdwn).replace("`", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def flat(text: str) -> str:
+    """A person's input on one short line: control characters gone, long input cut."""
+    one_line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return clip(one_line, MAX_ECHO)
+
+
+def echo(text: str) -> str:
+    """A person's input, shortened and escaped, fit to quote back to them in mrkdwn."""
+    return escape(flat(text))
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, ending in "…" when cut. A cut never leaves a
+    ``<url|title>`` link (or a mention) open: it goes before the unclosed ``<``."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    opened = head.rfind("<")
+    if opened > head.rfind(">"):
+        head = head[:opened]
+    return head + "…"
+
+
+def source_link(fact: Fact) -> str:
+    title = escape(fact.source.title or "source")
+    if fact.source.url:
+        url = fact.source.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+        return f"<{url}|{title}>"
+    return f"_{title}_"
+
+
+def fact_line(fact: Fact) -> str:
+    badge = STATUS_BADGES.get(fact.status, fact.status)
+    when = f" · {fact.happened_on}" if fact.happened_on else ""
+    return f"{badge} · `{fact.id}`{when}\n{escape(fact.statement)}\n:link: {source_link(fact)}"
+
+
+def fact_plain(fact: Fact) -> str:
+    return f"[{fact.status}] {fact.statement} ({fact.id}; {fact.source.title or 'source'})"
+
+
+def names(entities: Sequence[Entity]) -> str:
+    return ", ".join(escape(entity.name) for entity in entities)
+
+
+def entity_label(entity: Entity) -> str:
+    label = escape(entity.name)
+    if entity.korean_name:
+        label += f" ({escape(entity.korean_name)})"
+    return label
+
+
+def person_label(person: Entity, highlighted: Entity | None = None) -> str:
+    label = entity_label(person)
+    if person.role:
+        label += f", {escape(person.role)}"
+    if highlighted is not None and person.id == highlighted.id:
+        label = f"*:point_right: {label}*"
+    return label
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT)))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT))])
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=clip(text, MAX_HEADER_TEXT))
+
+
+def share_button(command: str, text: str) -> ActionsBlock:
+    value = json.dumps({"command": command, "text": text[:500]}, ensure_ascii=False)
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Share to channel",
+                action_id=SHARE_ACTION_ID,
+                value=value,
+            )
+        ]
+    )
+
+
+class Builder:
+    """Collects blocks, keeping the room needed for the closing blocks."""
+
+    def __init__(self, reserve: int, limit: int = MAX_MESSAGE_BLOCKS) -> None:
+        self.blocks: list[Block] = []
+        self._limit = limit - reserve
+
+    def room(self) -> int:
+        return self._limit - len(self.blocks)
+
+    def add(self, *blocks: Block) -> None:
+        self.blocks.extend(blocks)
+
+    def add_facts(
+        self, facts: FactList, narrow_hint: str, keep: int = 0, *, with_menu: bool = False
+    ) -> int:
+        """Adds a section per fact while there is room, keeping ``keep`` blocks free for what
+        follows and one for the "…and N more" note; returns how many were left out.
+        ``with_menu`` gives each fact the admins' Edit / Retract menu."""
+        shown = facts.facts[: max(self.room() - keep - 1, 0)]
+        for fact in shown:
+            block = section(fact_line(fact))
+            if with_menu:
+                block.accessory = fact_menu(fact)
+            self.blocks.append(block)
+        left_out = len(facts.facts) - len(shown) + facts.more
+        notes = []
+        if left_out:
+            notes.append(f"…and {left_out} more — narrow it with {narrow_hint}")
+        if facts.retracted_hidden:
+            notes.append(
+                f"{facts.retracted_hidden} retracted fact(s) not shown"
+                " — `/summit history &lt;id&gt;` shows what changed"
+            )
+        if notes:
+            self.blocks.append(context(" · ".join(notes)))
+        return left_out
+
+
+def prefixed(note: str, message: Message) -> Message:
+    """``message`` led by a short note in our own words, such as "Saved."."""
+    text = f"{escape(note)} {message.text}" if message.markup else f"{note} {message.text}"
+    return Message(text, [section(escape(note)), *message.blocks], markup=message.markup)
+
+
+def notice(text: str) -> Message:
+    """A message in our own words; mrkdwn such as `code` is kept, and it is escaped."""
+    return Message(text, [section(escape(text))])
+
+
+def in_thread(message: Message) -> Message:
+    """An answer posted for everyone in a thread or DM: no "Share to channel" button."""
+    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock)]
+    return Message(message.text, blocks, message.depends_on, message.markup)
+
+
+def mention(user_id: str) -> str:
+    """A user mention Slack shows as the person's name; anything else is shown escaped."""
+    return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)
+
+
+def who_can(curators: Curators) -> str:
+    """Who may curate, in mrkdwn (mentions show as names)."""
+    parts = [", ".join(mention(user_id) for user_id in curators.user_ids)]
+    if curators.workspace_admins:
+        parts.append("workspace admins and owners")
+    return " and ".join(part for part in parts if part) or "nobody yet: set SUMMITBOT_ADMINS"
+
+
+def not_admin(curators: Curators, what: str) -> Message:
+    text = (
+        f"Only Summit Intel admins can {escape(what)}: {who_can(curators)}. "
+        "Ask one of them, or `/summit help`."
+    )
+    # The fallback keeps the mentions too, so a notification names the admins.
+    return Message(text, [section(text)], markup=True)
+
+
+def fact_menu(fact: Fact) -> OverflowMenuElement:
+    return OverflowMenuElement(
+        action_id=FACT_MENU_ACTION,
+        options=[
+            Option(value=f"edit:{fact.id}", text="Edit"),
+            Option(value=f"retract:{fact.id}", text="Retract"),
+        ],
+    )

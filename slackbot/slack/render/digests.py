@@ -1,0 +1,204 @@
+"""Digests as posted (a message, or a headline and its thread) and a channel's digest status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+)
+
+from slackbot.core.admins import Curators
+from slackbot.core.digests import USAGE as DIGEST_USAGE
+from slackbot.core.digests import Development, Digest, DigestGroup, describe_schedule, local
+from slackbot.slack.render.base import (
+    MAX_MESSAGE_BLOCKS,
+    STATUS_BADGES,
+    Message,
+    context,
+    entity_label,
+    escape,
+    header,
+    mention,
+    section,
+    source_link,
+    who_can,
+)
+from storage import Subscription
+
+
+def _development_line(development: Development) -> str:
+    fact = development.fact
+    if development.old_status is None:
+        change = f":new: New · {STATUS_BADGES.get(fact.status, fact.status)}"
+    else:
+        old = STATUS_BADGES.get(development.old_status, development.old_status)
+        change = f"{old} → {STATUS_BADGES.get(fact.status, fact.status)}"
+    reason = (
+        f"\n_Reason: {escape(fact.retraction_reason)}_"
+        if fact.status == "retracted" and fact.retraction_reason
+        else ""
+    )
+    return f"{change} · `{fact.id}`\n{escape(fact.statement)}{reason}\n:link: {source_link(fact)}"
+
+
+def _digest_summary(digest: Digest) -> str:
+    counts = digest.counts()
+    parts = [
+        f"{counts[label]} {label}"
+        for label in ("new", "status change", "retracted")
+        if counts.get(label)
+    ]
+    total = len(digest.developments)
+    return f"{total} development{'s' if total != 1 else ''}: " + ", ".join(parts)
+
+
+def _digest_period(digest: Digest) -> str:
+    return f"{local(digest.since, digest.timezone)} → {local(digest.until, digest.timezone)}"
+
+
+def _group_plain(group: DigestGroup) -> str:
+    name = group.company.name if group.company else "Other"
+    return f"{name}: " + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
+
+
+def _digest_footer(digest: Digest) -> ContextBlock:
+    who = f"Set up by {mention(digest.created_by)} · " if digest.created_by else ""
+    return context(f"{who}`/digest status` shows the schedule and what it tracks")
+
+
+def digest_messages(digest: Digest) -> list[Message]:
+    """The digest as one message, or, when it would not fit, a headline message and the
+    details as replies in its thread. Never empty: an empty digest is not posted."""
+    title_block = header("Summit Intel digest")
+    interrupted = ""
+    if digest.interrupted:
+        interrupted = (
+            f"\n:warning: The digest of {', '.join(digest.interrupted)} was interrupted; "
+            "these may repeat."
+        )
+    summary = section(f"*{_digest_summary(digest)}*\n{_digest_period(digest)}{escape(interrupted)}")
+    detail_blocks: list[tuple[DigestGroup, list[Block]]] = []
+    for group in digest.groups:
+        title = entity_label(group.company) if group.company else "Other"
+        blocks: list[Block] = [section(f"*{title}*")]
+        blocks += [section(_development_line(d)) for d in group.developments]
+        detail_blocks.append((group, blocks))
+    fallback = [f"Summit Intel digest: {_digest_summary(digest)}{interrupted}"]
+    fallback += [_group_plain(group) for group in digest.groups]
+    everything = [title_block, summary] + [
+        b for _group, blocks in detail_blocks for b in [DividerBlock(), *blocks]
+    ]
+    footer = _digest_footer(digest)
+    if len(everything) < MAX_MESSAGE_BLOCKS:
+        return [Message("\n".join(fallback), [*everything, footer])]
+    by_company = ", ".join(
+        f"{group.company.name if group.company else 'Other'} ({len(group.developments)})"
+        for group in digest.groups
+    )
+    headline = Message(
+        f"Summit Intel digest: {_digest_summary(digest)}. Details in the thread.",
+        [
+            title_block,
+            summary,
+            section(f"*By company:* {escape(by_company)}"),
+            context(":thread: The details are in this message's thread."),
+            footer,
+        ],
+    )
+    # Each reply's fallback carries its own developments: it is what a notification shows.
+    replies: list[Message] = []
+    current: list[Block] = []
+    groups_in_current: list[DigestGroup] = []
+
+    def close_reply() -> None:
+        text = "Summit Intel digest, continued: " + " · ".join(
+            _group_plain(group) for group in groups_in_current
+        )
+        replies.append(Message(text, current))
+
+    for group, blocks in detail_blocks:
+        for block in blocks:
+            if len(current) >= MAX_MESSAGE_BLOCKS:
+                close_reply()
+                current, groups_in_current = [], []
+            current.append(block)
+            if group not in groups_in_current:
+                groups_in_current.append(group)
+    if current:
+        close_reply()
+    return [headline, *replies]
+
+
+def digest_status(
+    subscription: Subscription | None,
+    next_run_at: str | None,
+    tracked: list[str],
+    interrupted: Sequence[str] = (),
+) -> Message:
+    if subscription is None:
+        text = "This channel has no digest. Start one with `/digest daily 09:00`."
+        return Message(text, [section(escape(text)), context(escape(DIGEST_USAGE))])
+    # Each line as (mrkdwn for the blocks, plain words for the fallback).
+    if subscription.suspended_reason:
+        reason = subscription.suspended_reason
+        state = f"Suspended: {reason}. Fix it (e.g. invite me back), then `/digest resume`."
+        state_mrkdwn = f":warning: {escape(state)}"
+    elif subscription.paused:
+        state = "Paused. `/digest resume` starts it again."
+        state_mrkdwn = f":double_vertical_bar: {escape(state)}"
+    else:
+        state = f"Next digest {next_run_at or '—'}"
+        state_mrkdwn = f":calendar: {escape(state)}"
+    what = ", ".join(tracked) or "everything"
+    schedule = describe_schedule(subscription)
+    last = subscription.last_result or "none yet"
+    since = local(subscription.since, subscription.timezone)
+    owner = subscription.created_by
+    lines = [
+        f"*Digest for this channel:* {escape(schedule)}",
+        state_mrkdwn,
+        f"*Tracking:* {escape(what)}",
+        f"*Last digest:* {escape(last)}",
+        f"*Next one covers changes since:* {escape(since)}",
+    ]
+    if interrupted:
+        cut_off = (
+            f"The digest of {', '.join(interrupted)} was interrupted while posting; the next "
+            "one includes its developments, which may repeat."
+        )
+        lines.append(f":warning: {escape(cut_off)}")
+    if owner:
+        lines.append(f"*Set up by:* {mention(owner)} (they and the admins can change it)")
+    plain = [
+        f"Digest for this channel: {schedule}",
+        state,
+        f"Tracking: {what}",
+        f"Last digest: {last}",
+        f"Next one covers changes since: {since}",
+    ]
+    if interrupted:
+        plain.append(f"The digest of {', '.join(interrupted)} was interrupted while posting.")
+    if owner:
+        plain.append(f"Set up by: {mention(owner)}")
+    # The fallback keeps the owner's mention (shown as a name): the rest is escaped here.
+    fallback = "\n".join(line if line.startswith("Set up by") else escape(line) for line in plain)
+    return Message(
+        fallback, [section("\n".join(lines)), context(escape(DIGEST_USAGE))], markup=True
+    )
+
+
+def not_allowed_digest(owner: str, curators: Curators) -> Message:
+    """To someone who may not change a channel's digest: who can."""
+    text = (
+        f"This channel's digest was set up by {mention(owner)}; only they and the Summit "
+        f"Intel admins ({who_can(curators)}) can change, pause or turn it off. "
+        "`/digest status` shows it; `/digest now` posts it for anyone."
+    )
+    return Message(text, [section(text)], markup=True)
+
+
+def digest_usage(problem: str) -> Message:
+    return Message(problem, [section(escape(problem)), context(escape(DIGEST_USAGE))])

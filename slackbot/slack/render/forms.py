@@ -1,0 +1,279 @@
+"""The curation forms (Add / Edit fact, Retract), the type-ahead's options, and what an admin
+is shown once a fact is saved."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    DatePickerElement,
+    DividerBlock,
+    ExternalDataMultiSelectElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from slackbot.core import curation
+from slackbot.core.curation import FactDraft
+from slackbot.slack.ids import (
+    FACT_FORM,
+    RETRACT_FORM,
+    RETRACT_REASON,
+)
+from slackbot.slack.render.base import (
+    Message,
+    clip,
+    context,
+    escape,
+    fact_line,
+    section,
+)
+from storage import Entity, Fact
+
+KIND_LABELS = {
+    "attendance": "Attendance",
+    "agenda": "Agenda",
+    "hardware": "Hardware",
+    "product": "Product",
+    "investment": "Investment",
+    "partnership": "Partnership",
+    "context": "Context",
+}
+
+
+STATUS_LABELS = {
+    "confirmed": "Confirmed: official or settled",
+    "reported": "Reported: stated as fact by a source",
+    "expected": "Expected: may or could happen",
+}
+
+
+NEW_KIND_LABELS = {"company": "Company", "person": "Person", "product": "Product"}
+
+
+MAX_OPTION_TEXT = 75
+
+
+# Ten tags of thirty characters, with their separators.
+MAX_TAGS_INPUT = 400
+
+
+MAX_OPTION_VALUE = 150  # Slack refuses a whole options answer with one longer value
+
+
+_HASHED_VALUE = "~"
+
+
+def entity_option_value(entity_id: str) -> str:
+    """An entity's id as an option value. A store written before names were capped may hold
+    longer ids: those travel as a digest of the id, found again by ``entity_from_option``."""
+    if len(entity_id) <= MAX_OPTION_VALUE and not entity_id.startswith(_HASHED_VALUE):
+        return entity_id
+    return _HASHED_VALUE + hashlib.blake2b(entity_id.encode(), digest_size=16).hexdigest()
+
+
+def entity_from_option(value: str, entity_ids: Iterable[str]) -> str | None:
+    """The entity id an option value stands for, among ``entity_ids``."""
+    if not value.startswith(_HASHED_VALUE):
+        return value
+    return next((eid for eid in entity_ids if entity_option_value(eid) == value), None)
+
+
+def entity_option(entity: Entity) -> Option:
+    label = entity.name + (f" ({entity.korean_name})" if entity.korean_name else "")
+    return Option(
+        value=entity_option_value(entity.id),
+        text=clip(f"{label} · {entity.kind}", MAX_OPTION_TEXT),
+    )
+
+
+def entity_options(entities: Sequence[Entity]) -> list[dict[str, Any]]:
+    """The type-ahead's answer to a block_suggestion request (at most 100 options)."""
+    return [entity_option(entity).to_dict() for entity in entities[:100]]
+
+
+def _text_input(
+    field: str,
+    label: str,
+    *,
+    initial: str = "",
+    optional: bool = True,
+    multiline: bool = False,
+    max_length: int | None = None,
+    hint: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    # Slack refuses a form whose initial value is longer than its input allows.
+    if max_length is not None and len(initial) > max_length:
+        initial = initial[:max_length]
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=field,
+            initial_value=initial or None,
+            multiline=multiline or None,
+            max_length=max_length,
+            placeholder=placeholder,
+        ),
+    )
+
+
+def _choice(labels: dict[str, str], chosen: str | None) -> Option | None:
+    return Option(value=chosen, text=labels[chosen]) if chosen in labels else None
+
+
+def fact_form(
+    draft: FactDraft,
+    entities: Sequence[Entity],
+    metadata: dict[str, Any],
+    *,
+    title: str = "Add fact",
+    today: str,
+    note: str | None = None,
+) -> View:
+    """The "Add fact" / "Edit fact" modal, prefilled from ``draft``; ``note`` leads it."""
+    kinds = [Option(value=kind, text=label) for kind, label in KIND_LABELS.items()]
+    statuses = [Option(value=status, text=label) for status, label in STATUS_LABELS.items()]
+    new_kinds = [Option(value=kind, text=label) for kind, label in NEW_KIND_LABELS.items()]
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=curation.ENTITIES,
+            label="Companies, people and products involved",
+            optional=True,
+            hint="Type to search, in English or Korean. Someone new? Name them below.",
+            element=ExternalDataMultiSelectElement(
+                action_id=curation.ENTITIES,
+                placeholder="Samsung, 곽노정, HBM…",
+                min_query_length=0,
+                initial_options=[entity_option(entity) for entity in entities] or None,
+            ),
+        ),
+        _text_input(
+            curation.STATEMENT,
+            "Statement",
+            initial=draft.statement,
+            optional=False,
+            multiline=True,
+            max_length=curation.MAX_STATEMENT,
+            placeholder="What happened or was said, in one or two sentences",
+        ),
+        InputBlock(
+            block_id=curation.STATUS,
+            label="Status",
+            element=RadioButtonsElement(
+                action_id=curation.STATUS,
+                options=statuses,
+                initial_option=_choice(STATUS_LABELS, draft.status),
+            ),
+        ),
+        InputBlock(
+            block_id=curation.KIND,
+            label="Kind",
+            element=StaticSelectElement(
+                action_id=curation.KIND,
+                options=kinds,
+                initial_option=_choice(KIND_LABELS, draft.kind),
+            ),
+        ),
+        _text_input(
+            curation.SOURCE_URL,
+            "Source link",
+            initial=draft.source_url,
+            hint="http:// or https:// only",
+            placeholder="https://…",
+            max_length=curation.MAX_SOURCE_URL,
+        ),
+        _text_input(
+            curation.SOURCE_TITLE,
+            "Source title",
+            initial=draft.source_title,
+            max_length=curation.MAX_SOURCE_TITLE,
+        ),
+        InputBlock(
+            block_id=curation.HAPPENED_ON,
+            label="When it happened",
+            element=DatePickerElement(
+                action_id=curation.HAPPENED_ON, initial_date=draft.happened_on or today
+            ),
+        ),
+        _text_input(
+            curation.TAGS,
+            "Tags",
+            initial=", ".join(draft.tags),
+            max_length=MAX_TAGS_INPUT,
+            hint="Comma-separated, e.g. hbm, investment",
+        ),
+        DividerBlock(),
+        section("*Someone or something new?* Leave these empty when it is in the list above."),
+        _text_input(curation.NEW_ENTITY_NAME, "New company, person or product"),
+        InputBlock(
+            block_id=curation.NEW_ENTITY_KIND,
+            label="It is a",
+            optional=True,
+            element=StaticSelectElement(
+                action_id=curation.NEW_ENTITY_KIND,
+                options=new_kinds,
+                placeholder="Company",
+            ),
+        ),
+        _text_input(curation.NEW_ENTITY_ALIASES, "Its other names", hint="Comma-separated"),
+        _text_input(curation.NEW_ENTITY_KOREAN, "Its Korean name", placeholder="e.g. 삼성전자"),
+    ]
+    if note:
+        blocks.insert(0, context(f":scissors: {escape(note)}"))
+    return View(
+        type="modal",
+        callback_id=FACT_FORM,
+        title=title,
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
+
+
+def retract_form(fact: Fact, metadata: dict[str, Any]) -> View:
+    return View(
+        type="modal",
+        callback_id=RETRACT_FORM,
+        title=f"Retract {fact.id}",
+        submit="Retract",
+        close="Cancel",
+        private_metadata=json.dumps(metadata),
+        blocks=[
+            section(fact_line(fact)),
+            _text_input(
+                RETRACT_REASON,
+                "Why is it retracted?",
+                multiline=True,
+                max_length=curation.MAX_STATEMENT,
+                placeholder="e.g. denied by SK Hynix on 20 May",
+            ),
+            context("The fact is kept with its history; answers leave it out with a note."),
+        ],
+    )
+
+
+def saved(fact: Fact, action: str) -> Message:
+    """The admin's confirmation: the fact card and its id."""
+    blocks: list[Block] = [
+        section(f"*{action.capitalize()} `{fact.id}`*"),
+        section(fact_line(fact)),
+    ]
+    if fact.retraction_reason:
+        blocks.append(context(f"Reason: {escape(fact.retraction_reason)}"))
+    blocks.append(
+        context(f"`/summit history {fact.id}` shows its changes · `/summit edit {fact.id}`")
+    )
+    return Message(f"{action.capitalize()} {fact.id}: {fact.statement}", blocks)
