@@ -124,8 +124,8 @@ def test_parse_every_form(text: str, expected: DigestRequest) -> None:
         ("weekly funday 09:00", "Say the day"),
         ("daily 09:00 Mars/Olympus", "not a time zone"),
         ("track", "Say what to track"),
-        ("hourly 09:00", "Usage"),
-        ("<!channel>", "Usage"),
+        ("hourly 09:00", "not something /digest does"),
+        ("<!channel>", "not something /digest does"),
     ],
 )
 def test_bad_input_gets_the_usage_and_an_example(text: str, says: str) -> None:
@@ -133,6 +133,7 @@ def test_bad_input_gets_the_usage_and_an_example(text: str, says: str) -> None:
         parse_request(text)
     shown = str(render.digest_usage(str(raised.value)).to_dict())
     assert "/digest daily 09:00" in shown and "/digest track samsung, hbm" in shown
+    assert shown.count("Usage:") == 1, "the usage is shown once"
 
 
 # -- the command in Slack ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from handlers.common import Asker, ack_with_answer, command_text, services_of, user_lookup
-from slackbot.core.digests import DigestRequest, UsageError, check_timezone, local, parse_request
+from slackbot.core.digests import DigestRequest, UsageError, check_timezone, parse_request
 from slackbot.slack import render
 from slackbot.slack.delivery import ensure_can_post
 from slackbot.slack.services import Services
@@ -23,19 +23,7 @@ CHANGING = frozenset({"track", "untrack", "pause", "resume", "off"})
 
 
 def status(services: Services, channel_id: str, saved: str = "") -> render.Message:
-    digests = services.digests
-    subscription = digests.store.subscription(channel_id)
-    next_at = None
-    tracked: list[str] = []
-    if subscription is not None:
-        upcoming = digests.next_run(subscription)
-        next_at = local(upcoming, subscription.timezone) if upcoming else None
-        for entity_id in subscription.tracked_entities:
-            entity = digests.store.entity(entity_id)
-            tracked.append(entity.name if entity else entity_id)
-        tracked += [f"#{tag}" for tag in subscription.tracked_tags]
-    interrupted = digests.interrupted(channel_id) if subscription is not None else []
-    message = render.digest_status(subscription, next_at, tracked, interrupted)
+    message = render.digest_status(services.digests.status(channel_id))
     return render.prefixed(saved, message) if saved else message
 
 
@@ -111,7 +99,7 @@ def user_timezone(client: WebClient, user_id: str) -> str | None:
 def may_change(services: Services, channel_id: str, user_id: str) -> bool | None:
     """Whether the person may change the channel's digest: anyone sets one up where there is
     none; then its creator and the admins. None when only Slack can say (admin or not)."""
-    subscription = services.digests.store.subscription(channel_id)
+    subscription = services.digests.subscription(channel_id)
     if subscription is None or subscription.created_by in ("", user_id):
         return True
     return services.admins.known(user_id)
@@ -148,6 +136,6 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
 
 
 def not_yours(services: Services, channel_id: str) -> render.Message:
-    subscription = services.digests.store.subscription(channel_id)
+    subscription = services.digests.subscription(channel_id)
     owner = subscription.created_by if subscription else ""
     return render.not_allowed_digest(owner, services.admins.curators())

@@ -13,280 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
+from slackbot.core.digests.compose import Digest, compose
+from slackbot.core.digests.parsing import DigestRequest, UsageError
+from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.intel import SummitIntel
-from slackbot.core.matching import display_order
-from storage import Entity, Fact, FactStore, Subscription
+from storage import Subscription
 from storage.repository import utc_now
 from storage.text import fold
 
 logger = logging.getLogger(__name__)
 
-CADENCES = ("daily", "weekdays", "weekly")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 DEFAULT_GRACE = timedelta(hours=6)
+
+
 # A slot Slack would not take is tried again after 30 s, 1 min, 2 min … at most 15 min apart.
 RETRY_BASE = 30.0
+
+
 RETRY_MAX = 15 * 60.0
-USAGE = (
-    "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
-    "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
-    "`/digest untrack hbm`, `/digest status`, `/digest now`, `/digest pause`, "
-    "`/digest resume`, `/digest off`. The time zone defaults to yours."
-)
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-class UsageError(ValueError):
-    """What was typed is not a /digest command; the message says how to write one."""
-
-
-@dataclass(frozen=True)
-class DigestRequest:
-    action: str  # schedule, track, untrack, status, now, pause, resume, off
-    cadence: str | None = None
-    time: str | None = None
-    weekday: str | None = None
-    timezone: str | None = None
-    names: tuple[str, ...] = ()
-
-
-def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"“{name[:40]}” is not a time zone; use an Area/City name such as Asia/Seoul, "
-            "Europe/London or America/New_York."
-        ) from None
-    return name
-
-
-def parse_request(text: str) -> DigestRequest:
-    words = text.split()
-    if not words:
-        return DigestRequest("status")
-    action = words[0].lower()
-    rest = words[1:]
-    if action in ("status", "now", "pause", "resume", "off") and not rest:
-        return DigestRequest(action)
-    if action in ("track", "untrack"):
-        names = tuple(n.strip() for n in " ".join(rest).split(",") if n.strip())
-        if not names:
-            raise UsageError(f"Say what to {action}, e.g. `/digest {action} samsung, hbm`.")
-        return DigestRequest(action, names=names)
-    if action in CADENCES:
-        weekday = None
-        if action == "weekly":
-            if not rest or rest[0].lower()[:3] not in WEEKDAYS:
-                raise UsageError("Say the day: `/digest weekly mon 09:00`. " + USAGE)
-            weekday, rest = rest[0].lower()[:3], rest[1:]
-        if not rest or not _TIME.match(rest[0]) or len(rest) > 2:
-            raise UsageError(f"Say the time as HH:MM, e.g. `/digest {action} 09:00`. " + USAGE)
-        hour, minute = _TIME.match(rest[0]).groups()  # type: ignore[union-attr]
-        timezone = check_timezone(rest[1]) if len(rest) == 2 else None
-        return DigestRequest(action, action, f"{int(hour):02d}:{minute}", weekday, timezone)
-    raise UsageError(USAGE)
-
-
-# -- schedules -------------------------------------------------------------------------------
-
-
-def trigger_for(subscription: Subscription) -> CronTrigger:
-    hour, minute = (int(part) for part in subscription.time.split(":"))
-    day_of_week = {"daily": "*", "weekdays": "mon-fri"}.get(
-        subscription.cadence, subscription.weekday or "mon"
-    )
-    return CronTrigger(
-        day_of_week=day_of_week,
-        hour=hour,
-        minute=minute,
-        timezone=ZoneInfo(subscription.timezone),
-    )
-
-
-def describe_schedule(subscription: Subscription) -> str:
-    days = {"daily": "every day", "weekdays": "every weekday"}.get(
-        subscription.cadence, f"every {(subscription.weekday or 'mon').capitalize()}"
-    )
-    return f"{days} at {subscription.time} {subscription.timezone}"
-
-
-def slot_key(subscription: Subscription, fire_time: datetime) -> str:
-    """A slot is the channel's scheduled *local* date and time. APScheduler fires a time in
-    the repeated autumn hour twice; both fires map to the same slot, so it posts once."""
-    local_day = fire_time.astimezone(ZoneInfo(subscription.timezone)).date().isoformat()
-    return f"{subscription.channel_id}|{local_day}T{subscription.time}"
-
-
-def slot_time(key: str) -> str:
-    """A slot's local date and time in words, from its key: 'Tue 24 Nov 2026 09:00'."""
-    stamp = key.rsplit("|", 1)[-1]
-    try:
-        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M").strftime("%a %d %b %Y %H:%M")
-    except ValueError:
-        return stamp
-
-
-def fire_times(subscription: Subscription, start: datetime, end: datetime) -> list[datetime]:
-    """The trigger's fire times in (start, end], in UTC."""
-    trigger = trigger_for(subscription)
-    times: list[datetime] = []
-    previous = None
-    now = start.astimezone(UTC) + timedelta(microseconds=1)
-    while True:
-        fire = trigger.get_next_fire_time(previous, now)
-        if fire is None or fire > end:
-            return times
-        # Step on in UTC: local wall-clock arithmetic loses the fold of a repeated hour.
-        fire = fire.astimezone(UTC)
-        times.append(fire)
-        previous, now = fire, fire + timedelta(seconds=1)
-
-
-def next_run(subscription: Subscription, now: datetime) -> datetime | None:
-    fire: datetime | None = trigger_for(subscription).get_next_fire_time(None, now)
-    return fire
-
-
-def local(moment: datetime | str, timezone: str) -> str:
-    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return when.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M %Z")
-
-
-# -- what goes into a digest ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Development:
-    fact: Fact
-    old_status: str | None  # None when the fact is new
-    new_status: str
-
-    @property
-    def label(self) -> str:
-        if self.old_status is None:
-            return "new"
-        if self.new_status == "retracted":
-            return "retracted"
-        return "status change"
-
-
-@dataclass(frozen=True)
-class DigestGroup:
-    company: Entity | None
-    developments: list[Development]
-
-
-@dataclass(frozen=True)
-class Digest:
-    channel_id: str
-    timezone: str
-    since: str
-    until: str
-    groups: list[DigestGroup]
-    created_by: str = ""  # who set the subscription up, named in the digest's footer
-    # Local times of earlier digests cut off mid-post: their developments may repeat here.
-    interrupted: list[str] = field(default_factory=list)
-
-    @property
-    def developments(self) -> list[Development]:
-        return [d for group in self.groups for d in group.developments]
-
-    @property
-    def empty(self) -> bool:
-        return not self.groups
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for development in self.developments:
-            counts[development.label] = counts.get(development.label, 0) + 1
-        return counts
-
-
-def compose(intel: SummitIntel, subscription: Subscription, until: datetime) -> Digest:
-    """Developments (facts added, changed in status or retracted) after the subscription's
-    mark and up to ``until``, for what it tracks, grouped by company."""
-    store = intel.store
-    event = store.event()
-    host_id = event.host if event else None
-    end = until.isoformat(timespec="microseconds")
-    tracked = tracked_entity_ids(intel, subscription)
-    first_status: dict[str, str | None] = {}
-    for revision in store.revisions_since(subscription.since):
-        if revision.at > end:
-            break
-        if revision.fact_id in first_status:
-            continue
-        if revision.action in ("added", "imported") and revision.number == 1:
-            first_status[revision.fact_id] = None
-        elif "status" in revision.changes:
-            first_status[revision.fact_id] = revision.changes["status"][0]
-    groups: dict[str, list[Development]] = {}
-    companies: dict[str, Entity | None] = {}
-    for fact_id, old_status in first_status.items():
-        fact = store.fact(fact_id)
-        if fact is None or fact.status == old_status:
-            continue
-        if not _is_tracked(fact, subscription, tracked):
-            continue
-        company = _group_company(store, fact, host_id)
-        key = company.id if company else ""
-        companies[key] = company
-        groups.setdefault(key, []).append(Development(fact, old_status, fact.status))
-    ordered = sorted(
-        groups,
-        key=lambda key: (
-            companies[key] is None,
-            display_order(companies[key]) if companies[key] else (),  # type: ignore[arg-type]
-        ),
-    )
-    return Digest(
-        subscription.channel_id,
-        subscription.timezone,
-        subscription.since,
-        end,
-        [DigestGroup(companies[key], groups[key]) for key in ordered],
-        subscription.created_by,
-    )
-
-
-def tracked_entity_ids(intel: SummitIntel, subscription: Subscription) -> set[str]:
-    """A tracked company brings its people along, as its card does."""
-    tracked = set(subscription.tracked_entities)
-    for entity_id in subscription.tracked_entities:
-        tracked.update(person.id for person in intel.matcher.people_of(entity_id))
-    return tracked
-
-
-def _is_tracked(fact: Fact, subscription: Subscription, tracked: set[str]) -> bool:
-    if not subscription.tracked_entities and not subscription.tracked_tags:
-        return True
-    return bool(tracked.intersection(fact.entity_ids)) or bool(
-        set(subscription.tracked_tags).intersection(fact.tags)
-    )
-
-
-def _group_company(store: FactStore, fact: Fact, host_id: str | None) -> Entity | None:
-    companies: list[Entity] = []
-    for entity_id in fact.entity_ids:
-        entity = store.entity(entity_id)
-        if entity is None:
-            continue
-        if entity.kind == "person" and entity.company_id:
-            entity = store.entity(entity.company_id)
-        if entity is not None and entity.kind == "company" and entity not in companies:
-            companies.append(entity)
-    # The host is in most facts; group by the partner unless the host is alone.
-    partners = [c for c in companies if c.id != host_id]
-    ranked = sorted(partners or companies, key=display_order)
-    return ranked[0] if ranked else None
-
-
-# -- delivery ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -303,6 +49,8 @@ class Delivery:
 
 # Called with each post's ts as soon as Slack accepts it: (ts, how many posted, of how many).
 RecordPost = Callable[[str, int, int], None]
+
+
 Deliver = Callable[[Subscription, Digest, RecordPost], Delivery]
 
 
@@ -313,6 +61,16 @@ class Outcome:
     kind: str  # posted, empty, failed, suspended, skipped, inactive
     text: str
     digest: Digest | None = None
+
+
+@dataclass(frozen=True)
+class DigestStatus:
+    """A channel's digest as ``/digest status`` shows it."""
+
+    subscription: Subscription | None
+    next_run: str | None  # local time in words; None when paused, suspended or none
+    tracked: list[str]  # entity names and #tags
+    interrupted: list[str]  # local times of digests cut off mid-post
 
 
 @dataclass
@@ -393,6 +151,26 @@ class DigestService:
                 # A new schedule starts from now: earlier slots are not "missed".
                 created_at=now,
             )
+        )
+
+    def subscription(self, channel_id: str) -> Subscription | None:
+        return self.store.subscription(channel_id)
+
+    def status(self, channel_id: str) -> DigestStatus:
+        subscription = self.store.subscription(channel_id)
+        if subscription is None:
+            return DigestStatus(None, None, [], [])
+        upcoming = self.next_run(subscription)
+        tracked = []
+        for entity_id in subscription.tracked_entities:
+            entity = self.store.entity(entity_id)
+            tracked.append(entity.name if entity else entity_id)
+        tracked += [f"#{tag}" for tag in subscription.tracked_tags]
+        return DigestStatus(
+            subscription,
+            local(upcoming, subscription.timezone) if upcoming else None,
+            tracked,
+            self.interrupted(channel_id),
         )
 
     def require(self, channel_id: str) -> Subscription:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -11,8 +9,14 @@ from slack_sdk.models.blocks import (
 )
 
 from slackbot.core.admins import Curators
-from slackbot.core.digests import USAGE as DIGEST_USAGE
-from slackbot.core.digests import Development, Digest, DigestGroup, describe_schedule, local
+from slackbot.core.digests import (
+    Development,
+    Digest,
+    DigestGroup,
+    DigestStatus,
+    describe_schedule,
+    local,
+)
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
     STATUS_BADGES,
@@ -26,7 +30,6 @@ from slackbot.slack.render.base import (
     source_link,
     who_can,
 )
-from storage import Subscription
 
 
 def _development_line(development: Development) -> str:
@@ -132,12 +135,9 @@ def digest_messages(digest: Digest) -> list[Message]:
     return [headline, *replies]
 
 
-def digest_status(
-    subscription: Subscription | None,
-    next_run_at: str | None,
-    tracked: list[str],
-    interrupted: Sequence[str] = (),
-) -> Message:
+def digest_status(status: DigestStatus) -> Message:
+    subscription, next_run_at = status.subscription, status.next_run
+    tracked, interrupted = status.tracked, status.interrupted
     if subscription is None:
         text = "This channel has no digest. Start one with `/digest daily 09:00`."
         return Message(text, [section(escape(text)), context(escape(DIGEST_USAGE))])
@@ -188,6 +188,14 @@ def digest_status(
     return Message(
         fallback, [section("\n".join(lines)), context(escape(DIGEST_USAGE))], markup=True
     )
+
+
+DIGEST_USAGE = (
+    "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
+    "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
+    "`/digest untrack hbm`, `/digest status`, `/digest now`, `/digest pause`, "
+    "`/digest resume`, `/digest off`. The time zone defaults to yours."
+)
 
 
 def not_allowed_digest(owner: str, curators: Curators) -> Message:

@@ -1,0 +1,68 @@
+"""What a person typed after /digest, as a ``DigestRequest``; a ``UsageError`` names what is
+wrong (the Slack layer adds the usage lines)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CADENCES = ("daily", "weekdays", "weekly")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class UsageError(ValueError):
+    """What was typed is not a /digest command; the message says how to write one."""
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    action: str  # schedule, track, untrack, status, now, pause, resume, off
+    cadence: str | None = None
+    time: str | None = None
+    weekday: str | None = None
+    timezone: str | None = None
+    names: tuple[str, ...] = ()
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"“{name[:40]}” is not a time zone; use an Area/City name such as Asia/Seoul, "
+            "Europe/London or America/New_York."
+        ) from None
+    return name
+
+
+def parse_request(text: str) -> DigestRequest:
+    words = text.split()
+    if not words:
+        return DigestRequest("status")
+    action = words[0].lower()
+    rest = words[1:]
+    if action in ("status", "now", "pause", "resume", "off") and not rest:
+        return DigestRequest(action)
+    if action in ("track", "untrack"):
+        names = tuple(n.strip() for n in " ".join(rest).split(",") if n.strip())
+        if not names:
+            raise UsageError(f"Say what to {action}, e.g. `/digest {action} samsung, hbm`.")
+        return DigestRequest(action, names=names)
+    if action in CADENCES:
+        weekday = None
+        if action == "weekly":
+            if not rest or rest[0].lower()[:3] not in WEEKDAYS:
+                raise UsageError("Say the day: `/digest weekly mon 09:00`.")
+            weekday, rest = rest[0].lower()[:3], rest[1:]
+        if not rest or not _TIME.match(rest[0]) or len(rest) > 2:
+            raise UsageError(f"Say the time as HH:MM, e.g. `/digest {action} 09:00`.")
+        hour, minute = _TIME.match(rest[0]).groups()  # type: ignore[union-attr]
+        timezone = check_timezone(rest[1]) if len(rest) == 2 else None
+        return DigestRequest(action, action, f"{int(hour):02d}:{minute}", weekday, timezone)
+    raise UsageError(f"“{words[0][:30]}” is not something /digest does.")
