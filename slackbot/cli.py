@@ -20,6 +20,7 @@ from slackbot import __version__
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
+from slackbot.core.bulk import BulkCuration
 from slackbot.core.curation import Curator
 from slackbot.core.digests import UsageError
 from slackbot.scheduler import DigestScheduler
@@ -149,7 +150,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         print(step, file=sys.stderr, flush=True)
 
     with open_store(settings) as store:
-        report = Curator(store).import_lines(lines, by=args.by, progress=progress, writing=writing)
+        report = BulkCuration(Curator(store)).import_lines(
+            lines, by=args.by, progress=progress, writing=writing
+        )
         if not report.errors:
             print("writing the snapshot", file=sys.stderr, flush=True)
     if not report.errors:
@@ -175,7 +178,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     with open_store(settings) as store:
-        lines = list(Curator(store).export_lines())
+        lines = list(BulkCuration(Curator(store)).export_lines())
     text = "".join(line + "\n" for line in lines)
     if args.file:
         write_atomically(Path(args.file), text.encode())

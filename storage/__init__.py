@@ -3,6 +3,7 @@
 from storage.files import StoreCorruptError, StoreLockedError, StoreOpenError
 from storage.journal import JournalCorruptError, StoreWriteError
 from storage.models import (
+    ENTITY_KINDS,
     FACT_KINDS,
     FACT_STATUSES,
     Entity,
@@ -15,6 +16,7 @@ from storage.models import (
 from storage.repository import FactStore, SeedReport
 
 __all__ = [
+    "ENTITY_KINDS",
     "FACT_KINDS",
     "FACT_STATUSES",
     "Entity",

@@ -3,19 +3,18 @@ import and export. Plain Python: the modal, the console and ``summitbot import``
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Container, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from slackbot.core.hygiene import refusal, strings_in, unsafe_character
+from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
-from storage import FACT_KINDS, Entity, Fact, FactStore, Revision, Source, StoreWriteError
-from storage.repository import MAX_FACT_NUMBER, utc_now
-from storage.text import compact
+from storage import ENTITY_KINDS, FACT_KINDS, Entity, Fact, FactStore, Revision, Source
+from storage.repository import utc_now
+from storage.text import compact, fold
 
 # Field names: also the block and action ids of the modal's inputs, so errors land on them.
 ENTITIES = "entities"
@@ -41,7 +40,7 @@ MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
 DUPLICATE_CUTOFF = 90.0
 EDITABLE_STATUSES = ("confirmed", "reported", "expected")
-NEW_ENTITY_KINDS = ("company", "person", "product")
+NEW_ENTITY_KINDS = ENTITY_KINDS
 # The last calendar day to begin anywhere on Earth is UTC+14: a date after that is the future.
 EARLIEST_ZONE_AHEAD = timedelta(hours=14)
 TRACKED_FIELDS = (
@@ -122,20 +121,16 @@ class History:
     found: bool = True
 
 
-@dataclass
-class ImportReport:
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    entities: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
+def normalise_tag(text: str) -> str:
+    """The one spelling of a tag: 'AI services' -> 'ai-services' (forms, imports, /digest)."""
+    return re.sub(r"[^\w-]+", "-", fold(text.strip())).strip("-")
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
     """'HBM, AI services' -> ('hbm', 'ai-services')"""
     tags = []
     for raw in re.split(r"[,;\n]", text):
-        tag = re.sub(r"[^\w-]+", "-", raw.strip().casefold()).strip("-")
+        tag = normalise_tag(raw)
         if tag and tag not in tags:
             tags.append(tag)
     return tuple(tags)
@@ -145,12 +140,12 @@ def parse_list(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in re.split(r"[,;\n]", text) if item.strip())
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     slug = re.sub(r"[^\w]+", "-", name.casefold()).strip("-")[:MAX_ENTITY_NAME]
     return slug.strip("-") or "entity"
 
 
-def _name_problem(names: Iterable[str]) -> str | None:
+def name_problem(names: Iterable[str]) -> str | None:
     for name in names:
         if len(name.strip()) > MAX_ENTITY_NAME:
             return (
@@ -185,7 +180,7 @@ class Curator:
         self.store = store
         self.clock = clock
 
-    def _now(self) -> str:
+    def now_stamp(self) -> str:
         # Microseconds, so that "changed after the last digest" never ties with it.
         return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -289,7 +284,7 @@ class Curator:
             refused = refusal(label, text)
             if refused:
                 return {name: refused}
-        too_long = _name_problem([new.name, *new.aliases, new.korean_name or ""])
+        too_long = name_problem([new.name, *new.aliases, new.korean_name or ""])
         if too_long:
             field = NEW_ENTITY_NAME if len(new.name.strip()) > MAX_ENTITY_NAME else None
             return {field or NEW_ENTITY_ALIASES: too_long}
@@ -317,7 +312,7 @@ class Curator:
         new = draft.new_entity
         if new is None:
             return draft.entity_ids, None
-        entity_id = _slug(new.name)
+        entity_id = slug(new.name)
         while self.store.entity(entity_id) is not None:
             entity_id += "-x"
         company_id = None
@@ -336,7 +331,7 @@ class Curator:
         )
         return (*draft.entity_ids, entity.id), entity
 
-    def _fact_from(self, draft: FactDraft, fact_id: str, entity_ids: tuple[str, ...]) -> Fact:
+    def fact_from_draft(self, draft: FactDraft, fact_id: str, entity_ids: tuple[str, ...]) -> Fact:
         url = draft.source_url.strip() or None
         title = draft.source_title.strip() or (urlsplit(url).netloc if url else "")
         return Fact(
@@ -359,9 +354,9 @@ class Curator:
             entity_ids, new_entity = self._entities_for(draft)
             if new_entity is not None:
                 self.store.put_entity(new_entity)
-            now = self._now()
+            now = self.now_stamp()
             fact = replace(
-                self._fact_from(draft, "new", entity_ids),
+                self.fact_from_draft(draft, "new", entity_ids),
                 added_at=now,
                 updated_at=now,
                 added_by=by,
@@ -382,7 +377,7 @@ class Curator:
                 raise Rejected(errors)
             entity_ids, new_entity = self._entities_for(draft)
             updated = replace(
-                self._fact_from(draft, current.id, entity_ids),
+                self.fact_from_draft(draft, current.id, entity_ids),
                 added_at=current.added_at,
                 added_by=current.added_by,
                 origin=current.origin,
@@ -392,7 +387,7 @@ class Curator:
                 return current
             if new_entity is not None:
                 self.store.put_entity(new_entity)
-            now = self._now()
+            now = self.now_stamp()
             updated = replace(updated, revision=current.revision + 1, updated_at=now)
             revision = Revision(current.id, updated.revision, now, by, "edited", changes)
             self.store.put_fact(updated, revision)
@@ -403,7 +398,7 @@ class Curator:
             current = self.require(fact_id)
             if current.status == "retracted":
                 raise Rejected({STATUS: f"{current.id} is already retracted."})
-            now = self._now()
+            now = self.now_stamp()
             why = reason.strip()[:MAX_STATEMENT] or None
             updated = replace(
                 current,
@@ -439,230 +434,6 @@ class Curator:
         revisions = [r for fid in facts for r in self.store.revisions_of(fid)]
         revisions.sort(key=lambda r: r.at, reverse=True)
         return History(entity.name, revisions, facts)
-
-    # -- bulk -----------------------------------------------------------------------------
-
-    def export_lines(self) -> Iterator[str]:
-        """JSON Lines: every entity, then every fact with its full record."""
-        for entity in sorted(self.store.entities(), key=lambda e: e.id):
-            yield json.dumps({"type": "entity", **entity.to_doc()}, ensure_ascii=False)
-        for fact in self.store.facts():
-            yield json.dumps({"type": "fact", **fact.to_doc()}, ensure_ascii=False)
-
-    def import_lines(
-        self,
-        lines: Iterable[str],
-        by: str,
-        progress: Callable[[int], None] | None = None,
-        writing: Callable[[str], None] | None = None,
-    ) -> ImportReport:
-        """Checks every line (``progress`` hears each line number), then stores them all in
-        one durable batch (``writing`` hears each step), or nothing if any line is bad."""
-        report = ImportReport()
-        entities: dict[str, Entity] = {}
-        facts: list[Fact] = []
-        by_statement: dict[str, Fact] = {}
-        revisions: list[Revision] = []
-        now = self._now()
-        with self.store.lock:
-            names = _NameIndex(self.store.entities())
-            for number, line in enumerate(lines, start=1):
-                if progress is not None:
-                    progress(number)
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        raise ValueError("each line must be a JSON object")
-                    for text in strings_in(record):
-                        problem = unsafe_character(text)
-                        if problem:
-                            raise Rejected({"text": f"a value contains {problem}"})
-                    if record.get("type") == "entity":
-                        entity = self._entity_from_record(record, names, entities)
-                        entities[entity.id] = entity
-                        names.add(entity)
-                        continue
-                    fact, revision = self._fact_from_record(
-                        record, names, by_statement, entities, by, now
-                    )
-                except Rejected as rejected:
-                    report.errors.append((number, str(rejected)))
-                    continue
-                except (ValueError, TypeError, KeyError, AttributeError) as error:
-                    report.errors.append((number, f"not a valid record: {error}"))
-                    continue
-                if fact is None:
-                    report.unchanged += 1
-                    continue
-                if fact.id == "new" or self.store.fact(fact.id) is None:
-                    report.added += 1
-                else:
-                    report.updated += 1
-                facts.append(fact)
-                by_statement[compact(fact.statement)] = fact
-                revisions.append(revision)
-            report.entities = len(entities)
-            if not report.errors:
-                facts, revisions = self._number_new_facts(facts, revisions)
-                self.store.put_many(list(entities.values()), facts, revisions, writing)
-        return report
-
-    def _number_new_facts(
-        self, facts: list[Fact], revisions: list[Revision]
-    ) -> tuple[list[Fact], list[Revision]]:
-        """New facts get ids after every id in use, in the store or in the file."""
-        highest = max(
-            [int(self.store.next_fact_id()[1:]) - 1]
-            + [fact.number for fact in facts if fact.id != "new"]
-        )
-        numbered_facts, numbered_revisions = [], []
-        for fact, revision in zip(facts, revisions, strict=True):
-            if fact.id == "new":
-                highest += 1
-                if highest >= MAX_FACT_NUMBER:
-                    raise StoreWriteError(
-                        f"not imported: the new facts would need ids past F{MAX_FACT_NUMBER - 1}"
-                    )
-                fact = replace(fact, id=f"F{highest}")
-                revision = replace(revision, fact_id=fact.id)
-            numbered_facts.append(fact)
-            numbered_revisions.append(revision)
-        return numbered_facts, numbered_revisions
-
-    def _entity_from_record(
-        self, record: dict[str, Any], names: _NameIndex, pending: dict[str, Entity]
-    ) -> Entity:
-        name = str(record.get("name") or "").strip()
-        kind = record.get("kind", "company")
-        if not name:
-            raise Rejected({"name": "an entity needs a name"})
-        aliases = record.get("aliases") or []
-        names_given = [name, *(aliases if isinstance(aliases, list) else [])]
-        too_long = _name_problem(str(item) for item in names_given)
-        if too_long:
-            raise Rejected({"name": too_long})
-        if record.get("id") is not None and len(str(record["id"])) > MAX_ENTITY_NAME:
-            raise Rejected({"id": f"an entity id has at most {MAX_ENTITY_NAME} characters"})
-        if kind not in NEW_ENTITY_KINDS:
-            raise Rejected({"kind": f"an entity's kind is one of {', '.join(NEW_ENTITY_KINDS)}"})
-        entity_id = str(record.get("id") or _slug(name))
-        existing = self.store.entity(entity_id) or pending.get(entity_id)
-        fields = {k: v for k, v in record.items() if k != "type"}
-        entity = Entity.from_doc({"origin": "admin", **fields, "id": entity_id, "kind": kind})
-        if existing is None:
-            clash = names.find(entity.all_names())
-            if clash is not None and clash != entity_id:
-                raise Rejected({"name": f"{name!r} is already the name of {clash}"})
-        return entity
-
-    def _fact_from_record(
-        self,
-        record: dict[str, Any],
-        names: _NameIndex,
-        pending: Mapping[str, Fact],
-        pending_entities: Container[str],
-        by: str,
-        now: str,
-    ) -> tuple[Fact | None, Revision]:
-        source = record.get("source") or {}
-        if not isinstance(source, dict):
-            raise Rejected({"source": 'source is an object: {"url": "https://…", "title": "…"}'})
-        entity_refs = record.get("entity_ids", record.get("entities", []))
-        if isinstance(entity_refs, str):
-            entity_refs = parse_list(entity_refs)
-        if not isinstance(entity_refs, list):
-            raise Rejected({ENTITIES: "entities are a list of names or ids, or one string"})
-        entity_ids = []
-        for ref in entity_refs:
-            entity_id = names.find([str(ref)])
-            if entity_id is None:
-                raise Rejected({ENTITIES: f"unknown entity {str(ref)[:40]!r}"})
-            entity_ids.append(entity_id)
-        tags = record.get("tags", [])
-        if not isinstance(tags, (list, str)):
-            raise Rejected({TAGS: "tags are a list of words, or one comma-separated string"})
-        happened_on = record.get("happened_on")
-        if happened_on is not None and not isinstance(happened_on, str):
-            raise Rejected({HAPPENED_ON: "happened_on is a date like 2024-05-14"})
-        status = str(record.get("status", "reported"))
-        draft = FactDraft(
-            statement=str(record.get("statement", "")),
-            kind=str(record.get("kind", "context")),
-            # A restored backup may hold retracted facts: check the rest as an active fact.
-            status="reported" if status == "retracted" else status,
-            entity_ids=tuple(entity_ids),
-            source_url=str(record.get("source_url", source.get("url")) or ""),
-            source_title=str(record.get("source_title", source.get("title")) or ""),
-            happened_on=happened_on or None,
-            tags=parse_tags(tags)
-            if isinstance(tags, str)
-            else parse_tags(",".join(map(str, tags))),
-        )
-        fact_id = str(record.get("id") or "").strip().upper() or None
-        if fact_id is not None:
-            # The number is the fact's place in the store's indexes: F007 is F7, and it has
-            # to leave room for the facts added after it (see MAX_FACT_NUMBER).
-            number = re.fullmatch(r"F0*([1-9]\d{0,8})", fact_id)
-            if number is None:
-                raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
-            if int(number.group(1)) >= MAX_FACT_NUMBER:
-                raise Rejected(
-                    {"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {fact_id[:20]!r}"}
-                )
-            fact_id = f"F{number.group(1)}"
-        existing = self.store.fact(fact_id) if fact_id else None
-        errors = self.validate(
-            draft, editing=fact_id, pending=pending, pending_entities=pending_entities
-        )
-        if errors:
-            raise Rejected(errors)
-        fact = replace(
-            self._fact_from(draft, fact_id or "new", tuple(entity_ids)),
-            status=status,
-            retraction_reason=record.get("retraction_reason"),
-            added_at=str(record.get("added_at") or now),
-            updated_at=now,
-            added_by=str(record.get("added_by") or by),
-            origin=str(record.get("origin") or "admin"),
-        )
-        if existing is not None:
-            changes = diff(existing, fact)
-            if not changes:
-                return None, Revision(existing.id, existing.revision, now, by, "imported", {})
-            fact = replace(
-                fact,
-                revision=existing.revision + 1,
-                added_at=existing.added_at,
-                added_by=existing.added_by,
-            )
-            return fact, Revision(fact.id, fact.revision, now, by, "imported", changes)
-        fact = replace(fact, revision=int(record.get("revision") or 1))
-        # The fact itself holds the rest; bulk imports keep their history small.
-        imported = {"status": [None, fact.status]}
-        return fact, Revision(fact.id, fact.revision, now, by, "imported", imported)
-
-
-class _NameIndex:
-    """Entity ids by id and by every compacted name, for resolving names in imports."""
-
-    def __init__(self, entities: Iterable[Entity]) -> None:
-        self._ids: dict[str, str] = {}
-        for entity in entities:
-            self.add(entity)
-
-    def add(self, entity: Entity) -> None:
-        self._ids[compact(entity.id)] = entity.id
-        for name in entity.all_names():
-            self._ids.setdefault(compact(name), entity.id)
-
-    def find(self, names: Iterable[str]) -> str | None:
-        for name in names:
-            found = self._ids.get(compact(name))
-            if found is not None:
-                return found
-        return None
 
 
 def _shorten(text: str, limit: int = 120) -> str:

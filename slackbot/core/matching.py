@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
-from storage.models import Entity
+from storage.models import ENTITY_KINDS, Entity
 from storage.text import compact, fold
 
 MAX_QUERY_LENGTH = 200
 FUZZY_CUTOFF = 75.0
 # Matches scoring within this many points of the best are all shown: the query is ambiguous.
 FUZZY_AMBIGUITY_MARGIN = 5.0
-KIND_ORDER = {"company": 0, "person": 1, "product": 2}
+KIND_ORDER = {kind: order for order, kind in enumerate(ENTITY_KINDS)}
 
 
 def display_order(entity: Entity) -> tuple[int, int, str]:

@@ -7,20 +7,19 @@ Posting is handed to a ``Deliver`` function, so this module needs no Slack."""
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from slackbot.core.curation import normalise_tag
 from slackbot.core.digests.compose import Digest, compose
 from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.intel import SummitIntel
 from storage import Subscription
 from storage.repository import utc_now
-from storage.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +186,7 @@ class DigestService:
         tags = list(subscription.tracked_tags)
         result = TrackResult(subscription)
         for name in names:
-            tag = re.sub(r"[^\w-]+", "-", fold(name)).strip("-")
+            tag = normalise_tag(name)
             matches = self.intel.matcher.match(name)
             if len(matches) == 1:
                 target, label = entities, matches[0].id

@@ -1,0 +1,270 @@
+"""Bulk curation: ``summitbot import`` and ``export``, JSON Lines in and out. An import checks
+every line with the form's rules, then stores everything in one durable batch, or nothing if
+any line is bad."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from slackbot.core.curation import (
+    ENTITIES,
+    HAPPENED_ON,
+    MAX_ENTITY_NAME,
+    NEW_ENTITY_KINDS,
+    TAGS,
+    Curator,
+    FactDraft,
+    Rejected,
+    diff,
+    name_problem,
+    parse_list,
+    parse_tags,
+    slug,
+)
+from slackbot.core.hygiene import strings_in, unsafe_character
+from storage import Entity, Fact, Revision, StoreWriteError
+from storage.repository import MAX_FACT_NUMBER
+from storage.text import compact
+
+
+@dataclass
+class ImportReport:
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    entities: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class BulkCuration:
+    """Imports and exports through a ``Curator``'s checks."""
+
+    def __init__(self, curator: Curator) -> None:
+        self.curator = curator
+        self.store = curator.store
+
+    def export_lines(self) -> Iterator[str]:
+        """JSON Lines: every entity, then every fact with its full record."""
+        for entity in sorted(self.store.entities(), key=lambda e: e.id):
+            yield json.dumps({"type": "entity", **entity.to_doc()}, ensure_ascii=False)
+        for fact in self.store.facts():
+            yield json.dumps({"type": "fact", **fact.to_doc()}, ensure_ascii=False)
+
+    def import_lines(
+        self,
+        lines: Iterable[str],
+        by: str,
+        progress: Callable[[int], None] | None = None,
+        writing: Callable[[str], None] | None = None,
+    ) -> ImportReport:
+        """Checks every line (``progress`` hears each line number), then stores them all in
+        one durable batch (``writing`` hears each step), or nothing if any line is bad."""
+        report = ImportReport()
+        entities: dict[str, Entity] = {}
+        facts: list[Fact] = []
+        by_statement: dict[str, Fact] = {}
+        revisions: list[Revision] = []
+        now = self.curator.now_stamp()
+        with self.store.lock:
+            names = _NameIndex(self.store.entities())
+            for number, line in enumerate(lines, start=1):
+                if progress is not None:
+                    progress(number)
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError("each line must be a JSON object")
+                    for text in strings_in(record):
+                        problem = unsafe_character(text)
+                        if problem:
+                            raise Rejected({"text": f"a value contains {problem}"})
+                    if record.get("type") == "entity":
+                        entity = self._entity_from_record(record, names, entities)
+                        entities[entity.id] = entity
+                        names.add(entity)
+                        continue
+                    fact, revision = self._fact_from_record(
+                        record, names, by_statement, entities, by, now
+                    )
+                except Rejected as rejected:
+                    report.errors.append((number, str(rejected)))
+                    continue
+                except (ValueError, TypeError, KeyError, AttributeError) as error:
+                    report.errors.append((number, f"not a valid record: {error}"))
+                    continue
+                if fact is None:
+                    report.unchanged += 1
+                    continue
+                if fact.id == "new" or self.store.fact(fact.id) is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+                facts.append(fact)
+                by_statement[compact(fact.statement)] = fact
+                revisions.append(revision)
+            report.entities = len(entities)
+            if not report.errors:
+                facts, revisions = self._number_new_facts(facts, revisions)
+                self.store.put_many(list(entities.values()), facts, revisions, writing)
+        return report
+
+    def _number_new_facts(
+        self, facts: list[Fact], revisions: list[Revision]
+    ) -> tuple[list[Fact], list[Revision]]:
+        """New facts get ids after every id in use, in the store or in the file."""
+        highest = max(
+            [int(self.store.next_fact_id()[1:]) - 1]
+            + [fact.number for fact in facts if fact.id != "new"]
+        )
+        numbered_facts, numbered_revisions = [], []
+        for fact, revision in zip(facts, revisions, strict=True):
+            if fact.id == "new":
+                highest += 1
+                if highest >= MAX_FACT_NUMBER:
+                    raise StoreWriteError(
+                        f"not imported: the new facts would need ids past F{MAX_FACT_NUMBER - 1}"
+                    )
+                fact = replace(fact, id=f"F{highest}")
+                revision = replace(revision, fact_id=fact.id)
+            numbered_facts.append(fact)
+            numbered_revisions.append(revision)
+        return numbered_facts, numbered_revisions
+
+    def _entity_from_record(
+        self, record: dict[str, Any], names: _NameIndex, pending: dict[str, Entity]
+    ) -> Entity:
+        name = str(record.get("name") or "").strip()
+        kind = record.get("kind", "company")
+        if not name:
+            raise Rejected({"name": "an entity needs a name"})
+        aliases = record.get("aliases") or []
+        names_given = [name, *(aliases if isinstance(aliases, list) else [])]
+        too_long = name_problem(str(item) for item in names_given)
+        if too_long:
+            raise Rejected({"name": too_long})
+        if record.get("id") is not None and len(str(record["id"])) > MAX_ENTITY_NAME:
+            raise Rejected({"id": f"an entity id has at most {MAX_ENTITY_NAME} characters"})
+        if kind not in NEW_ENTITY_KINDS:
+            raise Rejected({"kind": f"an entity's kind is one of {', '.join(NEW_ENTITY_KINDS)}"})
+        entity_id = str(record.get("id") or slug(name))
+        existing = self.store.entity(entity_id) or pending.get(entity_id)
+        fields = {k: v for k, v in record.items() if k != "type"}
+        entity = Entity.from_doc({"origin": "admin", **fields, "id": entity_id, "kind": kind})
+        if existing is None:
+            clash = names.find(entity.all_names())
+            if clash is not None and clash != entity_id:
+                raise Rejected({"name": f"{name!r} is already the name of {clash}"})
+        return entity
+
+    def _fact_from_record(
+        self,
+        record: dict[str, Any],
+        names: _NameIndex,
+        pending: Mapping[str, Fact],
+        pending_entities: Container[str],
+        by: str,
+        now: str,
+    ) -> tuple[Fact | None, Revision]:
+        source = record.get("source") or {}
+        if not isinstance(source, dict):
+            raise Rejected({"source": 'source is an object: {"url": "https://…", "title": "…"}'})
+        entity_refs = record.get("entity_ids", record.get("entities", []))
+        if isinstance(entity_refs, str):
+            entity_refs = parse_list(entity_refs)
+        if not isinstance(entity_refs, list):
+            raise Rejected({ENTITIES: "entities are a list of names or ids, or one string"})
+        entity_ids = []
+        for ref in entity_refs:
+            entity_id = names.find([str(ref)])
+            if entity_id is None:
+                raise Rejected({ENTITIES: f"unknown entity {str(ref)[:40]!r}"})
+            entity_ids.append(entity_id)
+        tags = record.get("tags", [])
+        if not isinstance(tags, (list, str)):
+            raise Rejected({TAGS: "tags are a list of words, or one comma-separated string"})
+        happened_on = record.get("happened_on")
+        if happened_on is not None and not isinstance(happened_on, str):
+            raise Rejected({HAPPENED_ON: "happened_on is a date like 2024-05-14"})
+        status = str(record.get("status", "reported"))
+        draft = FactDraft(
+            statement=str(record.get("statement", "")),
+            kind=str(record.get("kind", "context")),
+            # A restored backup may hold retracted facts: check the rest as an active fact.
+            status="reported" if status == "retracted" else status,
+            entity_ids=tuple(entity_ids),
+            source_url=str(record.get("source_url", source.get("url")) or ""),
+            source_title=str(record.get("source_title", source.get("title")) or ""),
+            happened_on=happened_on or None,
+            tags=parse_tags(tags)
+            if isinstance(tags, str)
+            else parse_tags(",".join(map(str, tags))),
+        )
+        fact_id = str(record.get("id") or "").strip().upper() or None
+        if fact_id is not None:
+            # The number is the fact's place in the store's indexes: F007 is F7, and it has
+            # to leave room for the facts added after it (see MAX_FACT_NUMBER).
+            number = re.fullmatch(r"F0*([1-9]\d{0,8})", fact_id)
+            if number is None:
+                raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
+            if int(number.group(1)) >= MAX_FACT_NUMBER:
+                raise Rejected(
+                    {"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {fact_id[:20]!r}"}
+                )
+            fact_id = f"F{number.group(1)}"
+        existing = self.store.fact(fact_id) if fact_id else None
+        errors = self.curator.validate(
+            draft, editing=fact_id, pending=pending, pending_entities=pending_entities
+        )
+        if errors:
+            raise Rejected(errors)
+        fact = replace(
+            self.curator.fact_from_draft(draft, fact_id or "new", tuple(entity_ids)),
+            status=status,
+            retraction_reason=record.get("retraction_reason"),
+            added_at=str(record.get("added_at") or now),
+            updated_at=now,
+            added_by=str(record.get("added_by") or by),
+            origin=str(record.get("origin") or "admin"),
+        )
+        if existing is not None:
+            changes = diff(existing, fact)
+            if not changes:
+                return None, Revision(existing.id, existing.revision, now, by, "imported", {})
+            fact = replace(
+                fact,
+                revision=existing.revision + 1,
+                added_at=existing.added_at,
+                added_by=existing.added_by,
+            )
+            return fact, Revision(fact.id, fact.revision, now, by, "imported", changes)
+        fact = replace(fact, revision=int(record.get("revision") or 1))
+        # The fact itself holds the rest; bulk imports keep their history small.
+        imported = {"status": [None, fact.status]}
+        return fact, Revision(fact.id, fact.revision, now, by, "imported", imported)
+
+
+class _NameIndex:
+    """Entity ids by id and by every compacted name, for resolving names in imports."""
+
+    def __init__(self, entities: Iterable[Entity]) -> None:
+        self._ids: dict[str, str] = {}
+        for entity in entities:
+            self.add(entity)
+
+    def add(self, entity: Entity) -> None:
+        self._ids[compact(entity.id)] = entity.id
+        for name in entity.all_names():
+            self._ids.setdefault(compact(name), entity.id)
+
+    def find(self, names: Iterable[str]) -> str | None:
+        for name in names:
+            found = self._ids.get(compact(name))
+            if found is not None:
+                return found
+        return None
