@@ -25,13 +25,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from handlers import register_listeners
-from handlers.common import user_lookup
 from slackbot.config import ConfigError, Settings
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
 from slackbot.core.intel import SummitIntel
-from slackbot.slack.delivery import SlackDigestPoster
+from slackbot.slack.delivery import SlackDigestPoster, user_lookup
 from slackbot.slack.services import AnswerCache, Services
 from storage import FactStore
 from storage.repository import utc_now
@@ -144,7 +143,7 @@ def build(
         grace=timedelta(hours=settings.digest_grace_hours),
     )
     services = Services(
-        settings,
+        settings.timezone,
         intel,
         Curator(store, clock),
         admins,

@@ -123,13 +123,13 @@ def test_the_cli_names_what_is_wrong_with_an_option() -> None:
 
 
 def test_manifest_declares_what_the_app_handles() -> None:
-    from handlers.commands import ANSWERS
+    from slackbot.core.answers import ANSWERING_COMMANDS
     from slackbot.slack.ids import ADD_FACT_SHORTCUT, SAVE_MESSAGE_SHORTCUT
 
     manifest = shipped()
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
     assert set(commands) == {"/whois", "/chips", "/summit", "/digest"}
-    assert set(ANSWERS) - {"/who"} <= set(commands)
+    assert ANSWERING_COMMANDS - {"/who"} <= set(commands)
     for command in commands.values():
         assert command["description"] and command["usage_hint"]
     app_home = manifest["features"]["app_home"]

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.commands import ANSWERS
-from handlers.common import Asker, services_of
+from handlers.common import services_of
+from slackbot.core.answers import ANSWERING_COMMANDS
 from slackbot.slack import render
-
-logger = logging.getLogger(__name__)
+from slackbot.slack.answering import message_for
+from slackbot.slack.delivery import Asker
 
 
 def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -21,8 +20,9 @@ def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
     asker = Asker.of(client, body)
     try:
         asked = json.loads(body["actions"][0]["value"])
-        answer = ANSWERS[asked["command"]]
-        text = str(asked["text"])
+        command, text = str(asked["command"]), str(asked["text"])
+        if command not in ANSWERING_COMMANDS:
+            raise ValueError(command)
     except (KeyError, IndexError, TypeError, ValueError):
         asker.tell(
             render.notice(
@@ -30,4 +30,5 @@ def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
             )
         )
         return
-    asker.share(render.shared(answer(services_of(context), text), asker.user_id))
+    message = message_for(services_of(context), command, text)
+    asker.share(render.shared(message, asker.user_id))

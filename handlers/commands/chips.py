@@ -7,16 +7,14 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from handlers.common import ack_with_answer, command_text, services_of
-from slackbot.slack import render
-from slackbot.slack.services import Services
-
-
-def answer(services: Services, text: str) -> render.Message:
-    return render.chips(services.intel.chips(text))
+from slackbot.slack.answering import message_for
 
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     services, text = services_of(context), command_text(command)
     ack_with_answer(
-        ack, lambda: answer(services, text), services=services, asked=("/chips", text.strip())
+        ack,
+        lambda: message_for(services, "/chips", text),
+        services=services,
+        asked=("/chips", text.strip()),
     )

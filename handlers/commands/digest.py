@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import Asker, ack_with_answer, command_text, services_of, user_lookup
+from handlers.common import ack_with_answer, command_text, services_of
 from slackbot.core.digests import DigestRequest, UsageError, check_timezone, parse_request
 from slackbot.slack import render
-from slackbot.slack.delivery import ensure_can_post
+from slackbot.slack.delivery import Asker, ensure_can_post, user_lookup
 from slackbot.slack.services import Services
 
 IN_CONSOLE = (
@@ -79,7 +79,7 @@ def slow_answer(
         if request.action == "resume":
             digests.set_paused(channel_id, False)
             return status(services, channel_id, "Resumed.")
-        timezone = request.timezone or user_timezone(client, user_id) or services.settings.timezone
+        timezone = request.timezone or user_timezone(client, user_id) or services.timezone
         digests.schedule(channel_id, request, check_timezone(timezone), user_id)
         return status(services, channel_id, "Saved.")
     except UsageError as problem:

@@ -12,10 +12,10 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.commands import ANSWERS
-from handlers.common import SOMETHING_WENT_WRONG, services_of
+from handlers.common import services_of
+from slackbot.core.answers import LOOKUP_COMMAND
 from slackbot.slack import render
-from slackbot.slack.manifest import LOOKUP_COMMAND
+from slackbot.slack.answering import message_for
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +62,10 @@ def answer_words(context: BoltContext, text: str) -> render.Message:
         return render.help_message(unknown=words or None)
     command, command_text = asked
     try:
-        return ANSWERS[command](services, command_text)
+        return message_for(services, command, command_text)
     except Exception:
         logger.exception("answering %r failed", text[:80])
-        return render.notice(SOMETHING_WENT_WRONG)
+        return render.notice(render.SOMETHING_WENT_WRONG)
 
 
 def _ignored(event: dict[str, Any], context: BoltContext) -> bool:

@@ -9,11 +9,12 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import Asker, services_of, user_lookup
-from handlers.views.fact_form import open_fact_form
+from handlers.common import services_of
 from slackbot.core import curation
 from slackbot.core.curation import FactDraft
+from slackbot.slack.delivery import Asker, display_name
 from slackbot.slack.markup import cut_at_word, to_plain_text
+from slackbot.slack.modals import open_fact_form
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +35,6 @@ def from_global_shortcut(
         asker.tell(problem)
 
 
-def display_name(client: WebClient) -> Any:
-    """A user id's display name from users.info (None when Slack cannot say)."""
-    lookup = user_lookup(client)
-
-    def name(user_id: str) -> str | None:
-        user = lookup(user_id)
-        if not user:
-            return None
-        profile = user.get("profile") or {}
-        found = profile.get("display_name") or profile.get("real_name") or user.get("name")
-        return str(found) if found else None
-
-    return name
-
-
 def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     asker = Asker.of(client, body)
@@ -66,9 +52,7 @@ def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     statement = to_plain_text(str(message.get("text") or ""), display_name(client))
     statement, was_cut = cut_at_word(statement, curation.MAX_STATEMENT)
     draft = FactDraft(
-        statement=statement,
-        source_url=permalink,
-        source_title=f"Slack message in {where}",
+        statement=statement, source_url=permalink, source_title=f"Slack message in {where}"
     )
     problem = open_fact_form(
         client,

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import Asker, not_saved, refused_submission, services_of
-from handlers.views.fact_form import metadata_of, read_state
+from handlers.common import services_of
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.slack import render
+from slackbot.slack.delivery import Asker
 from slackbot.slack.ids import RETRACT_REASON
 from storage import StoreWriteError
 
@@ -20,23 +20,18 @@ def submit(
 ) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
-    if refused_submission(ack, services, user_id, RETRACT_REASON, "retract facts"):
-        return
-    metadata = metadata_of(view)
-    reason = read_state(view).get(RETRACT_REASON) or ""
+    metadata = render.metadata_of(view)
+    reason = render.read_state(view).get(RETRACT_REASON) or ""
     try:
         fact = services.curator.retract(str(metadata.get("fact_id")), str(reason), user_id)
     except Rejected as rejected:
-        ack(
-            response_action="errors",
-            errors={RETRACT_REASON: " ".join(rejected.errors.values())},
-        )
+        ack(response_action="errors", errors={RETRACT_REASON: " ".join(rejected.errors.values())})
         return
     except NotFound as missing:
         ack(response_action="errors", errors={RETRACT_REASON: str(missing)})
         return
     except StoreWriteError as error:
-        ack(response_action="errors", errors={RETRACT_REASON: not_saved(error)})
+        ack(response_action="errors", errors={RETRACT_REASON: render.not_saved(error)})
         return
     ack()
     Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(

@@ -136,6 +136,9 @@ class SummitIntel:
             return sorted(self.store.entities(), key=display_order)
         return [entity for entity in map(self.store.entity, ids) if entity is not None]
 
+    def entity_ids(self) -> list[str]:
+        return [entity.id for entity in self.store.entities()]
+
     def _people_of(self, company: Entity) -> list[Entity]:
         return self.matcher.people_of(company.id)
 

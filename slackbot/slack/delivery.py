@@ -4,6 +4,8 @@ posted as a headline and a thread, with slack_sdk's retries for 429 and 5xx."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -12,7 +14,7 @@ from slack_sdk.webhook import WebhookClient
 
 from slackbot.core.digests import Delivery, Digest, RecordPost
 from slackbot.slack import render
-from storage import Subscription
+from storage import StoreWriteError, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -222,3 +224,88 @@ def post_in_channel(
         channel_id=channel_id,
     )
     return False
+
+
+def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
+    """users.info as a plain function: the user's record, or None when Slack cannot say."""
+
+    def lookup(user_id: str) -> dict[str, Any] | None:
+        try:
+            user: dict[str, Any] = client.users_info(user=user_id)["user"]
+            return user
+        except (SlackApiError, SlackClientError) as error:
+            logger.warning("users.info failed for %s: %s", user_id, error)
+            return None
+
+    return lookup
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The person a request came from, and every way to answer them after the
+    acknowledgement: the response URL while it lasts, then the channel, then a DM."""
+
+    client: WebClient
+    user_id: str
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    @classmethod
+    def of(cls, client: WebClient, body: dict[str, Any]) -> Asker:
+        """From a slash command, a block action, a shortcut or a view submission."""
+        user = body.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+        channel = body.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else body.get("channel_id")
+        response_url = body.get("response_url")
+        if not response_url and body.get("response_urls"):
+            response_url = body["response_urls"][0].get("response_url")
+        return cls(client, str(user_id or ""), channel_id or None, response_url or None)
+
+    def tell(self, message: render.Message) -> bool:
+        """Only this person sees it."""
+        return reply_privately(
+            self.client,
+            message,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            response_url=self.response_url,
+        )
+
+    def answer(self, build: Callable[[], render.Message]) -> None:
+        """Builds an answer after the acknowledgement and tells the person; a failure is
+        told too, in words, rather than leaving them with nothing."""
+        try:
+            message = build()
+        except StoreWriteError as error:
+            logger.error("a change was not saved: %s", error)
+            message = render.notice(render.not_saved(error))
+        except Exception:
+            logger.exception("building an answer failed")
+            message = render.notice(render.SOMETHING_WENT_WRONG)
+        self.tell(message)
+
+    def share(self, message: render.Message) -> bool:
+        """Everyone in the channel sees it."""
+        return post_in_channel(
+            self.client,
+            message,
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            response_url=self.response_url,
+        )
+
+
+def display_name(client: WebClient) -> Callable[[str], str | None]:
+    """A user id's display name from users.info (None when Slack cannot say)."""
+    lookup = user_lookup(client)
+
+    def name(user_id: str) -> str | None:
+        user = lookup(user_id)
+        if not user:
+            return None
+        profile = user.get("profile") or {}
+        found = profile.get("display_name") or profile.get("real_name") or user.get("name")
+        return str(found) if found else None
+
+    return name

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from slackbot.core.answers import LOOKUP_COMMAND
 from slackbot.slack.ids import ADD_FACT_SHORTCUT, EVENTS_PATH, SAVE_MESSAGE_SHORTCUT
 
 DEFAULT_NAME = "Summit Intel"
@@ -75,10 +76,6 @@ class Shortcut:
     name: str
     description: str
 
-
-LOOKUP_COMMAND = "/whois"
-# Where Slack (or the console) still sends Slack's reserved name, it gets the same answer.
-LOOKUP_ALIASES = ("/who",)
 
 SLASH_COMMANDS = (
     SlashCommand(

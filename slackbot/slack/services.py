@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slackbot.config import Settings
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
@@ -85,7 +84,10 @@ class AnswerCache:
 
 @dataclass(frozen=True)
 class Services:
-    settings: Settings
+    """The domain's services, and what answering in Slack adds to them: the answer cache,
+    the readers' time zone (SUMMITBOT_TZ) and whether this is the local console."""
+
+    timezone: str
     intel: SummitIntel
     curator: Curator
     admins: AdminPolicy
@@ -96,4 +98,4 @@ class Services:
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""
         now = self.curator.clock()
-        return now.astimezone(ZoneInfo(self.settings.timezone)).date().isoformat()
+        return now.astimezone(ZoneInfo(self.timezone)).date().isoformat()

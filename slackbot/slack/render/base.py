@@ -264,3 +264,27 @@ def fact_menu(fact: Fact) -> OverflowMenuElement:
             Option(value=f"retract:{fact.id}", text="Retract"),
         ],
     )
+
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on our side and the answer could not be built. "
+    "Try again in a moment; if it keeps happening, tell a Summit Intel admin."
+)
+
+
+def not_saved(error: Exception) -> str:
+    """What to tell someone whose change the store could not make durable."""
+    return (
+        f"{str(error).capitalize()}. Nothing was changed. Tell whoever runs Summit Intel, "
+        "then try again."
+    )
+
+
+SLACK_TOO_SLOW = (
+    "Slack took too long to confirm that you are a Summit Intel admin, so nothing was saved "
+    "yet. Submit again in a moment."
+)
+SLACK_TOO_SLOW_CLICK = (
+    "Slack took too long to confirm that you are a Summit Intel admin; use the menu again "
+    "in a moment."
+)

@@ -1,11 +1,12 @@
-"""The curation forms (Add / Edit fact, Retract), the type-ahead's options, and what an admin
-is shown once a fact is saved."""
+"""The curation forms (Add / Edit fact, Retract): building them, reading what a person
+submitted back as a draft, the type-ahead's options, and what an admin is shown once a fact
+is saved."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -22,9 +23,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from slackbot.core import curation
-from slackbot.core.curation import FactDraft
+from slackbot.core.curation import EditConflict, FactDraft, NewEntity
 from slackbot.slack.ids import (
     FACT_FORM,
+    FACT_FORM_FIELDS,
     RETRACT_FORM,
     RETRACT_REASON,
 )
@@ -34,6 +36,8 @@ from slackbot.slack.render.base import (
     context,
     escape,
     fact_line,
+    flat,
+    notice,
     section,
 )
 from storage import Entity, Fact
@@ -265,6 +269,22 @@ def retract_form(fact: Fact, metadata: dict[str, Any]) -> View:
     )
 
 
+def no_fact_to_edit(typed: str) -> Message:
+    if not typed:
+        return notice("Say which fact to edit, e.g. `/summit edit F12`.")
+    return notice(
+        f"There is no fact {flat(typed)!r}. Say which fact to edit, e.g. `/summit edit F12`."
+    )
+
+
+def edit_conflict(conflict: EditConflict) -> str:
+    """On the form, when someone else saved the fact since it was opened."""
+    return (
+        f"{conflict}. Your changes are not saved: close this form and run "
+        f"/summit edit {conflict.current.id} to start from the latest."
+    )
+
+
 def saved(fact: Fact, action: str) -> Message:
     """The admin's confirmation: the fact card and its id."""
     blocks: list[Block] = [
@@ -277,3 +297,82 @@ def saved(fact: Fact, action: str) -> Message:
         context(f"`/summit history {fact.id}` shows its changes · `/summit edit {fact.id}`")
     )
     return Message(f"{action.capitalize()} {fact.id}: {fact.statement}", blocks)
+
+
+# -- reading a submitted form ------------------------------------------------------------------
+
+
+def _state_value(element: dict[str, Any]) -> Any:
+    kind = element.get("type")
+    if kind in ("multi_external_select", "multi_static_select"):
+        return [option["value"] for option in element.get("selected_options") or []]
+    if kind in ("static_select", "external_select", "radio_buttons"):
+        option = element.get("selected_option")
+        return option["value"] if option else None
+    if kind == "datepicker":
+        return element.get("selected_date")
+    return element.get("value")
+
+
+def read_state(view: dict[str, Any]) -> dict[str, Any]:
+    """The submitted values by field name (block id)."""
+    values: dict[str, Any] = {}
+    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
+        for element in actions.values():
+            values[block_id] = _state_value(element)
+    return values
+
+
+def draft_from(values: dict[str, Any], known_ids: Callable[[], Iterable[str]]) -> FactDraft:
+    """The draft a submitted form holds; ``known_ids`` resolves long entity ids that
+    travelled as digests (see ``render.entity_option_value``)."""
+
+    def text(name: str) -> str:
+        value = values.get(name)
+        return value if isinstance(value, str) else ""
+
+    new_name = text(curation.NEW_ENTITY_NAME).strip()
+    new_entity = None
+    if new_name:
+        new_entity = NewEntity(
+            name=new_name,
+            kind=text(curation.NEW_ENTITY_KIND) or "company",
+            aliases=curation.parse_list(text(curation.NEW_ENTITY_ALIASES)),
+            korean_name=text(curation.NEW_ENTITY_KOREAN).strip() or None,
+        )
+    entity_ids = [
+        entity_from_option(str(value), known_ids()) or str(value)
+        if str(value).startswith("~")
+        else str(value)
+        for value in values.get(curation.ENTITIES) or []
+    ]
+    return FactDraft(
+        statement=text(curation.STATEMENT),
+        kind=text(curation.KIND),
+        status=text(curation.STATUS),
+        entity_ids=tuple(str(entity_id) for entity_id in entity_ids),
+        new_entity=new_entity,
+        source_url=text(curation.SOURCE_URL),
+        source_title=text(curation.SOURCE_TITLE),
+        happened_on=text(curation.HAPPENED_ON) or None,
+        tags=curation.parse_tags(text(curation.TAGS)),
+    )
+
+
+def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def field_errors(
+    errors: dict[str, str], fields: frozenset[str] = FACT_FORM_FIELDS
+) -> dict[str, str]:
+    """Errors keyed by the form's blocks; anything else is shown on the statement."""
+    placed: dict[str, str] = {}
+    for name, error in errors.items():
+        block = name if name in fields else curation.STATEMENT
+        placed[block] = f"{placed[block]} {error}" if block in placed else error
+    return placed

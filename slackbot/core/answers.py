@@ -1,0 +1,51 @@
+"""The questions that have answers, as plain data: what /whois, /chips and /summit ask.
+
+"Share to channel", mentions and the Messages tab rebuild an answer from its command and
+words through here, so every way in gives the same answer. (Curating sub-commands such as
+``/summit retract`` change things; they are not answers and are not here.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slackbot.core.curation import Curator, History
+from slackbot.core.intel import ChipsAnswer, Overview, SearchAnswer, SummitIntel, WhoAnswer
+
+LOOKUP_COMMAND = "/whois"
+# Where Slack (or the console) still sends Slack's reserved name, it gets the same answer.
+LOOKUP_ALIASES = ("/who",)
+ANSWERING_COMMANDS = frozenset({LOOKUP_COMMAND, *LOOKUP_ALIASES, "/chips", "/summit"})
+SEARCH_RESULTS = 10
+
+
+@dataclass(frozen=True)
+class HelpWanted:
+    """The help, because it was asked for or because the words were not understood."""
+
+    unknown: str | None = None
+
+
+Answer = WhoAnswer | ChipsAnswer | Overview | SearchAnswer | History | HelpWanted
+
+
+def answer(intel: SummitIntel, curator: Curator, command: str, text: str) -> Answer:
+    """The answer to ``command`` with ``text``; KeyError for a command that does not answer."""
+    if command == LOOKUP_COMMAND or command in LOOKUP_ALIASES:
+        return intel.who(text)
+    if command == "/chips":
+        return intel.chips(text)
+    if command != "/summit":
+        raise KeyError(command)
+    sub_command, _, rest = text.strip().partition(" ")
+    rest = rest.strip()
+    match sub_command.lower():
+        case "":
+            return intel.overview()
+        case "help" | "?":
+            return HelpWanted()
+        case "search" | "find":
+            return intel.search(rest, SEARCH_RESULTS)
+        case "history":
+            return curator.history(rest, intel.matcher.match)
+        case _:
+            return HelpWanted(unknown=text.strip())

@@ -1,0 +1,34 @@
+"""An answer as Slack shows it: the domain's answer (``slackbot.core.answers``) rendered.
+Slash commands, "Share to channel", mentions and the Messages tab all come here."""
+
+from __future__ import annotations
+
+from slackbot.core import answers
+from slackbot.core.curation import History
+from slackbot.core.intel import ChipsAnswer, Overview, SearchAnswer
+from slackbot.slack import render
+from slackbot.slack.services import Services
+
+
+def render_answer(
+    answer: answers.Answer, query: str, *, timezone: str, admin: bool = False
+) -> render.Message:
+    if isinstance(answer, answers.HelpWanted):
+        return render.help_message(unknown=answer.unknown)
+    if isinstance(answer, ChipsAnswer):
+        return render.chips(answer)
+    if isinstance(answer, Overview):
+        return render.overview(answer)
+    if isinstance(answer, SearchAnswer):
+        return render.search(answer, admin=admin)
+    if isinstance(answer, History):
+        return render.history(answer, timezone)
+    return render.who(answer, query)
+
+
+def message_for(
+    services: Services, command: str, text: str, *, admin: bool = False
+) -> render.Message:
+    """The answer to ``command text``; ``admin`` gives search results their fact menus."""
+    found = answers.answer(services.intel, services.curator, command, text)
+    return render_answer(found, text, timezone=services.timezone, admin=admin)

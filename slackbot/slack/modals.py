@@ -1,0 +1,74 @@
+"""Opening the curation forms (views.open), for every way in: /summit add and edit, the
+shortcuts, the Edit and Retract menu. An admin check first; what to tell the person when the
+form cannot open."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from slackbot.core.curation import FactDraft
+from slackbot.slack import render
+from slackbot.slack.services import Services
+from storage import Fact
+
+logger = logging.getLogger(__name__)
+
+FORM_TOO_LATE = (
+    "Slack did not open the form in time; run the command again "
+    "(the form has to open within 3 seconds)."
+)
+
+
+def open_fact_form(
+    client: WebClient,
+    services: Services,
+    *,
+    user_id: str,
+    trigger_id: str,
+    draft: FactDraft,
+    fact: Fact | None = None,
+    response_url: str | None = None,
+    channel_id: str | None = None,
+    note: str | None = None,
+) -> render.Message | None:
+    """Opens the Add / Edit fact form for an admin; returns what to tell the person when it
+    cannot. ``note`` leads the form (e.g. that a prefilled text was cut)."""
+    if not services.admins.is_admin(user_id):
+        what = "edit facts" if fact else "add facts"
+        return render.not_admin(services.admins.curators(), what)
+    # Where the confirmation goes once the form is saved (the response URL may expire).
+    metadata = {
+        "mode": "edit" if fact else "add",
+        "fact_id": fact.id if fact else None,
+        "revision": fact.revision if fact else None,
+        "response_url": response_url,
+        "channel_id": channel_id,
+    }
+    view = render.fact_form(
+        draft,
+        services.intel.entities(draft.entity_ids),
+        metadata,
+        title=f"Edit {fact.id}" if fact else "Add fact",
+        today=services.today(),
+        note=note,
+    )
+    return _open(client, trigger_id, view.to_dict())
+
+
+def open_retract_form(
+    client: WebClient, fact: Fact, *, trigger_id: str, metadata: dict[str, Any]
+) -> render.Message | None:
+    return _open(client, trigger_id, render.retract_form(fact, metadata).to_dict())
+
+
+def _open(client: WebClient, trigger_id: str, view: dict[str, Any]) -> render.Message | None:
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        logger.warning("views.open failed: %s", error)
+        return render.notice(FORM_TOO_LATE)
+    return None
