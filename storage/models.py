@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from storage.ids import number_of
+
 ENTITY_KINDS = ("company", "person", "product")
 FACT_KINDS = ("attendance", "agenda", "hardware", "product", "investment", "partnership", "context")
 FACT_STATUSES = ("confirmed", "reported", "expected", "retracted")
@@ -68,7 +70,7 @@ class Fact:
 
     @property
     def number(self) -> int:
-        return int(self.id[1:])
+        return number_of(self.id)
 
     def to_doc(self) -> dict[str, Any]:
         # Written out field by field: snapshots encode every fact, and asdict deep-copies.

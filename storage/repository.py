@@ -12,7 +12,6 @@ import bisect
 import gc
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -29,21 +28,15 @@ from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from storage.files import (
-    Codec,
-    InPlaceTable,
-    ProcessLock,
-    RecordTable,
-    SnapshotStorage,
-    StoreCorruptError,
-    StoreOpenError,
-    Tables,
-    write_atomically,
-)
+from storage.files import ProcessLock, StoreCorruptError, StoreOpenError, write_atomically
+from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
+from storage.ids import fact_id as format_fact_id
 from storage.index import WordIndex
 from storage.journal import Journal, StoreWriteError, describe_os_error
 from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Source, Subscription
+from storage.snapshot import SnapshotStorage
 from storage.text import fold
+from storage.tinydb_glue import Codec, InPlaceTable, RecordTable, Tables
 
 logger = logging.getLogger(__name__)
 
@@ -99,15 +92,6 @@ def load_seed() -> dict[str, Any]:
 
 FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
 REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": rev.key})
-_FACT_ID = re.compile(r"[Ff]0*(\d{1,9})")
-# Fact numbers index 32-bit bitmaps and are written with at most nine digits: every number
-# the store hands out or takes in is below this, so the next id can never be unaddressable.
-MAX_FACT_NUMBER = 999_999_999
-
-
-def fact_number(fact_id: str) -> int | None:
-    found = _FACT_ID.fullmatch(fact_id.strip())
-    return int(found.group(1)) if found else None
 
 
 class FactStore:
@@ -237,7 +221,7 @@ class FactStore:
             table = raw.get(table_name, {})
             for doc_id, doc in table.items():
                 self._remember(table_name, doc["key"], int(doc_id), doc)
-        by_number = {int(fact.id[1:]): fact for fact in self._facts.values()}
+        by_number = {number_of(fact.id): fact for fact in self._facts.values()}
         # Stores written before doc id == fact number: move each fact to its number.
         rekeyed = any(d != n for d, n in zip(self._facts, by_number, strict=True))
         if rekeyed:
@@ -398,7 +382,7 @@ class FactStore:
     def _doc_id(self, table_name: str, key: str, doc: dict[str, Any] | None) -> int | None:
         """The TinyDB doc id a change goes to; None when there is nothing to do."""
         if table_name == FACTS:
-            return int(key[1:])
+            return number_of(key)
         if table_name == REVISIONS:
             # History is never rewritten: a revision already recorded stays as it is.
             if doc is None or self._has_revision(doc["fact_id"], doc["number"]):
@@ -429,7 +413,7 @@ class FactStore:
             if table_name == FACTS:
                 # Journals written before doc id == fact number carry other doc ids.
                 for record in table_records:
-                    record["doc_id"] = int(record["key"][1:])
+                    record["doc_id"] = number_of(record["key"])
                 old_facts = {r["doc_id"]: self._facts.get(r["doc_id"]) for r in table_records}
             stored = [r for r in table_records if self._is_stored(table_name, r)]
             removed = [r for r in stored if r["doc"] is None]
@@ -673,7 +657,7 @@ class FactStore:
                 raise StoreWriteError(
                     f"not saved: every fact id up to F{MAX_FACT_NUMBER - 1} is taken"
                 )
-            return f"F{number}"
+            return format_fact_id(number)
 
     def put_entity(self, entity: Entity) -> None:
         with self._lock:
@@ -760,7 +744,7 @@ class FactStore:
     def revisions_of(self, fact_id: str) -> list[Revision]:
         with self._lock:
             number = fact_number(fact_id)
-            known = None if number is None else self._revisions_by_fact.get(f"F{number}")
+            known = None if number is None else self._revisions_by_fact.get(format_fact_id(number))
             if known is None:
                 return []
             return [known] if isinstance(known, Revision) else list(known)

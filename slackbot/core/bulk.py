@@ -5,7 +5,6 @@ any line is bad."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,7 +26,8 @@ from slackbot.core.curation import (
 )
 from slackbot.core.hygiene import strings_in, unsafe_character
 from storage import Entity, Fact, Revision, StoreWriteError
-from storage.repository import MAX_FACT_NUMBER
+from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
+from storage.ids import fact_id as make_fact_id
 from storage.text import compact
 
 
@@ -119,7 +119,7 @@ class BulkCuration:
     ) -> tuple[list[Fact], list[Revision]]:
         """New facts get ids after every id in use, in the store or in the file."""
         highest = max(
-            [int(self.store.next_fact_id()[1:]) - 1]
+            [number_of(self.store.next_fact_id()) - 1]
             + [fact.number for fact in facts if fact.id != "new"]
         )
         numbered_facts, numbered_revisions = [], []
@@ -130,7 +130,7 @@ class BulkCuration:
                     raise StoreWriteError(
                         f"not imported: the new facts would need ids past F{MAX_FACT_NUMBER - 1}"
                     )
-                fact = replace(fact, id=f"F{highest}")
+                fact = replace(fact, id=make_fact_id(highest))
                 revision = replace(revision, fact_id=fact.id)
             numbered_facts.append(fact)
             numbered_revisions.append(revision)
@@ -209,14 +209,14 @@ class BulkCuration:
         if fact_id is not None:
             # The number is the fact's place in the store's indexes: F007 is F7, and it has
             # to leave room for the facts added after it (see MAX_FACT_NUMBER).
-            number = re.fullmatch(r"F0*([1-9]\d{0,8})", fact_id)
-            if number is None:
+            number = fact_number(fact_id)
+            if not number:
                 raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
-            if int(number.group(1)) >= MAX_FACT_NUMBER:
+            if number >= MAX_FACT_NUMBER:
                 raise Rejected(
                     {"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {fact_id[:20]!r}"}
                 )
-            fact_id = f"F{number.group(1)}"
+            fact_id = make_fact_id(number)
         existing = self.store.fact(fact_id) if fact_id else None
         errors = self.curator.validate(
             draft, editing=fact_id, pending=pending, pending_entities=pending_entities
