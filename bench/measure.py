@@ -20,8 +20,7 @@ from slackbot.core.curation import FactDraft
 from slackbot.core.digests import DigestRequest
 from slackbot.scheduler import DigestScheduler
 from slackbot.slack import render
-from storage import FactStore, Revision
-from storage.repository import utc_now
+from storage import FactStore, Revision, utc_now
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_client import SlackSender, view_submission
 

@@ -32,8 +32,7 @@ from slackbot.core.digests import DigestService
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.delivery import SlackDigestPoster, user_lookup
 from slackbot.slack.services import AnswerCache, Services
-from storage import FactStore
-from storage.repository import utc_now
+from storage import Repository, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +90,13 @@ class Built:
     services: Services
 
 
-def build_app(settings: Settings, store: FactStore, **options: Any) -> App:
+def build_app(settings: Settings, store: Repository, **options: Any) -> App:
     return build(settings, store, **options).app
 
 
 def build(
     settings: Settings,
-    store: FactStore,
+    store: Repository,
     *,
     console_secret: str | None = None,
     clock: Callable[[], datetime] = utc_now,

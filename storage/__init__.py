@@ -1,5 +1,7 @@
-"""The fact store. Only this package touches TinyDB."""
+"""The fact store. Only this package touches TinyDB; everything above it uses
+``storage.api.Repository``."""
 
+from storage.api import FactPage, Repository, SearchResult, SeedReport, utc_now
 from storage.files import StoreCorruptError, StoreLockedError, StoreOpenError
 from storage.journal import JournalCorruptError, StoreWriteError
 from storage.models import (
@@ -13,7 +15,7 @@ from storage.models import (
     Source,
     Subscription,
 )
-from storage.repository import FactStore, SeedReport
+from storage.repository import FactStore
 
 __all__ = [
     "ENTITY_KINDS",
@@ -22,9 +24,12 @@ __all__ = [
     "Entity",
     "Event",
     "Fact",
+    "FactPage",
     "FactStore",
     "JournalCorruptError",
+    "Repository",
     "Revision",
+    "SearchResult",
     "SeedReport",
     "Source",
     "StoreCorruptError",
@@ -32,4 +37,5 @@ __all__ = [
     "StoreOpenError",
     "StoreWriteError",
     "Subscription",
+    "utc_now",
 ]

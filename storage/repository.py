@@ -15,9 +15,10 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
+from storage.api import FactPage, SearchResult, SeedReport, utc_now
 from storage.files import ProcessLock, StoreCorruptError, StoreOpenError, write_atomically
 from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as format_fact_id
@@ -52,32 +54,6 @@ COMPACT_AFTER_WRITES = 500
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class FactPage:
-    facts: list[Fact]
-    total: int
-    retracted: int = 0
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    facts: list[Fact]
-    total: int
-    retracted: int = 0
-
-
-@dataclass(frozen=True)
-class SeedReport:
-    entities_written: int
-    facts_written: int
-    entities_removed: int = 0
-    facts_removed: int = 0
 
 
 def _revision_time(revision: Revision) -> str:
@@ -112,8 +88,6 @@ class FactStore:
         self._clock = clock
         self._compact_after = compact_after
         self._lock = threading.RLock()
-        # Callers that read, decide and write (curation) hold this across the three steps.
-        self.lock = self._lock
         # A failed compaction is retried after a growing pause; its error is logged once.
         self._compaction_error: str | None = None
         self._compaction_failures = 0
@@ -598,15 +572,33 @@ class FactStore:
         with self._lock:
             return tuple(self._entity_versions[entity_id] for entity_id in entity_ids)
 
-    def ids_involving(self, entity_id: str) -> BitMap:
-        """The numbers of the facts naming the entity (a bitmap the caller owns)."""
+    def count_involving(self, entity_id: str) -> int:
+        """How many facts (retracted ones too) name the entity."""
         with self._lock:
-            return self._facts_of_entities([entity_id])
+            return len(self._facts_of_entities([entity_id]))
 
-    def ids_tagged(self, tag: str) -> BitMap:
-        """The numbers of the facts carrying the tag (a bitmap the caller owns)."""
+    def named_together(self, entity_id: str, other_id: str) -> bool:
+        """Whether any fact names both entities."""
         with self._lock:
-            return BitMap(self._by_tag.get(tag, ()))
+            return not self._facts_of_entities([entity_id]).isdisjoint(
+                self._facts_of_entities([other_id])
+            )
+
+    def has_tag(self, tag: str, entity_id: str | None = None) -> bool:
+        """Whether any fact carries the tag (and, with ``entity_id``, names that entity)."""
+        with self._lock:
+            tagged = self._by_tag.get(tag)
+            if not tagged:
+                return False
+            return entity_id is None or not tagged.isdisjoint(self._facts_of_entities([entity_id]))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Reads, decisions and writes made inside it see no other writer in between
+        (curation reads, checks, then writes). Each write is durable on its own when it
+        returns; a failed write changes nothing."""
+        with self._lock:
+            yield
 
     def search(self, query: str, limit: int | None = None) -> list[Fact]:
         """Facts ranked by how many query words they match, then by weight, newest first."""

@@ -69,7 +69,7 @@ class BulkCuration:
         by_statement: dict[str, Fact] = {}
         revisions: list[Revision] = []
         now = self.curator.now_stamp()
-        with self.store.lock:
+        with self.store.transaction():
             names = _NameIndex(self.store.entities())
             for number, line in enumerate(lines, start=1):
                 if progress is not None:

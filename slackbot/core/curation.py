@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
-from storage import ENTITY_KINDS, FACT_KINDS, Entity, Fact, FactStore, Revision, Source
-from storage.repository import utc_now
-from storage.text import compact, fold
+from slackbot.core.tags import normalise_tag
+from storage import ENTITY_KINDS, FACT_KINDS, Entity, Fact, Repository, Revision, Source, utc_now
+from storage.text import compact
 
 # Field names: also the block and action ids of the modal's inputs, so errors land on them.
 ENTITIES = "entities"
@@ -121,11 +121,6 @@ class History:
     found: bool = True
 
 
-def normalise_tag(text: str) -> str:
-    """The one spelling of a tag: 'AI services' -> 'ai-services' (forms, imports, /digest)."""
-    return re.sub(r"[^\w-]+", "-", fold(text.strip())).strip("-")
-
-
 def parse_tags(text: str) -> tuple[str, ...]:
     """'HBM, AI services' -> ('hbm', 'ai-services')"""
     tags = []
@@ -176,7 +171,7 @@ def diff(old: Fact | None, new: Fact) -> dict[str, list[Any]]:
 class Curator:
     """Adds, edits and retracts facts with validation and history."""
 
-    def __init__(self, store: FactStore, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, store: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         self.store = store
         self.clock = clock
 
@@ -347,7 +342,7 @@ class Curator:
 
     def add(self, draft: FactDraft, by: str) -> Fact:
         """Checks and durably stores a new fact; raises ``Rejected`` with field errors."""
-        with self.store.lock:
+        with self.store.transaction():
             errors = self.validate(draft)
             if errors:
                 raise Rejected(errors)
@@ -367,7 +362,7 @@ class Curator:
 
     def edit(self, fact_id: str, draft: FactDraft, by: str, based_on: int) -> Fact:
         """Stores a new revision of a fact opened at revision ``based_on``."""
-        with self.store.lock:
+        with self.store.transaction():
             current = self.require(fact_id)
             if current.revision != based_on:
                 revisions = self.store.revisions_of(current.id)
@@ -394,7 +389,7 @@ class Curator:
             return updated
 
     def retract(self, fact_id: str, reason: str, by: str) -> Fact:
-        with self.store.lock:
+        with self.store.transaction():
             current = self.require(fact_id)
             if current.status == "retracted":
                 raise Rejected({STATUS: f"{current.id} is already retracted."})

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from slackbot.core.matching import EntityMatcher, display_order
-from storage import FACT_KINDS, Entity, Event, Fact, FactStore
-from storage.text import fold
+from slackbot.core.tags import normalise_tag
+from storage import FACT_KINDS, Entity, Event, Fact, Repository
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
 ON_THE_TABLE_KINDS = frozenset({"agenda", "hardware"})
@@ -34,7 +34,7 @@ class FactList:
 
 
 def pages(
-    store: FactStore, entity_ids: list[str], sections: list[frozenset[str] | None]
+    store: Repository, entity_ids: list[str], sections: list[frozenset[str] | None]
 ) -> list[FactList]:
     return [
         FactList(found.facts, found.retracted, found.total - len(found.facts))
@@ -117,7 +117,7 @@ WhoAnswer = CompanyCard | MentionCard | Ambiguous | NoMatch | Roster
 class SummitIntel:
     """The questions Summit Intel answers, over one fact store."""
 
-    def __init__(self, store: FactStore) -> None:
+    def __init__(self, store: Repository) -> None:
         self.store = store
         self._matcher: EntityMatcher | None = None
         self._matcher_version = -1
@@ -172,7 +172,7 @@ class SummitIntel:
             )
         if len(matches) > 1:
             return Ambiguous(
-                query, [(entity, len(self.store.ids_involving(entity.id))) for entity in matches]
+                query, [(entity, self.store.count_involving(entity.id)) for entity in matches]
             )
         return self.card(matches[0])
 
@@ -230,16 +230,13 @@ class SummitIntel:
         wanted: set[str] = {entity.id for entity in matched if entity.id in part_ids}
         others = [entity for entity in matched if entity.id not in part_ids]
         for other in others:
-            named = self.store.ids_involving(other.id)
             for part in parts:
-                if other.id in part.vendors or not named.isdisjoint(
-                    self.store.ids_involving(part.id)
-                ):
+                if other.id in part.vendors or self.store.named_together(other.id, part.id):
                     wanted.add(part.id)
         if not matched:
-            tagged = self.store.ids_tagged(fold(query).replace(" ", "-"))
+            tag = normalise_tag(query)
             for part in parts:
-                if not tagged.isdisjoint(self.store.ids_involving(part.id)):
+                if self.store.has_tag(tag, part.id):
                     wanted.add(part.id)
         return [part for part in parts if part.id in wanted]
 

@@ -14,7 +14,7 @@ from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.render import Message
-from storage import FactStore
+from storage import Repository
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class AnswerCache:
     a fact about Samsung does not throw away the SK Hynix card; any other answer is valid
     until the store changes at all."""
 
-    def __init__(self, store: FactStore, size: int = 512) -> None:
+    def __init__(self, store: Repository, size: int = 512) -> None:
         self._store = store
         self._size = size
         self._answers: OrderedDict[Hashable, _Cached] = OrderedDict()

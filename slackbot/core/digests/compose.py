@@ -8,7 +8,7 @@ from datetime import datetime
 
 from slackbot.core.intel import SummitIntel
 from slackbot.core.matching import display_order
-from storage import Entity, Fact, FactStore, Subscription
+from storage import Entity, Fact, Repository, Subscription
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _is_tracked(fact: Fact, subscription: Subscription, tracked: set[str]) -> bo
     )
 
 
-def _group_company(store: FactStore, fact: Fact, host_id: str | None) -> Entity | None:
+def _group_company(store: Repository, fact: Fact, host_id: str | None) -> Entity | None:
     companies: list[Entity] = []
     for entity_id in fact.entity_ids:
         entity = store.entity(entity_id)

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slackbot.core.curation import normalise_tag
 from slackbot.core.digests.compose import Digest, compose
 from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.intel import SummitIntel
-from storage import Subscription
-from storage.repository import utc_now
+from slackbot.core.tags import normalise_tag
+from storage import Subscription, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +190,7 @@ class DigestService:
             if len(matches) == 1:
                 target, label = entities, matches[0].id
                 shown = matches[0].name
-            elif tag in tags or self.store.ids_tagged(tag):
+            elif tag in tags or self.store.has_tag(tag):
                 target, label, shown = tags, tag, f"#{tag}"
             elif matches:
                 result.ambiguous.append((name, [m.name for m in matches]))

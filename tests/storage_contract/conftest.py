@@ -1,0 +1,35 @@
+"""The storage contract: what any backend behind ``storage.api.Repository`` must do. Each
+test runs once per backend; a new backend adds itself to ``BACKENDS``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from storage import FactStore, Repository
+
+Opener = Callable[[], Repository]
+
+
+def tinydb_backend(tmp_path: Path) -> Opener:
+    return lambda: FactStore(tmp_path / "summit.json")
+
+
+BACKENDS = {"tinydb": tinydb_backend}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def open_repository(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens the backend's store (the same one each time it is called)."""
+    opener: Opener = BACKENDS[request.param](tmp_path)
+    return opener
+
+
+@pytest.fixture
+def repository(open_repository: Opener) -> Iterator[Repository]:
+    store = open_repository()
+    store.seed()
+    yield store
+    store.close()
