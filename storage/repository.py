@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import json
 import logging
 import threading
 import time
@@ -19,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,8 @@ from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as format_fact_id
 from storage.index import WordIndex
 from storage.journal import Journal, StoreWriteError, describe_os_error
-from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Source, Subscription
+from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Subscription
+from storage.seed import apply_seed
 from storage.snapshot import SnapshotStorage
 from storage.text import fold
 from storage.tinydb_glue import Codec, InPlaceTable, RecordTable, Tables
@@ -58,12 +57,6 @@ Clock = Callable[[], datetime]
 
 def _revision_time(revision: Revision) -> str:
     return revision.at
-
-
-def load_seed() -> dict[str, Any]:
-    seed_text = resources.files("storage").joinpath("seed.json").read_text(encoding="utf-8")
-    seed: dict[str, Any] = json.loads(seed_text)
-    return seed
 
 
 FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
@@ -749,49 +742,22 @@ class FactStore:
 
     def seed(self, *, reset: bool = False) -> SeedReport:
         """Add the shipped seed's missing records; with ``reset``, rewrite the seed part."""
-        seed = load_seed()
-        now = self._clock().isoformat(timespec="seconds")
+        return apply_seed(self, self._clock(), reset=reset)
+
+    def meta(self, key: str) -> dict[str, Any] | None:
+        """A record of the store's own (the seed's source, the summit's event)."""
         with self._lock:
-            source = seed["source"]
-            if reset or "source" not in self._meta:
-                self._write([(META, "source", source)])
-            if reset or "event" not in self._meta:
-                self._write([(META, "event", seed["event"])])
-            entities_written = facts_written = entities_removed = facts_removed = 0
-            seed_entity_ids = {doc["id"] for doc in seed["entities"]}
-            seed_fact_ids = {doc["id"] for doc in seed["facts"]}
-            if reset:
-                for fact in self.facts():
-                    if fact.origin == "seed" and fact.id not in seed_fact_ids:
-                        self._write([(FACTS, fact.id, None)])
-                        facts_removed += 1
-                for entity in list(self._entities.values()):
-                    if entity.origin == "seed" and entity.id not in seed_entity_ids:
-                        self._write([(ENTITIES, entity.id, None)])
-                        entities_removed += 1
-            for doc in seed["entities"]:
-                if reset or doc["id"] not in self._entities:
-                    self.put_entity(Entity.from_doc({**doc, "origin": "seed"}))
-                    entities_written += 1
-            for doc in seed["facts"]:
-                if reset or self.fact(doc["id"]) is None:
-                    fact = Fact(
-                        id=doc["id"],
-                        statement=doc["statement"],
-                        kind=doc["kind"],
-                        status=doc["status"],
-                        entity_ids=tuple(doc["entities"]),
-                        tags=tuple(doc["tags"]),
-                        source=Source(title=source["title"], url=source.get("url")),
-                        happened_on=doc.get("happened_on"),
-                        added_at=now,
-                        updated_at=now,
-                        added_by="seed",
-                        origin="seed",
-                    )
-                    existing = self.fact(fact.id)
-                    if existing is not None:
-                        fact = replace(fact, added_at=existing.added_at)
-                    self.put_fact(fact)
-                    facts_written += 1
-            return SeedReport(entities_written, facts_written, entities_removed, facts_removed)
+            doc = self._meta.get(key)
+            return dict(doc) if doc is not None else None
+
+    def put_meta(self, key: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._write([(META, key, doc)])
+
+    def delete_fact(self, fact_id: str) -> None:
+        with self._lock:
+            self._write([(FACTS, fact_id, None)])
+
+    def delete_entity(self, entity_id: str) -> None:
+        with self._lock:
+            self._write([(ENTITIES, entity_id, None)])

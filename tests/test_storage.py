@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storage import Fact, FactStore, Source, StoreCorruptError, StoreLockedError
-from storage.repository import load_seed
+from storage.seed import load_seed
 
 REPO = Path(__file__).resolve().parent.parent
 
