@@ -24,6 +24,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # pytest exits 5 when it collected no tests; that fails the build like any other error.
 test: lint
