@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from slackbot.core.clipping import clip
 from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
 from slackbot.core.tags import normalise_tag
@@ -262,7 +263,7 @@ class Curator:
             duplicate = self._duplicate_of(statement, editing, pending)
             if duplicate is not None:
                 errors[STATEMENT] = (
-                    f"This reads like {duplicate.id} already: “{_shorten(duplicate.statement)}”. "
+                    f"This reads like {duplicate.id} already: “{clip(duplicate.statement, 120)}”. "
                     f"Edit it instead with /summit edit {duplicate.id}."
                 )
         return errors
@@ -429,7 +430,3 @@ class Curator:
         revisions = [r for fid in facts for r in self.store.revisions_of(fid)]
         revisions.sort(key=lambda r: r.at, reverse=True)
         return History(entity.name, revisions, facts)
-
-
-def _shorten(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

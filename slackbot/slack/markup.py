@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from slackbot.core.clipping import clip
+
 _TAG = re.compile(r"<([^<>]*)>")
 _BROADCASTS = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
@@ -47,10 +49,5 @@ def to_plain_text(text: str, user_name: UserName = lambda _user_id: None) -> str
 def cut_at_word(text: str, limit: int) -> tuple[str, bool]:
     """``text`` within ``limit`` characters, cut at a word boundary with "…" when too long;
     and whether it was cut."""
-    if len(text) <= limit:
-        return text, False
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    if space >= limit // 2:
-        head = head[:space]
-    return head.rstrip() + "…", True
+    clipped = clip(text, limit, at_word=True)
+    return clipped, clipped != text

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from slackbot.core.admins import Curators
+from slackbot.core.clipping import clip as clip_text
 from slackbot.core.intel import (
     FactList,
 )
@@ -106,13 +107,7 @@ def echo(text: str) -> str:
 def clip(text: str, limit: int) -> str:
     """``text`` within ``limit`` characters, ending in "…" when cut. A cut never leaves a
     ``<url|title>`` link (or a mention) open: it goes before the unclosed ``<``."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    opened = head.rfind("<")
-    if opened > head.rfind(">"):
-        head = head[:opened]
-    return head + "…"
+    return clip_text(text, limit, keep_before="<>")
 
 
 def source_link(fact: Fact) -> str:
