@@ -236,8 +236,10 @@ class Fanout:
     rate_limited: int
 
 
-def fanout(db: Path, channels: int) -> Fanout:
-    """Every channel subscribed to the same minute; one new development for all of them."""
+def fanout(db: Path, channels: int, *, now_not_next_minute: bool = False) -> Fanout:
+    """Every channel subscribed to the same minute; one new development for all of them.
+    ``now_not_next_minute`` (the smoke run) fires the real scheduler's jobs at once, with the
+    service's clock set just past the slot, instead of waiting for the next minute."""
     with FakeSlack() as fake:
         fake.rate_limit_share = 0.05
         ids = [f"C{n:05d}" for n in range(channels)]
@@ -268,6 +270,13 @@ def fanout(db: Path, channels: int) -> Fanout:
             )
             scheduler = DigestScheduler(service)
             scheduler.start()
+            if now_not_next_minute:
+                just_past_slot = slot + timedelta(seconds=1)
+                service.clock = lambda: just_past_slot
+                for job in scheduler.scheduler.get_jobs():
+                    if job.id.startswith("digest:"):
+                        job.modify(next_run_time=datetime.now(UTC))
+                slot = datetime.now(UTC) - timedelta(seconds=1)
             try:
                 deadline = slot + timedelta(seconds=300)
                 while datetime.now(UTC) < deadline:
