@@ -141,6 +141,7 @@ class FakeSlack:
         # response URL path -> (issued at on the clock, uses so far)
         self._response_urls: dict[str, tuple[float, int]] = {}
         self._slow: dict[str, float] = {}
+        self.in_flight = 0  # calls being answered right now (slow ones included)
         self._forced: dict[str, deque[ForcedAnswer]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -421,8 +422,14 @@ class FakeSlack:
                     self._reply(status, body)
                     return
                 method = self.path.removeprefix("/api/").split("?")[0]
-                if fake._slow.get(method):
-                    time.sleep(fake._slow[method])
+                with fake._lock:
+                    fake.in_flight += 1
+                try:
+                    if fake._slow.get(method):
+                        time.sleep(fake._slow[method])
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
                 token = token or params.get("token")

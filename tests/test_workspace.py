@@ -214,6 +214,9 @@ def test_every_command_and_payload_is_acknowledged_within_3_s_while_users_info_i
     assert fake_slack.wait_for(
         lambda: [p for p in fake_slack.response_posts if "match “hbm”" in shown(p)], timeout=15
     )
+    # Let the other answers that waited on Slack finish before the fake Slack goes away.
+    fake_slack.wait_for(lambda: fake_slack.in_flight == 0, timeout=15)
+    time.sleep(0.5)
 
 
 def curation_draft() -> Any:
