@@ -42,10 +42,10 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], None]) ->
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     # The rename itself is only durable once the directory entry is on disk.
     fd = os.open(directory, os.O_RDONLY)
     try:

@@ -27,6 +27,8 @@ from typing import Any
 
 import orjson
 
+from storage.files import fsync_directory
+
 logger = logging.getLogger(__name__)
 
 
@@ -241,7 +243,7 @@ class Journal:
         os.replace(self.path, folding)
         try:
             handle = open(self.path, "ab")  # noqa: SIM115 - held open for the store's lifetime
-            _fsync_directory(self.path.parent)
+            fsync_directory(self.path.parent)
         except OSError:
             # Put the journal back where it was; the old handle still writes to it.
             os.replace(folding, self.path)
@@ -254,12 +256,3 @@ class Journal:
 
     def close(self) -> None:
         self._handle.close()
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename itself is only durable once the directory entry is on disk.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
