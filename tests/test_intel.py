@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -184,3 +185,24 @@ def test_chips_filter_by_a_tag(intel: SummitIntel) -> None:
     parts = [chip.part.name for chip in intel.chips("accelerator").parts]
     assert parts == ["Mach-1", "Mach-2"]
     assert not intel.chips("accelerator").unmatched
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("/summit", "F9"), ("/summit", "f9"), ("/whois", "F009"), ("/chips", "f9")],
+)
+def test_a_fact_id_shows_that_one_fact_with_its_history_link(
+    store: FactStore, command: str, text: str
+) -> None:
+    from slackbot.core.answers import answer
+    from slackbot.core.curation import Curator
+    from slackbot.slack.answering import render_answer
+
+    intel = SummitIntel(store)
+    found = answer(intel, Curator(store), command, text)
+    message = render_answer(found, text, timezone="UTC").to_dict()
+    shown = json.dumps(message, ensure_ascii=False)
+    assert "Fact F9" in shown and "high bandwidth memory" in shown
+    assert "/summit history F9" in shown and "/summit history F9" in message["text"]
+    missing = render_answer(answer(intel, Curator(store), command, "F999"), "F999", timezone="UTC")
+    assert "There is no fact F999" in missing.text

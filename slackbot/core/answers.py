@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from slackbot.core.curation import Curator, History
-from slackbot.core.intel import ChipsAnswer, Overview, SearchAnswer, SummitIntel, WhoAnswer
+from slackbot.core.intel import (
+    ChipsAnswer,
+    OneFact,
+    Overview,
+    SearchAnswer,
+    SummitIntel,
+    WhoAnswer,
+)
+from storage.ids import fact_number
 
 LOOKUP_COMMAND = "/whois"
 # Where Slack (or the console) still sends Slack's reserved name, it gets the same answer.
@@ -25,11 +33,20 @@ class HelpWanted:
     unknown: str | None = None
 
 
-Answer = WhoAnswer | ChipsAnswer | Overview | SearchAnswer | History | HelpWanted
+@dataclass(frozen=True)
+class NoSuchFact:
+    fact_id: str
+
+
+Answer = NoSuchFact | WhoAnswer | ChipsAnswer | Overview | SearchAnswer | History | HelpWanted | OneFact
 
 
 def answer(intel: SummitIntel, curator: Curator, command: str, text: str) -> Answer:
     """The answer to ``command`` with ``text``; KeyError for a command that does not answer."""
+    # A fact id (F9, f9, F009) asks for that one fact, wherever it is typed.
+    if command in ANSWERING_COMMANDS and fact_number(text) is not None:
+        found = intel.one_fact(text)
+        return found if found is not None else NoSuchFact(text.strip())
     if command == LOOKUP_COMMAND or command in LOOKUP_ALIASES:
         return intel.who(text)
     if command == "/chips":

@@ -111,6 +111,15 @@ class SearchAnswer:
     retracted_hidden: int = 0
 
 
+@dataclass(frozen=True)
+class OneFact:
+    """One fact asked for by its id (``/summit F9``), with what it names and its history."""
+
+    fact: Fact
+    entities: list[Entity]
+    changes: int  # revisions recorded
+
+
 WhoAnswer = CompanyCard | MentionCard | Ambiguous | NoMatch | Roster
 
 
@@ -151,6 +160,13 @@ class SummitIntel:
             key=lambda company: (company.id != host_id, company.name.casefold()),
         )
         return [(company, self._people_of(company)) for company in companies]
+
+    def one_fact(self, fact_id: str) -> OneFact | None:
+        """The fact with that id (F9, f9, F009), or None when there is none."""
+        fact = self.store.fact(fact_id)
+        if fact is None:
+            return None
+        return OneFact(fact, self.entities(fact.entity_ids), len(self.store.revisions_of(fact.id)))
 
     # -- /who -------------------------------------------------------------------------
 

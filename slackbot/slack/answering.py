@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slackbot.core import answers
 from slackbot.core.curation import History
-from slackbot.core.intel import ChipsAnswer, Overview, SearchAnswer
+from slackbot.core.intel import ChipsAnswer, OneFact, Overview, SearchAnswer
 from slackbot.slack import render
 from slackbot.slack.services import Services
 
@@ -13,6 +13,11 @@ from slackbot.slack.services import Services
 def render_answer(
     answer: answers.Answer, query: str, *, timezone: str, admin: bool = False
 ) -> render.Message:
+    if isinstance(answer, answers.NoSuchFact):
+        return render.notice(
+            f"There is no fact {render.flat(answer.fact_id)}; "
+            "`/summit search <words>` finds facts by what they say."
+        )
     if isinstance(answer, answers.HelpWanted):
         return render.help_message(unknown=answer.unknown)
     if isinstance(answer, ChipsAnswer):
@@ -23,6 +28,8 @@ def render_answer(
         return render.search(answer, admin=admin)
     if isinstance(answer, History):
         return render.history(answer, timezone)
+    if isinstance(answer, OneFact):
+        return render.one_fact(answer)
     return render.who(answer, query)
 
 

@@ -17,6 +17,7 @@ from slackbot.core.intel import (
     FactList,
     MentionCard,
     NoMatch,
+    OneFact,
     Overview,
     Roster,
     SearchAnswer,
@@ -30,6 +31,7 @@ from slackbot.slack.render.base import (
     echo,
     entity_label,
     escape,
+    fact_line,
     fact_plain,
     flat,
     header,
@@ -315,3 +317,21 @@ def home(answer: Overview) -> View:
     blocks, _fallback = _overview_blocks(answer)
     blocks += [DividerBlock(), *_help_blocks()]
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
+
+
+def one_fact(answer: OneFact) -> Message:
+    """A fact asked for by its id: the fact, what it names, and where its history is."""
+    fact = answer.fact
+    named = ", ".join(entity_label(entity) for entity in answer.entities) or "—"
+    blocks: list[Block] = [
+        header(f"Fact {fact.id}"),
+        section(fact_line(fact)),
+        context(f"*Names:* {named}"),
+    ]
+    if fact.retraction_reason:
+        blocks.append(context(f"Retracted: {escape(fact.retraction_reason)}"))
+    changes = f"{answer.changes} change(s) recorded" if answer.changes else "no changes recorded"
+    blocks.append(context(f"`/summit history {fact.id}` shows its history ({changes})"))
+    blocks.append(share_button("/summit", fact.id))
+    fallback = f"{fact_plain(fact)} — /summit history {fact.id}"
+    return Message(fallback, blocks)
