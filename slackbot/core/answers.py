@@ -38,7 +38,9 @@ class NoSuchFact:
     fact_id: str
 
 
-Answer = NoSuchFact | WhoAnswer | ChipsAnswer | Overview | SearchAnswer | History | HelpWanted | OneFact
+Answer = (
+    NoSuchFact | WhoAnswer | ChipsAnswer | Overview | SearchAnswer | History | HelpWanted | OneFact
+)
 
 
 def answer(intel: SummitIntel, curator: Curator, command: str, text: str) -> Answer:
