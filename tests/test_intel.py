@@ -206,3 +206,29 @@ def test_a_fact_id_shows_that_one_fact_with_its_history_link(
     assert "/summit history F9" in shown and "/summit history F9" in message["text"]
     missing = render_answer(answer(intel, Curator(store), command, "F999"), "F999", timezone="UTC")
     assert "There is no fact F999" in missing.text
+
+
+@pytest.mark.parametrize(
+    ("spelling", "company"),
+    [
+        ("엘지전자", "LG Electronics"),
+        ("엘지", "LG Electronics"),
+        ("LG전자", "LG Electronics"),
+        ("에스케이하이닉스", "SK Hynix"),
+        ("SK하이닉스", "SK Hynix"),
+        ("하이닉스", "SK Hynix"),
+        ("삼성", "Samsung Electronics"),
+        ("삼성전자", "Samsung Electronics"),
+        ("에스케이텔레콤", "SK Telecom"),
+    ],
+)
+def test_common_korean_spellings_find_the_company(
+    intel: SummitIntel, spelling: str, company: str
+) -> None:
+    found = intel.who(spelling)
+    assert isinstance(found, CompanyCard) and found.company.name == company
+
+
+def test_hbm_is_not_every_memory_chip(intel: SummitIntel) -> None:
+    hbm = intel.store.entity("hbm")
+    assert hbm is not None and "memory chips" not in hbm.aliases
