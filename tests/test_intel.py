@@ -232,3 +232,13 @@ def test_common_korean_spellings_find_the_company(
 def test_hbm_is_not_every_memory_chip(intel: SummitIntel) -> None:
     hbm = intel.store.entity("hbm")
     assert hbm is not None and "memory chips" not in hbm.aliases
+
+
+def test_vendors_and_people_read_as_names(intel: SummitIntel) -> None:
+    hbm = render.who(intel.who("hbm"), "hbm").to_dict()
+    shown = json.dumps(hbm, ensure_ascii=False)
+    assert "Vendors:* Samsung Electronics, SK Hynix" in shown
+    assert "samsung, sk-hynix" not in shown
+    overview = json.dumps(render.overview(intel.overview()).to_dict(), ensure_ascii=False)
+    assert "Satya Nadella (사티아 나델라) — CEO, Microsoft" in overview
+    assert "(사티아 나델라), CEO" not in overview

@@ -59,6 +59,7 @@ class MentionCard:
     entity: Entity
     related: list[Entity]
     facts: FactList
+    vendors: list[Entity] = field(default_factory=list)  # a product's, by display name
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,9 @@ class SummitIntel:
         (facts,) = pages(self.store, [entity.id], [None])
         related_ids = {eid for fact in facts.facts for eid in fact.entity_ids} - {entity.id}
         related = [e for e in map(self.store.entity, related_ids) if e is not None]
-        return MentionCard(entity, sorted(related, key=display_order), facts)
+        return MentionCard(
+            entity, sorted(related, key=display_order), facts, self.entities(entity.vendors)
+        )
 
     def company_card(self, company: Entity, highlighted: Entity | None = None) -> CompanyCard:
         people = self._people_of(company)

@@ -118,8 +118,8 @@ def mention_card(card: MentionCard, query: str) -> Message:
     lines = [f"*{entity_label(entity)}* — {kind}"]
     if entity.description:
         lines.append(escape(entity.description))
-    if entity.vendors:
-        lines.append(f"*Vendors:* {', '.join(escape(v) for v in entity.vendors)}")
+    if card.vendors:
+        lines.append(f"*Vendors:* {names(card.vendors)}")
     if card.related:
         lines.append(f"*Appears with:* {names(card.related)}")
     builder.add(section("\n".join(lines)))
@@ -217,7 +217,7 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
         return [section("No summit overview is stored yet. Run `summitbot seed`.")], (
             "No summit overview is stored yet."
         )
-    hosts = ", ".join(person_label(p) for p in overview.host_people)
+    hosts = ", ".join(person_label(p, company=overview.host) for p in overview.host_people)
     host_name = entity_label(overview.host) if overview.host else escape(event.host)
     attendees = "\n".join(
         f"• *{entity_label(company)}*: {', '.join(person_label(p) for p in people) or '—'}"

@@ -139,10 +139,15 @@ def entity_label(entity: Entity) -> str:
     return label
 
 
-def person_label(person: Entity, highlighted: Entity | None = None) -> str:
+def person_label(
+    person: Entity, highlighted: Entity | None = None, company: Entity | None = None
+) -> str:
+    """'Satya Nadella (사티아 나델라) — CEO, Microsoft': one person, however many parts."""
     label = entity_label(person)
     if person.role:
-        label += f", {escape(person.role)}"
+        label += f" — {escape(person.role)}"
+        if company is not None:
+            label += f", {escape(company.name)}"
     if highlighted is not None and person.id == highlighted.id:
         label = f"*:point_right: {label}*"
     return label
