@@ -242,3 +242,26 @@ def test_vendors_and_people_read_as_names(intel: SummitIntel) -> None:
     overview = json.dumps(render.overview(intel.overview()).to_dict(), ensure_ascii=False)
     assert "Satya Nadella (사티아 나델라) — CEO, Microsoft" in overview
     assert "(사티아 나델라), CEO" not in overview
+
+
+def test_a_card_names_a_shared_source_once_and_only_the_statuses_it_shows(
+    store: FactStore, intel: SummitIntel
+) -> None:
+    title = "Microsoft collaborates with Samsung &amp; South Korean tech giants for AI"
+    card = json.dumps(render.who(intel.who("samsung"), "samsung").to_dict(), ensure_ascii=False)
+    assert card.count(title) == 1 and "Source of every fact below" in card
+    assert "Expected" in card and "Reported" in card and "Confirmed" not in card
+    store.put_fact(
+        Fact(
+            store.next_fact_id(),
+            "Samsung confirms an HBM order from Microsoft.",
+            "hardware",
+            "confirmed",
+            ("samsung", "microsoft"),
+            Source("Samsung newsroom", "https://news.samsung.com/hbm"),
+        )
+    )
+    mixed = json.dumps(render.who(intel.who("samsung"), "samsung").to_dict(), ensure_ascii=False)
+    assert "Source of every fact below" not in mixed
+    assert mixed.count(title) > 1 and "Samsung newsroom" in mixed
+    assert "Confirmed = official or settled" in mixed

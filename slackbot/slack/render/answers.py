@@ -35,6 +35,7 @@ from slackbot.slack.render.base import (
     fact_plain,
     flat,
     header,
+    legend,
     names,
     notice,
     person_label,
@@ -87,12 +88,15 @@ def company_card(card: CompanyCard, query: str) -> Message:
         ("On the table with Microsoft", card.on_the_table),
         ("Related context", card.context),
     )
+    every_fact = [fact for _title, facts in sections for fact in facts.facts]
+    builder.say_source_once(every_fact)
     filled = [(title, facts) for title, facts in sections if facts.facts or facts.retracted_hidden]
     for position, (title, facts) in enumerate(filled):
         builder.add(DividerBlock(), section(f"*{title}*"))
         # Each later section needs its divider, title and a note at the least.
         builder.add_facts(facts, hint, keep=3 * (len(filled) - position - 1))
-    builder.add(context("Statuses: confirmed · reported · expected (said may or could happen)"))
+    if every_fact:
+        builder.add(context(legend(every_fact)))
     builder.add(share_button("/whois", query))
     fact_lists = (card.attendance, card.on_the_table, card.context)
     counts = sum(len(facts.facts) + facts.more for facts in fact_lists)
@@ -108,7 +112,7 @@ def company_card(card: CompanyCard, query: str) -> Message:
 
 def mention_card(card: MentionCard, query: str) -> Message:
     entity = card.entity
-    builder = Builder(reserve=1)
+    builder = Builder(reserve=2)
     kind = {
         "company": "mentioned, not attending",
         "person": "person",
@@ -123,11 +127,14 @@ def mention_card(card: MentionCard, query: str) -> Message:
     if card.related:
         lines.append(f"*Appears with:* {names(card.related)}")
     builder.add(section("\n".join(lines)))
+    builder.say_source_once(card.facts.facts)
     if card.facts.facts or card.facts.retracted_hidden:
         builder.add(DividerBlock())
         builder.add_facts(card.facts, f"`/summit search {echo(entity.name.lower())} &lt;words&gt;`")
     else:
         builder.add(context("No facts name it yet."))
+    if card.facts.facts:
+        builder.add(context(legend(card.facts.facts)))
     builder.add(share_button("/whois", query))
     fallback = [f"{entity.name} ({kind}): {len(card.facts.facts) + card.facts.more} fact(s)."]
     fallback += [fact_plain(f) for f in card.facts.facts[:20]]
@@ -180,8 +187,10 @@ def roster(answer: Roster) -> Message:
 
 
 def chips(answer: ChipsAnswer) -> Message:
-    builder = Builder(reserve=2)
+    builder = Builder(reserve=3)
     builder.add(header("AI hardware on the table"))
+    every_fact = [fact for chip in answer.parts for fact in chip.facts.facts]
+    builder.say_source_once(every_fact)
     if answer.unmatched:
         builder.add(
             section(
@@ -206,6 +215,8 @@ def chips(answer: ChipsAnswer) -> Message:
             f"{chip.part.name} (vendors: {vendor_names}): "
             + "; ".join(fact_plain(fact) for fact in chip.facts.facts[:20])
         )
+    if every_fact:
+        builder.add(context(legend(every_fact)))
     if not answer.unmatched:
         builder.add(share_button("/chips", answer.query))
     return Message("\n".join(fallback) or "No hardware recorded.", builder.blocks)

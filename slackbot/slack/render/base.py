@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,10 +118,45 @@ def source_link(fact: Fact) -> str:
     return f"_{title}_"
 
 
-def fact_line(fact: Fact) -> str:
+def fact_line(fact: Fact, *, with_source: bool = True) -> str:
     badge = STATUS_BADGES.get(fact.status, fact.status)
     when = f" · {fact.happened_on}" if fact.happened_on else ""
-    return f"{badge} · `{fact.id}`{when}\n{escape(fact.statement)}\n:link: {source_link(fact)}"
+    line = f"{badge} · `{fact.id}`{when}\n{escape(fact.statement)}"
+    return f"{line}\n:link: {source_link(fact)}" if with_source else line
+
+
+STATUS_MEANINGS = {
+    "confirmed": "official or settled",
+    "reported": "stated as fact by a source",
+    "expected": "said may or could happen",
+}
+
+
+def common_source(facts: Iterable[Fact]) -> Fact | None:
+    """A fact standing for the source every one of ``facts`` shares (two or more of them),
+    so a card can say it once; None when they differ."""
+    shared: tuple[str | None, str] | None = None
+    first = None
+    count = 0
+    for fact in facts:
+        key = (fact.source.url, fact.source.title)
+        if shared is None:
+            shared, first = key, fact
+        elif key != shared:
+            return None
+        count += 1
+    return first if count >= 2 else None
+
+
+def legend(facts: Iterable[Fact]) -> str:
+    """The statuses shown, and what each means (only those on the card)."""
+    present = {fact.status for fact in facts}
+    parts = [
+        f"{STATUS_BADGES[status]} = {meaning}"
+        for status, meaning in STATUS_MEANINGS.items()
+        if status in present
+    ]
+    return "Statuses: " + " · ".join(parts) if parts else ""
 
 
 def fact_plain(fact: Fact) -> str:
@@ -183,7 +218,15 @@ class Builder:
 
     def __init__(self, reserve: int, limit: int = MAX_MESSAGE_BLOCKS) -> None:
         self.blocks: list[Block] = []
+        self.shared_source = False
         self._limit = limit - reserve
+
+    def say_source_once(self, facts: Iterable[Fact]) -> None:
+        """When every fact to be shown has the same source, it is said here, once."""
+        shared = common_source(facts)
+        if shared is not None:
+            self.shared_source = True
+            self.add(context(f":link: Source of every fact below: {source_link(shared)}"))
 
     def room(self) -> int:
         return self._limit - len(self.blocks)
@@ -199,7 +242,7 @@ class Builder:
         ``with_menu`` gives each fact the admins' Edit / Retract menu."""
         shown = facts.facts[: max(self.room() - keep - 1, 0)]
         for fact in shown:
-            block = section(fact_line(fact))
+            block = section(fact_line(fact, with_source=not self.shared_source))
             if with_menu:
                 block.accessory = fact_menu(fact)
             self.blocks.append(block)
