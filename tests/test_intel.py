@@ -248,7 +248,8 @@ def test_a_card_names_a_shared_source_once_and_only_the_statuses_it_shows(
     store: FactStore, intel: SummitIntel
 ) -> None:
     title = "Microsoft collaborates with Samsung &amp; South Korean tech giants for AI"
-    card = json.dumps(render.who(intel.who("samsung"), "samsung").to_dict(), ensure_ascii=False)
+    message = render.who(intel.who("samsung"), "samsung").to_dict()
+    card = json.dumps(message["blocks"], ensure_ascii=False)
     assert card.count(title) == 1 and "Source of every fact below" in card
     assert "Expected" in card and "Reported" in card and "Confirmed" not in card
     store.put_fact(
@@ -261,7 +262,8 @@ def test_a_card_names_a_shared_source_once_and_only_the_statuses_it_shows(
             Source("Samsung newsroom", "https://news.samsung.com/hbm"),
         )
     )
-    mixed = json.dumps(render.who(intel.who("samsung"), "samsung").to_dict(), ensure_ascii=False)
+    mixed_message = render.who(intel.who("samsung"), "samsung").to_dict()
+    mixed = json.dumps(mixed_message["blocks"], ensure_ascii=False)
     assert "Source of every fact below" not in mixed
     assert mixed.count(title) > 1 and "Samsung newsroom" in mixed
     assert "Confirmed = official or settled" in mixed
