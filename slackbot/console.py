@@ -39,8 +39,13 @@ _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 _ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
 
 
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
 def mrkdwn_to_text(text: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    # Slack shows a mention as the person's name; the console knows only its own user.
+    text = _MENTION.sub(lambda m: "you" if m.group(1) == CONSOLE_USER else f"@{m.group(1)}", text)
     for code, symbol in EMOJI.items():
         text = text.replace(code, symbol)
     text = _ITALIC.sub(r"\1", text).replace("*", "").replace("`", "")

@@ -419,3 +419,26 @@ def test_the_console_answers_whois_and_who_alike(tmp_path: Path) -> None:
     assert whois.stdout == who.stdout
     help_text = summitbot(tmp_path, "ask", "/summit help").stdout
     assert "/whois samsung" in help_text and "/who " not in help_text
+
+
+def test_history_reads_like_a_log_in_the_console(tmp_path: Path) -> None:
+    summitbot(tmp_path, "ask", "/summit retract F9 denied by SK Hynix")
+    shown = summitbot(tmp_path, "ask", "/summit history F9").stdout
+    assert "you retracted" in shown and "<@" not in shown
+    assert shown.count("denied by SK Hynix") == 1, "one Reason line"
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", shown), "local times, not ISO strings"
+    bulk = tmp_path / "one.jsonl"
+    bulk.write_text(
+        json.dumps(
+            {
+                "statement": "LG Electronics adds Copilot to its TVs.",
+                "kind": "product",
+                "entities": ["LG"],
+                "source_title": "LG newsroom",
+            }
+        )
+        + "\n"
+    )
+    assert summitbot(tmp_path, "import", str(bulk)).returncode == 0
+    imported = summitbot(tmp_path, "ask", "/summit history lg electronics").stdout
+    assert "imported in bulk" in imported and "import imported" not in imported

@@ -41,6 +41,22 @@ def _when(stamp: str, timezone: str) -> str:
         return stamp
 
 
+BULK_IMPORT = "import"
+
+
+def _done_by(by: str, action: str) -> str:
+    """'<@U0ADMIN> retracted'; a bulk import without a person reads 'imported in bulk'."""
+    if by == BULK_IMPORT:
+        return f"{action} in bulk" if action == "imported" else f"{action} by a bulk import"
+    return f"{mention(by)} {action}"
+
+
+def _plain_done_by(by: str, action: str) -> str:
+    if by == BULK_IMPORT:
+        return f"{action} in bulk" if action == "imported" else f"{action} by a bulk import"
+    return f"{by} {action}"
+
+
 def history(answer: History, timezone: str = "UTC") -> Message:
     if not answer.found:
         text = "Nothing to show: give a fact id (like F12) or a company, person or product."
@@ -55,15 +71,19 @@ def history(answer: History, timezone: str = "UTC") -> Message:
         builder.add(context(note + "."))
     shown_revisions = answer.revisions[: max(builder.room() - 1, 0)]
     for revision in shown_revisions:
+        reason = revision.reason or (revision.changes.get("retraction_reason") or [None, None])[1]
         changes = "\n".join(
-            f"• {_change_line(name, change)}" for name, change in revision.changes.items()
+            f"• {_change_line(name, change)}"
+            for name, change in revision.changes.items()
+            # The reason has its own line, once.
+            if name != "retraction_reason"
         )
-        reason = f"\nReason: {escape(revision.reason)}" if revision.reason else ""
+        reason_line = f"\nReason: {escape(str(reason))}" if reason else ""
         builder.add(
             section(
                 f"`{revision.fact_id}` r{revision.number} · "
                 f"{escape(_when(revision.at, timezone))} · "
-                f"{mention(revision.by)} {revision.action}\n{changes}{reason}"
+                f"{_done_by(revision.by, revision.action)}\n{changes}{reason_line}"
             )
         )
     left_out = len(answer.revisions) - len(shown_revisions)
@@ -71,8 +91,8 @@ def history(answer: History, timezone: str = "UTC") -> Message:
         builder.add(context(f"…and {left_out} older changes — narrow it with a fact id"))
     fallback = [f"History of {answer.title}: {len(answer.revisions)} change(s)."]
     fallback += [
-        f"{r.fact_id} r{r.number} {_when(r.at, timezone)} {r.by} {r.action}: "
-        + ", ".join(r.changes)
+        f"{r.fact_id} r{r.number} {_when(r.at, timezone)} {_plain_done_by(r.by, r.action)}: "
+        + ", ".join(name.replace("_", " ") for name in r.changes)
         for r in answer.revisions[:20]
     ]
     return Message("\n".join(fallback), builder.blocks)
