@@ -569,3 +569,21 @@ def test_the_scheduler_runs_a_job_per_subscription_in_its_time_zone(
     finally:
         scheduler.shutdown()
     assert not scheduler.scheduler.running
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "now", "shown"),
+    [
+        ("America/New_York", "02:30", datetime(2027, 3, 14, 5, 0, tzinfo=UTC), "03:30 EDT"),
+        ("Europe/London", "01:30", datetime(2027, 3, 28, 0, 0, tzinfo=UTC), "02:30 BST"),
+        ("Asia/Seoul", "09:00", datetime(2027, 3, 14, 0, 0, tzinfo=UTC), "09:00 KST"),
+    ],
+)
+def test_the_next_run_is_shown_as_the_local_time_it_really_happens(
+    zone: str, at: str, now: datetime, shown: str
+) -> None:
+    from slackbot.core.digests import local, next_run
+    from storage import Subscription
+
+    upcoming = next_run(Subscription("C1", "daily", at, zone), now)
+    assert upcoming is not None and local(upcoming, zone).endswith(shown)

@@ -64,8 +64,11 @@ def fire_times(subscription: Subscription, start: datetime, end: datetime) -> li
 
 
 def next_run(subscription: Subscription, now: datetime) -> datetime | None:
+    """When the next digest really goes out, in UTC. APScheduler can name a local time that
+    does not exist (02:30 on a spring-forward day); through UTC it becomes the moment it
+    fires (03:30 the new offset)."""
     fire: datetime | None = trigger_for(subscription).get_next_fire_time(None, now)
-    return fire
+    return fire.astimezone(UTC) if fire is not None else None
 
 
 def local(moment: datetime | str, timezone: str) -> str:
