@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -22,7 +23,7 @@ from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
 from slackbot.core.bulk import BulkCuration
 from slackbot.core.curation import Curator
-from slackbot.core.digests import UsageError
+from slackbot.core.digests import Digest, UsageError
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import GracefulServer
 from slackbot.slack import render
@@ -188,7 +189,50 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def print_digest(digest: Digest, nothing: str) -> None:
+    if digest.empty:
+        print(nothing)
+    for message in render.digest_messages(digest) if not digest.empty else []:
+        print(blocks_to_text(message.to_dict()), end="\n\n")
+
+
+def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
+    """A digest with no channel, no schedule and no Slack: what tracking would show."""
+    try:
+        since = (
+            datetime.fromisoformat(args.since).replace(tzinfo=UTC)
+            if args.since
+            else datetime.now(UTC) - timedelta(days=7)
+        )
+    except ValueError:
+        print(f"summitbot: --since {args.since!r} is not a date like 2024-05-01", file=sys.stderr)
+        return 2
+    names = tuple(name.strip() for name in (args.track or "").split(",") if name.strip())
+    with open_store(settings) as store:
+        built = build(settings, store, console_secret="preview")
+        digest, tracking = built.services.digests.preview_anywhere(since, names, settings.timezone)
+    for name in tracking.unknown:
+        print(
+            f"summitbot: I don't know {name!r}; try a company, person, product or tag",
+            file=sys.stderr,
+        )
+    for name, matches in tracking.ambiguous:
+        print(f"summitbot: {name!r} could be {', '.join(matches)}", file=sys.stderr)
+    if tracking.unknown or tracking.ambiguous:
+        return 2
+    print_digest(digest, f"nothing new since {since:%Y-%m-%d}")
+    return 0
+
+
 def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    if args.preview:
+        return cmd_digest_preview(settings, args)
+    if not args.channel:
+        print(
+            "summitbot: say --channel C0123ABCD, or --preview for a digest with no channel",
+            file=sys.stderr,
+        )
+        return 2
     if not args.dry_run:
         settings.require("SLACK_BOT_TOKEN")
     with open_store(settings) as store:
@@ -198,10 +242,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if args.dry_run:
                 digest = service.preview(args.channel)
-                if digest.empty:
-                    print(f"nothing new for {args.channel} since {digest.since}")
-                for message in render.digest_messages(digest) if not digest.empty else []:
-                    print(blocks_to_text(message.to_dict()), end="\n\n")
+                print_digest(digest, f"nothing new for {args.channel} since {digest.since}")
                 return 0
             outcome = service.post_now(args.channel)
         except UsageError as problem:
@@ -291,8 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     exported = add("export", cmd_export, "write every entity and fact as JSON Lines")
     exported.add_argument("file", nargs="?", help="where to write; standard output if absent")
     digest = add("digest", cmd_digest, "post (or with --dry-run, print) a channel's digest now")
-    digest.add_argument("--channel", required=True, help="the channel id, e.g. C0123ABCD")
+    digest.add_argument("--channel", help="the channel id, e.g. C0123ABCD")
     digest.add_argument("--dry-run", action="store_true", help="print it; post nothing")
+    digest.add_argument(
+        "--preview",
+        action="store_true",
+        help="print the digest a channel would get, with no channel, schedule or Slack",
+    )
+    digest.add_argument("--since", help="with --preview: changes since this date (default: 7 days)")
+    digest.add_argument(
+        "--track", help="with --preview: only these, comma-separated (e.g. samsung,hbm)"
+    )
     manifest = add(
         "manifest", cmd_manifest, "print the Slack app manifest (Socket Mode unless --http-url)"
     )

@@ -32,6 +32,9 @@ EMOJI = {
     ":newspaper:": "📰",
     ":crystal_ball:": "🔮",
     ":x:": "❌",
+    ":new:": "🆕",
+    ":warning:": "⚠️",
+    ":calendar:": "📅",
     ":link:": "🔗",
     ":point_right:": "👉",
 }

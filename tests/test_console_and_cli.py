@@ -343,11 +343,11 @@ def test_digest_posts_through_the_web_api(tmp_path: Path, fake_slack: FakeSlack)
     assert "empty: nothing new since" in again.stdout
 
 
-def test_console_digest_says_it_needs_slack(tmp_path: Path) -> None:
-    result = summitbot(tmp_path, "ask", "/digest daily 09:00")
-    assert "need the app connected to Slack" in result.stdout
-    status = summitbot(tmp_path, "ask", "/digest")
-    assert "This channel has no digest" in status.stdout
+def test_console_digest_explains_channels_and_offers_the_preview(tmp_path: Path) -> None:
+    for text in ("/digest daily 09:00", "/digest", "/digest foo"):
+        result = summitbot(tmp_path, "ask", text)
+        assert "Digests live in Slack channels" in result.stdout
+        assert "summitbot digest --preview" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ from slackbot.slack import render
 from storage import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.slack_client import SlackSender
+
+REPO = Path(__file__).resolve().parent.parent
 
 CHANNEL = "C0NEWS"
 PRIVATE = "G0SECRET"
@@ -587,3 +590,43 @@ def test_the_next_run_is_shown_as_the_local_time_it_really_happens(
 
     upcoming = next_run(Subscription("C1", "daily", at, zone), now)
     assert upcoming is not None and local(upcoming, zone).endswith(shown)
+
+
+def test_digest_preview_shows_the_next_digest_to_the_asker_only(
+    slack: SlackSender, fake_slack: FakeSlack, built: Built, clock: DateClock
+) -> None:
+    at(clock, "UTC", 2026, 11, 24, 8, 0)
+    subscribe(built, tz="UTC")
+    add_fact(built, "SK Telecom and Microsoft launch a telecom LLM", ("sk-telecom",))
+    shown = digest(slack, fake_slack, "preview")
+    assert "telecom LLM" in shown and "Only you see this preview" in shown
+    assert posts(fake_slack) == [], "nothing is posted"
+
+
+def test_a_digest_preview_needs_no_channel_and_no_slack(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    env = {"SUMMITBOT_DB": str(tmp_path / "summit.json"), "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "slackbot", "digest", "--preview"]
+    result = subprocess.run(
+        [*run, "--since", "2024-05-01", "--track", "hbm"],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "high bandwidth memory" in result.stdout
+        and "A preview: nothing was posted" in result.stdout
+    )
+    assert "SK Telecom" not in result.stdout, "only what is tracked"
+    unknown = subprocess.run(
+        [*run, "--track", "nvidia"],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert unknown.returncode == 2 and "nvidia" in unknown.stderr

@@ -14,8 +14,9 @@ from slackbot.slack.delivery import Asker, ensure_can_post, user_lookup
 from slackbot.slack.services import Services
 
 IN_CONSOLE = (
-    "Digests are posted to Slack channels, so they need the app connected to Slack "
-    "(`make run` with SLACK_BOT_TOKEN set). Try `summitbot digest --channel C123 --dry-run`."
+    "Digests live in Slack channels: someone runs `/digest daily 09:00` in a channel, and "
+    "the app posts there. Here, see what one would say with "
+    "`summitbot digest --preview --since 2024-05-01 --track samsung,hbm`."
 )
 # What changes an existing digest (as do new schedules): only the person who set it up and
 # the admins may.
@@ -33,6 +34,8 @@ def quick_answer(services: Services, channel_id: str, request: DigestRequest) ->
     try:
         if request.action == "status":
             return status(services, channel_id)
+        if request.action == "preview":
+            return render.digest_preview(digests.preview(channel_id))
         if request.action in ("track", "untrack"):
             result = digests.track(channel_id, request.names, add=request.action == "track")
             notes = []
@@ -107,14 +110,14 @@ def may_change(services: Services, channel_id: str, user_id: str) -> bool | None
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
+    if services.console:
+        ack_with_answer(ack, lambda: render.notice(IN_CONSOLE))
+        return
     try:
         request = parse_request(command_text(command))
     except UsageError as problem:
         usage = render.digest_usage(str(problem))
         ack_with_answer(ack, lambda: usage)
-        return
-    if services.console and request.action != "status":
-        ack_with_answer(ack, lambda: render.notice(IN_CONSOLE))
         return
     channel_id, user_id = command["channel_id"], command["user_id"]
     changing = request.action in CHANGING or request.cadence is not None

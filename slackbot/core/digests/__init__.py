@@ -28,6 +28,7 @@ from slackbot.core.digests.schedule import (
 )
 from slackbot.core.digests.service import (
     DEFAULT_GRACE,
+    PREVIEW_CHANNEL,
     RETRY_BASE,
     RETRY_MAX,
     Deliver,
@@ -42,6 +43,7 @@ from slackbot.core.digests.service import (
 __all__ = [
     "CADENCES",
     "DEFAULT_GRACE",
+    "PREVIEW_CHANNEL",
     "RETRY_BASE",
     "RETRY_MAX",
     "WEEKDAYS",

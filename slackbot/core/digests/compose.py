@@ -58,9 +58,17 @@ class Digest:
         return counts
 
 
-def compose(intel: SummitIntel, subscription: Subscription, until: datetime) -> Digest:
+def compose(
+    intel: SummitIntel,
+    subscription: Subscription,
+    until: datetime,
+    *,
+    include_unrecorded: bool = False,
+) -> Digest:
     """Developments (facts added, changed in status or retracted) after the subscription's
-    mark and up to ``until``, for what it tracks, grouped by company."""
+    mark and up to ``until``, for what it tracks, grouped by company. ``include_unrecorded``
+    (previews) also counts facts with no history at all (the seed's) as added when they
+    were; a scheduled digest never needs that, and it reads every fact."""
     store = intel.store
     event = store.event()
     host_id = event.host if event else None
@@ -76,6 +84,14 @@ def compose(intel: SummitIntel, subscription: Subscription, until: datetime) -> 
             first_status[revision.fact_id] = None
         elif "status" in revision.changes:
             first_status[revision.fact_id] = revision.changes["status"][0]
+    if include_unrecorded:
+        for unrecorded in store.facts():
+            if (
+                unrecorded.id not in first_status
+                and subscription.since < unrecorded.added_at <= end
+                and not store.revisions_of(unrecorded.id)
+            ):
+                first_status[unrecorded.id] = None
     groups: dict[str, list[Development]] = {}
     companies: dict[str, Entity | None] = {}
     for fact_id, old_status in first_status.items():

@@ -47,7 +47,7 @@ def parse_request(text: str) -> DigestRequest:
         return DigestRequest("status")
     action = words[0].lower()
     rest = words[1:]
-    if action in ("status", "now", "pause", "resume", "off") and not rest:
+    if action in ("status", "now", "pause", "resume", "off", "preview") and not rest:
         return DigestRequest(action)
     if action in ("track", "untrack"):
         names = tuple(n.strip() for n in " ".join(rest).split(",") if n.strip())

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_GRACE = timedelta(hours=6)
 
 
+# The channel id of a digest composed for a preview: posted nowhere.
+PREVIEW_CHANNEL = "preview"
 # A slot Slack would not take is tried again after 30 s, 1 min, 2 min … at most 15 min apart.
 RETRY_BASE = 30.0
 
@@ -181,6 +183,14 @@ class DigestService:
 
     def track(self, channel_id: str, names: tuple[str, ...], *, add: bool) -> TrackResult:
         subscription = self.require(channel_id)
+        result = self._resolve(subscription, names, add=add)
+        result.subscription = self._save(result.subscription)
+        return result
+
+    def _resolve(
+        self, subscription: Subscription, names: tuple[str, ...], *, add: bool
+    ) -> TrackResult:
+        """What tracking (or untracking) ``names`` makes of the subscription, unsaved."""
         entities = list(subscription.tracked_entities)
         tags = list(subscription.tracked_tags)
         result = TrackResult(subscription)
@@ -203,10 +213,23 @@ class DigestService:
             elif not add and label in target:
                 target.remove(label)
             result.added.append(shown)
-        result.subscription = self._save(
-            replace(subscription, tracked_entities=tuple(entities), tracked_tags=tuple(tags))
+        result.subscription = replace(
+            subscription, tracked_entities=tuple(entities), tracked_tags=tuple(tags)
         )
         return result
+
+    def preview_anywhere(
+        self, since: datetime, names: tuple[str, ...] = (), timezone: str = "UTC"
+    ) -> tuple[Digest, TrackResult]:
+        """The digest a channel tracking ``names`` (everything when none) would get for what
+        moved since ``since``: nothing scheduled, nothing saved, no channel needed."""
+        stamp = since.astimezone(UTC).isoformat(timespec="microseconds")
+        draft = Subscription(
+            PREVIEW_CHANNEL, "daily", "09:00", timezone, since=stamp, created_at=stamp
+        )
+        resolved = self._resolve(draft, names, add=True)
+        digest = compose(self.intel, resolved.subscription, self._now(), include_unrecorded=True)
+        return digest, resolved
 
     def set_paused(self, channel_id: str, paused: bool) -> Subscription:
         subscription = self.require(channel_id)

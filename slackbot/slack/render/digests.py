@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
 
 from slackbot.core.admins import Curators
 from slackbot.core.digests import (
+    PREVIEW_CHANNEL,
     Development,
     Digest,
     DigestGroup,
@@ -26,6 +27,7 @@ from slackbot.slack.render.base import (
     escape,
     header,
     mention,
+    notice,
     section,
     source_link,
     who_can,
@@ -68,6 +70,8 @@ def _group_plain(group: DigestGroup) -> str:
 
 
 def _digest_footer(digest: Digest) -> ContextBlock:
+    if digest.channel_id == PREVIEW_CHANNEL:
+        return context("A preview: nothing was posted, nothing is scheduled.")
     who = f"Set up by {mention(digest.created_by)} · " if digest.created_by else ""
     return context(f"{who}`/digest status` shows the schedule and what it tracks")
 
@@ -194,7 +198,7 @@ DIGEST_USAGE = (
     "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
     "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
     "`/digest untrack hbm`, `/digest status`, `/digest now`, `/digest pause`, "
-    "`/digest resume`, `/digest off`. The time zone defaults to yours."
+    "`/digest resume`, `/digest off`, `/digest preview`. The time zone defaults to yours."
 )
 
 
@@ -210,3 +214,18 @@ def not_allowed_digest(owner: str, curators: Curators) -> Message:
 
 def digest_usage(problem: str) -> Message:
     return Message(problem, [section(escape(problem)), context(escape(DIGEST_USAGE))])
+
+
+def digest_preview(digest: Digest) -> Message:
+    """The channel's next digest, shown only to the person who asked, before it is posted."""
+    if digest.empty:
+        return notice(
+            f"Nothing new since {local(digest.since, digest.timezone)}: the next digest "
+            "would post nothing."
+        )
+    first, *thread = digest_messages(digest)
+    note = "Only you see this preview; nothing was posted."
+    if thread:
+        note += f" The digest would put {len(thread)} more message(s) in its thread."
+    blocks = [*first.blocks[: MAX_MESSAGE_BLOCKS - 1], context(escape(note))]
+    return Message(f"Preview: {first.text}", blocks)
