@@ -246,7 +246,7 @@ def test_import_reports_every_bad_line_by_number_and_imports_nothing(tmp_path: P
 
 
 def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Path) -> None:
-    summitbot(tmp_path, "ask", "/summit retract F9 denied")
+    summitbot(tmp_path, "ask", "/summit retract F9 denied --yes")
     backup = tmp_path / "backup.jsonl"
     exported = summitbot(tmp_path, "export", str(backup))
     assert exported.returncode == 0, exported.stderr
@@ -267,16 +267,26 @@ def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Pa
     assert "1 retracted fact(s) not shown" in card.stdout
 
 
-def test_console_curation_retracts_and_points_to_import_for_forms(tmp_path: Path) -> None:
+def test_console_curation_retracts_after_confirming_and_restores(tmp_path: Path) -> None:
     result = summitbot(
         tmp_path,
         "shell",
-        stdin="/summit add\n/summit retract F18 wrong figure\n/summit history F18\n",
+        stdin="/summit add\n/summit retract F18 wrong figure\n/summit F18\n",
     )
     assert result.returncode == 0, result.stderr
     assert "summitbot import FILE" in result.stdout
-    assert "Retracted F18" in result.stdout
+    assert "Retract F18" in result.stdout and "--yes to confirm" in result.stdout
+    assert "Retracted" not in result.stdout, "nothing retracted without --yes"
+    result = summitbot(
+        tmp_path,
+        "shell",
+        stdin="/summit retract F18 wrong figure --yes\n/summit history F18\n"
+        "/summit restore F18\n/summit F18\n/summit restore F18\n",
+    )
+    assert "Retracted F18" in result.stdout and "Reason: wrong figure" in result.stdout
     assert "status: reported → retracted" in result.stdout
+    assert "Restored F18" in result.stdout and "📰 Reported · F18" in result.stdout
+    assert "F18 is not retracted; nothing to restore" in result.stdout
 
 
 def _subscribed_store(tmp_path: Path) -> None:
@@ -422,7 +432,7 @@ def test_the_console_answers_whois_and_who_alike(tmp_path: Path) -> None:
 
 
 def test_history_reads_like_a_log_in_the_console(tmp_path: Path) -> None:
-    summitbot(tmp_path, "ask", "/summit retract F9 denied by SK Hynix")
+    summitbot(tmp_path, "ask", "/summit retract F9 denied by SK Hynix --yes")
     shown = summitbot(tmp_path, "ask", "/summit history F9").stdout
     assert "you retracted" in shown and "<@" not in shown
     assert shown.count("denied by SK Hynix") == 1, "one Reason line"

@@ -526,3 +526,17 @@ def test_a_save_acknowledged_before_kill_9_is_there_after_restart(
         saved = [f for f in store.facts() if f.statement == GOOD[curation.STATEMENT]]
         assert len(saved) == 1 and saved[0].added_by == ADMIN
         assert store.revisions_of(saved[0].id)[0].action == "added"
+
+
+def test_an_admin_restores_a_retracted_fact_with_a_revision(
+    slack: SlackSender, store: FactStore
+) -> None:
+    slack.command("/summit", "retract F9 wrong", user_id=ADMIN)
+    refused = slack.command("/summit", "restore F9", user_id=BOB).joined()
+    assert "Only Summit Intel admins can restore facts" in refused
+    restored = slack.command("/summit", "restore f9", user_id=ADMIN).joined()
+    assert "Restored `F9`" in restored
+    fact = store.fact("F9")
+    assert fact is not None and fact.status == "expected" and fact.retraction_reason is None
+    assert [r.action for r in store.revisions_of("F9")] == ["retracted", "restored"]
+    assert "not retracted" in slack.command("/summit", "restore F9", user_id=ADMIN).joined()

@@ -22,7 +22,9 @@ FORM_IN_CONSOLE = (
 # Read-only answers, reused from the answer cache while what they show is unchanged.
 CACHEABLE = frozenset({"", "help", "search", "find", "history"})
 # Answers that differ for admins: whether the person is one must be known first.
-NEEDS_ROLE = frozenset({"search", "find", "retract"})
+NEEDS_ROLE = frozenset({"search", "find", "retract", "restore"})
+# In the console a retraction is confirmed first (there is no undo button to hand).
+CONFIRM = "--yes"
 
 
 def answer(services: Services, text: str, user_id: str, admin: bool) -> render.Message:
@@ -30,7 +32,22 @@ def answer(services: Services, text: str, user_id: str, admin: bool) -> render.M
     sub_command, _, rest = text.strip().partition(" ")
     if sub_command.lower() == "retract":
         return retract(services, user_id, rest.strip(), admin)
+    if sub_command.lower() == "restore":
+        return restore(services, user_id, rest.strip(), admin)
     return message_for(services, "/summit", text, admin=admin)
+
+
+def restore(services: Services, user_id: str, text: str, admin: bool) -> render.Message:
+    if not text:
+        return render.notice("Say which fact: `/summit restore F12`.")
+    if not admin:
+        return render.not_admin(services.admins.curators(), "restore facts")
+    try:
+        return render.saved(services.curator.restore(text.split()[0], user_id), "restored")
+    except Rejected as rejected:
+        return render.notice(" ".join(rejected.errors.values()))
+    except NotFound as missing:
+        return render.notice(str(missing))
 
 
 def retract(services: Services, user_id: str, text: str, admin: bool) -> render.Message:
@@ -39,6 +56,18 @@ def retract(services: Services, user_id: str, text: str, admin: bool) -> render.
         return render.notice("Say which fact: `/summit retract F12 denied by the company`.")
     if not admin:
         return render.not_admin(services.admins.curators(), "retract facts")
+    confirmed = reason.split()[-1:] == [CONFIRM]
+    if confirmed:
+        reason = reason.rsplit(CONFIRM, 1)[0].strip()
+    elif services.console:
+        fact = services.curator.fact(fact_id)
+        if fact is None:
+            return render.notice(f"There is no fact {render.flat(fact_id)}.")
+        return render.notice(
+            f"Retract {fact.id} (“{render.flat(fact.statement)}”)? Run "
+            f"`/summit retract {fact.id} {reason} {CONFIRM}` to confirm; "
+            f"`/summit restore {fact.id}` undoes it."
+        )
     try:
         return render.saved(services.curator.retract(fact_id, reason, user_id), "retracted")
     except Rejected as rejected:

@@ -409,6 +409,32 @@ class Curator:
             self.store.put_fact(updated, revision)
             return updated
 
+    def restore(self, fact_id: str, by: str) -> Fact:
+        """Undoes a retraction: the fact gets back the status it had, with a revision."""
+        with self.store.transaction():
+            current = self.require(fact_id)
+            if current.status != "retracted":
+                raise Rejected({STATUS: f"{current.id} is not retracted; nothing to restore."})
+            before = "reported"
+            for revision in reversed(self.store.revisions_of(current.id)):
+                change = revision.changes.get("status")
+                if change and change[1] == "retracted" and change[0] in EDITABLE_STATUSES:
+                    before = change[0]
+                    break
+            now = self.now_stamp()
+            updated = replace(
+                current,
+                status=before,
+                retraction_reason=None,
+                revision=current.revision + 1,
+                updated_at=now,
+            )
+            revision = Revision(
+                current.id, updated.revision, now, by, "restored", diff(current, updated)
+            )
+            self.store.put_fact(updated, revision)
+            return updated
+
     def require(self, fact_id: str) -> Fact:
         fact = self.store.fact(fact_id.strip())
         if fact is None:

@@ -55,7 +55,8 @@ HELP_LINES = (
     ("/summit help", "this list"),
     ("/digest daily 09:00", "a digest of what moved, posted here every day at 09:00"),
     ("/summit history F9", "who changed a fact, when, old → new"),
-    ("/summit add · edit F9 · retract F9 why", "curating facts (admins)"),
+    ("/summit F9", "one fact, with its history link"),
+    ("/summit add · edit F9 · retract F9 why · restore F9", "curating facts (admins)"),
 )
 
 
