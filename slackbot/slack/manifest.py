@@ -91,7 +91,8 @@ SLASH_COMMANDS = (
     SlashCommand(
         "/summit",
         "The MS CEO Summit 2024 overview, help, search and (admins) curation",
-        "[help | search <words> | F12 | add | edit F12 | retract F12 why | restore F12 | history F12]",
+        "[help | search <words> | F12 | add | edit F12 | retract F12 why | restore F12 "
+        "| history F12]",
     ),
     SlashCommand(
         "/digest",
