@@ -267,3 +267,17 @@ def test_a_card_names_a_shared_source_once_and_only_the_statuses_it_shows(
     assert "Source of every fact below" not in mixed
     assert mixed.count(title) > 1 and "Samsung newsroom" in mixed
     assert "Confirmed = official or settled" in mixed
+
+
+def test_several_names_answer_the_first_and_name_the_others(store: FactStore) -> None:
+    from slackbot.core.answers import answer
+    from slackbot.core.curation import Curator
+    from slackbot.slack.answering import render_answer
+
+    asked = "Samsung Electronics, SK Hynix"
+    message = render_answer(
+        answer(SummitIntel(store), Curator(store), "/whois", asked), asked, timezone="UTC"
+    )
+    shown = json.dumps(message.to_dict(), ensure_ascii=False)
+    assert "One name at a time" in shown and "/whois SK Hynix" in shown
+    assert "Samsung Electronics at the MS CEO Summit 2024" in shown

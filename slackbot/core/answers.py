@@ -6,6 +6,7 @@ words through here, so every way in gives the same answer. (Curating sub-command
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from slackbot.core.curation import Curator, History
@@ -34,12 +35,30 @@ class HelpWanted:
 
 
 @dataclass(frozen=True)
+class FirstOfSeveral:
+    """Several names asked at once (``/whois samsung, sk hynix``): the first one's answer,
+    and the others, to ask next."""
+
+    answer: WhoAnswer
+    answered: str
+    others: list[str]
+
+
+@dataclass(frozen=True)
 class NoSuchFact:
     fact_id: str
 
 
 Answer = (
-    NoSuchFact | WhoAnswer | ChipsAnswer | Overview | SearchAnswer | History | HelpWanted | OneFact
+    FirstOfSeveral
+    | NoSuchFact
+    | WhoAnswer
+    | ChipsAnswer
+    | Overview
+    | SearchAnswer
+    | History
+    | HelpWanted
+    | OneFact
 )
 
 
@@ -50,6 +69,9 @@ def answer(intel: SummitIntel, curator: Curator, command: str, text: str) -> Ans
         found = intel.one_fact(text)
         return found if found is not None else NoSuchFact(text.strip())
     if command == LOOKUP_COMMAND or command in LOOKUP_ALIASES:
+        names = [name.strip() for name in re.split(r"[,;]", text) if name.strip()]
+        if len(names) > 1:
+            return FirstOfSeveral(intel.who(names[0]), names[0], names[1:])
         return intel.who(text)
     if command == "/chips":
         return intel.chips(text)

@@ -13,6 +13,12 @@ from slackbot.slack.services import Services
 def render_answer(
     answer: answers.Answer, query: str, *, timezone: str, admin: bool = False
 ) -> render.Message:
+    if isinstance(answer, answers.FirstOfSeveral):
+        others = ", ".join(f"`/whois {render.flat(name)}`" for name in answer.others)
+        return render.prefixed(
+            f"One name at a time: here is “{render.flat(answer.answered)}”; ask {others} next.",
+            render.who(answer.answer, answer.answered),
+        )
     if isinstance(answer, answers.NoSuchFact):
         return render.notice(
             f"There is no fact {render.flat(answer.fact_id)}; "
