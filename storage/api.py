@@ -83,6 +83,9 @@ class Repository(Protocol):
         facts: list[Fact],
         revisions: list[Revision],
         progress: Callable[[str], None] | None = None,
+        *,
+        meta: dict[str, dict[str, Any]] | None = None,
+        subscriptions: list[Subscription] | None = None,
     ) -> None: ...
 
     # -- reading facts by what they name

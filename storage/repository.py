@@ -673,13 +673,19 @@ class FactStore:
         facts: list[Fact],
         revisions: list[Revision],
         progress: Callable[[str], None] | None = None,
+        *,
+        meta: dict[str, dict[str, Any]] | None = None,
+        subscriptions: list[Subscription] | None = None,
     ) -> None:
-        """Stores a bulk import as one durable batch; ``progress`` hears each step."""
+        """Stores a bulk import (a restored backup: with its own records and subscriptions)
+        as one durable batch; ``progress`` hears each step."""
         with self._lock:
             changes: list[tuple[str, str, dict[str, Any] | None]] = []
+            changes += [(META, key, doc) for key, doc in (meta or {}).items()]
             changes += [(ENTITIES, entity.id, entity.to_doc()) for entity in entities]
             changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
             changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
+            changes += [(SUBSCRIPTIONS, s.channel_id, s.to_doc()) for s in subscriptions or []]
             self._write(changes, progress)
 
     # -- digests -------------------------------------------------------------------

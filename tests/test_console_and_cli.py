@@ -265,6 +265,24 @@ def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Pa
     assert "F9" in shown.stdout
     card = summitbot(elsewhere, "ask", "/who sk hynix")
     assert "1 retracted fact(s) not shown" in card.stdout
+    kinds = {r["type"] for r in records}
+    assert {"meta", "entity", "fact", "revision"} <= kinds
+    # Every answer is the same in the restored store.
+    questions = [
+        "/summit",
+        "/whois samsung",
+        "/whois sk hynix",
+        "/whois",
+        "/chips",
+        "/chips hbm",
+        "/summit search hbm supply",
+        "/summit history F9",
+        "/summit F9",
+        "/whois anthropic",
+    ]
+    for question in questions:
+        original = summitbot(tmp_path, "ask", question).stdout
+        assert summitbot(elsewhere, "ask", question).stdout == original, question
 
 
 def test_console_curation_retracts_after_confirming_and_restores(tmp_path: Path) -> None:

@@ -25,10 +25,13 @@ from slackbot.core.curation import (
     slug,
 )
 from slackbot.core.hygiene import strings_in, unsafe_character
-from storage import Entity, Fact, Revision, StoreWriteError
+from storage import Entity, Fact, Revision, StoreWriteError, Subscription
 from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as make_fact_id
 from storage.text import compact
+
+# The store's own records a backup carries.
+META_KEYS = ("source", "event")
 
 
 @dataclass
@@ -48,11 +51,21 @@ class BulkCuration:
         self.store = curator.store
 
     def export_lines(self) -> Iterator[str]:
-        """JSON Lines: every entity, then every fact with its full record."""
+        """JSON Lines, every kind of record: the store's own (the seed's source, the summit's
+        event), every entity, every fact, every revision, every digest subscription. Imported
+        into an empty store, it gives the same answers."""
+        for key in META_KEYS:
+            doc = self.store.meta(key)
+            if doc is not None:
+                yield json.dumps({"type": "meta", "key": key, "doc": doc}, ensure_ascii=False)
         for entity in sorted(self.store.entities(), key=lambda e: e.id):
             yield json.dumps({"type": "entity", **entity.to_doc()}, ensure_ascii=False)
         for fact in self.store.facts():
             yield json.dumps({"type": "fact", **fact.to_doc()}, ensure_ascii=False)
+        for revision in self.store.revisions_since(""):
+            yield json.dumps({"type": "revision", **revision.to_doc()}, ensure_ascii=False)
+        for subscription in self.store.subscriptions():
+            yield json.dumps({"type": "subscription", **subscription.to_doc()}, ensure_ascii=False)
 
     def import_lines(
         self,
@@ -68,6 +81,10 @@ class BulkCuration:
         facts: list[Fact] = []
         by_statement: dict[str, Fact] = {}
         revisions: list[Revision] = []
+        # A backup's own history, records and subscriptions, restored as they were.
+        kept_revisions: list[Revision] = []
+        meta: dict[str, dict[str, Any]] = {}
+        subscriptions: list[Subscription] = []
         now = self.curator.now_stamp()
         with self.store.transaction():
             names = _NameIndex(self.store.entities())
@@ -84,6 +101,19 @@ class BulkCuration:
                         problem = unsafe_character(text)
                         if problem:
                             raise Rejected({"text": f"a value contains {problem}"})
+                    kind = record.get("type")
+                    if kind == "meta":
+                        key, doc = record.get("key"), record.get("doc")
+                        if key not in META_KEYS or not isinstance(doc, dict):
+                            raise Rejected({"meta": f"a meta record is one of {META_KEYS}"})
+                        meta[str(key)] = doc
+                        continue
+                    if kind == "revision":
+                        kept_revisions.append(Revision.from_doc(record))
+                        continue
+                    if kind == "subscription":
+                        subscriptions.append(Subscription.from_doc(record))
+                        continue
                     if record.get("type") == "entity":
                         entity = self._entity_from_record(record, names, entities)
                         entities[entity.id] = entity
@@ -111,7 +141,15 @@ class BulkCuration:
             report.entities = len(entities)
             if not report.errors:
                 facts, revisions = self._number_new_facts(facts, revisions)
-                self.store.put_many(list(entities.values()), facts, revisions, writing)
+                # A backup's own revisions come last: they replace the "imported" ones.
+                self.store.put_many(
+                    list(entities.values()),
+                    facts,
+                    revisions + kept_revisions,
+                    writing,
+                    meta=meta,
+                    subscriptions=subscriptions,
+                )
         return report
 
     def _number_new_facts(
