@@ -281,3 +281,18 @@ def test_several_names_answer_the_first_and_name_the_others(store: FactStore) ->
     shown = json.dumps(message.to_dict(), ensure_ascii=False)
     assert "One name at a time" in shown and "/whois SK Hynix" in shown
     assert "Samsung Electronics at the MS CEO Summit 2024" in shown
+
+
+def test_chips_shows_each_fact_once_and_reads_words_together(intel: SummitIntel) -> None:
+    everything = render.chips(intel.chips("")).to_dict()
+    shown = json.dumps(everything["blocks"], ensure_ascii=False)
+    for fact_id in ("F11", "F15", "F16"):
+        assert shown.count(f"· `{fact_id}`") == 1, f"{fact_id} is shown once"
+    assert "_also: SSD_" in shown and "`F11` (under CXL drives)" in shown
+    both = intel.chips("hbm samsung")
+    assert [chip.part.name for chip in both.parts] == ["HBM"]
+    assert {fact.id for fact in both.parts[0].facts.facts} == {"F9", "F10"}
+    assert [chip.part.name for chip in intel.chips("sk hynix").parts] == ["HBM"]
+    lg = render.chips(intel.chips("lg")).to_dict()
+    assert "LG Electronics has no hardware on the table" in lg["text"]
+    assert len(lg["blocks"]) == 1

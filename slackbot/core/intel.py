@@ -6,12 +6,14 @@ the console, HTTP and Socket Mode all go through the same path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.tags import normalise_tag
 from storage import FACT_KINDS, Entity, Event, Fact, Repository
+from storage.text import compact
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
 ON_THE_TABLE_KINDS = frozenset({"agenda", "hardware"})
@@ -86,6 +88,9 @@ class ChipPart:
     part: Entity
     vendors: list[Entity]
     facts: FactList
+    # Other parts a shown fact also names, by fact id; facts shown under an earlier part.
+    also: dict[str, list[str]] = field(default_factory=dict)
+    see: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class ChipsAnswer:
     query: str
     parts: list[ChipPart]
     unmatched: bool = False
+    # A known company or person the words named, which has no hardware on the table.
+    nothing_for: Entity | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +233,9 @@ class SummitIntel:
     # -- /chips -----------------------------------------------------------------------
 
     def chips(self, query: str) -> ChipsAnswer:
+        """The hardware on the table. Words narrow it together: a part (``hbm``), a vendor
+        or company (``samsung``), a tag; ``/chips hbm samsung`` is HBM *and* Samsung. Each
+        fact is shown once, under the first part it names."""
         parts = sorted(
             (
                 entity
@@ -234,35 +244,104 @@ class SummitIntel:
             ),
             key=lambda part: part.name.casefold(),
         )
-        chosen = parts
-        unmatched = False
+        chosen: list[Entity] = parts
+        with_entities: list[Entity] = []
+        unmatched, nothing_for = False, None
         if query.strip():
-            chosen = self._filter_parts(parts, query)
-            unmatched = not chosen
-            if unmatched:
-                chosen = parts
-        return ChipsAnswer(query, [self._chip_part(part) for part in chosen], unmatched)
+            found = self._filter_parts(parts, query)
+            if found is None:
+                unmatched = True
+            else:
+                chosen, with_entities = found
+                if not chosen:
+                    # A known company or person with no hardware: say so in one line.
+                    nothing_for = with_entities[0] if with_entities else None
+                    unmatched = nothing_for is None
+                    chosen = [] if nothing_for else parts
+        return ChipsAnswer(query, self._chip_parts(chosen, with_entities), unmatched, nothing_for)
 
-    def _filter_parts(self, parts: list[Entity], query: str) -> list[Entity]:
+    def _filter_parts(
+        self, parts: list[Entity], query: str
+    ) -> tuple[list[Entity], list[Entity]] | None:
+        """The parts every word of ``query`` agrees on, and the non-part entities named;
+        None when a word names nothing known."""
         part_ids = {part.id for part in parts}
-        matched = self.matcher.match(query)
-        wanted: set[str] = {entity.id for entity in matched if entity.id in part_ids}
-        others = [entity for entity in matched if entity.id not in part_ids]
-        for other in others:
-            for part in parts:
-                if other.id in part.vendors or self.store.named_together(other.id, part.id):
-                    wanted.add(part.id)
-        if not matched:
-            tag = normalise_tag(query)
-            for part in parts:
-                if self.store.has_tag(tag, part.id):
-                    wanted.add(part.id)
-        return [part for part in parts if part.id in wanted]
+        groups = self._name_groups(query)
+        chosen = list(parts)
+        named_parts: set[str] | None = None
+        others: list[Entity] = []
+        for matches in groups:
+            if not matches:
+                tag = normalise_tag(query)
+                tagged = [part for part in parts if self.store.has_tag(tag, part.id)]
+                if not tagged:
+                    return None
+                chosen = [part for part in chosen if part in tagged]
+                continue
+            entity = matches[0]
+            if entity.id in part_ids:
+                named_parts = (named_parts or set()) | {m.id for m in matches if m.id in part_ids}
+                continue
+            others.append(entity)
+            chosen = [
+                part
+                for part in chosen
+                if entity.id in part.vendors or self.store.named_together(entity.id, part.id)
+            ]
+        if named_parts is not None:
+            chosen = [part for part in chosen if part.id in named_parts]
+        return chosen, others
 
-    def _chip_part(self, part: Entity) -> ChipPart:
-        vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
-        (facts,) = pages(self.store, [part.id], [None])
-        return ChipPart(part, vendors, facts)
+    def _name_groups(self, query: str) -> list[list[Entity]]:
+        """What each name in ``query`` matches, reading the longest exact names first
+        ("sk hynix samsung" is SK Hynix, then Samsung); a word that names nothing gives an
+        empty group."""
+        words = [word for word in re.split(r"[\s,]+", query) if word]
+        groups: list[list[Entity]] = []
+        start = 0
+        while start < len(words):
+            for end in range(len(words), start, -1):
+                phrase = " ".join(words[start:end])
+                matches = self.matcher.match(phrase)
+                exact = [m for m in matches if compact(phrase) in map(compact, m.all_names())]
+                if exact:
+                    groups.append(exact)
+                    start = end
+                    break
+            else:
+                groups.append(self.matcher.match(words[start]))
+                start += 1
+        return groups
+
+    def _chip_parts(self, parts: list[Entity], with_entities: list[Entity]) -> list[ChipPart]:
+        """Each part's facts (only those naming ``with_entities`` too), each fact under the
+        first part it names and referred to under the others."""
+        shown_under: dict[str, str] = {}
+        names = {part.id: part.name for part in parts}
+        chips = []
+        for part in parts:
+            vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
+            (page,) = pages(self.store, [part.id], [None])
+            facts: list[Fact] = []
+            also: dict[str, list[str]] = {}
+            see: list[tuple[str, str]] = []
+            for fact in page.facts:
+                if with_entities and not all(e.id in fact.entity_ids for e in with_entities):
+                    continue
+                if fact.id in shown_under:
+                    see.append((fact.id, shown_under[fact.id]))
+                    continue
+                shown_under[fact.id] = part.name
+                facts.append(fact)
+                others = [names[e] for e in fact.entity_ids if e in names and e != part.id]
+                if others:
+                    also[fact.id] = others
+            chips.append(
+                ChipPart(
+                    part, vendors, FactList(facts, page.retracted_hidden, page.more), also, see
+                )
+            )
+        return chips
 
     # -- /summit ----------------------------------------------------------------------
 

@@ -192,6 +192,12 @@ def chips(answer: ChipsAnswer) -> Message:
     builder.add(header("AI hardware on the table"))
     every_fact = [fact for chip in answer.parts for fact in chip.facts.facts]
     builder.say_source_once(every_fact)
+    if answer.nothing_for is not None:
+        text = (
+            f"{answer.nothing_for.name} has no hardware on the table in the facts. "
+            f"`/whois {answer.nothing_for.name}` has its card; `/chips` lists all the hardware."
+        )
+        return Message(text, [section(escape(text))])
     if answer.unmatched:
         builder.add(
             section(
@@ -210,7 +216,13 @@ def chips(answer: ChipsAnswer) -> Message:
             DividerBlock(),
             section(f"*{escape(chip.part.name)}*{description}\n*Vendors:* {vendors}"),
         )
-        builder.add_facts(chip.facts, f"`/chips {escape(chip.part.name.lower())}`")
+        also = {
+            fact_id: f"_also: {escape(', '.join(others))}_" for fact_id, others in chip.also.items()
+        }
+        builder.add_facts(chip.facts, f"`/chips {escape(chip.part.name.lower())}`", notes=also)
+        if chip.see:
+            refs = ", ".join(f"`{fact_id}` (under {escape(first)})" for fact_id, first in chip.see)
+            builder.add(context(f"Also about {escape(chip.part.name)}: {refs}"))
         vendor_names = ", ".join(vendor.name for vendor in chip.vendors) or "not named"
         fallback.append(
             f"{chip.part.name} (vendors: {vendor_names}): "

@@ -235,28 +235,38 @@ class Builder:
         self.blocks.extend(blocks)
 
     def add_facts(
-        self, facts: FactList, narrow_hint: str, keep: int = 0, *, with_menu: bool = False
+        self,
+        facts: FactList,
+        narrow_hint: str,
+        keep: int = 0,
+        *,
+        with_menu: bool = False,
+        notes: dict[str, str] | None = None,
     ) -> int:
         """Adds a section per fact while there is room, keeping ``keep`` blocks free for what
         follows and one for the "…and N more" note; returns how many were left out.
-        ``with_menu`` gives each fact the admins' Edit / Retract menu."""
+        ``with_menu`` gives each fact the admins' Edit / Retract menu; ``notes`` adds a line
+        (mrkdwn) to the facts whose ids it names."""
         shown = facts.facts[: max(self.room() - keep - 1, 0)]
         for fact in shown:
-            block = section(fact_line(fact, with_source=not self.shared_source))
+            line = fact_line(fact, with_source=not self.shared_source)
+            if notes and fact.id in notes:
+                line += f"\n{notes[fact.id]}"
+            block = section(line)
             if with_menu:
                 block.accessory = fact_menu(fact)
             self.blocks.append(block)
         left_out = len(facts.facts) - len(shown) + facts.more
-        notes = []
+        closing = []
         if left_out:
-            notes.append(f"…and {left_out} more — narrow it with {narrow_hint}")
+            closing.append(f"…and {left_out} more — narrow it with {narrow_hint}")
         if facts.retracted_hidden:
-            notes.append(
+            closing.append(
                 f"{facts.retracted_hidden} retracted fact(s) not shown"
                 " — `/summit history &lt;id&gt;` shows what changed"
             )
-        if notes:
-            self.blocks.append(context(" · ".join(notes)))
+        if closing:
+            self.blocks.append(context(" · ".join(closing)))
         return left_out
 
 
