@@ -296,3 +296,12 @@ def test_chips_shows_each_fact_once_and_reads_words_together(intel: SummitIntel)
     lg = render.chips(intel.chips("lg")).to_dict()
     assert "LG Electronics has no hardware on the table" in lg["text"]
     assert len(lg["blocks"]) == 1
+
+
+def test_search_puts_every_word_first_and_reads_quoted_phrases(intel: SummitIntel) -> None:
+    phrase = intel.search('"high bandwidth memory"', 10)
+    assert [fact.id for fact in phrase.facts] == ["F9"] and phrase.total == 1
+    assert intel.search("“high bandwidth memory”", 10).facts[0].id == "F9"
+    assert intel.search('"bandwidth high memory"', 10).facts == []
+    ranked = intel.search("hbm supply", 10)
+    assert ranked.facts[0].id == "F9", "the fact with every word comes first"

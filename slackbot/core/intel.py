@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.tags import normalise_tag
 from storage import FACT_KINDS, Entity, Event, Fact, Repository
-from storage.text import compact
+from storage.text import compact, fold
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
 ON_THE_TABLE_KINDS = frozenset({"agenda", "hardware"})
@@ -42,6 +42,11 @@ def pages(
         FactList(found.facts, found.retracted, found.total - len(found.facts))
         for found in store.pages_involving(entity_ids, sections, PAGE)
     ]
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` (folded) stands in ``text`` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", fold(text)) is not None
 
 
 @dataclass(frozen=True)
@@ -358,5 +363,12 @@ class SummitIntel:
         return Overview(event, host, host_people, companies, counts)
 
     def search(self, query: str, limit: int) -> SearchAnswer:
-        found = self.store.search_facts(query, limit)
-        return SearchAnswer(query, found.facts, found.total, found.retracted)
+        """Facts with every word first, then those with most words; a "quoted phrase" must
+        appear as written (case and spacing aside)."""
+        phrases = [fold(p) for p in re.findall(r'["“”]([^"“”]+)["“”]', query) if p.strip()]
+        if not phrases:
+            found = self.store.search_facts(query, limit)
+            return SearchAnswer(query, found.facts, found.total, found.retracted)
+        found = self.store.search_facts(query.replace("“", '"').replace("”", '"'), None)
+        facts = [f for f in found.facts if all(_has_phrase(f.statement, p) for p in phrases)]
+        return SearchAnswer(query, facts[:limit], len(facts), found.retracted)

@@ -298,6 +298,10 @@ def help_message(unknown: str | None = None) -> Message:
     return Message(fallback, blocks)
 
 
+# Facts with every word come first; a quoted phrase must appear as written.
+NARROW_SEARCH = "more words, or a “quoted phrase”"
+
+
 def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     if not answer.query.strip():
         return notice("Tell me what to look for, e.g. `/summit search hbm supply`.")
@@ -319,11 +323,17 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     builder = Builder(reserve=1)
     builder.add(section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
     left_out = builder.add_facts(
-        FactList(answer.facts, answer.retracted_hidden), "more words", with_menu=admin
+        FactList(answer.facts, answer.retracted_hidden),
+        NARROW_SEARCH,
+        with_menu=admin,
     )
     hidden = answer.total - len(answer.facts) - left_out
     if hidden > 0 and not left_out:
-        builder.add(context(f"…and {hidden} more — narrow it with more words"))
+        builder.add(
+            context(
+                f"…and {hidden} more — narrow it with more words or a &quot;quoted phrase&quot;"
+            )
+        )
     builder.add(share_button("/summit", f"search {answer.query}"))
     fallback = [f"{answer.total} fact(s) match “{flat(answer.query)}”:"]
     fallback += [fact_plain(fact) for fact in answer.facts]
