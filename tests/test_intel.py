@@ -305,3 +305,22 @@ def test_search_puts_every_word_first_and_reads_quoted_phrases(intel: SummitInte
     assert intel.search('"bandwidth high memory"', 10).facts == []
     ranked = intel.search("hbm supply", 10)
     assert ranked.facts[0].id == "F9", "the fact with every word comes first"
+
+
+def test_card_sections_hold_what_microsoft_and_the_company_may_do_together(
+    intel: SummitIntel,
+) -> None:
+    for company in ("samsung", "lg electronics"):
+        card = intel.who(company)
+        assert isinstance(card, CompanyCard)
+        on_the_table = [fact.id for fact in card.on_the_table.facts]
+        assert "F13" in on_the_table, company
+        shown = on_the_table + [f.id for f in card.context.facts + card.attendance.facts]
+        assert "F7" not in shown, "a summit-wide fact is for the overview"
+    assert [fact.id for fact in intel.overview().summit_wide] == ["F7"]
+    samsung = intel.who("samsung")
+    assert isinstance(samsung, CompanyCard)
+    # Facts naming Samsung in their words, then by status, then the newest dated.
+    assert [fact.id for fact in samsung.on_the_table.facts][:2] == ["F9", "F13"]
+    hbm = intel.chips("hbm").parts[0]
+    assert [fact.id for fact in hbm.facts.facts] == ["F9", "F10"]

@@ -7,8 +7,8 @@ the console, HTTP and Socket Mode all go through the same path.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.tags import normalise_tag
@@ -16,8 +16,12 @@ from storage import FACT_KINDS, Entity, Event, Fact, Repository
 from storage.text import compact, fold
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
-ON_THE_TABLE_KINDS = frozenset({"agenda", "hardware"})
-CONTEXT_KINDS = frozenset(FACT_KINDS) - ATTENDANCE_KINDS - ON_THE_TABLE_KINDS
+# What Microsoft and a company may do together, when a fact names both of them.
+TOGETHER_KINDS = frozenset({"agenda", "hardware", "partnership", "investment", "product"})
+OTHER_KINDS = frozenset(FACT_KINDS) - ATTENDANCE_KINDS
+# Facts about the summit as a whole (tagged so): shown in the overview, not on every card.
+SUMMIT_WIDE_TAG = "summit-wide"
+STATUS_RANK = {"confirmed": 0, "reported": 1, "expected": 2, "retracted": 3}
 HARDWARE_CATEGORY = "hardware"
 
 
@@ -42,6 +46,29 @@ def pages(
         FactList(found.facts, found.retracted, found.total - len(found.facts))
         for found in store.pages_involving(entity_ids, sections, PAGE)
     ]
+
+
+def by_relevance(asked: list[Entity]) -> Callable[[list[Fact]], list[Fact]]:
+    """Orders facts for a question about ``asked``: facts whose statement names it first,
+    then confirmed, reported, expected, then the newest dated, then by id."""
+    names = [fold(name) for entity in asked for name in entity.all_names() if name.strip()]
+
+    def names_asked(fact: Fact) -> bool:
+        statement = fold(fact.statement)
+        return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", statement) for n in names)
+
+    def key(fact: Fact) -> tuple[bool, int, bool, str, int]:
+        # Newest first (the date's characters inverted sort descending); undated facts last.
+        when = fact.happened_on or ""
+        return (
+            not names_asked(fact),
+            STATUS_RANK.get(fact.status, 9),
+            not when,
+            "".join(chr(0x10FFFF - ord(c)) for c in when),
+            fact.number,
+        )
+
+    return lambda facts: sorted(facts, key=key)
 
 
 def _has_phrase(text: str, phrase: str) -> bool:
@@ -114,6 +141,7 @@ class Overview:
     host_people: list[Entity]
     companies: list[tuple[Entity, list[Entity]]]
     fact_counts: dict[str, int] = field(default_factory=dict)
+    summit_wide: list[Fact] = field(default_factory=list)  # about the summit as a whole
 
 
 @dataclass(frozen=True)
@@ -223,15 +251,24 @@ class SummitIntel:
     def company_card(self, company: Entity, highlighted: Entity | None = None) -> CompanyCard:
         people = self._people_of(company)
         involved = [company.id, *(person.id for person in people)]
-        attendance, on_the_table, context = pages(
-            self.store, involved, [ATTENDANCE_KINDS, ON_THE_TABLE_KINDS, CONTEXT_KINDS]
-        )
+        attendance, others = pages(self.store, involved, [ATTENDANCE_KINDS, OTHER_KINDS])
+        event = self.store.event()
+        host = event.host if event else None
+        together, context = [], []
+        for fact in others.facts:
+            if SUMMIT_WIDE_TAG in fact.tags:
+                continue
+            if fact.kind in TOGETHER_KINDS and host in fact.entity_ids:
+                together.append(fact)
+            else:
+                context.append(fact)
+        ranked = by_relevance([company, *people])
         return CompanyCard(
             company=company,
             people=people,
-            attendance=attendance,
-            on_the_table=on_the_table,
-            context=context,
+            attendance=replace(attendance, facts=ranked(attendance.facts)),
+            on_the_table=FactList(ranked(together), others.retracted_hidden, 0),
+            context=FactList(ranked(context), 0, others.more),
             highlighted=highlighted,
         )
 
@@ -327,10 +364,11 @@ class SummitIntel:
         for part in parts:
             vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
             (page,) = pages(self.store, [part.id], [None])
+            ranked = by_relevance([part])(page.facts)
             facts: list[Fact] = []
             also: dict[str, list[str]] = {}
             see: list[tuple[str, str]] = []
-            for fact in page.facts:
+            for fact in ranked:
                 if with_entities and not all(e.id in fact.entity_ids for e in with_entities):
                     continue
                 if fact.id in shown_under:
@@ -360,7 +398,12 @@ class SummitIntel:
         ]
         counts = dict(self.store.status_counts())
         companies = [(c, p) for c, p in self._attending_companies() if host is None or c != host]
-        return Overview(event, host, host_people, companies, counts)
+        summit_wide = [
+            fact
+            for fact in self.store.facts_involving([host.id] if host else [])
+            if SUMMIT_WIDE_TAG in fact.tags and fact.status != "retracted"
+        ]
+        return Overview(event, host, host_people, companies, counts, summit_wide)
 
     def search(self, query: str, limit: int) -> SearchAnswer:
         """Facts with every word first, then those with most words; a "quoted phrase" must

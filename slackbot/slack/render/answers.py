@@ -248,6 +248,7 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
         for company, people in overview.companies
     )
     themes = "\n".join(f"• {escape(theme)}" for theme in event.themes)
+    summit_wide = "\n".join(fact_line(fact) for fact in overview.summit_wide)
     counts = " · ".join(
         f"{count} {status}" for status, count in sorted(overview.fact_counts.items())
     )
@@ -259,6 +260,7 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
         ),
         section(f"*Who attends*\n{attendees}"),
         section(f"*Themes*\n{themes}"),
+        *([section(f"*About the summit*\n{summit_wide}")] if summit_wide else []),
         context(f"Fact store: {counts or 'empty'} · `/summit help` lists every command"),
     ]
     fallback = (
