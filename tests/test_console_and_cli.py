@@ -76,11 +76,11 @@ def test_run_without_credentials_starts_the_console(tmp_path: Path) -> None:
 def test_seed_is_idempotent_and_reset_rewrites(tmp_path: Path) -> None:
     first = summitbot(tmp_path, "seed")
     assert first.returncode == 0, first.stderr
-    assert re.search(r"19 entities and 19 facts written", first.stdout)
+    assert re.search(r"20 entities and 19 facts written", first.stdout)
     again = summitbot(tmp_path, "seed")
     assert "0 entities and 0 facts written" in again.stdout
     reset = summitbot(tmp_path, "seed", "--reset")
-    assert "19 entities and 19 facts written" in reset.stdout
+    assert "20 entities and 19 facts written" in reset.stdout
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,7 @@ def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Pa
     assert exported.returncode == 0, exported.stderr
     records = [json.loads(line) for line in backup.read_text().splitlines()]
     assert sum(r["type"] == "fact" for r in records) == 19
-    assert sum(r["type"] == "entity" for r in records) == 19
+    assert sum(r["type"] == "entity" for r in records) == 20
     assert next(r for r in records if r.get("id") == "F9")["status"] == "retracted"
     again = summitbot(tmp_path, "import", str(backup))
     assert "0 facts added, 0 updated, 19 unchanged" in again.stdout, again.stderr

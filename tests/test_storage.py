@@ -52,8 +52,10 @@ def test_seed_holds_the_articles_companies_people_products_and_facts(store: Fact
         "CXL drives",
         "Mach-1",
         "Mach-2",
-        "Gemini / Galaxy AI",
+        "Gemini",
+        "Galaxy AI",
     } <= names
+    assert "Gemini / Galaxy AI" not in names, "two things, not one"
     korean = {entity.korean_name for entity in store.entities()}
     assert {"삼성전자", "SK하이닉스", "LG전자", "SK텔레콤", "마이크로소프트"} <= korean
     assert {"경계현", "곽노정", "조주완", "유영상"} <= korean

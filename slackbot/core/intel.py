@@ -142,6 +142,8 @@ class Overview:
     companies: list[tuple[Entity, list[Entity]]]
     fact_counts: dict[str, int] = field(default_factory=dict)
     summit_wide: list[Fact] = field(default_factory=list)  # about the summit as a whole
+    # The themes, each with the fact it rests on (its status goes with it), when it cites one.
+    themes: list[tuple[str, Fact | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -403,7 +405,14 @@ class SummitIntel:
             for fact in self.store.facts_involving([host.id] if host else [])
             if SUMMIT_WIDE_TAG in fact.tags and fact.status != "retracted"
         ]
-        return Overview(event, host, host_people, companies, counts, summit_wide)
+        themes = []
+        for theme in event.themes if event else ():
+            cited = re.match(r"^(F\d+):\s*(.+)$", theme)
+            if cited:
+                themes.append((cited.group(2), self.store.fact(cited.group(1))))
+            else:
+                themes.append((theme, None))
+        return Overview(event, host, host_people, companies, counts, summit_wide, themes)
 
     def search(self, query: str, limit: int) -> SearchAnswer:
         """Facts with every word first, then those with most words; a "quoted phrase" must

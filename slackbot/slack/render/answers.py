@@ -25,6 +25,7 @@ from slackbot.core.intel import (
 )
 from slackbot.slack.render.base import (
     MAX_VIEW_BLOCKS,
+    STATUS_BADGES,
     Builder,
     Message,
     context,
@@ -241,23 +242,35 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
         return [section("No summit overview is stored yet. Run `summitbot seed`.")], (
             "No summit overview is stored yet."
         )
-    hosts = ", ".join(person_label(p, company=overview.host) for p in overview.host_people)
     host_name = entity_label(overview.host) if overview.host else escape(event.host)
+    host_id = overview.host.id if overview.host else None
+    # Only people the facts tie to the host company host with it; others are named apart.
+    hosts = ", ".join(
+        person_label(p, company=overview.host)
+        for p in overview.host_people
+        if p.company_id == host_id
+    )
+    also = ", ".join(person_label(p) for p in overview.host_people if p.company_id != host_id)
+    hosting = f"Hosted by {host_name}" + (f" with {hosts}" if hosts else "")
+    if also:
+        hosting += f"; also taking part: {also}"
     attendees = "\n".join(
         f"• *{entity_label(company)}*: {', '.join(person_label(p) for p in people) or '—'}"
         for company, people in overview.companies
     )
-    themes = "\n".join(f"• {escape(theme)}" for theme in event.themes)
+    themes = "\n".join(
+        f"• {STATUS_BADGES.get(fact.status, fact.status)} · {escape(text)} (`{fact.id}`)"
+        if fact is not None
+        else f"• {escape(text)}"
+        for text, fact in overview.themes
+    )
     summit_wide = "\n".join(fact_line(fact) for fact in overview.summit_wide)
     counts = " · ".join(
         f"{count} {status}" for status, count in sorted(overview.fact_counts.items())
     )
     blocks: list[Block] = [
         header(event.name),
-        section(
-            f"*{event.date}* · {escape(event.format)}\n"
-            f"Hosted by {host_name} with {hosts}\n{escape(event.summary)}"
-        ),
+        section(f"*{event.date}* · {escape(event.format)}\n{hosting}\n{escape(event.summary)}"),
         section(f"*Who attends*\n{attendees}"),
         section(f"*Themes*\n{themes}"),
         *([section(f"*About the summit*\n{summit_wide}")] if summit_wide else []),
