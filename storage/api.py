@@ -29,6 +29,8 @@ class FactPage:
     facts: list[Fact]
     total: int
     retracted: int = 0
+    # The ids of the first few retracted facts left out, for the note that names them.
+    retracted_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class SearchResult:
     facts: list[Fact]
     total: int
     retracted: int = 0
+    retracted_ids: tuple[str, ...] = ()
+
+
+# How many retracted facts a page or a search names in its note.
+NAMED_RETRACTED = 3
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from storage.api import FactPage, SearchResult, SeedReport, utc_now
+from storage.api import NAMED_RETRACTED, FactPage, SearchResult, SeedReport, utc_now
 from storage.files import ProcessLock, StoreCorruptError, StoreOpenError, write_atomically
 from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as format_fact_id
@@ -558,7 +558,9 @@ class FactStore:
                 involved = self._facts_of_entities(ids, kinds or FACT_KINDS)
                 active = involved - self._retracted
                 newest = [self._facts[n] for n in reversed(active[-limit:])] if limit else []
-                pages.append(FactPage(newest, len(active), len(involved) - len(active)))
+                gone = involved & self._retracted
+                named = tuple(format_fact_id(n) for n in list(gone)[-NAMED_RETRACTED:])
+                pages.append(FactPage(newest, len(active), len(involved) - len(active), named))
             return pages
 
     def entity_versions(self, entity_ids: Iterable[str]) -> tuple[int, ...]:
@@ -613,7 +615,9 @@ class FactStore:
                     break
                 chosen += reversed(group[-(wanted - len(chosen)) :])
             retracted = len(everything) - total
-            return SearchResult([self._facts[n] for n in chosen], total, retracted)
+            gone = (everything & self._retracted) if not include_retracted else BitMap()
+            named = tuple(format_fact_id(n) for n in list(gone)[-NAMED_RETRACTED:])
+            return SearchResult([self._facts[n] for n in chosen], total, retracted, named)
 
     def similar_statements(self, statement: str, cutoff: float) -> list[tuple[Fact, float]]:
         """Facts whose statement reads almost the same (rapidfuzz ratio >= cutoff), best first."""

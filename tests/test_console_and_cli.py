@@ -264,7 +264,7 @@ def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Pa
     shown = summitbot(elsewhere, "ask", "/summit history F9")
     assert "F9" in shown.stdout
     card = summitbot(elsewhere, "ask", "/who sk hynix")
-    assert "1 retracted fact(s) not shown" in card.stdout
+    assert "F9 retracted — /summit history F9" in card.stdout
     kinds = {r["type"] for r in records}
     assert {"meta", "entity", "fact", "revision"} <= kinds
     # Every answer is the same in the restored store.

@@ -293,10 +293,10 @@ def test_retract_keeps_the_fact_hides_it_with_a_note_and_records_why(
     assert store.fact("F9").status == "retracted"  # type: ignore[union-attr]
     card = slack.command("/who", "sk hynix").joined()
     assert "supply of high bandwidth memory" not in card
-    assert "1 retracted fact(s) not shown" in card
+    assert "F9 retracted — `/summit history F9`" in card
     searched = slack.command("/summit", "search hbm supply").joined()
     assert "supply of high bandwidth memory" not in searched
-    assert "1 retracted fact(s) not shown" in searched
+    assert "F9 retracted — `/summit history F9`" in searched
     history = slack.command("/summit", "history F9").joined()
     assert "status: expected → retracted" in history and "Reason: denied by SK Hynix" in history
     again = slack.command("/summit", "retract F9 twice", user_id=ADMIN).joined()

@@ -37,13 +37,14 @@ class FactList:
     facts: list[Fact]
     retracted_hidden: int = 0
     more: int = 0
+    retracted_ids: tuple[str, ...] = ()  # the first few of them, to name in the note
 
 
 def pages(
     store: Repository, entity_ids: list[str], sections: list[frozenset[str] | None]
 ) -> list[FactList]:
     return [
-        FactList(found.facts, found.retracted, found.total - len(found.facts))
+        FactList(found.facts, found.retracted, found.total - len(found.facts), found.retracted_ids)
         for found in store.pages_involving(entity_ids, sections, PAGE)
     ]
 
@@ -152,6 +153,7 @@ class SearchAnswer:
     facts: list[Fact]
     total: int
     retracted_hidden: int = 0
+    retracted_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,9 @@ class SummitIntel:
             company=company,
             people=people,
             attendance=replace(attendance, facts=ranked(attendance.facts)),
-            on_the_table=FactList(ranked(together), others.retracted_hidden, 0),
+            on_the_table=FactList(
+                ranked(together), others.retracted_hidden, 0, others.retracted_ids
+            ),
             context=FactList(ranked(context), 0, others.more),
             highlighted=highlighted,
         )
@@ -383,7 +387,11 @@ class SummitIntel:
                     also[fact.id] = others
             chips.append(
                 ChipPart(
-                    part, vendors, FactList(facts, page.retracted_hidden, page.more), also, see
+                    part,
+                    vendors,
+                    FactList(facts, page.retracted_hidden, page.more, page.retracted_ids),
+                    also,
+                    see,
                 )
             )
         return chips
@@ -420,7 +428,9 @@ class SummitIntel:
         phrases = [fold(p) for p in re.findall(r'["“”]([^"“”]+)["“”]', query) if p.strip()]
         if not phrases:
             found = self.store.search_facts(query, limit)
-            return SearchAnswer(query, found.facts, found.total, found.retracted)
+            return SearchAnswer(
+                query, found.facts, found.total, found.retracted, found.retracted_ids
+            )
         found = self.store.search_facts(query.replace("“", '"').replace("”", '"'), None)
         facts = [f for f in found.facts if all(_has_phrase(f.statement, p) for p in phrases)]
-        return SearchAnswer(query, facts[:limit], len(facts), found.retracted)
+        return SearchAnswer(query, facts[:limit], len(facts), found.retracted, found.retracted_ids)

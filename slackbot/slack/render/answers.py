@@ -40,6 +40,8 @@ from slackbot.slack.render.base import (
     names,
     notice,
     person_label,
+    plain_words,
+    retracted_note,
     section,
     share_button,
 )
@@ -322,7 +324,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
         return notice("Tell me what to look for, e.g. `/summit search hbm supply`.")
     if not answer.facts:
         retracted = (
-            f" ({answer.retracted_hidden} retracted fact(s) not shown)"
+            f" ({plain_words(retracted_note(answer.retracted_hidden, answer.retracted_ids))})"
             if answer.retracted_hidden
             else ""
         )
@@ -338,7 +340,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     builder = Builder(reserve=1)
     builder.add(section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
     left_out = builder.add_facts(
-        FactList(answer.facts, answer.retracted_hidden),
+        FactList(answer.facts, answer.retracted_hidden, 0, answer.retracted_ids),
         NARROW_SEARCH,
         with_menu=admin,
     )

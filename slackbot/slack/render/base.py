@@ -213,6 +213,15 @@ def share_button(command: str, text: str) -> ActionsBlock:
     )
 
 
+def retracted_note(count: int, named: Sequence[str]) -> str:
+    """'F9 retracted — `/summit history F9`', naming the retracted facts left out."""
+    if count == 1 and named:
+        return f"{named[0]} retracted — `/summit history {named[0]}`"
+    ids = ", ".join(named) + (", …" if count > len(named) else "")
+    example = named[0] if named else "&lt;id&gt;"
+    return f"{count} retracted facts not shown ({ids}) — `/summit history {example}`"
+
+
 class Builder:
     """Collects blocks, keeping the room needed for the closing blocks."""
 
@@ -261,10 +270,7 @@ class Builder:
         if left_out:
             closing.append(f"…and {left_out} more — narrow it with {narrow_hint}")
         if facts.retracted_hidden:
-            closing.append(
-                f"{facts.retracted_hidden} retracted fact(s) not shown"
-                " — `/summit history &lt;id&gt;` shows what changed"
-            )
+            closing.append(retracted_note(facts.retracted_hidden, facts.retracted_ids))
         if closing:
             self.blocks.append(context(" · ".join(closing)))
         return left_out
