@@ -280,9 +280,12 @@ def test_export_then_import_into_an_empty_store_restores_everything(tmp_path: Pa
         "/summit F9",
         "/whois anthropic",
     ]
-    for question in questions:
-        original = summitbot(tmp_path, "ask", question).stdout
-        assert summitbot(elsewhere, "ask", question).stdout == original, question
+    asked = "\n".join(questions) + "\n"
+    original = summitbot(tmp_path, "shell", stdin=asked).stdout
+    again = summitbot(elsewhere, "shell", stdin=asked).stdout
+    for shown in ("MS CEO Summit 2024", "History of F9", "Fact F9", "AI hardware on the table"):
+        assert shown in original
+    assert again == original
 
 
 def test_console_curation_retracts_after_confirming_and_restores(tmp_path: Path) -> None:

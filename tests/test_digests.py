@@ -369,14 +369,18 @@ def test_a_5xx_storm_is_retried_with_backoff_until_slack_takes_the_digest_once(
     subscribe(built, tz="UTC")
     add_fact(built, "SK Telecom and Microsoft launch a telecom LLM", ("sk-telecom",))
     digests = built.services.digests
-    fake_slack.fail_next("chat.postMessage", 503, times=1000)
+    # The first try meets real 503s (slack_sdk retries them, then gives up); later tries an
+    # error Slack answers at once, so the test does not sit through slack_sdk's backoff.
+    fake_slack.fail_next("chat.postMessage", 503, times=3)
+    for _ in range(20):
+        fake_slack.answer_next("chat.postMessage", {"ok": False, "error": "service_unavailable"})
     at(clock, "UTC", 2026, 11, 24, 9, 0, 30)
     assert digests.deliver_due(CHANNEL).kind == "retrying"
     assert digests.deliver_due(CHANNEL).kind == "skipped", "the scheduler's own retry owns it"
     assert digests.retry_due() == [], "not before its pause is over"
     status = store.subscription(CHANNEL)
     assert status is not None and "retrying since" in (status.last_result or "")
-    assert "last error: Slack answered fatal" in (status.last_result or "")
+    assert "last error: Slack answered" in (status.last_result or "")
     # The storm goes on for a while: each retry waits longer.
     pauses = []
     for _ in range(4):
@@ -399,7 +403,8 @@ def test_retries_survive_a_restart_and_give_up_after_the_grace_period(
     at(clock, "UTC", 2026, 11, 24, 8, 0)
     subscribe(built, tz="UTC")
     add_fact(built, "SK Telecom and Microsoft launch a telecom LLM", ("sk-telecom",))
-    fake_slack.fail_next("chat.postMessage", 503, times=1000)
+    for _ in range(30):
+        fake_slack.answer_next("chat.postMessage", {"ok": False, "error": "service_unavailable"})
     at(clock, "UTC", 2026, 11, 24, 9, 0, 30)
     assert built.services.digests.deliver_due(CHANNEL).kind == "retrying"
     # A new process on the same store (a restart) picks the retry up at start-up. Its grace
