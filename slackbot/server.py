@@ -7,6 +7,7 @@ app is ready (the server only starts listening after that).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -85,6 +86,19 @@ def make_server(
     )
 
 
+def one_address(host: str) -> str:
+    """One address to listen on. A name such as ``localhost`` may resolve to several (::1
+    and 127.0.0.1), and waitress then builds a server per address; the graceful stop drives
+    one server's loop, so the first IPv4 address is taken (else the first of any kind)."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return host  # waitress reports an unknown host itself
+    addresses = [info[4][0] for info in found]
+    ipv4 = [address for address in addresses if ":" not in str(address)]
+    return str((ipv4 or addresses or [host])[0])
+
+
 class InFlight:
     """Counts the requests the WSGI app is answering, so a stop can wait for them."""
 
@@ -136,7 +150,9 @@ class GracefulServer:
     def __init__(self, app: App, host: str, port: int, **adjustments: Any) -> None:
         self.in_flight = InFlight()
         settings: dict[str, Any] = {"asyncore_loop_timeout": 0.25, **adjustments}
-        self.server = make_server(app, host, port, wrap=self.in_flight.wrap, **settings)
+        self.server = make_server(
+            app, one_address(host), port, wrap=self.in_flight.wrap, **settings
+        )
         self._stopping = threading.Event()
 
     @property

@@ -473,3 +473,32 @@ def test_history_reads_like_a_log_in_the_console(tmp_path: Path) -> None:
     assert summitbot(tmp_path, "import", str(bulk)).returncode == 0
     imported = summitbot(tmp_path, "ask", "/summit history lg electronics").stdout
     assert "imported in bulk" in imported and "import imported" not in imported
+
+
+def test_serve_on_a_host_name_with_several_addresses_still_stops_cleanly(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    from slackbot.server import one_address
+
+    assert one_address("localhost") == "127.0.0.1"
+    assert one_address("0.0.0.0") == "0.0.0.0"
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET="secret-for-localhost",
+        SLACK_API_URL=fake_slack.api_url,
+        HOST="localhost",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slackbot", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "serving Slack at" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
