@@ -502,3 +502,18 @@ def test_serve_on_a_host_name_with_several_addresses_still_stops_cleanly(
             break
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+
+
+def test_a_name_with_ipv6_and_ipv4_addresses_listens_on_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    from slackbot import server
+
+    both = [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", 0, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0)),
+    ]
+    monkeypatch.setattr(server.socket, "getaddrinfo", lambda *_args, **_kw: both)
+    assert server.one_address("dual.example") == "127.0.0.1"
