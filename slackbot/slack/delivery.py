@@ -142,6 +142,37 @@ def _api_problem(error: Exception) -> str:
     return type(error).__name__
 
 
+Attempt = tuple[str, Callable[[], object]]
+
+
+def _first_that_works(attempts: list[Attempt]) -> tuple[str | None, list[str]]:
+    """Runs the ways of delivering in order until one works: its name (None when none did),
+    and what went wrong with the ones tried before."""
+    problems: list[str] = []
+    for name, attempt in attempts:
+        try:
+            attempt()
+            return name, problems
+        except (SlackApiError, SlackClientError, OSError) as error:
+            problems.append(f"{name}: {_api_problem(error)}")
+        except _ResponseUrlFailed as failed:
+            problems.append(str(failed))
+    return None, problems
+
+
+class _ResponseUrlFailed(Exception):
+    """A response URL answered with an error (expired, used up) or could not be reached."""
+
+
+def _via_response_url(response_url: str, payload: dict[str, Any]) -> Callable[[], object]:
+    def post() -> None:
+        problem = post_to_response_url(response_url, {"replace_original": False, **payload})
+        if problem is not None:
+            raise _ResponseUrlFailed(problem)
+
+    return post
+
+
 def reply_privately(
     client: WebClient,
     message: render.Message,
@@ -154,29 +185,23 @@ def reply_privately(
     when it has expired) as an ephemeral message in the channel, else as a direct message
     from the app. Returns whether it arrived; what could not be delivered is logged."""
     payload = message.to_dict()
-    problems: list[str] = []
+    attempts: list[Attempt] = []
     if response_url:
-        problem = post_to_response_url(
-            response_url, {"response_type": "ephemeral", "replace_original": False, **payload}
-        )
-        if problem is None:
-            return True
-        problems.append(problem)
+        ephemeral = {"response_type": "ephemeral", **payload}
+        attempts.append(("response URL", _via_response_url(response_url, ephemeral)))
     if channel_id:
-        try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
-            if problems:
-                logger.info("answered %s with chat.postEphemeral: %s", user_id, problems[0])
-            return True
-        except (SlackApiError, SlackClientError, OSError) as error:
-            problems.append(f"chat.postEphemeral: {_api_problem(error)}")
-    try:
-        client.chat_postMessage(channel=user_id, **payload)
+        attempts.append(
+            (
+                "chat.postEphemeral",
+                lambda: client.chat_postEphemeral(channel=channel_id, user=user_id, **payload),
+            )
+        )
+    attempts.append(("direct message", lambda: client.chat_postMessage(channel=user_id, **payload)))
+    used, problems = _first_that_works(attempts)
+    if used is not None:
         if problems:
-            logger.info("answered %s by direct message: %s", user_id, "; ".join(problems))
+            logger.info("answered %s by %s: %s", user_id, used, "; ".join(problems))
         return True
-    except (SlackApiError, SlackClientError, OSError) as error:
-        problems.append(f"direct message: {_api_problem(error)}")
     logger.warning(
         "could not deliver an answer to %s (%s): %s",
         user_id,
@@ -197,22 +222,22 @@ def post_in_channel(
     """A message for everyone in the channel (a shared answer): through the response URL,
     else with chat.postMessage; when neither works the person is told why."""
     payload = message.to_dict()
-    problems: list[str] = []
+    attempts: list[Attempt] = []
     if response_url:
-        problem = post_to_response_url(
-            response_url, {"response_type": "in_channel", "replace_original": False, **payload}
-        )
-        if problem is None:
-            return True
-        problems.append(problem)
+        in_channel = {"response_type": "in_channel", **payload}
+        attempts.append(("response URL", _via_response_url(response_url, in_channel)))
     if channel_id:
-        try:
-            client.chat_postMessage(
-                channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
+        attempts.append(
+            (
+                "chat.postMessage",
+                lambda: client.chat_postMessage(
+                    channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
+                ),
             )
-            return True
-        except (SlackApiError, SlackClientError, OSError) as error:
-            problems.append(f"chat.postMessage: {_api_problem(error)}")
+        )
+    used, problems = _first_that_works(attempts)
+    if used is not None:
+        return True
     logger.warning("could not share in %s for %s: %s", channel_id, user_id, "; ".join(problems))
     reply_privately(
         client,
