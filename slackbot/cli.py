@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import secrets
@@ -134,6 +135,15 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_type(line: str) -> object:
+    """The ``type`` of an import line, or None when it is not a JSON object."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record.get("type") if isinstance(record, dict) else None
+
+
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
@@ -153,7 +163,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     # A full backup (an export) carries the summit's event record: restoring it into a new
     # store must not seed first, or the seed's copies would become changes in its history.
-    is_backup = any('"type": "meta"' in line[:40] for line in lines[:5])
+    is_backup = any(_record_type(line) == "meta" for line in lines[:5])
     with open_store(settings, seed=not is_backup) as store:
         report = BulkCuration(Curator(store)).import_lines(
             lines, by=args.by, progress=progress, writing=writing

@@ -39,9 +39,13 @@ DIGESTS_ARE_COMMANDS = (
 )
 
 
-def command_for(text: str) -> tuple[str, str] | None:
+def without_mentions(text: str) -> str:
+    """The words after the leading @mentions (``<@U0BOT> who samsung`` -> ``who samsung``)."""
+    return _LEADING_MENTIONS.sub("", text).strip()
+
+
+def command_for(words: str) -> tuple[str, str] | None:
     """The slash command and its text that the words ask for; None for the help."""
-    words = _LEADING_MENTIONS.sub("", text).strip()
     first, _, rest = words.partition(" ")
     first = first.lower().lstrip("/")
     if first not in WORDS:
@@ -53,12 +57,12 @@ def command_for(text: str) -> tuple[str, str] | None:
 
 
 def answer_words(context: BoltContext, text: str) -> render.Message:
-    if _LEADING_MENTIONS.sub("", text).strip().lower().lstrip("/").startswith("digest"):
+    words = without_mentions(text)
+    if words.lower().lstrip("/").startswith("digest"):
         return render.notice(DIGESTS_ARE_COMMANDS)
-    asked = command_for(text)
+    asked = command_for(words)
     services = services_of(context)
     if asked is None:
-        words = _LEADING_MENTIONS.sub("", text).strip()
         return render.help_message(unknown=words or None)
     command, command_text = asked
     try:

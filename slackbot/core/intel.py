@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.tags import normalise_tag
@@ -54,27 +55,19 @@ def by_relevance(asked: list[Entity]) -> Callable[[list[Fact]], list[Fact]]:
     then confirmed, reported, expected, then the newest dated, then by id."""
     names = [fold(name) for entity in asked for name in entity.all_names() if name.strip()]
 
-    def names_asked(fact: Fact) -> bool:
+    def key(fact: Fact) -> tuple[bool, int, int, int]:
         statement = fold(fact.statement)
-        return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", statement) for n in names)
-
-    def key(fact: Fact) -> tuple[bool, int, bool, str, int]:
-        # Newest first (the date's characters inverted sort descending); undated facts last.
-        when = fact.happened_on or ""
-        return (
-            not names_asked(fact),
-            STATUS_RANK.get(fact.status, 9),
-            not when,
-            "".join(chr(0x10FFFF - ord(c)) for c in when),
-            fact.number,
-        )
+        named = any(_has_words(statement, name) for name in names)
+        # Newest dated first (an ordinal sorts descending negated); undated facts last.
+        age = -date.fromisoformat(fact.happened_on).toordinal() if fact.happened_on else 1
+        return (not named, STATUS_RANK.get(fact.status, 9), age, fact.number)
 
     return lambda facts: sorted(facts, key=key)
 
 
-def _has_phrase(text: str, phrase: str) -> bool:
-    """Whether ``phrase`` (folded) stands in ``text`` as whole words."""
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", fold(text)) is not None
+def _has_words(folded_text: str, folded_phrase: str) -> bool:
+    """Whether the phrase stands in the text as whole words (both already folded)."""
+    return re.search(rf"(?<!\w){re.escape(folded_phrase)}(?!\w)", folded_text) is not None
 
 
 @dataclass(frozen=True)
@@ -432,5 +425,9 @@ class SummitIntel:
                 query, found.facts, found.total, found.retracted, found.retracted_ids
             )
         found = self.store.search_facts(query.replace("“", '"').replace("”", '"'), None)
-        facts = [f for f in found.facts if all(_has_phrase(f.statement, p) for p in phrases)]
+        facts = [
+            fact
+            for fact in found.facts
+            if all(_has_words(fold(fact.statement), phrase) for phrase in phrases)
+        ]
         return SearchAnswer(query, facts[:limit], len(facts), found.retracted, found.retracted_ids)
