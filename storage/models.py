@@ -250,3 +250,106 @@ def shared_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     if len(key) > 80:
         return changes
     return _shared_changes.setdefault(key, changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A news feed polled for candidate developments, and how its polls have gone.
+
+    ``etag`` and ``last_modified`` are the validators of the last answer, sent back as a
+    conditional GET; ``seen`` holds the keys (GUID or canonical link) of the items the last
+    polls returned, so that an item is proposed once however often it is served."""
+
+    id: str
+    url: str
+    name: str
+    interval_minutes: int = 30
+    must: tuple[str, ...] = ()
+    added_by: str = ""
+    added_at: str = ""
+    paused: bool = False
+    paused_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: str | None = None
+    last_result: str | None = None  # "3 new items", "not modified", "HTTP 500", …
+    problem: str | None = None  # a recoverable parse problem of the last answer
+    next_fetch_at: str | None = None
+    failures: int = 0  # polls in a row that failed
+    failing: bool = False  # marked after FAILING_AFTER failures; admins were told
+    items_seen: int = 0
+    proposed: int = 0
+    dropped: int = 0  # items that named no known company, person or product
+    seen: tuple[str, ...] = ()
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["must"] = list(self.must)
+        doc["seen"] = list(self.seen)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Feed:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in doc.items() if key in known}
+        values["must"] = tuple(values.get("must") or ())
+        values["seen"] = tuple(values.get("seen") or ())
+        return cls(**values)
+
+
+CANDIDATE_STATES = ("pending", "approved", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A development found in a feed (or proposed by a person), waiting for an admin.
+
+    Candidates are never shown in answers or digests; an approved one becomes a fact
+    (``fact_id``). ``keys`` are what deduplication knows it by: its GUIDs and canonical
+    links, those of the items merged into it included."""
+
+    id: str
+    title: str
+    link: str | None
+    published_at: str
+    found_at: str
+    summary: str = ""
+    guid: str | None = None
+    published_guessed: bool = False  # the item had no date: ``published_at`` is the fetch
+    feed_id: str | None = None
+    outlet: str = ""
+    entity_ids: tuple[str, ...] = ()
+    kind: str = "context"
+    status: str = "reported"
+    sources: tuple[Source, ...] = ()  # other outlets that ran the same story
+    keys: tuple[str, ...] = ()
+    proposed_by: str | None = None  # a person's user id, for proposals
+    state: str = "pending"
+    decided_by: str | None = None
+    decided_at: str | None = None
+    fact_id: str | None = None
+    reason: str | None = None
+    review_channel: str | None = None
+    review_ts: str | None = None
+
+    @property
+    def number(self) -> int:
+        return int(self.id.lstrip("C") or 0)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["entity_ids"] = list(self.entity_ids)
+        doc["keys"] = list(self.keys)
+        doc["sources"] = [{"title": s.title, "url": s.url} for s in self.sources]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Candidate:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in doc.items() if key in known}
+        values["entity_ids"] = tuple(values.get("entity_ids") or ())
+        values["keys"] = tuple(values.get("keys") or ())
+        values["sources"] = tuple(
+            Source(s.get("title") or "", s.get("url")) for s in values.get("sources") or ()
+        )
+        return cls(**values)

@@ -33,7 +33,16 @@ from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as format_fact_id
 from storage.index import WordIndex
 from storage.journal import Journal, StoreWriteError, describe_os_error
-from storage.models import FACT_KINDS, Entity, Event, Fact, Revision, Subscription
+from storage.models import (
+    FACT_KINDS,
+    Candidate,
+    Entity,
+    Event,
+    Fact,
+    Feed,
+    Revision,
+    Subscription,
+)
 from storage.seed import apply_seed
 from storage.snapshot import SnapshotStorage
 from storage.text import fold
@@ -47,7 +56,11 @@ REVISIONS = "revisions"
 SUBSCRIPTIONS = "subscriptions"
 SLOTS = "slots"
 META = "meta"
-TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META)
+FEEDS = "feeds"
+CANDIDATES = "candidates"
+TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
+# Tables kept as plain documents (facts and revisions are model records).
+DOCUMENT_TABLES = (ENTITIES, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
 COMPACT_AFTER_WRITES = 500
 # Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
@@ -131,6 +144,12 @@ class FactStore:
             self._slots: dict[str, dict[str, Any]] = {}
             # Slots not settled yet (claimed, posting, retrying): few, looked at often.
             self._open_slots: dict[str, dict[str, Any]] = {}
+            self._feeds: dict[str, Feed] = {}
+            self._candidates: dict[str, Candidate] = {}
+            # Each GUID and canonical link a candidate is known by -> its id (deduplication).
+            self._candidate_keys: dict[str, str] = {}
+            # Source links of the facts, with how many facts cite each.
+            self._source_urls: Counter[str] = Counter()
             self.version = 0
             self.entities_version = 0
             self._load()
@@ -184,7 +203,7 @@ class FactStore:
 
     def _load(self) -> None:
         raw = self._storage.read()
-        for table_name in (ENTITIES, SUBSCRIPTIONS, SLOTS, META):
+        for table_name in DOCUMENT_TABLES:
             table = raw.get(table_name, {})
             for doc_id, doc in table.items():
                 self._remember(table_name, doc["key"], int(doc_id), doc)
@@ -434,8 +453,23 @@ class FactStore:
                 self._open_slots[key] = doc
             else:
                 self._open_slots.pop(key, None)
+        elif table_name == FEEDS:
+            self._feeds[key] = Feed.from_doc(doc)
+        elif table_name == CANDIDATES:
+            candidate = Candidate.from_doc(doc)
+            old_candidate = self._candidates.get(key)
+            if old_candidate is not None:
+                self._forget_candidate_keys(old_candidate)
+            self._candidates[key] = candidate
+            for candidate_key in candidate.keys:
+                self._candidate_keys[candidate_key] = key
         else:
             self._meta[key] = doc
+
+    def _forget_candidate_keys(self, candidate: Candidate) -> None:
+        for candidate_key in candidate.keys:
+            if self._candidate_keys.get(candidate_key) == candidate.id:
+                del self._candidate_keys[candidate_key]
 
     def _forget(self, table_name: str, key: str) -> None:
         self._doc_ids[table_name].pop(key, None)
@@ -448,6 +482,12 @@ class FactStore:
         elif table_name == SLOTS:
             self._slots.pop(key, None)
             self._open_slots.pop(key, None)
+        elif table_name == FEEDS:
+            self._feeds.pop(key, None)
+        elif table_name == CANDIDATES:
+            gone = self._candidates.pop(key, None)
+            if gone is not None:
+                self._forget_candidate_keys(gone)
         else:
             self._meta.pop(key, None)
 
@@ -465,6 +505,8 @@ class FactStore:
             versions[entity_id] += 1
         for tag in fact.tags:
             self._by_tag[tag].add(number)
+        if fact.source.url:
+            self._source_urls[fact.source.url] += 1
         if words:
             self._words.add(number, fact.statement, fact.tags)
 
@@ -476,6 +518,13 @@ class FactStore:
             self._entity_versions[entity_id] += 1
         for tag in old.tags:
             self._by_tag[tag].discard(number)
+        url = old.source.url
+        if url:
+            left = self._source_urls[url] - 1
+            if left > 0:
+                self._source_urls[url] = left
+            else:
+                del self._source_urls[url]
         self._words.remove(number, old.statement, old.tags)
 
     def _has_revision(self, fact_id: str, number: int) -> bool:
@@ -771,3 +820,88 @@ class FactStore:
     def delete_entity(self, entity_id: str) -> None:
         with self._lock:
             self._write([(ENTITIES, entity_id, None)])
+
+    # -- feeds and the review queue --------------------------------------------------
+
+    def feeds(self) -> list[Feed]:
+        with self._lock:
+            return sorted(self._feeds.values(), key=lambda feed: int(feed.id))
+
+    def feed(self, feed_id: str) -> Feed | None:
+        with self._lock:
+            return self._feeds.get(feed_id)
+
+    def next_feed_id(self) -> str:
+        with self._lock:
+            return str(max((int(key) for key in self._feeds), default=0) + 1)
+
+    def put_feed(self, feed: Feed) -> None:
+        with self._lock:
+            self._write([(FEEDS, feed.id, feed.to_doc())])
+
+    def delete_feed(self, feed_id: str) -> None:
+        with self._lock:
+            self._write([(FEEDS, feed_id, None)])
+
+    def candidate(self, candidate_id: str) -> Candidate | None:
+        with self._lock:
+            return self._candidates.get(candidate_id.strip().upper())
+
+    def candidate_with_key(self, keys: Iterable[str]) -> Candidate | None:
+        """The candidate known by any of these GUIDs or canonical links, if one is."""
+        with self._lock:
+            for key in keys:
+                found = self._candidate_keys.get(key)
+                if found is not None:
+                    return self._candidates[found]
+            return None
+
+    def candidates(self, state: str | None = None, since: str | None = None) -> list[Candidate]:
+        """Candidates (in ``state``; published at or after ``since``), newest first."""
+        with self._lock:
+            chosen = [
+                c
+                for c in self._candidates.values()
+                if (state is None or c.state == state)
+                and (since is None or c.published_at >= since)
+            ]
+        chosen.sort(key=lambda c: (c.published_at, c.number), reverse=True)
+        return chosen
+
+    def next_candidate_id(self) -> str:
+        with self._lock:
+            highest = max((c.number for c in self._candidates.values()), default=0)
+            return f"C{highest + 1}"
+
+    def put_candidate(self, candidate: Candidate) -> None:
+        with self._lock:
+            self._write([(CANDIDATES, candidate.id, candidate.to_doc())])
+
+    def record_poll(self, feed: Feed, candidates: list[Candidate]) -> None:
+        """A poll's outcome in one durable batch: the feed's validators and seen items with
+        the candidates they produced, so a crash loses neither half alone."""
+        with self._lock:
+            changes: list[tuple[str, str, dict[str, Any] | None]] = [
+                (FEEDS, feed.id, feed.to_doc())
+            ]
+            changes += [(CANDIDATES, c.id, c.to_doc()) for c in candidates]
+            self._write(changes)
+
+    def record_decision(
+        self, candidate: Candidate, fact: Fact | None = None, revision: Revision | None = None
+    ) -> None:
+        """A decided candidate with the fact it became, in one durable batch."""
+        with self._lock:
+            changes: list[tuple[str, str, dict[str, Any] | None]] = [
+                (CANDIDATES, candidate.id, candidate.to_doc())
+            ]
+            if fact is not None:
+                changes.append((FACTS, fact.id, fact.to_doc()))
+            if revision is not None:
+                changes.append((REVISIONS, revision.key, revision.to_doc()))
+            self._write(changes)
+
+    def has_fact_source(self, urls: Iterable[str]) -> bool:
+        """Whether any fact cites one of these links as its source."""
+        with self._lock:
+            return any(url in self._source_urls for url in urls)

@@ -14,7 +14,17 @@ from slackbot.core.clipping import clip
 from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
 from slackbot.core.tags import normalise_tag
-from storage import ENTITY_KINDS, FACT_KINDS, Entity, Fact, Repository, Revision, Source, utc_now
+from storage import (
+    ENTITY_KINDS,
+    FACT_KINDS,
+    Candidate,
+    Entity,
+    Fact,
+    Repository,
+    Revision,
+    Source,
+    utc_now,
+)
 from storage.text import compact
 
 # Field names: also the block and action ids of the modal's inputs, so errors land on them.
@@ -341,8 +351,18 @@ class Curator:
             happened_on=draft.happened_on or None,
         )
 
-    def add(self, draft: FactDraft, by: str) -> Fact:
-        """Checks and durably stores a new fact; raises ``Rejected`` with field errors."""
+    def add(
+        self,
+        draft: FactDraft,
+        by: str,
+        *,
+        reason: str | None = None,
+        origin: str = "admin",
+        settle: Callable[[Fact], Candidate] | None = None,
+    ) -> Fact:
+        """Checks and durably stores a new fact; raises ``Rejected`` with field errors.
+        ``settle`` turns the stored fact into the decided candidate it came from, which is
+        written in the same batch (an approval is never half done)."""
         with self.store.transaction():
             errors = self.validate(draft)
             if errors:
@@ -356,10 +376,15 @@ class Curator:
                 added_at=now,
                 updated_at=now,
                 added_by=by,
-                origin="admin",
+                origin=origin,
             )
-            revision = Revision("new", 1, now, by, "added", diff(None, fact))
-            return self.store.add_fact(fact, revision)
+            revision = Revision("new", 1, now, by, "added", diff(None, fact), reason)
+            if settle is None:
+                return self.store.add_fact(fact, revision)
+            fact = replace(fact, id=self.store.next_fact_id())
+            revision = replace(revision, fact_id=fact.id)
+            self.store.record_decision(settle(fact), fact, revision)
+            return fact
 
     def edit(self, fact_id: str, draft: FactDraft, by: str, based_on: int) -> Fact:
         """Stores a new revision of a fact opened at revision ``based_on``."""

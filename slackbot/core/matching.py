@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from rapidfuzz import fuzz, process
 
 from storage.models import ENTITY_KINDS, Entity
@@ -12,6 +15,57 @@ FUZZY_CUTOFF = 75.0
 # Matches scoring within this many points of the best are all shown: the query is ambiguous.
 FUZZY_AMBIGUITY_MARGIN = 5.0
 KIND_ORDER = {kind: order for order, kind in enumerate(ENTITY_KINDS)}
+# Short all-capital names (LG, MS, SKT, HBM) are found only in capitals: "ms" is a unit.
+SHOUTED_NAME_LENGTH = 4
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _name_pattern(name: str) -> str:
+    """A name as a regular expression: any spacing or hyphen between its words; whole words
+    in Latin script ("LG" is not in "LGBT"), but a Korean name may take a particle after
+    it (삼성전자가, SK하이닉스는)."""
+    words = [re.escape(word) for word in re.split(r"[\s\-]+", name.strip()) if word]
+    body = r"[\s\-]*".join(words)
+    tail = "" if _HANGUL.search(name) else r"(?![^\W_])"
+    return rf"(?<![^\W_]){body}{tail}"
+
+
+class MentionFinder:
+    """Which entities a text (a news headline, a summary) names, by any of their names."""
+
+    def __init__(self, entities: list[Entity]) -> None:
+        self._by_name: dict[str, str] = {}
+        folded: list[str] = []
+        shouted: list[str] = []
+        for entity in entities:
+            for name in entity.all_names():
+                if not compact(name):
+                    continue
+                self._by_name[compact(name)] = entity.id
+                short = len(name) <= SHOUTED_NAME_LENGTH and name.isupper() and name.isascii()
+                (shouted if short else folded).append(name)
+        by_length = lambda names: sorted(set(names), key=len, reverse=True)  # noqa: E731
+        self._folded = self._compile(by_length(folded), re.IGNORECASE)
+        self._shouted = self._compile(by_length(shouted), 0)
+
+    @staticmethod
+    def _compile(names: list[str], flags: int) -> re.Pattern[str] | None:
+        if not names:
+            return None
+        return re.compile("|".join(map(_name_pattern, names)), flags)
+
+    def entity_ids(self, text: str) -> list[str]:
+        """The entities named, in the order first named."""
+        text = unicodedata.normalize("NFKC", text)
+        found: dict[str, int] = {}
+        for pattern in (self._folded, self._shouted):
+            if pattern is None:
+                continue
+            for match in pattern.finditer(text):
+                entity_id = self._by_name.get(compact(match.group(0)))
+                if entity_id is not None and entity_id not in found:
+                    found[entity_id] = match.start()
+        return sorted(found, key=found.__getitem__)
 
 
 def display_order(entity: Entity) -> tuple[int, int, str]:
@@ -38,6 +92,13 @@ class EntityMatcher:
                 self._people.setdefault(entity.company_id, []).append(entity)
         for people in self._people.values():
             people.sort(key=lambda person: person.name.casefold())
+        self._mentions: MentionFinder | None = None
+
+    def mentioned_in(self, text: str) -> list[str]:
+        """The ids of the entities a text names, by the same names a lookup knows."""
+        if self._mentions is None:
+            self._mentions = MentionFinder(list(self._entities.values()))
+        return self._mentions.entity_ids(text)
 
     def people_of(self, company_id: str) -> list[Entity]:
         """The people tied to a company, by name."""

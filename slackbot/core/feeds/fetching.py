@@ -1,0 +1,201 @@
+"""Fetching feeds over HTTP with httpx, as a polite and careful client: conditional GETs,
+bounded time and size, and no requests to addresses inside the network it runs in."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from slackbot import __version__
+
+USER_AGENT = f"SummitIntel/{__version__} (Slack app; feed reader)"
+CONNECT_TIMEOUT = 5.0
+TOTAL_TIMEOUT = 20.0
+MAX_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+class RefusedAddress(ValueError):
+    """A feed URL that may not be fetched: not http(s), or a host inside the network."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch got: a status (None when no answer came) and the body, or why not."""
+
+    status: int | None
+    url: str
+    content: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None  # seconds, from a 429 or 503
+    error: str | None = None
+    moved_to: str | None = None  # where a permanent redirect (301, 308) points
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After in seconds, written as seconds or as an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _refused(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    # Not global: loopback, private, link-local (cloud metadata at 169.254.169.254),
+    # carrier-grade NAT, reserved, unspecified and the like.
+    return not ip.is_global or ip.is_multicast
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    """Raises ``RefusedAddress`` for anything but http(s) to a public host."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise RefusedAddress(f"not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https"):
+        raise RefusedAddress("only http:// and https:// feeds can be read")
+    if not host:
+        raise RefusedAddress("the URL has no host")
+    if allow_private:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+    except (OSError, UnicodeError) as error:
+        raise RefusedAddress(f"{host} does not resolve ({error})") from None
+    inside = sorted(address for address in addresses if _refused(str(address)))
+    if inside:
+        raise RefusedAddress(
+            f"{host} resolves to {inside[0]}, an address inside the network (loopback, "
+            "private, link-local or metadata); such feeds are refused unless "
+            "SUMMITBOT_FEEDS_ALLOW_PRIVATE=true"
+        )
+
+
+class Fetcher:
+    """One HTTP client shared by every feed (httpx's Client is thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        total_timeout: float = TOTAL_TIMEOUT,
+        max_bytes: int = MAX_BYTES,
+        max_redirects: int = MAX_REDIRECTS,
+    ) -> None:
+        self.allow_private = allow_private
+        self.total_timeout = total_timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self._timeout = httpx.Timeout(total_timeout, connect=connect_timeout)
+        self._client = httpx.Client(
+            timeout=self._timeout,
+            # Redirects are followed here, one hop at a time, so each new host is checked.
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def check(self, url: str) -> None:
+        check_url(url, allow_private=self.allow_private)
+
+    def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        deadline = time.monotonic() + self.total_timeout
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        moved_to = None
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            try:
+                self.check(current)
+            except RefusedAddress as refused:
+                return FetchResult(None, current, error=f"refused: {refused}")
+            try:
+                result = self._get(current, headers, deadline)
+            except httpx.TimeoutException:
+                return FetchResult(None, current, error="timed out")
+            except httpx.HTTPError as error:
+                return FetchResult(None, current, error=f"could not connect ({error})"[:200])
+            if isinstance(result, FetchResult):
+                return FetchResult(**{**result.__dict__, "moved_to": moved_to})
+            # A redirect: (status, location)
+            status, location = result
+            current = urljoin(current, location)
+            if status in (301, 308) and moved_to is None and current:
+                moved_to = current
+        return FetchResult(None, current, error=f"more than {self.max_redirects} redirects")
+
+    def _get(
+        self, url: str, headers: dict[str, str], deadline: float
+    ) -> FetchResult | tuple[int, str]:
+        with self._client.stream("GET", url, headers=headers) as response:
+            if response.is_redirect and response.headers.get("location"):
+                return response.status_code, response.headers["location"]
+            retry_after = None
+            if response.status_code in (429, 503):
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            answer = FetchResult(
+                response.status_code,
+                str(response.url),
+                content_type=response.headers.get("content-type"),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                retry_after=retry_after,
+            )
+            if response.status_code != 200:
+                return answer
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                return FetchResult(**{**answer.__dict__, "error": self._too_large()})
+            chunks: list[bytes] = []
+            size = 0
+            # Counted after gzip is undone: a small compressed bomb is refused too.
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    return FetchResult(**{**answer.__dict__, "error": self._too_large()})
+                if time.monotonic() > deadline:
+                    return FetchResult(None, url, error="timed out")
+                chunks.append(chunk)
+            return FetchResult(**{**answer.__dict__, "content": b"".join(chunks)})
+
+    def _too_large(self) -> str:
+        return f"larger than {self.max_bytes // (1024 * 1024)} MB"

@@ -1,0 +1,199 @@
+"""The review queue: candidates wait here until an admin approves one (it becomes a fact)
+or rejects it. Anyone may propose a candidate; only admins decide (the Slack layer checks
+who is an admin on every click)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from slackbot.core.curation import MAX_STATEMENT, Curator, FactDraft, NotFound
+from slackbot.core.feeds.cleaning import MAX_SUMMARY, MAX_TITLE, plain_text
+from slackbot.core.feeds.links import canonical_link
+from slackbot.core.intel import SummitIntel
+from storage import Candidate, Fact, utc_now
+
+REVIEW_CHANNEL_KEY = "review_channel"
+QUEUE_PAGE = 5
+MAX_REASON = 300
+
+
+class AlreadyDecided(RuntimeError):
+    """A second click on a decided candidate."""
+
+    def __init__(self, candidate: Candidate) -> None:
+        super().__init__(f"{candidate.id} was already {candidate.state}")
+        self.candidate = candidate
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    candidates: list[Candidate]
+    page: int
+    pages: int
+    total: int
+
+
+class ReviewQueue:
+    """Pending candidates and the decisions on them."""
+
+    def __init__(
+        self,
+        intel: SummitIntel,
+        curator: Curator,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        configured_channel: str | None = None,
+        timezone: str = "UTC",
+    ) -> None:
+        self.intel = intel
+        self.store = intel.store
+        self.curator = curator
+        self.clock = clock
+        self.configured_channel = configured_channel
+        self.timezone = timezone
+
+    def _stamp(self) -> str:
+        return self.clock().astimezone(UTC).isoformat()
+
+    # -- where candidates are reviewed -------------------------------------------------
+
+    def review_channel(self) -> str | None:
+        """The channel an admin chose with ``/summit review here``, else
+        SUMMITBOT_REVIEW_CHANNEL."""
+        chosen = self.store.meta(REVIEW_CHANNEL_KEY)
+        if chosen and chosen.get("channel_id"):
+            return str(chosen["channel_id"])
+        return self.configured_channel
+
+    def set_review_channel(self, channel_id: str, by: str) -> None:
+        self.store.put_meta(
+            REVIEW_CHANNEL_KEY, {"channel_id": channel_id, "by": by, "at": self._stamp()}
+        )
+
+    # -- reading ----------------------------------------------------------------------
+
+    def candidate(self, candidate_id: str) -> Candidate:
+        found = self.store.candidate(candidate_id)
+        if found is None:
+            raise NotFound(f"There is no candidate {candidate_id!r}.")
+        return found
+
+    def pending(self, page: int = 1, per_page: int = QUEUE_PAGE) -> QueuePage:
+        waiting = self.store.candidates("pending")
+        pages = max(1, -(-len(waiting) // per_page))
+        page = min(max(page, 1), pages)
+        start = (page - 1) * per_page
+        return QueuePage(waiting[start : start + per_page], page, pages, len(waiting))
+
+    def unposted(self) -> list[Candidate]:
+        """Pending candidates not yet posted to the review channel, oldest first."""
+        waiting = [c for c in self.store.candidates("pending") if c.review_ts is None]
+        return sorted(waiting, key=lambda c: c.number)
+
+    def mark_posted(self, candidate: Candidate, channel_id: str, ts: str) -> None:
+        with self.store.transaction():
+            current = self.store.candidate(candidate.id) or candidate
+            self.store.put_candidate(replace(current, review_channel=channel_id, review_ts=ts))
+
+    # -- deciding ----------------------------------------------------------------------
+
+    def draft_for(self, candidate: Candidate) -> FactDraft:
+        """The fact an approval stores, as the form shows it to edit."""
+        statement = candidate.title
+        if candidate.proposed_by and candidate.summary:
+            statement = candidate.summary
+        published = datetime.fromisoformat(candidate.published_at)
+        return FactDraft(
+            statement=statement[:MAX_STATEMENT],
+            kind=candidate.kind,
+            status=candidate.status,
+            entity_ids=candidate.entity_ids,
+            source_url=candidate.link or "",
+            source_title=candidate.outlet or "",
+            happened_on=published.astimezone(ZoneInfo(self.timezone)).date().isoformat(),
+        )
+
+    def _pending(self, candidate_id: str) -> Candidate:
+        candidate = self.candidate(candidate_id)
+        if candidate.state != "pending":
+            raise AlreadyDecided(candidate)
+        return candidate
+
+    def approve(
+        self, candidate_id: str, by: str, draft: FactDraft | None = None
+    ) -> tuple[Candidate, Fact]:
+        """Stores the candidate as a fact (as ``draft`` when the admin edited it), with a
+        revision saying where it came from; raises ``Rejected`` for a draft with errors."""
+        with self.store.transaction():
+            candidate = self._pending(candidate_id)
+            where = self._origin(candidate)
+            decided: list[Candidate] = []
+
+            def settle(fact: Fact) -> Candidate:
+                decided.append(
+                    replace(
+                        candidate,
+                        state="approved",
+                        decided_by=by,
+                        decided_at=self._stamp(),
+                        fact_id=fact.id,
+                    )
+                )
+                return decided[0]
+
+            fact = self.curator.add(
+                draft or self.draft_for(candidate),
+                by,
+                reason=f"approved from {where} by <@{by}>",
+                origin="feed" if candidate.feed_id else "proposal",
+                settle=settle,
+            )
+            return decided[0], fact
+
+    def reject(self, candidate_id: str, by: str, reason: str = "") -> Candidate:
+        with self.store.transaction():
+            candidate = replace(
+                self._pending(candidate_id),
+                state="rejected",
+                decided_by=by,
+                decided_at=self._stamp(),
+                reason=plain_text(reason, MAX_REASON) or None,
+            )
+            self.store.record_decision(candidate)
+            return candidate
+
+    def _origin(self, candidate: Candidate) -> str:
+        if candidate.proposed_by:
+            return f"a proposal by <@{candidate.proposed_by}>"
+        feed = self.store.feed(candidate.feed_id or "")
+        return f"feed {feed.id} ({feed.name})" if feed else (candidate.outlet or "a feed")
+
+    # -- proposing ----------------------------------------------------------------------
+
+    def propose(
+        self, statement: str, by: str, *, link: str | None = None, source_title: str = ""
+    ) -> Candidate:
+        """Anyone's suggestion, queued for an admin with the proposer's name."""
+        text = plain_text(statement, MAX_SUMMARY)
+        if not text:
+            raise ValueError("Write what happened: the statement is empty.")
+        now = self._stamp()
+        canonical = canonical_link(link)
+        with self.store.transaction():
+            candidate = Candidate(
+                self.store.next_candidate_id(),
+                plain_text(statement, MAX_TITLE),
+                canonical,
+                now,
+                now,
+                summary=text,
+                outlet=plain_text(source_title, 100) or "a proposal",
+                entity_ids=tuple(self.intel.matcher.mentioned_in(text)),
+                keys=(f"link:{canonical}",) if canonical else (),
+                proposed_by=by,
+            )
+            self.store.put_candidate(candidate)
+        return candidate

@@ -1,0 +1,510 @@
+"""Feeds and their polling: which feeds there are, when each is due, and turning what a
+fetch brings into candidates, exactly once.
+
+Fetches run on a pool of at most ``FETCH_WORKERS`` threads, so a slow feed holds up no
+other; what they bring is turned into candidates one feed at a time, each feed's outcome
+(validators, seen items, counters, the candidates) written in one batch."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from slackbot.core.feeds.classify import suggested_kind, suggested_status
+from slackbot.core.feeds.dedupe import WINDOW, NearDuplicates
+from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
+from slackbot.core.feeds.links import canonical_link
+from slackbot.core.feeds.parsing import FeedItem, parse_feed
+from slackbot.core.intel import SummitIntel
+from storage import Candidate, Feed, Source, utc_now
+from storage.text import fold
+
+logger = logging.getLogger(__name__)
+
+FETCH_WORKERS = 4
+DEFAULT_INTERVAL = 30  # minutes
+MIN_INTERVAL = 5
+MAX_INTERVAL = 7 * 24 * 60
+FAILING_AFTER = 5
+MAX_BACKOFF = timedelta(hours=24)
+# Keys of the items a feed served lately; feeds serve their newest few dozen.
+SEEN_LIMIT = 2000
+MAX_MUST_WORDS = 10
+# Short GUIDs that are no URL or URN ("1", "42") are unique only within their feed.
+_GLOBAL_GUID = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+USAGE = (
+    "`/summit feeds` lists the feeds; `/summit feeds add <url> [every 30m] [must <words>]`, "
+    "`remove <id>`, `pause <id>`, `resume <id>`, `poll [<id>]`."
+)
+
+
+class FeedUsageError(ValueError):
+    """What the admin typed cannot be done; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    url: str
+    interval: int = DEFAULT_INTERVAL
+    must: tuple[str, ...] = ()
+
+
+def parse_interval(text: str) -> int:
+    """'30m', '2h', '1d', '45' (minutes) -> minutes."""
+    match = re.fullmatch(r"(\d{1,5})\s*(m|min|mins|minutes?|h|hours?|d|days?)?", text.strip())
+    if not match:
+        raise FeedUsageError(f"“{text}” is not an interval; write it like `every 30m` or `2h`.")
+    number = int(match.group(1))
+    unit = (match.group(2) or "m")[0]
+    minutes = number * {"m": 1, "h": 60, "d": 1440}[unit]
+    if not MIN_INTERVAL <= minutes <= MAX_INTERVAL:
+        raise FeedUsageError(
+            f"Poll between every {MIN_INTERVAL} minutes and once a week; {text} is outside that."
+        )
+    return minutes
+
+
+def parse_add(text: str) -> FeedRequest:
+    """``<url> [every 30m] [must <words>]``."""
+    parts = text.split()
+    if not parts:
+        raise FeedUsageError("Say which feed: `/summit feeds add https://example.com/rss`.")
+    # Slack writes links as <https://…> or <https://…|label>.
+    url = parts[0].strip("<>").split("|", 1)[0]
+    rest = parts[1:]
+    interval = DEFAULT_INTERVAL
+    must: tuple[str, ...] = ()
+    while rest:
+        word = rest.pop(0).lower()
+        if word == "every" and rest:
+            interval = parse_interval(rest.pop(0))
+        elif word == "must" and rest:
+            must = tuple(dict.fromkeys(fold(w) for w in rest))
+            rest = []
+        else:
+            raise FeedUsageError(f"I don't know “{word}” here. {USAGE}")
+    if len(must) > MAX_MUST_WORDS:
+        raise FeedUsageError(f"Up to {MAX_MUST_WORDS} must-words.")
+    return FeedRequest(url, interval, must)
+
+
+@dataclass
+class PollReport:
+    """One feed's poll: what came of it, for the person who asked and for the log."""
+
+    feed: Feed
+    result: str
+    new: list[Candidate] = field(default_factory=list)
+    merged: int = 0
+    dropped: int = 0
+    ok: bool = True
+    became_failing: bool = False
+    recovered: bool = False
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a feed would give, stored nowhere (``feeds poll --dry-run``)."""
+
+    result: str
+    candidates: list[Candidate]
+    dropped: int
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def item_keys(item: FeedItem, feed_id: str) -> tuple[str, ...]:
+    keys = []
+    if item.guid:
+        global_guid = _GLOBAL_GUID.match(item.guid) or len(item.guid) >= 16
+        keys.append(f"guid:{item.guid}" if global_guid else f"guid:{feed_id}:{item.guid}")
+    if item.link:
+        keys.append(f"link:{item.link}")
+    if not keys:
+        keys.append(f"title:{feed_id}:{fold(item.title)}")
+    return tuple(keys)
+
+
+class FeedService:
+    """Feeds, polls and the candidates they give. Thread-safe."""
+
+    def __init__(
+        self,
+        intel: SummitIntel,
+        fetcher: Fetcher,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        workers: int = FETCH_WORKERS,
+    ) -> None:
+        self.intel = intel
+        self.store = intel.store
+        self.fetcher = fetcher
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="feed-fetch")
+        # Polls in the background (asked for in Slack): never on a request thread.
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="feed-poll")
+        # Turning fetched items into candidates: one feed at a time (deduplication looks
+        # across every feed).
+        self._recording = threading.Lock()
+        self._polling: set[str] = set()
+        self._polling_guard = threading.Lock()
+        # Told about every poll cycle's new candidates and feeds that fail or recover.
+        self.on_polled: Callable[[list[PollReport]], None] = lambda _reports: None
+
+    def close(self) -> None:
+        self._background.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    # -- the feed list ----------------------------------------------------------------
+
+    def feeds(self) -> list[Feed]:
+        return self.store.feeds()
+
+    def require(self, feed_id: str) -> Feed:
+        feed = self.store.feed(feed_id.strip().lstrip("#"))
+        if feed is None:
+            known = ", ".join(f.id for f in self.store.feeds()) or "none yet"
+            raise FeedUsageError(f"There is no feed {feed_id!r} (feeds: {known}).")
+        return feed
+
+    def add(self, text: str, by: str) -> Feed:
+        request = parse_add(text)
+        try:
+            self.fetcher.check(request.url)
+        except RefusedAddress as refused:
+            raise FeedUsageError(f"That feed can't be added: {refused}.") from None
+        canonical = canonical_link(request.url) or request.url
+        with self.store.transaction():
+            for feed in self.store.feeds():
+                if canonical_link(feed.url) == canonical:
+                    raise FeedUsageError(f"That feed is already feed {feed.id} ({feed.name}).")
+            now = _iso(self._now())
+            feed = Feed(
+                self.store.next_feed_id(),
+                request.url,
+                name=canonical.split("/")[2],
+                interval_minutes=request.interval,
+                must=request.must,
+                added_by=by,
+                added_at=now,
+                next_fetch_at=now,
+            )
+            self.store.put_feed(feed)
+        return feed
+
+    def remove(self, feed_id: str) -> Feed:
+        with self.store.transaction():
+            feed = self.require(feed_id)
+            self.store.delete_feed(feed.id)
+        return feed
+
+    def pause(self, feed_id: str, reason: str = "paused by an admin") -> Feed:
+        with self.store.transaction():
+            feed = replace(self.require(feed_id), paused=True, paused_reason=reason)
+            self.store.put_feed(feed)
+        return feed
+
+    def resume(self, feed_id: str) -> Feed:
+        with self.store.transaction():
+            feed = replace(
+                self.require(feed_id),
+                paused=False,
+                paused_reason=None,
+                failures=0,
+                next_fetch_at=_iso(self._now()),
+            )
+            self.store.put_feed(feed)
+        return feed
+
+    # -- polling ----------------------------------------------------------------------
+
+    def due(self) -> list[Feed]:
+        now = _iso(self._now())
+        return [
+            feed
+            for feed in self.store.feeds()
+            if not feed.paused and (feed.next_fetch_at is None or feed.next_fetch_at <= now)
+        ]
+
+    def poll_due(self) -> list[PollReport]:
+        """The scheduler's job: every feed that is due."""
+        return self.poll([feed.id for feed in self.due()])
+
+    def poll(self, feed_ids: Iterable[str] | None = None) -> list[PollReport]:
+        """Fetches the feeds (all that are not paused when none are named) now."""
+        if feed_ids is None:
+            feeds = [feed for feed in self.store.feeds() if not feed.paused]
+        else:
+            feeds = [self.require(feed_id) for feed_id in feed_ids]
+        with self._polling_guard:
+            feeds = [feed for feed in feeds if feed.id not in self._polling]
+            self._polling.update(feed.id for feed in feeds)
+        try:
+            futures = [self._pool.submit(self._fetch_and_record, feed) for feed in feeds]
+            reports = [future.result() for future in futures]
+        finally:
+            with self._polling_guard:
+                self._polling.difference_update(feed.id for feed in feeds)
+        if reports:
+            try:
+                self.on_polled(reports)
+            except Exception:  # the poll is stored; telling Slack is retried next cycle
+                logger.exception("telling the review channel about a poll failed")
+        return reports
+
+    def poll_in_background(
+        self, feed_ids: Iterable[str] | None, then: Callable[[list[PollReport]], None]
+    ) -> None:
+        ids = None if feed_ids is None else list(feed_ids)
+
+        def run() -> None:
+            try:
+                reports = self.poll(ids)
+            except Exception:
+                # Logged with its traceback; the person hears that nothing was polled.
+                logger.exception("a poll asked for in Slack failed")
+                reports = []
+            then(reports)
+
+        self._background.submit(run)
+
+    def _fetch_and_record(self, feed: Feed) -> PollReport:
+        try:
+            fetched = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        except Exception as error:  # one feed's surprise must not stop the others
+            logger.exception("fetching feed %s failed", feed.id)
+            fetched = FetchResult(None, feed.url, error=f"failed ({type(error).__name__})")
+        with self._recording, self.store.transaction():
+            current = self.store.feed(feed.id)
+            if current is None:  # removed while it was being fetched
+                return PollReport(feed, "removed", ok=False)
+            return self._record(current, fetched)
+
+    def _record(self, feed: Feed, fetched: FetchResult) -> PollReport:
+        now = self._now()
+        stamp = _iso(now)
+        next_fetch = _iso(now + timedelta(minutes=feed.interval_minutes))
+        feed = replace(feed, last_fetch_at=stamp)
+        if fetched.moved_to and fetched.status == 200:
+            feed = replace(feed, url=fetched.moved_to)
+        if fetched.not_modified:
+            return self._succeeded(
+                replace(feed, last_result="not modified", next_fetch_at=next_fetch), []
+            )
+        if fetched.error or fetched.status != 200:
+            return self._failed(feed, fetched, now)
+        parsed = parse_feed(fetched.content, fetched.url, fetched.content_type)
+        if not parsed.usable:
+            return self._failed(feed, replace(fetched, error=parsed.problem), now)
+        feed = replace(
+            feed,
+            name=feed.name if feed.name != _host(feed.url) or not parsed.title else parsed.title,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            problem=parsed.problem,
+            next_fetch_at=next_fetch,
+        )
+        report = self._candidates_from(feed, parsed.items, now)
+        return report
+
+    def _succeeded(self, feed: Feed, candidates: list[Candidate]) -> PollReport:
+        recovered = feed.failing
+        feed = replace(feed, failures=0, failing=False)
+        self.store.record_poll(feed, candidates)
+        return PollReport(feed, feed.last_result or "", recovered=recovered)
+
+    def _failed(self, feed: Feed, fetched: FetchResult, now: datetime) -> PollReport:
+        if fetched.status is not None and fetched.status != 200:
+            result = f"HTTP {fetched.status}"
+        else:
+            result = fetched.error or "failed"
+        failures = feed.failures + 1
+        # Exponential backoff: the interval doubled per failure in a row, at most a day.
+        pause = min(timedelta(minutes=feed.interval_minutes) * 2 ** (failures - 1), MAX_BACKOFF)
+        if fetched.retry_after is not None:
+            pause = max(pause, timedelta(seconds=fetched.retry_after))
+        became_failing = failures >= FAILING_AFTER and not feed.failing
+        feed = replace(
+            feed,
+            last_result=result,
+            failures=failures,
+            failing=feed.failing or failures >= FAILING_AFTER,
+            next_fetch_at=_iso(now + pause),
+        )
+        if fetched.status == 410:
+            feed = replace(feed, paused=True, paused_reason="the feed is gone (HTTP 410 Gone)")
+        self.store.record_poll(feed, [])
+        return PollReport(feed, result, ok=False, became_failing=became_failing)
+
+    # -- items to candidates ------------------------------------------------------------
+
+    def _recent_titles(self, now: datetime) -> NearDuplicates:
+        recent = NearDuplicates()
+        for candidate in self.store.candidates(since=_iso(now - 4 * WINDOW)):
+            published = datetime.fromisoformat(candidate.published_at)
+            recent.add(candidate.id, candidate.title, published)
+        return recent
+
+    def _candidates_from(self, feed: Feed, items: list[FeedItem], now: datetime) -> PollReport:
+        matcher = self.intel.matcher
+        seen = set(feed.seen)
+        recent = self._recent_titles(now)
+        changed: dict[str, Candidate] = {}
+        new: list[Candidate] = []
+        fresh_keys: list[str] = []
+        merged = dropped = counted = 0
+        next_number = int(self.store.next_candidate_id()[1:])
+        for item in items:
+            keys = item_keys(item, feed.id)
+            if any(key in seen for key in keys):
+                continue
+            fresh_keys += keys
+            seen.update(keys)
+            counted += 1
+            text = f"{item.title} {item.summary}"
+            entity_ids = tuple(matcher.mentioned_in(text))
+            folded = fold(text)
+            if not entity_ids or any(word not in folded for word in feed.must):
+                dropped += 1
+                continue
+            if item.link and self.store.has_fact_source([item.link]):
+                continue
+            published = item.published_at or now
+            same = self._same_story(keys, item, published, changed, recent)
+            if same is not None:
+                changed[same.id] = _merged(same, feed, item, keys)
+                merged += 1
+                continue
+            candidate = Candidate(
+                f"C{next_number}",
+                item.title,
+                item.link,
+                _iso(published),
+                _iso(now),
+                summary=item.summary,
+                guid=item.guid,
+                published_guessed=item.published_at is None,
+                feed_id=feed.id,
+                outlet=feed.name,
+                entity_ids=entity_ids,
+                kind=suggested_kind(text),
+                status=suggested_status(text),
+                keys=keys,
+            )
+            next_number += 1
+            changed[candidate.id] = candidate
+            new.append(candidate)
+            recent.add(candidate.id, candidate.title, published)
+        feed = replace(
+            feed,
+            last_result=f"{len(new)} new item{'s' if len(new) != 1 else ''}",
+            items_seen=feed.items_seen + counted,
+            proposed=feed.proposed + len(new),
+            dropped=feed.dropped + dropped,
+            seen=tuple(dict.fromkeys([*fresh_keys, *feed.seen]))[:SEEN_LIMIT],
+        )
+        report = self._succeeded(feed, list(changed.values()))
+        report.new = new
+        report.merged = merged
+        report.dropped = dropped
+        return report
+
+    def _same_story(
+        self,
+        keys: tuple[str, ...],
+        item: FeedItem,
+        published: datetime,
+        changed: dict[str, Candidate],
+        recent: NearDuplicates,
+    ) -> Candidate | None:
+        for candidate in changed.values():
+            if set(keys) & set(candidate.keys):
+                return candidate
+        known = self.store.candidate_with_key(keys)
+        if known is None:
+            retold = recent.find(item.title, published)
+            if retold is not None:
+                known = changed.get(retold) or self.store.candidate(retold)
+        if known is None:
+            return None
+        return changed.get(known.id, known)
+
+    # -- previews -------------------------------------------------------------------------
+
+    def preview(self, url: str, must: tuple[str, ...] = ()) -> Preview:
+        """The candidates a feed would give now, stored nowhere."""
+        try:
+            self.fetcher.check(url)
+        except RefusedAddress as refused:
+            raise FeedUsageError(f"That feed can't be read: {refused}.") from None
+        fetched = self.fetcher.fetch(url)
+        if fetched.error or fetched.status != 200:
+            return Preview(fetched.error or f"HTTP {fetched.status}", [], 0)
+        return self.preview_document(fetched.content, fetched.url, fetched.content_type, must)
+
+    def preview_document(
+        self, content: bytes, url: str, content_type: str | None = None, must: tuple[str, ...] = ()
+    ) -> Preview:
+        parsed = parse_feed(content, url, content_type)
+        if not parsed.usable:
+            return Preview(parsed.problem or "unreadable", [], 0)
+        now = self._now()
+        matcher = self.intel.matcher
+        chosen = []
+        dropped = 0
+        for number, item in enumerate(parsed.items, start=1):
+            text = f"{item.title} {item.summary}"
+            entity_ids = tuple(matcher.mentioned_in(text))
+            if not entity_ids or any(word not in fold(text) for word in must):
+                dropped += 1
+                continue
+            chosen.append(
+                Candidate(
+                    f"preview-{number}",
+                    item.title,
+                    item.link,
+                    _iso(item.published_at or now),
+                    _iso(now),
+                    summary=item.summary,
+                    guid=item.guid,
+                    published_guessed=item.published_at is None,
+                    outlet=parsed.title or _host(url),
+                    entity_ids=entity_ids,
+                    kind=suggested_kind(text),
+                    status=suggested_status(text),
+                )
+            )
+        result = f"{len(parsed.items)} items, {len(chosen)} would be proposed"
+        if parsed.problem:
+            result += f" ({parsed.problem})"
+        return Preview(result, chosen, dropped)
+
+
+def _host(url: str) -> str:
+    return (canonical_link(url) or url).split("/")[2] if "//" in url else url
+
+
+def _merged(candidate: Candidate, feed: Feed, item: FeedItem, keys: tuple[str, ...]) -> Candidate:
+    """The candidate with one more outlet telling the story (once per outlet and link)."""
+    sources = list(candidate.sources)
+    known_links = {candidate.link, *(source.url for source in sources)}
+    if item.link not in known_links:
+        sources.append(Source(feed.name, item.link))
+    return replace(
+        candidate, sources=tuple(sources), keys=tuple(dict.fromkeys([*candidate.keys, *keys]))
+    )
