@@ -10,6 +10,7 @@ from slack_bolt import Ack, BoltContext
 
 from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import render
+from slackbot.slack.delivery import post_to_response_url
 from slackbot.slack.services import Services
 from storage import StoreWriteError
 
@@ -50,3 +51,16 @@ def command_text(command: dict[str, Any]) -> str:
     """What the person typed, without characters no answer may echo (see hygiene)."""
     text = command.get("text")
     return without_unsafe(text) if isinstance(text, str) else ""
+
+
+def refresh_queue(services: Services, response_url: str | None, page: int = 1) -> None:
+    """Shows the admin's queue again in place, without the candidate just decided."""
+    assert services.review is not None
+    if not response_url:
+        return
+    message = render.queue(
+        services.review.pending(page), services.intel.entities, services.timezone
+    )
+    problem = post_to_response_url(response_url, {"replace_original": True, **message.to_dict()})
+    if problem:
+        logger.info("the queue could not be shown again: %s", problem)

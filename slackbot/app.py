@@ -29,8 +29,10 @@ from slackbot.config import ConfigError, Settings
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
+from slackbot.core.feeds import FeedService, Fetcher, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.delivery import SlackDigestPoster, user_lookup
+from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
 from storage import Repository, utc_now
 
@@ -141,14 +143,29 @@ def build(
         clock=clock,
         grace=timedelta(hours=settings.digest_grace_hours),
     )
+    curator = Curator(store, clock)
+    review = ReviewQueue(
+        intel,
+        curator,
+        clock=clock,
+        configured_channel=settings.review_channel,
+        timezone=settings.timezone,
+    )
+    feeds = FeedService(intel, Fetcher(allow_private=settings.feeds_allow_private), clock=clock)
+    desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
+    if desk is not None:
+        feeds.on_polled = desk.after_poll
     services = Services(
         settings.timezone,
         intel,
-        Curator(store, clock),
+        curator,
         admins,
         digests,
         AnswerCache(store),
         console,
+        review=review,
+        feeds=feeds,
+        desk=desk,
     )
 
     @app.middleware

@@ -65,7 +65,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     with open_store(settings) as store:
         built = build(settings, store)
         server = GracefulServer(built.app, args.host, args.port)
-        scheduler = DigestScheduler(built.services.digests)
+        scheduler = DigestScheduler(built.services.digests, built.services.feeds)
 
         def request_stop(_signum: int, _frame: FrameType | None) -> None:
             # Only a flag: the serving loop stops itself (see GracefulServer).
@@ -95,7 +95,7 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     with open_store(settings) as store:
         built = build(settings, store)
-        scheduler = DigestScheduler(built.services.digests)
+        scheduler = DigestScheduler(built.services.digests, built.services.feeds)
         scheduler.start()
         try:
             logger.info("Summit Intel connecting to Slack in Socket Mode")

@@ -34,6 +34,10 @@ class Settings:
     log_level: str = "INFO"
     workspace_admins: bool = True
     digest_grace_hours: float = 6.0
+    # Where new candidates are posted for review, until an admin runs /summit review here.
+    review_channel: str | None = None
+    # Tests and local feed servers only: fetch feeds on loopback and private addresses.
+    feeds_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -86,6 +90,15 @@ class Settings:
             raise ConfigError(
                 "SUMMITBOT_DIGEST_GRACE_HOURS must be a number of hours from 0 to 168"
             ) from None
+        review_channel = get("SUMMITBOT_REVIEW_CHANNEL")
+        if review_channel and not re.fullmatch(r"[CG][A-Z0-9]{2,}", review_channel):
+            raise ConfigError(
+                f"SUMMITBOT_REVIEW_CHANNEL has {review_channel!r}, which is not a channel id "
+                "(like C0123ABCD: open the channel's details in Slack, the id is at the bottom)"
+            )
+        allow_private = (get("SUMMITBOT_FEEDS_ALLOW_PRIVATE") or "false").lower()
+        if allow_private not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError("SUMMITBOT_FEEDS_ALLOW_PRIVATE must be true or false")
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -100,6 +113,8 @@ class Settings:
             log_level=log_level,
             workspace_admins=workspace_admins in ("true", "1", "yes"),
             digest_grace_hours=digest_grace_hours,
+            review_channel=review_channel or None,
+            feeds_allow_private=allow_private in ("true", "1", "yes"),
         )
 
     @property

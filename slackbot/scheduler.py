@@ -14,6 +14,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from slackbot.core.digests import DigestService, trigger_for
+from slackbot.core.feeds import FeedService
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,9 @@ DELIVERY_THREADS = 8
 # How often slots waiting for a retry (after 429s or 5xx) are looked at.
 RETRY_CHECK_SECONDS = 15
 RETRY_JOB = "digest-retries"
+# How often feeds are looked at; each is fetched when its own interval has passed.
+FEED_CHECK_SECONDS = 60
+FEED_JOB = "feed-polls"
 
 
 def job_id(channel_id: str) -> str:
@@ -28,8 +32,10 @@ def job_id(channel_id: str) -> str:
 
 
 class DigestScheduler:
-    def __init__(self, service: DigestService) -> None:
+    def __init__(self, service: DigestService, feeds: FeedService | None = None) -> None:
         self.service = service
+        self.feeds = feeds
+        self.feed_seconds = FEED_CHECK_SECONDS
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(DELIVERY_THREADS)},
@@ -54,6 +60,17 @@ class DigestScheduler:
             name="digest retries",
             replace_existing=True,
         )
+        if self.feeds is not None:
+            # Fetching runs on the feed service's own pool of four; this job only waits.
+            self.scheduler.add_job(
+                self.feeds.poll_due,
+                trigger="interval",
+                seconds=self.feed_seconds,
+                id=FEED_JOB,
+                name="feed polls",
+                replace_existing=True,
+                next_run_time=self.service.clock(),
+            )
         self.scheduler.start()
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
         for outcome in caught_up:

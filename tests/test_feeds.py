@@ -171,7 +171,9 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert retry_after_seconds("soon") is None
 
 
-def test_a_loopback_feed_is_refused_without_the_flag(intel: SummitIntel, server: FeedServer) -> None:
+def test_a_loopback_feed_is_refused_without_the_flag(
+    intel: SummitIntel, server: FeedServer
+) -> None:
     url = server.serve("/rss", document("rss2.xml"))
     strict = FeedService(intel, Fetcher(allow_private=False))
     try:

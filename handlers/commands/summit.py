@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from handlers.commands import review
 from handlers.common import ack_with_answer, command_text, services_of
 from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.slack import render
@@ -82,6 +83,12 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     sub_command, _, rest = text.strip().partition(" ")
     kind = sub_command.lower()
     user_id = str(command.get("user_id") or "")
+    if kind in review.KINDS:
+        # Admins only; asking Slack whether the person is one may take a moment.
+        ack()
+        asker = Asker.of(client, command)
+        asker.answer(lambda: review.answer(services, kind, rest, asker))
+        return
     if kind not in ("add", "edit"):
         role = services.admins.known(user_id) if kind in NEEDS_ROLE else False
         if role is None:

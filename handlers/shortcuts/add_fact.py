@@ -1,4 +1,5 @@
-""" "Add summit fact" (global) and "Save as summit fact" (on a message) open the form."""
+""" "Add summit fact" (global) and "Save as summit fact" (on a message) open the form for
+admins; anyone else's "Save as summit fact" proposes the message to the review queue."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from handlers.common import services_of
 from slackbot.core import curation
 from slackbot.core.curation import FactDraft
+from slackbot.slack import render
 from slackbot.slack.delivery import Asker, display_name
 from slackbot.slack.markup import cut_at_word, to_plain_text
 from slackbot.slack.modals import open_fact_form
+from storage import StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +53,30 @@ def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     where = f"#{channel['name']}" if channel.get("name") else "Slack"
     # Slack's markup (mentions, links, escapes) becomes the words a reader saw.
     statement = to_plain_text(str(message.get("text") or ""), display_name(client))
+    services = services_of(context)
+    if services.review is not None and not services.admins.is_admin(asker.user_id):
+        # Anyone may propose: the message goes to the review queue with their name.
+        try:
+            candidate = services.review.propose(
+                statement, asker.user_id, link=permalink or None, source_title=f"Slack, {where}"
+            )
+        except ValueError as empty:
+            asker.tell(render.notice(f"{empty} Only a message with text can be suggested."))
+            return
+        except StoreWriteError as error:
+            asker.tell(render.notice(render.not_saved(error)))
+            return
+        asker.tell(render.proposed(candidate))
+        if services.desk is not None:
+            services.desk.post_waiting()
+        return
     statement, was_cut = cut_at_word(statement, curation.MAX_STATEMENT)
     draft = FactDraft(
         statement=statement, source_url=permalink, source_title=f"Slack message in {where}"
     )
     problem = open_fact_form(
         client,
-        services_of(context),
+        services,
         user_id=asker.user_id,
         trigger_id=body.get("trigger_id", ""),
         draft=draft,

@@ -1,13 +1,21 @@
-"""Modal submissions; each is checked again for an admin (see handlers.middleware)."""
+"""Modal submissions; each that changes facts is checked again for an admin (see
+handlers.middleware)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from handlers.middleware import admins_only
-from handlers.views import fact_form, retract_form
+from handlers.views import fact_form, reject_form, retract_form, suggest_form
 from slackbot.core import curation
-from slackbot.slack.ids import FACT_FORM, RETRACT_FORM, RETRACT_REASON
+from slackbot.slack.ids import (
+    FACT_FORM,
+    REJECT_FORM,
+    REJECT_REASON,
+    RETRACT_FORM,
+    RETRACT_REASON,
+    SUGGEST_FORM,
+)
 
 
 def register(app: App) -> None:
@@ -17,3 +25,8 @@ def register(app: App) -> None:
     app.view(RETRACT_FORM, middleware=[admins_only("retract facts", RETRACT_REASON)])(
         retract_form.submit
     )
+    app.view(REJECT_FORM, middleware=[admins_only("reject candidates", REJECT_REASON)])(
+        reject_form.submit
+    )
+    # Anyone may suggest a fact; an admin decides.
+    app.view(SUGGEST_FORM)(suggest_form.submit)

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from handlers.common import services_of
 from slackbot.core import curation
 from slackbot.core.curation import EditConflict, NotFound, Rejected
+from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
 from storage import StoreWriteError
@@ -25,8 +26,14 @@ def submit(
     user_id = body["user"]["id"]
     metadata = render.metadata_of(view)
     draft = render.draft_from(render.read_state(view), lambda: services.intel.entity_ids())
+    decided = None
     try:
-        if metadata.get("mode") == "edit":
+        if metadata.get("mode") == "approve" and services.review is not None:
+            decided, fact = services.review.approve(
+                str(metadata.get("candidate_id")), user_id, draft
+            )
+            action = "approved"
+        elif metadata.get("mode") == "edit":
             fact = services.curator.edit(
                 str(metadata.get("fact_id")), draft, user_id, int(metadata.get("revision") or 0)
             )
@@ -43,6 +50,9 @@ def submit(
     except NotFound as missing:
         ack(response_action="errors", errors={curation.STATEMENT: str(missing)})
         return
+    except AlreadyDecided as done:
+        ack(response_action="errors", errors={curation.STATEMENT: f"{done}; nothing was saved."})
+        return
     except StoreWriteError as error:
         # Slack must not see an empty 500: the admin reads why, on the form, and can retry.
         logger.error("a fact was not saved: %s", error)
@@ -50,6 +60,7 @@ def submit(
         return
     # Stored durably above; only now does the modal close.
     ack()
-    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
-        render.saved(fact, action)
-    )
+    asker = Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url"))
+    if decided is not None and services.desk is not None:
+        services.desk.decided(decided)
+    asker.tell(render.saved(fact, action))

@@ -40,3 +40,16 @@ FACT_FORM_FIELDS = frozenset(
     }
 )
 RETRACT_REASON = "reason"
+
+# The review queue: buttons on a candidate, paging the queue, the reject form and proposals.
+REVIEW_APPROVE = "review_approve"
+REVIEW_EDIT = "review_edit"
+REVIEW_REJECT = "review_reject"
+REVIEW_ACTIONS = (REVIEW_APPROVE, REVIEW_EDIT, REVIEW_REJECT)
+REVIEW_PAGE = "review_page"
+REJECT_FORM = "reject_form"
+REJECT_REASON = "reject_reason"
+SUGGEST_ACTION = "suggest_fact"
+SUGGEST_FORM = "suggest_form"
+SUGGEST_STATEMENT = "suggest_statement"
+SUGGEST_LINK = "suggest_link"

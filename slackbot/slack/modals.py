@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from slackbot.slack.services import Services
-from storage import Fact
+from storage import Candidate, Fact
 
 logger = logging.getLogger(__name__)
 
@@ -34,25 +34,29 @@ def open_fact_form(
     response_url: str | None = None,
     channel_id: str | None = None,
     note: str | None = None,
+    candidate: Candidate | None = None,
 ) -> render.Message | None:
     """Opens the Add / Edit fact form for an admin; returns what to tell the person when it
-    cannot. ``note`` leads the form (e.g. that a prefilled text was cut)."""
+    cannot. ``note`` leads the form (e.g. that a prefilled text was cut). With ``candidate``
+    it is the review queue's Edit: saving the form approves the candidate."""
     if not services.admins.is_admin(user_id):
         what = "edit facts" if fact else "add facts"
         return render.not_admin(services.admins.curators(), what)
     # Where the confirmation goes once the form is saved (the response URL may expire).
     metadata = {
-        "mode": "edit" if fact else "add",
+        "mode": "edit" if fact else "approve" if candidate else "add",
         "fact_id": fact.id if fact else None,
         "revision": fact.revision if fact else None,
+        "candidate_id": candidate.id if candidate else None,
         "response_url": response_url,
         "channel_id": channel_id,
     }
+    title = f"Edit {fact.id}" if fact else f"Approve {candidate.id}" if candidate else "Add fact"
     view = render.fact_form(
         draft,
         services.intel.entities(draft.entity_ids),
         metadata,
-        title=f"Edit {fact.id}" if fact else "Add fact",
+        title=title,
         today=services.today(),
         note=note,
     )

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
+from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.render import Message
+from slackbot.slack.reviewing import ReviewDesk
 from storage import Repository
 
 
@@ -94,6 +96,10 @@ class Services:
     digests: DigestService
     answers: AnswerCache
     console: bool = False
+    review: ReviewQueue | None = None
+    feeds: FeedService | None = None
+    # Posts to the review channel (none in the console, which has no Slack).
+    desk: ReviewDesk | None = None
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

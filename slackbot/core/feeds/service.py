@@ -260,15 +260,15 @@ class FeedService:
         finally:
             with self._polling_guard:
                 self._polling.difference_update(feed.id for feed in feeds)
-        if reports:
-            try:
-                self.on_polled(reports)
-            except Exception:  # the poll is stored; telling Slack is retried next cycle
-                logger.exception("telling the review channel about a poll failed")
+        try:
+            # Also with no reports: candidates a crash left unposted are posted then.
+            self.on_polled(reports)
+        except Exception:  # the poll is stored; telling Slack is retried next cycle
+            logger.exception("telling the review channel about a poll failed")
         return reports
 
     def poll_in_background(
-        self, feed_ids: Iterable[str] | None, then: Callable[[list[PollReport]], None]
+        self, feed_ids: Iterable[str] | None, then: Callable[[list[PollReport]], object]
     ) -> None:
         ids = None if feed_ids is None else list(feed_ids)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
     DividerBlock,
 )
 from slack_sdk.models.views import View
@@ -23,6 +24,7 @@ from slackbot.core.intel import (
     SearchAnswer,
     WhoAnswer,
 )
+from slackbot.slack.ids import SUGGEST_ACTION
 from slackbot.slack.render.base import (
     MAX_VIEW_BLOCKS,
     STATUS_BADGES,
@@ -173,7 +175,11 @@ def no_match(answer: NoMatch) -> Message:
         + ", ".join(entity.name for entity in answer.companies)
         + ". Try /whois samsung or /summit search <words>."
     )
-    return Message(fallback, [section(text)])
+    # Anyone may suggest what is missing; an admin reviews it first.
+    suggest = ActionsBlock(
+        elements=[ButtonElement(text="Suggest a fact", action_id=SUGGEST_ACTION, value="miss")]
+    )
+    return Message(fallback, [section(text), suggest])
 
 
 def roster(answer: Roster) -> Message:

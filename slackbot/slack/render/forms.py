@@ -104,7 +104,7 @@ def entity_options(entities: Sequence[Entity]) -> list[dict[str, Any]]:
     return [entity_option(entity).to_dict() for entity in entities[:100]]
 
 
-def _text_input(
+def text_input(
     field: str,
     label: str,
     *,
@@ -163,7 +163,7 @@ def fact_form(
                 initial_options=[entity_option(entity) for entity in entities] or None,
             ),
         ),
-        _text_input(
+        text_input(
             curation.STATEMENT,
             "Statement",
             initial=draft.statement,
@@ -190,7 +190,7 @@ def fact_form(
                 initial_option=_choice(KIND_LABELS, draft.kind),
             ),
         ),
-        _text_input(
+        text_input(
             curation.SOURCE_URL,
             "Source link",
             initial=draft.source_url,
@@ -198,7 +198,7 @@ def fact_form(
             placeholder="https://…",
             max_length=curation.MAX_SOURCE_URL,
         ),
-        _text_input(
+        text_input(
             curation.SOURCE_TITLE,
             "Source title",
             initial=draft.source_title,
@@ -211,7 +211,7 @@ def fact_form(
                 action_id=curation.HAPPENED_ON, initial_date=draft.happened_on or today
             ),
         ),
-        _text_input(
+        text_input(
             curation.TAGS,
             "Tags",
             initial=", ".join(draft.tags),
@@ -220,7 +220,7 @@ def fact_form(
         ),
         DividerBlock(),
         section("*Someone or something new?* Leave these empty when it is in the list above."),
-        _text_input(curation.NEW_ENTITY_NAME, "New company, person or product"),
+        text_input(curation.NEW_ENTITY_NAME, "New company, person or product"),
         InputBlock(
             block_id=curation.NEW_ENTITY_KIND,
             label="It is a",
@@ -231,8 +231,8 @@ def fact_form(
                 placeholder="Company",
             ),
         ),
-        _text_input(curation.NEW_ENTITY_ALIASES, "Its other names", hint="Comma-separated"),
-        _text_input(curation.NEW_ENTITY_KOREAN, "Its Korean name", placeholder="e.g. 삼성전자"),
+        text_input(curation.NEW_ENTITY_ALIASES, "Its other names", hint="Comma-separated"),
+        text_input(curation.NEW_ENTITY_KOREAN, "Its Korean name", placeholder="e.g. 삼성전자"),
     ]
     if note:
         blocks.insert(0, context(f":scissors: {escape(note)}"))
@@ -257,7 +257,7 @@ def retract_form(fact: Fact, metadata: dict[str, Any]) -> View:
         private_metadata=json.dumps(metadata),
         blocks=[
             section(fact_line(fact)),
-            _text_input(
+            text_input(
                 RETRACT_REASON,
                 "Why is it retracted?",
                 multiline=True,

@@ -1,0 +1,38 @@
+"""The review queue's "Reject" form: the optional reason, then the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from handlers.common import refresh_queue, services_of
+from slackbot.core.curation import NotFound
+from slackbot.core.feeds import AlreadyDecided
+from slackbot.slack import render
+from slackbot.slack.ids import REJECT_REASON
+from storage import StoreWriteError
+
+
+def submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    services = services_of(context)
+    assert services.review is not None
+    user_id = body["user"]["id"]
+    metadata = render.metadata_of(view)
+    reason = str(render.read_state(view).get(REJECT_REASON) or "")
+    try:
+        decided = services.review.reject(str(metadata.get("candidate_id")), user_id, reason)
+    except (AlreadyDecided, NotFound) as problem:
+        ack(response_action="errors", errors={REJECT_REASON: f"{problem}; nothing was changed."})
+        return
+    except StoreWriteError as error:
+        ack(response_action="errors", errors={REJECT_REASON: render.not_saved(error)})
+        return
+    ack()
+    if services.desk is not None:
+        services.desk.decided(decided)
+    if metadata.get("from_queue"):
+        refresh_queue(services, metadata.get("response_url"))

@@ -1,0 +1,49 @@
+"""The "Suggest a fact" form: anyone's suggestion goes into the review queue."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from handlers.common import services_of
+from slackbot.core.curation import MAX_SOURCE_URL
+from slackbot.core.feeds.links import canonical_link
+from slackbot.slack import render
+from slackbot.slack.delivery import Asker
+from slackbot.slack.ids import SUGGEST_LINK, SUGGEST_STATEMENT
+from storage import StoreWriteError
+
+
+def submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    services = services_of(context)
+    assert services.review is not None
+    user_id = body["user"]["id"]
+    metadata = render.metadata_of(view)
+    values = render.read_state(view)
+    statement = str(values.get(SUGGEST_STATEMENT) or "")
+    link = str(values.get(SUGGEST_LINK) or "").strip()
+    if link and (len(link) > MAX_SOURCE_URL or canonical_link(link) is None):
+        ack(
+            response_action="errors",
+            errors={SUGGEST_LINK: "Use a web link that starts with http:// or https://."},
+        )
+        return
+    try:
+        candidate = services.review.propose(statement, user_id, link=link or None)
+    except ValueError as problem:
+        ack(response_action="errors", errors={SUGGEST_STATEMENT: str(problem)})
+        return
+    except StoreWriteError as error:
+        ack(response_action="errors", errors={SUGGEST_STATEMENT: render.not_saved(error)})
+        return
+    ack()
+    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
+        render.proposed(candidate)
+    )
+    if services.desk is not None:
+        threading.Thread(target=services.desk.post_waiting, daemon=True).start()
