@@ -75,6 +75,7 @@ class Call:
     token: str | None
     status: int
     response: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -135,6 +136,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.response_posts: list[dict[str, Any]] = []
         self.channels: dict[str, Channel] = {}
+        # Messages the app posted, by ts, as chat.update last left them.
+        self.messages: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.socket_url: str | None = None
         self._triggers: dict[str, float] = {}
@@ -296,7 +299,18 @@ class FakeSlack:
         if problem:
             return problem
         ts = f"{int(time.time())}.{next(self._ids):06d}"
+        self.messages[ts] = {**params, "channel": channel.id, "ts": ts}
         return {"ok": True, "channel": channel.id, "ts": ts, "message": {"text": params["text"]}}
+
+    def api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        posted = self.messages.get(params.get("ts", ""))
+        if posted is None or posted["channel"] != params.get("channel"):
+            return {"ok": False, "error": "message_not_found"}
+        problem = self._message_problems(params)
+        if problem:
+            return problem
+        self.messages[posted["ts"]] = {**posted, **params}
+        return {"ok": True, "channel": posted["channel"], "ts": posted["ts"]}
 
     def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(params.get("channel", ""))

@@ -19,8 +19,9 @@ WINDOW = timedelta(days=7)
 # headline a neighbour of thousands.
 RARE_WORDS = 3
 # Token-set ratio calls a title contained in a longer one a perfect match ("Samsung" and
-# "Samsung ships HBM to Microsoft"); two retellings share most of their words.
-MIN_SHARED = 0.6
+# "Samsung ships HBM to Microsoft"); two retellings share at least three quarters of their
+# words, two stories about the same company far fewer.
+MIN_SHARED = 0.75
 # "… - Reuters", "… | Yonhap": the outlet's name is not part of the story.
 _OUTLET_SUFFIX = re.compile(r"\s+[-|\u2013\u2014:]\s+[^-|\u2013\u2014:]{1,40}$")
 

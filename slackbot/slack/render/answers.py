@@ -62,6 +62,8 @@ HELP_LINES = (
     ("/summit history F9", "who changed a fact, when, old → new"),
     ("/summit F9", "one fact, with its history link"),
     ("/summit add · edit F9 · retract F9 why · restore F9", "curating facts (admins)"),
+    ("/summit feeds · feeds add URL", "news feeds polled for new developments (admins)"),
+    ("/summit queue · review here", "candidates waiting for review; where they are posted"),
 )
 
 
