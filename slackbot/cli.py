@@ -18,7 +18,7 @@ from types import FrameType
 from dotenv import load_dotenv
 from slack_bolt import App
 
-from slackbot import __version__
+from slackbot import __version__, feeds_cli
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
@@ -266,6 +266,11 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if outcome.kind in ("posted", "empty") else 1
 
 
+def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
+    with open_store(settings) as store:
+        return feeds_cli.run(settings, store, args, sys.stdout)
+
+
 def cmd_repair(settings: Settings, _args: argparse.Namespace) -> int:
     """Keeps every readable journal record and sets the unreadable lines aside."""
     db = settings.db_path
@@ -372,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_repair,
         "keep every readable journal record and move damaged lines to <journal>.bad-<time>",
     )
+    feeds_cli.add_arguments(
+        add("feeds", cmd_feeds, "news feeds: list, add, remove, pause, resume, poll [--dry-run]")
+    )
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -395,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             "digest",
             "manifest",
             "repair",
+            "feeds",
         } or (args.command == "run" and settings.auto_mode == "shell")
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
         configure_logging(level)

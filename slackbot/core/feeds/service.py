@@ -467,7 +467,12 @@ class FeedService:
         matcher = self.intel.matcher
         chosen = []
         dropped = 0
+        seen: set[str] = set()
         for number, item in enumerate(parsed.items, start=1):
+            keys = item_keys(item, "preview")
+            if seen.intersection(keys):
+                continue  # the same GUID or link again: one candidate, as a poll makes
+            seen.update(keys)
             text = f"{item.title} {item.summary}"
             entity_ids = tuple(matcher.mentioned_in(text))
             if not entity_ids or any(word not in fold(text) for word in must):

@@ -1,0 +1,135 @@
+"""``summitbot feeds`` as an operator runs it, and polls killed with kill -9: a real process,
+a real feed server on loopback, a real store."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from slackbot.core.feeds import FeedService, Fetcher
+from slackbot.core.intel import SummitIntel
+from storage import FactStore
+from tests.feed_server import FeedServer, document
+from tests.test_faults import FULL, env_for, figure, summitbot
+
+FEEDS = 40
+ITEMS = 5
+SYLLABLES = "ka lo mi nu pe ri so tu va ze".split()
+
+
+def codenames() -> Iterator[str]:
+    for parts in itertools.product(SYLLABLES, repeat=3):
+        yield "".join(parts).capitalize()
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as feed_server:
+        yield feed_server
+
+
+def test_dry_run_previews_a_loopback_feed_and_stores_nothing(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    db = tmp_path / "summit.json"
+    url = server.serve("/wire", document("rss2.xml"))
+    shown = summitbot(db, "feeds", "poll", "--dry-run", url)
+    assert shown.returncode == 0, shown.stderr
+    assert "4 items, 2 would be proposed; nothing was stored" in shown.stdout
+    assert "Samsung to supply HBM chips for Microsoft's AI servers" in shown.stdout
+    assert "(1 item named no known company, person or product)" in shown.stdout
+    local = summitbot(
+        db, "feeds", "poll", "--dry-run", str(Path("tests/feeds/euckr.xml").resolve())
+    )
+    assert "삼성전자, 마이크로소프트와 HBM 공급 계약 추진" in local.stdout
+    with FactStore(db) as store:
+        assert store.feeds() == [] and store.candidates() == []
+
+
+def test_feeds_add_list_poll_remove_from_the_terminal(tmp_path: Path, server: FeedServer) -> None:
+    db = tmp_path / "summit.json"
+    url = server.serve("/atom", document("atom.xml"))
+    refused = summitbot(db, "feeds", "add", url)
+    assert refused.returncode == 2 and "SUMMITBOT_FEEDS_ALLOW_PRIVATE" in refused.stderr
+    allow = {"SUMMITBOT_FEEDS_ALLOW_PRIVATE": "true"}
+    added = summitbot(db, "feeds", "add", url, "every", "2h", **allow)
+    assert "added feed 1" in added.stdout and "every 120 min" in added.stdout
+    polled = summitbot(db, "feeds", "poll", **allow)
+    assert "feed 1 (Chip Ledger): 2 new items" in polled.stdout
+    listed = summitbot(db, "feeds", "list")
+    assert "Chip Ledger" in listed.stdout and "proposed 2" in listed.stdout
+    assert "removed" in summitbot(db, "feeds", "remove", "1").stdout
+    missing = summitbot(db, "feeds", "remove", "1")
+    assert missing.returncode == 2 and "There is no feed '1'" in missing.stderr
+
+
+def test_kill_9_mid_poll_neither_loses_nor_repeats_a_candidate(
+    tmp_path: Path, server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "summit.json"
+    names = codenames()
+    expected: set[str] = set()
+    for feed in range(FEEDS):
+        items = []
+        for item in range(ITEMS):
+            title = f"Samsung {next(names)} memory order {feed}x{item}"
+            expected.add(title)
+            items.append(
+                f"<item><title>{title}</title><link>https://f{feed}.example/{item}</link>"
+                f"<guid>f{feed}-{item}</guid></item>"
+            )
+        body = f'<rss version="2.0"><channel><title>F{feed}</title>{"".join(items)}</channel></rss>'
+        # Slow enough that a poll of every feed takes a while to record.
+        server.serve(f"/f{feed}", body.encode(), delay=0.05)
+    store = FactStore(db)
+    store.seed()
+    service = FeedService(SummitIntel(store), Fetcher(allow_private=True))
+    for feed in range(FEEDS):
+        service.add(server.url(f"/f{feed}"), "U0FAULT")
+    service.close()
+    store.close()
+    journal = db.with_name(db.name + ".journal")
+    env = env_for(db, SUMMITBOT_FEEDS_ALLOW_PRIVATE="true")
+    kills = 6 if FULL else 3
+    rng = random.Random(9)
+    killed_mid = 0
+    for _kill in range(kills):
+        size = journal.stat().st_size
+        process = subprocess.Popen(
+            [sys.executable, "-m", "slackbot", "feeds", "poll"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while journal.stat().st_size == size and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.3))
+        still_polling = process.poll() is None
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        killed_mid += still_polling
+    finished = summitbot(db, "feeds", "poll", SUMMITBOT_FEEDS_ALLOW_PRIVATE="true")
+    assert finished.returncode == 0, finished.stderr
+    with FactStore(db) as reopened:
+        titles = [candidate.title for candidate in reopened.candidates()]
+        keys = [key for candidate in reopened.candidates() for key in candidate.keys]
+    figure(
+        capsys,
+        f"feeds: {kills} kill -9 during polls ({killed_mid} mid-poll); "
+        f"{len(set(titles))}/{len(expected)} items proposed, "
+        f"{len(titles) - len(set(titles))} duplicates",
+    )
+    assert killed_mid >= 1
+    assert sorted(titles) == sorted(expected)  # none lost, none twice
+    assert len(keys) == len(set(keys))
