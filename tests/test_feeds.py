@@ -142,6 +142,25 @@ def test_near_duplicate_titles_within_a_week() -> None:
     assert recent.find("SK Hynix to supply HBM chips for Google", published) is None
 
 
+def test_retellings_match_after_normalising_and_other_developments_do_not(
+    intel: SummitIntel,
+) -> None:
+    recent = NearDuplicates(intel.matcher.mentions.canonical)
+    published = datetime(2024, 5, 15, tzinfo=UTC)
+    recent.add("C1", "SK Telecom signs telco AI model deal with Microsoft in Seoul", published)
+    for retold in (
+        "SKT signs telco AI model deal with MS in Seoul | Korea Tech Daily - Outlet 7",
+        "SK Telecom reportedly signs telco AI model deal with Microsoft in Seoul",
+    ):
+        assert recent.find(retold, published) == "C1", retold
+    # The same words with another partner or another figure: a different development.
+    assert (
+        recent.find("SK Telecom signs telco AI model deal with Google in Seoul", published) is None
+    )
+    recent.add("C2", "Samsung to invest $2 billion in HBM line", published)
+    assert recent.find("Samsung to invest $3 billion in HBM line", published) is None
+
+
 # -- fetching -----------------------------------------------------------------------------
 
 

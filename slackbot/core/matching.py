@@ -54,6 +54,19 @@ class MentionFinder:
             return None
         return re.compile("|".join(map(_name_pattern, names)), flags)
 
+    def canonical(self, text: str) -> str:
+        """The text with every name of an entity written as one word for that entity
+        ("SKT" and "SK Telecom" both ENTsktelecom), for comparing headlines."""
+        text = unicodedata.normalize("NFKC", text)
+        for pattern in (self._folded, self._shouted):
+            if pattern is not None:
+                text = pattern.sub(self._entity_word, text)
+        return text
+
+    def _entity_word(self, match: re.Match[str]) -> str:
+        entity_id = self._by_name.get(compact(match.group(0)))
+        return f"ENT{compact(entity_id)}" if entity_id else match.group(0)
+
     def entity_ids(self, text: str) -> list[str]:
         """The entities named, in the order first named."""
         text = unicodedata.normalize("NFKC", text)
@@ -94,11 +107,15 @@ class EntityMatcher:
             people.sort(key=lambda person: person.name.casefold())
         self._mentions: MentionFinder | None = None
 
-    def mentioned_in(self, text: str) -> list[str]:
-        """The ids of the entities a text names, by the same names a lookup knows."""
+    @property
+    def mentions(self) -> MentionFinder:
         if self._mentions is None:
             self._mentions = MentionFinder(list(self._entities.values()))
-        return self._mentions.entity_ids(text)
+        return self._mentions
+
+    def mentioned_in(self, text: str) -> list[str]:
+        """The ids of the entities a text names, by the same names a lookup knows."""
+        return self.mentions.entity_ids(text)
 
     def people_of(self, company_id: str) -> list[Entity]:
         """The people tied to a company, by name."""

@@ -1,11 +1,17 @@
 """Near-duplicate headlines: the same story from two outlets becomes one candidate with two
 sources. Titles are compared with rapidfuzz's token-set ratio after normalisation, only
-against stories published within a week of each other."""
+against stories published within a week of each other.
+
+Normalising is most of the work: the outlet's name is cut off ("… - Reuters"), every name
+of a known company, person or product becomes that entity ("SKT" and "SK Telecom" are one
+word), and hedges ("reportedly") go. What is left differs between two retellings in
+wording; two different stories differ in a name or a number, which no retelling changes."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
@@ -22,51 +28,91 @@ RARE_WORDS = 3
 # "Samsung ships HBM to Microsoft"); two retellings share at least three quarters of their
 # words, two stories about the same company far fewer.
 MIN_SHARED = 0.75
+HEDGES = frozenset("reportedly officially quietly finally also now just still".split())
 # "… - Reuters", "… | Yonhap": the outlet's name is not part of the story.
 _OUTLET_SUFFIX = re.compile(r"\s+[-|\u2013\u2014:]\s+[^-|\u2013\u2014:]{1,40}$")
+# Names and numbers: capitalised words after the first, and anything with a digit.
+_NAME = re.compile(r"(?<=\s)[A-Z][\w.&'-]*|\b\w*\d\w*\b")
+
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
+
+Canonical = Callable[[str], str]
 
 
-def normalised_words(title: str) -> list[str]:
-    return words(_OUTLET_SUFFIX.sub("", title))
+class _Title:
+    __slots__ = ("names", "published", "terms", "text")
+
+    def __init__(
+        self, text: str, terms: frozenset[str], names: frozenset[str], published: datetime
+    ):
+        self.text = text
+        self.terms = terms
+        self.names = names
+        self.published = published
+
+
+def _without_outlet(title: str) -> str:
+    for _ in range(3):
+        shorter = _OUTLET_SUFFIX.sub("", title)
+        if shorter == title:
+            break
+        title = shorter
+    return title
 
 
 class NearDuplicates:
     """Headlines seen recently, by id, answering which one a new headline retells."""
 
-    def __init__(self, similarity: float = SIMILARITY, window: timedelta = WINDOW) -> None:
+    def __init__(
+        self,
+        canonical: Canonical = lambda text: text,
+        similarity: float = SIMILARITY,
+        window: timedelta = WINDOW,
+    ) -> None:
+        self.canonical = canonical
         self.similarity = similarity
         self.window = window
-        self._titles: dict[str, tuple[str, frozenset[str], datetime]] = {}
+        self._titles: dict[str, _Title] = {}
         self._postings: dict[str, list[str]] = defaultdict(list)
 
+    def _prepare(self, title: str, published: datetime) -> _Title:
+        story = self.canonical(_without_outlet(title))
+        terms = [term for term in words(story) if term not in HEDGES]
+        names = frozenset(_POSSESSIVE.sub("", name).casefold() for name in _NAME.findall(story))
+        return _Title(" ".join(terms), frozenset(terms), names, published)
+
     def add(self, key: str, title: str, published: datetime) -> None:
-        terms = normalised_words(title)
-        self._titles[key] = (" ".join(terms), frozenset(terms), published)
-        for term in set(terms):
+        prepared = self._prepare(title, published)
+        self._titles[key] = prepared
+        for term in prepared.terms:
             self._postings[term].append(key)
 
     def find(self, title: str, published: datetime) -> str | None:
         """The id of the story this headline retells, if one was added."""
-        terms = normalised_words(title)
-        distinct = set(terms)
-        if len(distinct) < 2:
+        new = self._prepare(title, published)
+        if len(new.terms) < 2:
             return None
-        text = " ".join(terms)
-        rare = sorted(distinct, key=lambda term: len(self._postings.get(term, ())))[:RARE_WORDS]
+        rare = sorted(new.terms, key=lambda term: len(self._postings.get(term, ())))
         best: tuple[float, str] | None = None
         looked: set[str] = set()
-        for term in rare:
+        for term in rare[:RARE_WORDS]:
             for key in self._postings.get(term, ()):
                 if key in looked:
                     continue
                 looked.add(key)
-                other_text, other_terms, other_published = self._titles[key]
-                if abs(other_published - published) > self.window:
-                    continue
-                shared = len(distinct & other_terms) / max(len(distinct), len(other_terms))
-                if shared < MIN_SHARED:
-                    continue
-                score = fuzz.token_set_ratio(text, other_text)
-                if score >= self.similarity and (best is None or score > best[0]):
+                score = self._score(new, self._titles[key])
+                if score is not None and (best is None or score > best[0]):
                     best = (score, key)
         return best[1] if best else None
+
+    def _score(self, new: _Title, old: _Title) -> float | None:
+        if abs(old.published - new.published) > self.window:
+            return None
+        shared = len(new.terms & old.terms) / max(len(new.terms), len(old.terms))
+        if shared < MIN_SHARED:
+            return None
+        # Each has a name or number the other lacks: two developments, not one retold.
+        if (new.names - old.names) and (old.names - new.names):
+            return None
+        score = fuzz.token_set_ratio(new.text, old.text)
+        return score if score >= self.similarity else None

@@ -354,7 +354,7 @@ class FeedService:
     # -- items to candidates ------------------------------------------------------------
 
     def _recent_titles(self, now: datetime) -> NearDuplicates:
-        recent = NearDuplicates()
+        recent = NearDuplicates(self.intel.matcher.mentions.canonical)
         for candidate in self.store.candidates(since=_iso(now - 4 * WINDOW)):
             published = datetime.fromisoformat(candidate.published_at)
             recent.add(candidate.id, candidate.title, published)
