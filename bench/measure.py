@@ -18,6 +18,8 @@ from slackbot.app import build
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
 from slackbot.core.digests import DigestRequest
+from slackbot.core.feeds import FeedService, Fetcher
+from slackbot.core.intel import SummitIntel
 from slackbot.scheduler import DigestScheduler
 from slackbot.slack import render
 from storage import FactStore, Revision, utc_now
@@ -49,8 +51,16 @@ class Stats:
 
 
 def _run_clients(
-    url: str, secret: str, command: str, texts: list[str], clients: int, total: int
+    url: str,
+    secret: str,
+    command: str,
+    texts: list[str],
+    clients: int,
+    total: int,
+    until: threading.Event | None = None,
 ) -> Stats:
+    """``total`` requests from ``clients`` keep-alive clients; with ``until``, as many as
+    they make until it is set."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -60,8 +70,11 @@ def _run_clients(
         sender = SlackSender(url, secret)
         cycle = itertools.cycle(texts[number % len(texts) :] + texts[: number % len(texts)])
         mine = []
+        rounds = itertools.count() if until is not None else range(per_client)
         try:
-            for _ in range(per_client):
+            for _ in rounds:
+                if until is not None and until.is_set():
+                    break
                 started = time.perf_counter()
                 reply = sender.command(command, next(cycle))
                 mine.append((time.perf_counter() - started) * 1000)
@@ -91,6 +104,13 @@ def http_load(
 ) -> Stats:
     _run_clients(url, secret, command, texts, 1, min(20, total))  # warm up
     return _run_clients(url, secret, command, texts, clients, total)
+
+
+def http_load_until(
+    url: str, secret: str, command: str, texts: list[str], clients: int, until: threading.Event
+) -> Stats:
+    """The load, for as long as something else runs (until ``until`` is set)."""
+    return _run_clients(url, secret, command, texts, clients, 0, until)
 
 
 def http_load_while_saving(
@@ -302,3 +322,85 @@ def fanout(db: Path, channels: int, *, now_not_next_minute: bool = False) -> Fan
         losses=channels - len(posted),
         rate_limited=limited,
     )
+
+
+# -- feeds ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedCycles:
+    first_seconds: float
+    second_seconds: float
+    candidates: int
+    groups: list[list[str]]  # the item links each candidate stands for
+    not_modified: int
+
+
+def add_feeds(db: Path, urls: list[str], *, due: bool = True) -> None:
+    """The feeds added as an admin would; with ``due`` off, not due for a day (so a server
+    started on the store polls them only when asked)."""
+    store = FactStore(db)
+    service = FeedService(SummitIntel(store), Fetcher(allow_private=True))
+    try:
+        for url in urls:
+            feed = service.add(url, "U0BENCH")
+            if not due:
+                later = (utc_now() + timedelta(days=1)).isoformat()
+                store.put_feed(replace(feed, next_fetch_at=later))
+    finally:
+        service.close()
+        store.close()
+
+
+def feed_cycles(db: Path, urls: list[str]) -> FeedCycles:
+    """Two full poll cycles over every feed: the first gets every item, the second 304s."""
+    add_feeds(db, urls)
+    store = FactStore(db)
+    fetcher = Fetcher(allow_private=True)
+    service = FeedService(SummitIntel(store), fetcher)
+    try:
+        started = time.perf_counter()
+        service.poll()
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        second = service.poll()
+        second_seconds = time.perf_counter() - started
+        candidates = store.candidates()
+        groups = [
+            [key.removeprefix("link:") for key in c.keys if key.startswith("link:")]
+            for c in candidates
+        ]
+        not_modified = sum(report.result == "not modified" for report in second)
+        return FeedCycles(first, second_seconds, len(candidates), groups, not_modified)
+    finally:
+        service.close()
+        fetcher.close()
+        store.close()
+
+
+def whois_during_poll(
+    url: str, secret: str, fake: FakeSlack, admin: str, texts: list[str], *, smoke: bool
+) -> tuple[Stats, Stats, float]:
+    """/whois with no poll, then /whois while the server polls every feed (started by an
+    admin's /summit feeds poll); and how long that poll took."""
+    quiet = http_load(url, secret, "/whois", texts, 8, 40 if smoke else 800)
+    done = threading.Event()
+    loaded: list[Stats] = []
+    load = threading.Thread(
+        target=lambda: loaded.append(http_load_until(url, secret, "/whois", texts, 8, done))
+    )
+    load.start()
+    sender = SlackSender(url, secret)
+    response_url = fake.response_url()
+    path = response_url.removeprefix(fake.base)
+    started = time.perf_counter()
+    try:
+        sender.command("/summit", "feeds poll", user_id=admin, response_url=response_url)
+        # The first post says the poll started; the second, what came of it.
+        fake.wait_for(lambda: len([p for p in fake.response_posts if p["path"] == path]) >= 2, 600)
+        seconds = time.perf_counter() - started
+    finally:
+        done.set()
+        load.join()
+        sender.close()
+    return quiet, loaded[0], seconds

@@ -45,6 +45,7 @@ CONSOLE_BOT_USER = "U0SUMMITBOT"
 # thread; Bolt's default pool (cores + 4 threads) fills up behind a few slow Slack calls and
 # then acknowledges nothing within 3 seconds.
 LISTENER_THREADS = 64
+PARSE_PROCESSES = 1
 
 
 def make_web_client(settings: Settings) -> WebClient:
@@ -151,7 +152,13 @@ def build(
         configured_channel=settings.review_channel,
         timezone=settings.timezone,
     )
-    feeds = FeedService(intel, Fetcher(allow_private=settings.feeds_allow_private), clock=clock)
+    feeds = FeedService(
+        intel,
+        Fetcher(allow_private=settings.feeds_allow_private),
+        clock=clock,
+        # Serving Slack, documents are parsed in a worker process (see feeds.preparing).
+        parse_processes=0 if console else PARSE_PROCESSES,
+    )
     desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
     if desk is not None:
         feeds.on_polled = desk.after_poll

@@ -27,9 +27,13 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         "3. Store operations",
         "4. Start-up to healthy",
         "5. Digest fan-out",
+        "6. Feeds",
     ):
         assert section in report
     assert report.count("| 1,000 | /who |") == 2
     fanout = next(line for line in report.splitlines() if line.startswith("| 20 |"))
     cells = [cell.strip() for cell in fanout.strip("|").split("|")]
     assert cells[1] == "20" and cells[3] == "0" and cells[4] == "0", fanout
+    # Every feed answered 304 the second time; the labelled set was scored.
+    assert "| 304s answered in the second cycle | 10/10 |" in report
+    assert "| dedupe precision (pairs) |" in report and "| dedupe recall (pairs) |" in report

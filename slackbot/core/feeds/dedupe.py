@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
@@ -39,16 +40,20 @@ _POSSESSIVE = re.compile(r"['\u2019]s?$")
 Canonical = Callable[[str], str]
 
 
-class _Title:
-    __slots__ = ("names", "published", "terms", "text")
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """A headline as deduplication compares it: its words, and its names and numbers."""
 
-    def __init__(
-        self, text: str, terms: frozenset[str], names: frozenset[str], published: datetime
-    ):
-        self.text = text
-        self.terms = terms
-        self.names = names
-        self.published = published
+    text: str
+    terms: frozenset[str]
+    names: frozenset[str]
+
+
+def headline(title: str, canonical: Canonical = lambda text: text) -> Headline:
+    story = canonical(_without_outlet(title))
+    terms = [term for term in words(story) if term not in HEDGES]
+    names = frozenset(_POSSESSIVE.sub("", name).casefold() for name in _NAME.findall(story))
+    return Headline(" ".join(terms), frozenset(terms), names)
 
 
 def _without_outlet(title: str) -> str:
@@ -72,24 +77,18 @@ class NearDuplicates:
         self.canonical = canonical
         self.similarity = similarity
         self.window = window
-        self._titles: dict[str, _Title] = {}
+        self._titles: dict[str, tuple[Headline, datetime]] = {}
         self._postings: dict[str, list[str]] = defaultdict(list)
 
-    def _prepare(self, title: str, published: datetime) -> _Title:
-        story = self.canonical(_without_outlet(title))
-        terms = [term for term in words(story) if term not in HEDGES]
-        names = frozenset(_POSSESSIVE.sub("", name).casefold() for name in _NAME.findall(story))
-        return _Title(" ".join(terms), frozenset(terms), names, published)
-
-    def add(self, key: str, title: str, published: datetime) -> None:
-        prepared = self._prepare(title, published)
-        self._titles[key] = prepared
+    def add(self, key: str, title: str | Headline, published: datetime) -> None:
+        prepared = title if isinstance(title, Headline) else headline(title, self.canonical)
+        self._titles[key] = (prepared, published)
         for term in prepared.terms:
             self._postings[term].append(key)
 
-    def find(self, title: str, published: datetime) -> str | None:
+    def find(self, title: str | Headline, published: datetime) -> str | None:
         """The id of the story this headline retells, if one was added."""
-        new = self._prepare(title, published)
+        new = title if isinstance(title, Headline) else headline(title, self.canonical)
         if len(new.terms) < 2:
             return None
         rare = sorted(new.terms, key=lambda term: len(self._postings.get(term, ())))
@@ -100,14 +99,15 @@ class NearDuplicates:
                 if key in looked:
                     continue
                 looked.add(key)
-                score = self._score(new, self._titles[key])
+                old, old_published = self._titles[key]
+                if abs(old_published - published) > self.window:
+                    continue
+                score = self._score(new, old)
                 if score is not None and (best is None or score > best[0]):
                     best = (score, key)
         return best[1] if best else None
 
-    def _score(self, new: _Title, old: _Title) -> float | None:
-        if abs(old.published - new.published) > self.window:
-            return None
+    def _score(self, new: Headline, old: Headline) -> float | None:
         shared = len(new.terms & old.terms) / max(len(new.terms), len(old.terms))
         if shared < MIN_SHARED:
             return None

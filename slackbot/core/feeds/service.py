@@ -8,18 +8,19 @@ other; what they bring is turned into candidates one feed at a time, each feed's
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from slackbot.core.feeds.classify import suggested_kind, suggested_status
-from slackbot.core.feeds.dedupe import WINDOW, NearDuplicates
+from slackbot.core.feeds.dedupe import NearDuplicates
 from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
 from slackbot.core.feeds.links import canonical_link
-from slackbot.core.feeds.parsing import FeedItem, parse_feed
+from slackbot.core.feeds.parsing import FeedItem
+from slackbot.core.feeds.preparing import PreparedFeed, PreparedItem, prepare_with
 from slackbot.core.intel import SummitIntel
 from storage import Candidate, Feed, Source, utc_now
 from storage.text import fold
@@ -35,6 +36,9 @@ MAX_BACKOFF = timedelta(hours=24)
 # Keys of the items a feed served lately; feeds serve their newest few dozen.
 SEEN_LIMIT = 2000
 MAX_MUST_WORDS = 10
+# Candidates found this recently are compared with new headlines (by their published
+# dates, within dedupe.WINDOW of each other).
+RECENT_FOUND = timedelta(days=30)
 # Short GUIDs that are no URL or URN ("1", "42") are unique only within their feed.
 _GLOBAL_GUID = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
@@ -147,7 +151,11 @@ class FeedService:
         *,
         clock: Callable[[], datetime] = utc_now,
         workers: int = FETCH_WORKERS,
+        parse_processes: int = 0,
     ) -> None:
+        """``parse_processes``: worker processes that parse and match fetched documents
+        (the serving process uses one, so polling leaves it free to answer); 0 parses in
+        the fetching thread."""
         self.intel = intel
         self.store = intel.store
         self.fetcher = fetcher
@@ -155,10 +163,19 @@ class FeedService:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="feed-fetch")
         # Polls in the background (asked for in Slack): never on a request thread.
         self._background = ThreadPoolExecutor(1, thread_name_prefix="feed-poll")
+        # Spawned, not forked: forking a process that runs threads can copy a held lock.
+        self._parsers: Executor | None = (
+            ProcessPoolExecutor(parse_processes, mp_context=multiprocessing.get_context("spawn"))
+            if parse_processes
+            else None
+        )
         # Turning fetched items into candidates: one feed at a time (deduplication looks
         # across every feed).
         self._recording = threading.Lock()
         self._polling: set[str] = set()
+        # Recent headlines for near-duplicate checks, and the entity matcher they used.
+        self._recent: NearDuplicates | None = None
+        self._recent_matcher: object = None
         self._polling_guard = threading.Lock()
         # Told about every poll cycle's new candidates and feeds that fail or recover.
         self.on_polled: Callable[[list[PollReport]], None] = lambda _reports: None
@@ -166,6 +183,8 @@ class FeedService:
     def close(self) -> None:
         self._background.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._parsers is not None:
+            self._parsers.shutdown(wait=True, cancel_futures=True)
 
     def _now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -286,6 +305,18 @@ class FeedService:
     def _fetch_and_record(self, feed: Feed) -> PollReport:
         try:
             fetched = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+            prepared = None
+            if fetched.status == 200 and not fetched.error:
+                # Parsed and matched before taking the recording lock: feeds parse in
+                # parallel, only the store's part is one at a time.
+                prepared = prepare_with(
+                    self._parsers,
+                    fetched.content,
+                    fetched.url,
+                    fetched.content_type,
+                    self.store.entities(),
+                    self.store.entities_version,
+                )
         except Exception as error:  # one feed's surprise must not stop the others
             logger.exception("fetching feed %s failed", feed.id)
             fetched = FetchResult(None, feed.url, error=f"failed ({type(error).__name__})")
@@ -293,9 +324,11 @@ class FeedService:
             current = self.store.feed(feed.id)
             if current is None:  # removed while it was being fetched
                 return PollReport(feed, "removed", ok=False)
-            return self._record(current, fetched)
+            return self._record(current, fetched, prepared)
 
-    def _record(self, feed: Feed, fetched: FetchResult) -> PollReport:
+    def _record(
+        self, feed: Feed, fetched: FetchResult, prepared: PreparedFeed | None
+    ) -> PollReport:
         now = self._now()
         stamp = _iso(now)
         next_fetch = _iso(now + timedelta(minutes=feed.interval_minutes))
@@ -306,9 +339,9 @@ class FeedService:
             return self._succeeded(
                 replace(feed, last_result="not modified", next_fetch_at=next_fetch), []
             )
-        if fetched.error or fetched.status != 200:
+        if fetched.error or fetched.status != 200 or prepared is None:
             return self._failed(feed, fetched, now)
-        parsed = parse_feed(fetched.content, fetched.url, fetched.content_type)
+        parsed = prepared.parsed
         if not parsed.usable:
             return self._failed(feed, replace(fetched, error=parsed.problem), now)
         feed = replace(
@@ -319,8 +352,7 @@ class FeedService:
             problem=parsed.problem,
             next_fetch_at=next_fetch,
         )
-        report = self._candidates_from(feed, parsed.items, now)
-        return report
+        return self._candidates_from(feed, prepared.items, now)
 
     def _succeeded(self, feed: Feed, candidates: list[Candidate]) -> PollReport:
         recovered = feed.failing
@@ -354,14 +386,20 @@ class FeedService:
     # -- items to candidates ------------------------------------------------------------
 
     def _recent_titles(self, now: datetime) -> NearDuplicates:
-        recent = NearDuplicates(self.intel.matcher.mentions.canonical)
-        for candidate in self.store.candidates(since=_iso(now - 4 * WINDOW)):
-            published = datetime.fromisoformat(candidate.published_at)
-            recent.add(candidate.id, candidate.title, published)
-        return recent
-
-    def _candidates_from(self, feed: Feed, items: list[FeedItem], now: datetime) -> PollReport:
+        """The headlines of the candidates found lately, kept from one poll to the next
+        (built from the store once per process, when the first poll records)."""
         matcher = self.intel.matcher
+        if self._recent is None or self._recent_matcher is not matcher:
+            recent = NearDuplicates(matcher.mentions.canonical)
+            found_since = _iso(now - RECENT_FOUND)
+            for candidate in self.store.candidates():
+                if candidate.found_at >= found_since:
+                    published = datetime.fromisoformat(candidate.published_at)
+                    recent.add(candidate.id, candidate.title, published)
+            self._recent, self._recent_matcher = recent, matcher
+        return self._recent
+
+    def _candidates_from(self, feed: Feed, items: list[PreparedItem], now: datetime) -> PollReport:
         seen = set(feed.seen)
         recent = self._recent_titles(now)
         changed: dict[str, Candidate] = {}
@@ -369,23 +407,22 @@ class FeedService:
         fresh_keys: list[str] = []
         merged = dropped = counted = 0
         next_number = int(self.store.next_candidate_id()[1:])
-        for item in items:
+        for prepared in items:
+            item = prepared.item
             keys = item_keys(item, feed.id)
             if any(key in seen for key in keys):
                 continue
             fresh_keys += keys
             seen.update(keys)
             counted += 1
-            text = f"{item.title} {item.summary}"
-            entity_ids = tuple(matcher.mentioned_in(text))
-            folded = fold(text)
-            if not entity_ids or any(word not in folded for word in feed.must):
+            entity_ids = prepared.entity_ids
+            if not entity_ids or any(word not in prepared.folded for word in feed.must):
                 dropped += 1
                 continue
             if item.link and self.store.has_fact_source([item.link]):
                 continue
             published = item.published_at or now
-            same = self._same_story(keys, item, published, changed, recent)
+            same = self._same_story(keys, prepared, published, changed, recent)
             if same is not None:
                 changed[same.id] = _merged(same, feed, item, keys)
                 merged += 1
@@ -402,14 +439,14 @@ class FeedService:
                 feed_id=feed.id,
                 outlet=feed.name,
                 entity_ids=entity_ids,
-                kind=suggested_kind(text),
-                status=suggested_status(text),
+                kind=prepared.kind,
+                status=prepared.status,
                 keys=keys,
             )
             next_number += 1
             changed[candidate.id] = candidate
             new.append(candidate)
-            recent.add(candidate.id, candidate.title, published)
+            recent.add(candidate.id, prepared.headline, published)
         feed = replace(
             feed,
             last_result=f"{len(new)} new item{'s' if len(new) != 1 else ''}",
@@ -427,7 +464,7 @@ class FeedService:
     def _same_story(
         self,
         keys: tuple[str, ...],
-        item: FeedItem,
+        prepared: PreparedItem,
         published: datetime,
         changed: dict[str, Candidate],
         recent: NearDuplicates,
@@ -437,7 +474,7 @@ class FeedService:
                 return candidate
         known = self.store.candidate_with_key(keys)
         if known is None:
-            retold = recent.find(item.title, published)
+            retold = recent.find(prepared.headline, published)
             if retold is not None:
                 known = changed.get(retold) or self.store.candidate(retold)
         if known is None:
@@ -460,22 +497,23 @@ class FeedService:
     def preview_document(
         self, content: bytes, url: str, content_type: str | None = None, must: tuple[str, ...] = ()
     ) -> Preview:
-        parsed = parse_feed(content, url, content_type)
+        prepared = prepare_with(
+            None, content, url, content_type, self.store.entities(), self.store.entities_version
+        )
+        parsed = prepared.parsed
         if not parsed.usable:
             return Preview(parsed.problem or "unreadable", [], 0)
         now = self._now()
-        matcher = self.intel.matcher
         chosen = []
         dropped = 0
         seen: set[str] = set()
-        for number, item in enumerate(parsed.items, start=1):
+        for number, ready in enumerate(prepared.items, start=1):
+            item = ready.item
             keys = item_keys(item, "preview")
             if seen.intersection(keys):
                 continue  # the same GUID or link again: one candidate, as a poll makes
             seen.update(keys)
-            text = f"{item.title} {item.summary}"
-            entity_ids = tuple(matcher.mentioned_in(text))
-            if not entity_ids or any(word not in fold(text) for word in must):
+            if not ready.entity_ids or any(word not in ready.folded for word in must):
                 dropped += 1
                 continue
             chosen.append(
@@ -489,9 +527,9 @@ class FeedService:
                     guid=item.guid,
                     published_guessed=item.published_at is None,
                     outlet=parsed.title or _host(url),
-                    entity_ids=entity_ids,
-                    kind=suggested_kind(text),
-                    status=suggested_status(text),
+                    entity_ids=ready.entity_ids,
+                    kind=ready.kind,
+                    status=ready.status,
                 )
             )
         result = f"{len(parsed.items)} items, {len(chosen)} would be proposed"

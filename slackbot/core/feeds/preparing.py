@@ -1,0 +1,80 @@
+"""A fetched document made ready for the review queue: parsed, each item matched to the
+entities it names, its kind and status suggested, its headline normalised for
+deduplication. All of it is CPU work on text that needs nothing from the store, so the
+serving process can hand it to a worker process and keep answering Slack meanwhile (the
+GIL would otherwise make every /whois wait behind feedparser)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from slackbot.core.feeds.classify import suggested_kind, suggested_status
+from slackbot.core.feeds.dedupe import Headline, headline
+from slackbot.core.feeds.parsing import FeedItem, ParsedFeed, parse_feed
+from slackbot.core.matching import MentionFinder
+from storage import Entity
+from storage.text import fold
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    item: FeedItem
+    entity_ids: tuple[str, ...]
+    folded: str  # title and summary, folded: what a feed's must-words are looked for in
+    kind: str
+    status: str
+    headline: Headline
+
+
+@dataclass(frozen=True)
+class PreparedFeed:
+    parsed: ParsedFeed
+    items: list[PreparedItem]
+
+
+# The finder a worker process built last, for the entities of that store version: entities
+# rarely change, and building it for every document would cost more than matching.
+_finder: tuple[int, MentionFinder] | None = None
+
+
+def _mentions(entities: list[Entity], version: int) -> MentionFinder:
+    global _finder
+    if _finder is None or _finder[0] != version:
+        _finder = (version, MentionFinder(entities))
+    return _finder[1]
+
+
+def prepare(
+    content: bytes, url: str, content_type: str | None, entities: list[Entity], version: int
+) -> PreparedFeed:
+    parsed = parse_feed(content, url, content_type)
+    finder = _mentions(entities, version)
+    items = []
+    for item in parsed.items:
+        text = f"{item.title} {item.summary}"
+        items.append(
+            PreparedItem(
+                item,
+                tuple(finder.entity_ids(text)),
+                fold(text),
+                suggested_kind(text),
+                suggested_status(text),
+                headline(item.title, finder.canonical),
+            )
+        )
+    return PreparedFeed(parsed, items)
+
+
+def prepare_with(
+    executor: Executor | None,
+    content: bytes,
+    url: str,
+    content_type: str | None,
+    entities: list[Entity],
+    version: int,
+) -> PreparedFeed:
+    """In ``executor`` (a process pool) when there is one, else here."""
+    if executor is None:
+        return prepare(content, url, content_type, entities, version)
+    return executor.submit(prepare, content, url, content_type, entities, version).result()
