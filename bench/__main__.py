@@ -37,6 +37,7 @@ from bench.synth import write as write_synthetic
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.feed_server import FeedServer
 from tests.processes import ServerProcess
+from tests.slack_client import DEFAULT_USER
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
@@ -189,6 +190,9 @@ def latency_section(
         ],
     )
     with FakeSlack() as fake:
+        # The asker is known to Slack (users.info), as every real user is: whether they are
+        # an admin is then cached, and /summit search answers within the acknowledgement.
+        fake.add_user(DEFAULT_USER)
         bare = Server("bench.bare_app", fake, None)
         try:
             floor = {

@@ -93,6 +93,8 @@ class Repository(Protocol):
         *,
         meta: dict[str, dict[str, Any]] | None = None,
         subscriptions: list[Subscription] | None = None,
+        feeds: list[Feed] | None = None,
+        candidates: list[Candidate] | None = None,
     ) -> None: ...
 
     # -- reading facts by what they name

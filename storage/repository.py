@@ -43,24 +43,25 @@ from storage.models import (
     Revision,
     Subscription,
 )
+from storage.review_tables import ReviewTables
 from storage.seed import apply_seed
 from storage.snapshot import SnapshotStorage
+from storage.tables import (
+    CANDIDATES,
+    DOCUMENT_TABLES,
+    ENTITIES,
+    FACTS,
+    FEEDS,
+    META,
+    REVISIONS,
+    SLOTS,
+    SUBSCRIPTIONS,
+)
 from storage.text import fold
 from storage.tinydb_glue import Codec, InPlaceTable, RecordTable, Tables
 
 logger = logging.getLogger(__name__)
 
-ENTITIES = "entities"
-FACTS = "facts"
-REVISIONS = "revisions"
-SUBSCRIPTIONS = "subscriptions"
-SLOTS = "slots"
-META = "meta"
-FEEDS = "feeds"
-CANDIDATES = "candidates"
-TABLES = (ENTITIES, FACTS, REVISIONS, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
-# Tables kept as plain documents (facts and revisions are model records).
-DOCUMENT_TABLES = (ENTITIES, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
 COMPACT_AFTER_WRITES = 500
 # Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
@@ -76,7 +77,7 @@ FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id}
 REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": rev.key})
 
 
-class FactStore:
+class FactStore(ReviewTables):
     """Entities, facts and the summit overview, durably stored in one TinyDB file.
 
     Facts and revisions, the tables that grow, are kept once each as model records in the
@@ -144,10 +145,7 @@ class FactStore:
             self._slots: dict[str, dict[str, Any]] = {}
             # Slots not settled yet (claimed, posting, retrying): few, looked at often.
             self._open_slots: dict[str, dict[str, Any]] = {}
-            self._feeds: dict[str, Feed] = {}
-            self._candidates: dict[str, Candidate] = {}
-            # Each GUID and canonical link a candidate is known by -> its id (deduplication).
-            self._candidate_keys: dict[str, str] = {}
+            self._init_review_tables()
             # Source links of the facts, with how many facts cite each.
             self._source_urls: Counter[str] = Counter()
             self.version = 0
@@ -453,23 +451,10 @@ class FactStore:
                 self._open_slots[key] = doc
             else:
                 self._open_slots.pop(key, None)
-        elif table_name == FEEDS:
-            self._feeds[key] = Feed.from_doc(doc)
-        elif table_name == CANDIDATES:
-            candidate = Candidate.from_doc(doc)
-            old_candidate = self._candidates.get(key)
-            if old_candidate is not None:
-                self._forget_candidate_keys(old_candidate)
-            self._candidates[key] = candidate
-            for candidate_key in candidate.keys:
-                self._candidate_keys[candidate_key] = key
+        elif table_name in (FEEDS, CANDIDATES):
+            self._remember_review_doc(table_name, key, doc)
         else:
             self._meta[key] = doc
-
-    def _forget_candidate_keys(self, candidate: Candidate) -> None:
-        for candidate_key in candidate.keys:
-            if self._candidate_keys.get(candidate_key) == candidate.id:
-                del self._candidate_keys[candidate_key]
 
     def _forget(self, table_name: str, key: str) -> None:
         self._doc_ids[table_name].pop(key, None)
@@ -482,12 +467,8 @@ class FactStore:
         elif table_name == SLOTS:
             self._slots.pop(key, None)
             self._open_slots.pop(key, None)
-        elif table_name == FEEDS:
-            self._feeds.pop(key, None)
-        elif table_name == CANDIDATES:
-            gone = self._candidates.pop(key, None)
-            if gone is not None:
-                self._forget_candidate_keys(gone)
+        elif table_name in (FEEDS, CANDIDATES):
+            self._forget_review_doc(table_name, key)
         else:
             self._meta.pop(key, None)
 
@@ -729,8 +710,11 @@ class FactStore:
         *,
         meta: dict[str, dict[str, Any]] | None = None,
         subscriptions: list[Subscription] | None = None,
+        feeds: list[Feed] | None = None,
+        candidates: list[Candidate] | None = None,
     ) -> None:
-        """Stores a bulk import (a restored backup: with its own records and subscriptions)
+        """Stores a bulk import (a restored backup: with its own records, subscriptions,
+        feeds and candidates)
         as one durable batch; ``progress`` hears each step."""
         with self._lock:
             changes: list[tuple[str, str, dict[str, Any] | None]] = []
@@ -739,6 +723,8 @@ class FactStore:
             changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
             changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
             changes += [(SUBSCRIPTIONS, s.channel_id, s.to_doc()) for s in subscriptions or []]
+            changes += [(FEEDS, feed.id, feed.to_doc()) for feed in feeds or []]
+            changes += [(CANDIDATES, c.id, c.to_doc()) for c in candidates or []]
             self._write(changes, progress)
 
     # -- digests -------------------------------------------------------------------
@@ -820,86 +806,6 @@ class FactStore:
     def delete_entity(self, entity_id: str) -> None:
         with self._lock:
             self._write([(ENTITIES, entity_id, None)])
-
-    # -- feeds and the review queue --------------------------------------------------
-
-    def feeds(self) -> list[Feed]:
-        with self._lock:
-            return sorted(self._feeds.values(), key=lambda feed: int(feed.id))
-
-    def feed(self, feed_id: str) -> Feed | None:
-        with self._lock:
-            return self._feeds.get(feed_id)
-
-    def next_feed_id(self) -> str:
-        with self._lock:
-            return str(max((int(key) for key in self._feeds), default=0) + 1)
-
-    def put_feed(self, feed: Feed) -> None:
-        with self._lock:
-            self._write([(FEEDS, feed.id, feed.to_doc())])
-
-    def delete_feed(self, feed_id: str) -> None:
-        with self._lock:
-            self._write([(FEEDS, feed_id, None)])
-
-    def candidate(self, candidate_id: str) -> Candidate | None:
-        with self._lock:
-            return self._candidates.get(candidate_id.strip().upper())
-
-    def candidate_with_key(self, keys: Iterable[str]) -> Candidate | None:
-        """The candidate known by any of these GUIDs or canonical links, if one is."""
-        with self._lock:
-            for key in keys:
-                found = self._candidate_keys.get(key)
-                if found is not None:
-                    return self._candidates[found]
-            return None
-
-    def candidates(self, state: str | None = None, since: str | None = None) -> list[Candidate]:
-        """Candidates (in ``state``; published at or after ``since``), newest first."""
-        with self._lock:
-            chosen = [
-                c
-                for c in self._candidates.values()
-                if (state is None or c.state == state)
-                and (since is None or c.published_at >= since)
-            ]
-        chosen.sort(key=lambda c: (c.published_at, c.number), reverse=True)
-        return chosen
-
-    def next_candidate_id(self) -> str:
-        with self._lock:
-            highest = max((c.number for c in self._candidates.values()), default=0)
-            return f"C{highest + 1}"
-
-    def put_candidate(self, candidate: Candidate) -> None:
-        with self._lock:
-            self._write([(CANDIDATES, candidate.id, candidate.to_doc())])
-
-    def record_poll(self, feed: Feed, candidates: list[Candidate]) -> None:
-        """A poll's outcome in one durable batch: the feed's validators and seen items with
-        the candidates they produced, so a crash loses neither half alone."""
-        with self._lock:
-            changes: list[tuple[str, str, dict[str, Any] | None]] = [
-                (FEEDS, feed.id, feed.to_doc())
-            ]
-            changes += [(CANDIDATES, c.id, c.to_doc()) for c in candidates]
-            self._write(changes)
-
-    def record_decision(
-        self, candidate: Candidate, fact: Fact | None = None, revision: Revision | None = None
-    ) -> None:
-        """A decided candidate with the fact it became, in one durable batch."""
-        with self._lock:
-            changes: list[tuple[str, str, dict[str, Any] | None]] = [
-                (CANDIDATES, candidate.id, candidate.to_doc())
-            ]
-            if fact is not None:
-                changes.append((FACTS, fact.id, fact.to_doc()))
-            if revision is not None:
-                changes.append((REVISIONS, revision.key, revision.to_doc()))
-            self._write(changes)
 
     def has_fact_source(self, urls: Iterable[str]) -> bool:
         """Whether any fact cites one of these links as its source."""

@@ -18,8 +18,13 @@ import pytest
 from slackbot.core.feeds import FeedService, Fetcher
 from slackbot.core.intel import SummitIntel
 from storage import FactStore
+from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.feed_server import FeedServer, document
+from tests.processes import ServerProcess
+from tests.slack_client import SlackSender
 from tests.test_faults import FULL, env_for, figure, summitbot
+
+SECRET = "feed-fault-signing-secret"
 
 FEEDS = 40
 ITEMS = 5
@@ -29,6 +34,27 @@ SYLLABLES = "ka lo mi nu pe ri so tu va ze".split()
 def codenames() -> Iterator[str]:
     for parts in itertools.product(SYLLABLES, repeat=3):
         yield "".join(parts).capitalize()
+
+
+def serve_numbered_feeds(server: FeedServer, *, feeds: int, items: int, delay: float) -> set[str]:
+    """``feeds`` feeds at /f0, /f1 … of ``items`` distinct Samsung stories each; their titles."""
+    names = codenames()
+    expected: set[str] = set()
+    for feed in range(feeds):
+        entries = []
+        for item in range(items):
+            title = f"Samsung {next(names)} memory order {feed}x{item}"
+            expected.add(title)
+            entries.append(
+                f"<item><title>{title}</title><link>https://f{feed}.example/{item}</link>"
+                f"<guid>f{feed}-{item}</guid></item>"
+            )
+        body = (
+            f'<rss version="2.0"><channel><title>F{feed}</title>{"".join(entries)}</channel></rss>'
+        )
+        # Slow enough that a poll of every feed takes a while to record.
+        server.serve(f"/f{feed}", body.encode(), delay=delay)
+    return expected
 
 
 @pytest.fixture
@@ -76,20 +102,7 @@ def test_kill_9_mid_poll_neither_loses_nor_repeats_a_candidate(
     tmp_path: Path, server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "summit.json"
-    names = codenames()
-    expected: set[str] = set()
-    for feed in range(FEEDS):
-        items = []
-        for item in range(ITEMS):
-            title = f"Samsung {next(names)} memory order {feed}x{item}"
-            expected.add(title)
-            items.append(
-                f"<item><title>{title}</title><link>https://f{feed}.example/{item}</link>"
-                f"<guid>f{feed}-{item}</guid></item>"
-            )
-        body = f'<rss version="2.0"><channel><title>F{feed}</title>{"".join(items)}</channel></rss>'
-        # Slow enough that a poll of every feed takes a while to record.
-        server.serve(f"/f{feed}", body.encode(), delay=0.05)
+    expected = serve_numbered_feeds(server, feeds=FEEDS, items=ITEMS, delay=0.05)
     store = FactStore(db)
     store.seed()
     service = FeedService(SummitIntel(store), Fetcher(allow_private=True))
@@ -133,3 +146,85 @@ def test_kill_9_mid_poll_neither_loses_nor_repeats_a_candidate(
     assert killed_mid >= 1
     assert sorted(titles) == sorted(expected)  # none lost, none twice
     assert len(keys) == len(set(keys))
+
+
+def test_kill_9_of_the_server_mid_poll_then_restart_proposes_each_item_once(
+    tmp_path: Path, server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The serving process polls (its scheduler starts with every feed due) and is killed
+    as the first polls are recorded; restarted, it polls again; every item ends up one
+    candidate, and every candidate is posted to the review channel."""
+    db = tmp_path / "summit.json"
+    expected = serve_numbered_feeds(server, feeds=20, items=5, delay=0.05)
+    store = FactStore(db)
+    store.seed()
+    service = FeedService(SummitIntel(store), Fetcher(allow_private=True))
+    for feed in range(20):
+        service.add(server.url(f"/f{feed}"), "U0FAULT")
+    service.close()
+    store.close()
+    journal = db.with_name(db.name + ".journal")
+    with FakeSlack() as fake:
+        fake.add_channel("C0REVIEW", "review", bot_member=True)
+        env = env_for(
+            db,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.api_url,
+            SUMMITBOT_ADMINS="U0ADMIN",
+            SUMMITBOT_FEEDS_ALLOW_PRIVATE="true",
+            SUMMITBOT_REVIEW_CHANNEL="C0REVIEW",
+        )
+        size = journal.stat().st_size
+        first = ServerProcess(env, tmp_path)
+        deadline = time.monotonic() + 60
+        while journal.stat().st_size == size and time.monotonic() < deadline:
+            time.sleep(0.005)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait()
+        with FactStore(db) as between:
+            recorded_before = sum(f.last_fetch_at is not None for f in between.feeds())
+        second = ServerProcess(env, tmp_path)
+        sender = SlackSender(second.url, SECRET, fake)
+        try:
+            reply = sender.command("/summit", "feeds poll", user_id="U0ADMIN")
+            assert reply.status == 200
+        finally:
+            sender.close()
+        # SIGTERM lets the scheduler's poll finish before the server stops.
+        assert second.stop(signal.SIGTERM) == 0
+        posted = [c.params["text"] for c in fake.calls_to("chat.postMessage", ok=True)]
+    with FactStore(db) as reopened:
+        candidates = reopened.candidates()
+        titles = [c.title for c in candidates]
+        keys = [key for c in candidates for key in c.keys]
+        unposted = [c.id for c in candidates if not c.review_ts]
+    figure(
+        capsys,
+        f"feeds: server killed -9 after {recorded_before}/20 feeds were recorded; after the "
+        f"restart {len(set(titles))}/{len(expected)} items proposed, "
+        f"{len(titles) - len(set(titles))} duplicates, {len(unposted)} unposted",
+    )
+    assert 0 < recorded_before < 20
+    assert sorted(titles) == sorted(expected)
+    assert len(keys) == len(set(keys)) and unposted == []
+    assert posted  # the review channel heard of them (a summary: more than ten at once)
+
+
+def test_the_console_lists_polls_and_queues_feeds(tmp_path: Path, server: FeedServer) -> None:
+    url = server.serve("/wire", document("rss2.xml"))
+    lines = f"/summit feeds add {url}\n/summit feeds poll\n/summit queue\n/summit review here\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "slackbot", "shell"],
+        cwd=tmp_path,
+        env=env_for(tmp_path / "summit.json", SUMMITBOT_FEEDS_ALLOW_PRIVATE="true"),
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Feed 1 (127.0.0.1" in out and "Feed 1 (Seoul Tech Wire): 2 new items" in out
+    assert "2 waiting for review" in out and "Samsung to supply HBM chips" in out
+    assert "in the console, `/summit queue` lists" in out or "in the console, /summit queue" in out

@@ -6,9 +6,11 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from slackbot.core.bulk import BulkCuration
 from slackbot.core.curation import Curator, FactDraft
 from slackbot.core.feeds import AlreadyDecided, FeedService, FeedUsageError, Fetcher, ReviewQueue
 from slackbot.core.feeds.classify import suggested_kind, suggested_status
@@ -403,3 +405,27 @@ def test_approving_makes_a_fact_and_rejecting_keeps_it_out(
     with pytest.raises(AlreadyDecided):
         queue.reject(other.id, "U0ADMIN")
     assert intel.search("packaging plant", 10).total == 0
+
+
+def test_a_backup_keeps_the_feeds_the_queue_and_the_review_channel(
+    feeds: FeedService, server: FeedServer, intel: SummitIntel, store: FactStore, tmp_path: Path
+) -> None:
+    feeds.add(server.serve("/wire", document("rss2.xml")), "U0ADMIN")
+    feeds.poll()
+    queue = ReviewQueue(intel, Curator(store))
+    queue.set_review_channel("C0REVIEW", "U0ADMIN")
+    first = queue.pending().candidates[0]
+    queue.reject(first.id, "U0ADMIN", "old news")
+    lines = list(BulkCuration(Curator(store)).export_lines())
+    with FactStore(tmp_path / "restored" / "summit.json") as restored:
+        report = BulkCuration(Curator(restored)).import_lines(lines, "restore")
+        assert report.errors == []
+        assert restored.feeds() == store.feeds()
+        assert restored.candidates() == store.candidates()
+        assert ReviewQueue(SummitIntel(restored), Curator(restored)).review_channel() == "C0REVIEW"
+        # Deduplication knows the restored candidates: polling again proposes nothing.
+        again = FeedService(SummitIntel(restored), feeds.fetcher, clock=feeds.clock)
+        try:
+            assert all(report.new == [] for report in again.poll())
+        finally:
+            again.close()

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from slackbot.app import Built
 from slackbot.config import Settings
+from slackbot.scheduler import DigestScheduler
 from slackbot.slack.ids import REVIEW_APPROVE, REVIEW_EDIT, REVIEW_REJECT
 from storage import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
@@ -244,7 +246,7 @@ def test_feeds_commands_are_for_admins_and_bad_input_is_answered(
     assert "only http:// and https://" in summit(slack, fake_slack, "feeds add file:///etc/passwd")
     assert "every 30m" in summit(slack, fake_slack, "feeds add https://a.example/rss every never")
     assert "There is no feed '9'" in summit(slack, fake_slack, "feeds remove 9")
-    assert "`/summit feeds add" in summit(slack, fake_slack, "feeds frobnicate")
+    assert "`/summit feeds add URL" in summit(slack, fake_slack, "feeds frobnicate")
     url = server.serve("/gone", status=410)
     summit(slack, fake_slack, f"feeds add {url}")
     assert "HTTP 410" in poll_and_wait(slack, fake_slack, "feeds poll 1")
@@ -272,6 +274,22 @@ def test_a_big_poll_posts_one_summary(
     posts = fake_slack.wait_for(lambda: review_posts(fake_slack))
     assert len(posts) == 1 and "12 new items from 1 feed" in posts[0]["text"]
     assert all(c.review_ts for c in store.candidates())
+    # The queue pages five at a time, newest first; Older shows the next page in place.
+    first = summit(slack, fake_slack, "queue")
+    assert "12 waiting for review" in first and "page 1 of 3" in first
+    response_url = fake_slack.response_url()
+    payload = block_actions(
+        ADMIN,
+        {"action_id": "review_page_older", "value": "2", "type": "button"},
+        response_url=response_url,
+        trigger_id=fake_slack.issue_trigger(),
+    )
+    slack.interactive(payload)
+    path = response_url.removeprefix(fake_slack.base)
+    page = fake_slack.wait_for(lambda: [p for p in fake_slack.response_posts if p["path"] == path])[
+        0
+    ]
+    assert page["replace_original"] and "page 2 of 3" in shown(page)
 
 
 def test_anyone_can_propose_and_hears_of_the_decision(
@@ -329,3 +347,93 @@ def test_anyone_can_propose_and_hears_of_the_decision(
     )[0]
     assert "Approved by <@U0ADMIN>" in dm.params["text"]
     assert "Mach-2 AI chip" in slack.command("/whois", "samsung").joined()
+
+
+def test_a_failing_feed_is_announced_once_and_its_recovery_once(
+    slack: SlackSender, fake_slack: FakeSlack, server: FeedServer
+) -> None:
+    summit(slack, fake_slack, "review here")
+    url = server.serve("/flaky", b"down", status=500)
+    summit(slack, fake_slack, f"feeds add {url}")
+    for _poll in range(6):
+        assert "HTTP 500" in poll_and_wait(slack, fake_slack, "feeds poll 1")
+    told = [shown(p) for p in review_posts(fake_slack)]
+    assert len(told) == 1 and "failed 5 polls in a row: HTTP 500" in told[0]
+    assert "failing (6 polls in a row)" in summit(slack, fake_slack, "feeds")
+    server.serve("/flaky", document("rdf.xml"))
+    poll_and_wait(slack, fake_slack, "feeds poll 1")
+    told = fake_slack.wait_for(
+        lambda: [shown(p) for p in review_posts(fake_slack) if "works again" in shown(p)]
+    )
+    assert len(told) == 1 and "1 new item" in told[0]
+
+
+def test_the_scheduler_polls_due_feeds_and_posts_what_a_crash_left_unposted(
+    built: Built, fake_slack: FakeSlack, server: FeedServer, store: FactStore
+) -> None:
+    services = built.services
+    assert services.feeds is not None and services.review is not None
+    services.review.set_review_channel(REVIEW, ADMIN)
+    services.feeds.add(server.serve("/wire", document("rss2.xml")), ADMIN)
+    # A candidate stored by a poll that was killed before it reached Slack.
+    left = services.review.propose("Samsung showed Microsoft its Mach-2 chip.", ALICE)
+    scheduler = DigestScheduler(services.digests, services.feeds)
+    scheduler.start()
+    try:
+        posts = fake_slack.wait_for(
+            lambda: review_posts(fake_slack) if len(review_posts(fake_slack)) == 3 else None,
+            timeout=15,
+        )
+    finally:
+        scheduler.shutdown()
+    assert any(left.id in shown(p) for p in posts)
+    assert all(c.review_ts for c in store.candidates())
+
+
+def test_approving_a_story_already_a_fact_says_why_and_offers_edit(
+    slack: SlackSender, fake_slack: FakeSlack, built: Built, store: FactStore
+) -> None:
+    assert built.services.review is not None
+    existing = store.fact("F1")
+    assert existing is not None
+    candidate = built.services.review.propose(existing.statement, ALICE)
+    click(slack, fake_slack, REVIEW_APPROVE, candidate.id)
+    said = fake_slack.wait_for(
+        lambda: [p for p in fake_slack.response_posts if "Not approved" in p.get("text", "")]
+    )
+    assert "reads like F1 already" in said[0]["text"] and "Use Edit" in said[0]["text"]
+    assert store.candidate(candidate.id).state == "pending"  # type: ignore[union-attr]
+
+
+def test_a_non_admin_saving_a_message_proposes_it(
+    slack: SlackSender, fake_slack: FakeSlack, store: FactStore
+) -> None:
+    fake_slack.add_channel("C0GENERAL", "general", bot_member=True)
+    summit(slack, fake_slack, "review here")
+    slack.interactive(
+        {
+            "type": "message_action",
+            "callback_id": "save_as_summit_fact",
+            "user": {"id": ALICE},
+            "team": {"id": "T0TEAM"},
+            "channel": {"id": "C0GENERAL", "name": "general"},
+            "message": {
+                "type": "message",
+                "ts": "1716000000.000100",
+                "text": "LG Electronics &amp; Microsoft <https://n.example/lg|sign an AI deal>",
+            },
+            "trigger_id": fake_slack.issue_trigger(),
+            "response_url": fake_slack.response_url(),
+        }
+    )
+    said = fake_slack.wait_for(
+        lambda: [p for p in fake_slack.response_posts if "your suggestion is" in p.get("text", "")]
+    )
+    assert said and not fake_slack.calls_to("views.open")  # no form: non-admins propose
+    candidate = store.candidates()[0]
+    assert candidate.proposed_by == ALICE and candidate.state == "pending"
+    assert candidate.title == "LG Electronics & Microsoft sign an AI deal (https://n.example/lg)"
+    assert candidate.link == "https://example.slack.com/archives/C0GENERAL/p1716000000.000100"
+    assert candidate.entity_ids == ("lg-electronics", "microsoft")
+    post = fake_slack.wait_for(lambda: review_posts(fake_slack))[0]
+    assert "proposed by <@U0ALICE>" in shown(post)

@@ -52,12 +52,8 @@ def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> No
     except AlreadyDecided as done:
         asker.tell(render.already_decided(done.candidate, services.timezone))
         return
-    except (NotFound, ValueError) as missing:
-        asker.tell(
-            render.notice(
-                str(missing) if isinstance(missing, NotFound) else "That button no longer works."
-            )
-        )
+    except NotFound as missing:
+        asker.tell(render.notice(str(missing)))
         return
     except Rejected as rejected:
         problems = " ".join(rejected.errors.values())

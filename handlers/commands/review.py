@@ -42,6 +42,11 @@ def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
         where = services.review.review_channel()
         now = f"Candidates are posted in <#{where}>. " if where else "No review channel yet. "
         return render.Message(now + REVIEW_USAGE, [render.section(now + REVIEW_USAGE)], markup=True)
+    if services.console:
+        return render.notice(
+            "The review channel is a Slack channel; in the console, `/summit queue` lists "
+            "the candidates and `summitbot feeds poll` polls."
+        )
     if asker.channel_id.startswith("D"):
         return render.notice(
             "The review channel has to be a channel everyone reviewing is in; "
@@ -83,6 +88,8 @@ def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
         )
     if sub == "poll":
         ids = [service.require(argument.split()[0]).id] if argument else None
+        if services.console:
+            return render.poll_done(service.poll(ids))
         service.poll_in_background(ids, lambda reports: asker.tell(render.poll_done(reports)))
         which = f"feed {ids[0]}" if ids else "every active feed"
         return render.notice(f"Polling {which} now; I'll tell you here what came of it.")

@@ -84,9 +84,13 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     kind = sub_command.lower()
     user_id = str(command.get("user_id") or "")
     if kind in review.KINDS:
+        asker = Asker.of(client, command)
+        if services.console:
+            # No Slack to answer through later: the console waits for the answer.
+            ack_with_answer(ack, lambda: review.answer(services, kind, rest, asker))
+            return
         # Admins only; asking Slack whether the person is one may take a moment.
         ack()
-        asker = Asker.of(client, command)
         asker.answer(lambda: review.answer(services, kind, rest, asker))
         return
     if kind not in ("add", "edit"):

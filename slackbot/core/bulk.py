@@ -24,14 +24,16 @@ from slackbot.core.curation import (
     parse_tags,
     slug,
 )
+from slackbot.core.feeds.review import REVIEW_CHANNEL_KEY
 from slackbot.core.hygiene import strings_in, unsafe_character
-from storage import Entity, Fact, Revision, StoreWriteError, Subscription
+from storage import Candidate, Entity, Fact, Feed, Revision, StoreWriteError, Subscription
 from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as make_fact_id
 from storage.text import compact
 
 # The store's own records a backup carries.
-META_KEYS = ("source", "event")
+# The store's own records a backup carries (the review channel an admin chose included).
+META_KEYS = ("source", "event", REVIEW_CHANNEL_KEY)
 
 
 @dataclass
@@ -52,7 +54,8 @@ class BulkCuration:
 
     def export_lines(self) -> Iterator[str]:
         """JSON Lines, every kind of record: the store's own (the seed's source, the summit's
-        event), every entity, every fact, every revision, every digest subscription. Imported
+        event), every entity, every fact, every revision, every digest subscription, every feed
+        and every candidate of the review queue. Imported
         into an empty store, it gives the same answers."""
         for key in META_KEYS:
             doc = self.store.meta(key)
@@ -66,6 +69,10 @@ class BulkCuration:
             yield json.dumps({"type": "revision", **revision.to_doc()}, ensure_ascii=False)
         for subscription in self.store.subscriptions():
             yield json.dumps({"type": "subscription", **subscription.to_doc()}, ensure_ascii=False)
+        for feed in self.store.feeds():
+            yield json.dumps({"type": "feed", **feed.to_doc()}, ensure_ascii=False)
+        for candidate in sorted(self.store.candidates(), key=lambda c: c.number):
+            yield json.dumps({"type": "candidate", **candidate.to_doc()}, ensure_ascii=False)
 
     def import_lines(
         self,
@@ -85,6 +92,8 @@ class BulkCuration:
         kept_revisions: list[Revision] = []
         meta: dict[str, dict[str, Any]] = {}
         subscriptions: list[Subscription] = []
+        feeds: list[Feed] = []
+        candidates: list[Candidate] = []
         now = self.curator.now_stamp()
         with self.store.transaction():
             names = _NameIndex(self.store.entities())
@@ -113,6 +122,12 @@ class BulkCuration:
                         continue
                     if kind == "subscription":
                         subscriptions.append(Subscription.from_doc(record))
+                        continue
+                    if kind == "feed":
+                        feeds.append(Feed.from_doc(record))
+                        continue
+                    if kind == "candidate":
+                        candidates.append(Candidate.from_doc(record))
                         continue
                     if record.get("type") == "entity":
                         entity = self._entity_from_record(record, names, entities)
@@ -149,6 +164,8 @@ class BulkCuration:
                     writing,
                     meta=meta,
                     subscriptions=subscriptions,
+                    feeds=feeds,
+                    candidates=candidates,
                 )
         return report
 

@@ -90,9 +90,9 @@ SLASH_COMMANDS = (
     ),
     SlashCommand(
         "/summit",
-        "The MS CEO Summit 2024 overview, help, search and (admins) curation",
+        "The MS CEO Summit 2024 overview, help, search and (admins) curation and feeds",
         "[help | search <words> | F12 | add | edit F12 | retract F12 why | restore F12 "
-        "| history F12]",
+        "| history F12 | feeds | queue]",
     ),
     SlashCommand(
         "/digest",

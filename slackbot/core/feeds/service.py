@@ -43,8 +43,8 @@ RECENT_FOUND = timedelta(days=30)
 _GLOBAL_GUID = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 USAGE = (
-    "`/summit feeds` lists the feeds; `/summit feeds add <url> [every 30m] [must <words>]`, "
-    "`remove <id>`, `pause <id>`, `resume <id>`, `poll [<id>]`."
+    "`/summit feeds` lists the feeds; `/summit feeds add URL [every 30m] [must WORDS]`, "
+    "`remove ID`, `pause ID`, `resume ID`, `poll [ID]`."
 )
 
 

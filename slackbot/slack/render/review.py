@@ -210,9 +210,10 @@ def feed_list(feeds: Sequence[Feed], timezone: str) -> Message:
         blocks.append(section(clip(feed_line(feed, timezone), MAX_SECTION_TEXT)))
     if len(feeds) > 47:
         blocks.append(context(f"{len(feeds) - 47} more not shown: `summitbot feeds list`."))
-    blocks.append(context(FEEDS_USAGE))
+    blocks.append(context(escape(FEEDS_USAGE)))
     fallback = "; ".join(f"{f.id} {f.name}: {f.last_result or 'not fetched yet'}" for f in feeds)
-    return Message(f"{len(feeds)} feeds. {fallback}", blocks)
+    count = f"{len(feeds)} feed{'s' if len(feeds) != 1 else ''}"
+    return Message(f"{count}. {fallback}", blocks)
 
 
 def feed_changed(feed: Feed, what: str) -> Message:
