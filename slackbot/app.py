@@ -46,6 +46,8 @@ CONSOLE_BOT_USER = "U0SUMMITBOT"
 # then acknowledges nothing within 3 seconds.
 LISTENER_THREADS = 64
 PARSE_PROCESSES = 1
+# Recording polls takes at most this share of a core while serving (see PollRecorder).
+RECORD_CPU_SHARE = 0.25
 
 
 def make_web_client(settings: Settings) -> WebClient:
@@ -158,6 +160,7 @@ def build(
         clock=clock,
         # Serving Slack, documents are parsed in a worker process (see feeds.preparing).
         parse_processes=0 if console else PARSE_PROCESSES,
+        record_cpu_share=1.0 if console else RECORD_CPU_SHARE,
     )
     desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
     if desk is not None:

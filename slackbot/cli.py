@@ -26,7 +26,7 @@ from slackbot.core.bulk import BulkCuration
 from slackbot.core.curation import Curator
 from slackbot.core.digests import Digest, UsageError
 from slackbot.scheduler import DigestScheduler
-from slackbot.server import GracefulServer
+from slackbot.server import GracefulServer, collect_garbage_rarely
 from slackbot.slack import render
 from slackbot.slack.ids import EVENTS_PATH
 from slackbot.slack.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
@@ -64,6 +64,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     with open_store(settings) as store:
         built = build(settings, store)
+        collect_garbage_rarely()
         server = GracefulServer(built.app, args.host, args.port)
         scheduler = DigestScheduler(built.services.digests, built.services.feeds)
 
@@ -95,6 +96,7 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     with open_store(settings) as store:
         built = build(settings, store)
+        collect_garbage_rarely()
         scheduler = DigestScheduler(built.services.digests, built.services.feeds)
         scheduler.start()
         try:

@@ -6,6 +6,7 @@ app is ready (the server only starts listening after that).
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
@@ -206,3 +207,17 @@ def bound_url(server: BaseWSGIServer | MultiSocketServer) -> str:
     if isinstance(server, BaseWSGIServer):
         return f"http://{server.effective_host}:{server.effective_port}"
     return "http://" + ", ".join(f"{host}:{port}" for host, port in server.effective_listen)
+
+
+# Young, middle and full collection thresholds for a serving process (CPython's are 700,
+# 10, 10).
+SERVING_GC_THRESHOLDS = (10_000, 20, 100)
+
+
+def collect_garbage_rarely() -> None:
+    """Fewer full garbage collections while serving. The store's large heap is frozen when it
+    loads, but what a feed poll or a burst of saves keeps (candidates, headlines, a compaction's
+    copy of the tables) is not, and CPython's defaults collect everything each time that grows
+    by a quarter: every second or so during a poll, each time stopping every thread for about
+    0.1 s (measured at 100,000 facts), which is what a slash command waiting then sees."""
+    gc.set_threshold(*SERVING_GC_THRESHOLDS)

@@ -58,7 +58,8 @@ class Repository(Protocol):
     and slots. Every write is durable when it returns, or raises ``StoreWriteError`` having
     changed nothing."""
 
-    # Bumped on every write / on every change to an entity: what answer caches check.
+    # Bumped on every write of what answers show (facts, entities, subscriptions …; not
+    # feeds or candidates) / on every change to an entity: what answer caches check.
     version: int
     entities_version: int
 

@@ -212,6 +212,11 @@ class Journal:
         self._size += len(line)
         self.length += len(records)
 
+    @property
+    def size(self) -> int:
+        """Bytes written since it was last emptied."""
+        return self._size
+
     def replay(self, path: Path | None = None) -> Iterator[dict[str, Any]]:
         """The records of the journal as opened (or of ``path``, a folding journal, checked
         the same way), in order."""

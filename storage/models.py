@@ -283,7 +283,8 @@ class Feed:
     seen: tuple[str, ...] = ()
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
+        # Field by field, not asdict: that deep-copies the thousands of seen keys.
+        doc = {name: getattr(self, name) for name in _FEED_FIELDS}
         doc["must"] = list(self.must)
         doc["seen"] = list(self.seen)
         return doc
@@ -337,7 +338,7 @@ class Candidate:
         return int(self.id.lstrip("C") or 0)
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
+        doc = {name: getattr(self, name) for name in _CANDIDATE_FIELDS}
         doc["entity_ids"] = list(self.entity_ids)
         doc["keys"] = list(self.keys)
         doc["sources"] = [{"title": s.title, "url": s.url} for s in self.sources]
@@ -353,3 +354,7 @@ class Candidate:
             Source(s.get("title") or "", s.get("url")) for s in values.get("sources") or ()
         )
         return cls(**values)
+
+
+_FEED_FIELDS = tuple(f.name for f in fields(Feed))
+_CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidate))

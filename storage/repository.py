@@ -53,6 +53,7 @@ from storage.tables import (
     FACTS,
     FEEDS,
     META,
+    REVIEW_TABLES,
     REVISIONS,
     SLOTS,
     SUBSCRIPTIONS,
@@ -63,6 +64,10 @@ from storage.tinydb_glue import Codec, InPlaceTable, RecordTable, Tables
 logger = logging.getLogger(__name__)
 
 COMPACT_AFTER_WRITES = 500
+# A journal this share of the snapshot (within these bounds) is folded into it.
+JOURNAL_SHARE = 8
+MIN_JOURNAL_BYTES = 1 << 20
+MAX_JOURNAL_BYTES = 32 << 20
 # Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
@@ -90,10 +95,16 @@ class FactStore(ReviewTables):
         *,
         clock: Clock = utc_now,
         compact_after: int = COMPACT_AFTER_WRITES,
+        compact_min_bytes: int | None = None,
     ) -> None:
+        """The journal is folded into the snapshot after ``compact_after`` records once it
+        holds ``compact_min_bytes`` (by default an eighth of the snapshot, between 1 and
+        32 MB): rewriting a large snapshot for a few small writes would stall readers for
+        nothing (a feed poll writes hundreds of small records)."""
         self.path = Path(path)
         self._clock = clock
         self._compact_after = compact_after
+        self._compact_min_bytes = compact_min_bytes
         self._lock = threading.RLock()
         # A failed compaction is retried after a growing pause; its error is logged once.
         self._compaction_error: str | None = None
@@ -350,18 +361,27 @@ class FactStore(ReviewTables):
         tell(f"journal written and synced: {len(records):,} records are durable")
         self._apply(records)
         tell(f"{len(records):,} records applied to the store and its indexes")
-        self.version += 1
+        # Answers never show feeds or candidates: a poll leaves cached answers valid.
+        if any(record["table"] not in REVIEW_TABLES for record in records):
+            self.version += 1
         if any(record["table"] == ENTITIES for record in records):
             self.entities_version += 1
-        if self._journal.length >= self._compact_after and time.monotonic() >= (
-            self._next_compaction_try
-        ):
+        if self._journal_is_due() and time.monotonic() >= self._next_compaction_try:
             # The batch is durable in the journal: a compaction that fails must not make
             # the write look failed. It is retried later.
             try:
                 self.compact(wait=False)
             except OSError as error:
                 self._compaction_failed(error)
+
+    def _journal_is_due(self) -> bool:
+        if self._journal.length < self._compact_after:
+            return False
+        floor = self._compact_min_bytes
+        if floor is None:
+            snapshot_bytes = self._storage.snapshot_bytes
+            floor = min(max(snapshot_bytes // JOURNAL_SHARE, MIN_JOURNAL_BYTES), MAX_JOURNAL_BYTES)
+        return self._journal.size >= floor
 
     def _doc_id(self, table_name: str, key: str, doc: dict[str, Any] | None) -> int | None:
         """The TinyDB doc id a change goes to; None when there is nothing to do."""

@@ -27,6 +27,7 @@ class ReviewTables:
         self._candidates: dict[str, Candidate] = {}
         # Each GUID and canonical link a candidate is known by -> its id (deduplication).
         self._candidate_keys: dict[str, str] = {}
+        self._highest_candidate = 0
 
     def _remember_review_doc(self, table_name: str, key: str, doc: dict[str, Any]) -> None:
         if table_name == FEEDS:
@@ -37,6 +38,7 @@ class ReviewTables:
         if old is not None:
             self._forget_candidate_keys(old)
         self._candidates[key] = candidate
+        self._highest_candidate = max(self._highest_candidate, candidate.number)
         for candidate_key in candidate.keys:
             self._candidate_keys[candidate_key] = key
 
@@ -100,8 +102,8 @@ class ReviewTables:
 
     def next_candidate_id(self) -> str:
         with self._lock:
-            highest = max((c.number for c in self._candidates.values()), default=0)
-            return f"C{highest + 1}"
+            # Never reused, even after a candidate is deleted: a Slack message may name it.
+            return f"C{self._highest_candidate + 1}"
 
     def put_candidate(self, candidate: Candidate) -> None:
         with self._lock:

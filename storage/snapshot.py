@@ -146,6 +146,11 @@ class SnapshotStorage(Storage):
                 "or move it away to start from the seed"
             ) from error
 
+    @property
+    def snapshot_bytes(self) -> int:
+        """The size of the snapshot as read or last written."""
+        return int(self.checksum.split(":", 1)[0] or 0)
+
     def copy(self) -> Tables:
         """A copy that later writes do not change: records are immutable, so a record table
         copies its dict; plain tables copy each document, which TinyDB updates in place."""

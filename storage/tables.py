@@ -10,3 +10,5 @@ FEEDS = "feeds"
 CANDIDATES = "candidates"
 # Tables kept as plain documents (facts and revisions are model records).
 DOCUMENT_TABLES = (ENTITIES, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
+# The review queue's tables: nothing an answer shows depends on them.
+REVIEW_TABLES = frozenset({FEEDS, CANDIDATES})

@@ -43,6 +43,10 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
+        # Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._counting = threading.Lock()
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -87,6 +91,16 @@ class FeedServer:
                     super().handle()
 
             def do_GET(self) -> None:
+                with server._counting:
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                try:
+                    self._get()
+                finally:
+                    with server._counting:
+                        server.in_flight -= 1
+
+            def _get(self) -> None:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 server.requests.append(Seen(self.path, headers, time.monotonic()))
                 route = server.routes.get(self.path)

@@ -274,7 +274,7 @@ def test_a_read_only_data_dir_keeps_saves_coming_and_the_snapshot_catches_up_aft
 ) -> None:
     data = tmp_path / "data"
     db = data / "summit.json"
-    store = FactStore(db, compact_after=5)
+    store = FactStore(db, compact_after=5, compact_min_bytes=0)
     store.seed()
     entity = store.entities()[0]
     saved_while_read_only = 0
@@ -311,7 +311,7 @@ def test_a_failed_compaction_is_logged_once_retried_and_leaves_no_temp_file(
     import storage.journal
 
     db = tmp_path / "summit.json"
-    store = FactStore(db, compact_after=3)
+    store = FactStore(db, compact_after=3, compact_min_bytes=0)
     store.seed()
     store.compact()
     entity = store.entities()[0]

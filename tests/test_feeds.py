@@ -19,6 +19,7 @@ from slackbot.core.feeds.fetching import RefusedAddress, check_url, retry_after_
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.parsing import parse_feed
 from slackbot.core.intel import CompanyCard, SummitIntel
+from slackbot.slack.render import feed_line
 from storage import FactStore
 from tests.fake_slack import DateClock
 from tests.feed_server import FeedServer, document
@@ -289,6 +290,23 @@ def test_a_slow_feed_delays_no_other_and_times_out(feeds: FeedService, server: F
     worker.join(10)
     assert feeds_store.feed(stalled.id).last_result == "timed out"  # type: ignore[union-attr]
     assert feeds_store.feed(fast.id).last_result == "1 new item"  # type: ignore[union-attr]
+
+
+def test_at_most_four_feeds_are_fetched_at_once(feeds: FeedService, server: FeedServer) -> None:
+    for number in range(10):
+        feeds.add(server.serve(f"/slow{number}", document("rdf.xml"), delay=0.2), "U0ADMIN")
+    reports = feeds.poll()
+    assert len(reports) == 10 and all(report.ok for report in reports)
+    assert server.most_in_flight == 4
+
+
+def test_a_malformed_feed_says_so_in_the_feed_list(feeds: FeedService, server: FeedServer) -> None:
+    feed = feeds.add(server.serve("/broken", document("malformed.xml")), "U0ADMIN")
+    report = feeds.poll([feed.id])[0]
+    assert report.ok and len(report.new) == 2
+    stored = feeds.store.feed(feed.id)
+    assert stored is not None and "malformed feed" in (stored.problem or "")
+    assert "malformed feed" in feed_line(stored, "Asia/Seoul")
 
 
 def test_a_body_over_5_mb_is_refused(intel: SummitIntel, server: FeedServer) -> None:

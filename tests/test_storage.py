@@ -164,7 +164,7 @@ def test_a_second_process_on_the_same_store_is_refused_naming_the_holder(db_path
 WRITER = """
 import sys
 from storage import Fact, FactStore, Source
-store = FactStore(sys.argv[1], compact_after=int(sys.argv[2]))
+store = FactStore(sys.argv[1], compact_after=int(sys.argv[2]), compact_min_bytes=0)
 n = 0
 while True:
     fact = Fact(id=store.next_fact_id(), statement=f"durable fact number {n}", kind="context",
@@ -198,7 +198,7 @@ def test_every_acknowledged_write_survives_kill_9(
 
 
 def test_concurrent_writers_and_readers_all_land(db_path: Path) -> None:
-    with FactStore(db_path, compact_after=50) as store:
+    with FactStore(db_path, compact_after=50, compact_min_bytes=0) as store:
         store.seed()
         errors: list[BaseException] = []
         lock = threading.Lock()
@@ -399,7 +399,7 @@ def test_records_handed_to_an_unfinished_compaction_are_replayed(db_path: Path) 
 
 
 def test_writes_go_on_while_a_background_compaction_writes_the_snapshot(db_path: Path) -> None:
-    with FactStore(db_path, compact_after=5) as store:
+    with FactStore(db_path, compact_after=5, compact_min_bytes=0) as store:
         store.seed()
         added = [store.add_fact(make_fact(store, f"Background compaction {n}")) for n in range(60)]
     with FactStore(db_path) as store:
@@ -424,3 +424,18 @@ def test_history_replayed_from_the_journal_is_not_overwritten_by_later_changes(
         reopened.put_fact(replace(fact, revision=2), second)
     with FactStore(db_path) as reopened:
         assert [r.number for r in reopened.revisions_of(fact.id)] == [1, 2]
+
+
+def test_a_small_journal_is_not_folded_into_a_large_snapshot(db_path: Path) -> None:
+    """Compaction waits for the journal to reach a share of the snapshot: 500 tiny records
+    (a feed poll writes that many) no longer rewrite a store of 100,000 facts."""
+    with FactStore(db_path, compact_after=5, compact_min_bytes=200_000) as store:
+        store.seed()
+        folding = db_path.with_name(db_path.name + ".journal.folding")
+        for number in range(20):
+            store.put_meta(f"note-{number}", {"n": number})
+        assert store._journal.length >= 5 and store._journal.size < 200_000
+        assert store._compaction is None and not folding.exists()
+        for number in range(400):
+            store.put_meta(f"bulk-{number}", {"text": "x" * 600})
+        assert store._compaction is not None  # folded once the journal grew large enough

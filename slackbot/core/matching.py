@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from rapidfuzz import fuzz, process
 
+from slackbot.core.mentions import MentionFinder
 from storage.models import ENTITY_KINDS, Entity
 from storage.text import compact, fold
 
@@ -15,70 +13,6 @@ FUZZY_CUTOFF = 75.0
 # Matches scoring within this many points of the best are all shown: the query is ambiguous.
 FUZZY_AMBIGUITY_MARGIN = 5.0
 KIND_ORDER = {kind: order for order, kind in enumerate(ENTITY_KINDS)}
-# Short all-capital names (LG, MS, SKT, HBM) are found only in capitals: "ms" is a unit.
-SHOUTED_NAME_LENGTH = 4
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def _name_pattern(name: str) -> str:
-    """A name as a regular expression: any spacing or hyphen between its words; whole words
-    in Latin script ("LG" is not in "LGBT"), but a Korean name may take a particle after
-    it (삼성전자가, SK하이닉스는)."""
-    words = [re.escape(word) for word in re.split(r"[\s\-]+", name.strip()) if word]
-    body = r"[\s\-]*".join(words)
-    tail = "" if _HANGUL.search(name) else r"(?![^\W_])"
-    return rf"(?<![^\W_]){body}{tail}"
-
-
-class MentionFinder:
-    """Which entities a text (a news headline, a summary) names, by any of their names."""
-
-    def __init__(self, entities: list[Entity]) -> None:
-        self._by_name: dict[str, str] = {}
-        folded: list[str] = []
-        shouted: list[str] = []
-        for entity in entities:
-            for name in entity.all_names():
-                if not compact(name):
-                    continue
-                self._by_name[compact(name)] = entity.id
-                short = len(name) <= SHOUTED_NAME_LENGTH and name.isupper() and name.isascii()
-                (shouted if short else folded).append(name)
-        by_length = lambda names: sorted(set(names), key=len, reverse=True)  # noqa: E731
-        self._folded = self._compile(by_length(folded), re.IGNORECASE)
-        self._shouted = self._compile(by_length(shouted), 0)
-
-    @staticmethod
-    def _compile(names: list[str], flags: int) -> re.Pattern[str] | None:
-        if not names:
-            return None
-        return re.compile("|".join(map(_name_pattern, names)), flags)
-
-    def canonical(self, text: str) -> str:
-        """The text with every name of an entity written as one word for that entity
-        ("SKT" and "SK Telecom" both ENTsktelecom), for comparing headlines."""
-        text = unicodedata.normalize("NFKC", text)
-        for pattern in (self._folded, self._shouted):
-            if pattern is not None:
-                text = pattern.sub(self._entity_word, text)
-        return text
-
-    def _entity_word(self, match: re.Match[str]) -> str:
-        entity_id = self._by_name.get(compact(match.group(0)))
-        return f"ENT{compact(entity_id)}" if entity_id else match.group(0)
-
-    def entity_ids(self, text: str) -> list[str]:
-        """The entities named, in the order first named."""
-        text = unicodedata.normalize("NFKC", text)
-        found: dict[str, int] = {}
-        for pattern in (self._folded, self._shouted):
-            if pattern is None:
-                continue
-            for match in pattern.finditer(text):
-                entity_id = self._by_name.get(compact(match.group(0)))
-                if entity_id is not None and entity_id not in found:
-                    found[entity_id] = match.start()
-        return sorted(found, key=found.__getitem__)
 
 
 def display_order(entity: Entity) -> tuple[int, int, str]:

@@ -3,8 +3,9 @@ review queue until an admin approves (a fact) or rejects them. No Slack code her
 
 from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
 from slackbot.core.feeds.parsing import FeedItem, ParsedFeed, parse_feed
+from slackbot.core.feeds.recording import PollReport
 from slackbot.core.feeds.review import AlreadyDecided, ReviewQueue
-from slackbot.core.feeds.service import FeedService, FeedUsageError, PollReport
+from slackbot.core.feeds.service import FeedService, FeedUsageError
 
 __all__ = [
     "AlreadyDecided",

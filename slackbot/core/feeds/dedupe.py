@@ -10,7 +10,7 @@ wording; two different stories differ in a name or a number, which no retelling 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,14 +21,12 @@ from storage.text import words
 
 SIMILARITY = 90.0
 WINDOW = timedelta(days=7)
-# A headline is compared with the stories sharing one of its rarest words: the same story
-# retold keeps its distinctive words, and common ones ("Samsung", "AI") would make every
-# headline a neighbour of thousands.
-RARE_WORDS = 3
 # Token-set ratio calls a title contained in a longer one a perfect match ("Samsung" and
 # "Samsung ships HBM to Microsoft"); two retellings share at least three quarters of their
 # words, two stories about the same company far fewer.
 MIN_SHARED = 0.75
+# Neighbours up to this many are scored as they are; more are first counted by set.
+FEW = 32
 HEDGES = frozenset("reportedly officially quietly finally also now just still".split())
 # "… - Reuters", "… | Yonhap": the outlet's name is not part of the story.
 _OUTLET_SUFFIX = re.compile(r"\s+[-|\u2013\u2014:]\s+[^-|\u2013\u2014:]{1,40}$")
@@ -78,33 +76,81 @@ class NearDuplicates:
         self.similarity = similarity
         self.window = window
         self._titles: dict[str, tuple[Headline, datetime]] = {}
-        self._postings: dict[str, list[str]] = defaultdict(list)
+        self._postings: dict[str, set[str]] = defaultdict(set)
 
     def add(self, key: str, title: str | Headline, published: datetime) -> None:
         prepared = title if isinstance(title, Headline) else headline(title, self.canonical)
         self._titles[key] = (prepared, published)
         for term in prepared.terms:
-            self._postings[term].append(key)
+            self._postings[term].add(key)
+
+    def rename(self, old: str, new: str) -> None:
+        """A headline's id changed (a new candidate numbered when it was stored)."""
+        found = self._titles.pop(old, None)
+        if found is None:
+            return
+        self._titles[new] = found
+        for term in found[0].terms:
+            keys = self._postings[term]
+            keys.discard(old)
+            keys.add(new)
+
+    def forget(self, key: str) -> None:
+        found = self._titles.pop(key, None)
+        if found is not None:
+            for term in found[0].terms:
+                self._postings[term].discard(key)
+
+    def _neighbours(self, terms: frozenset[str]) -> set[str]:
+        """Every headline that could share ``MIN_SHARED`` of these words, found from the
+        rarest ones: a headline may lack at most a quarter of them (the misses), so it has
+        every word but for the misses, and two of the (misses + 2) rarest."""
+        misses = int(len(terms) * (1 - MIN_SHARED))
+        postings = sorted((self._postings.get(term) or set() for term in terms), key=len)
+        unseen = sum(1 for keys in postings if not keys)
+        if unseen > misses:
+            return set()  # too many words no headline has: it retells nothing
+        postings = postings[unseen:]
+        misses -= unseen
+        if misses == 0:
+            # Every remaining word is in the headline: intersect, smallest first.
+            found = set(postings[0])
+            for keys in postings[1:]:
+                found &= keys
+                if not found:
+                    break
+            return found
+        # Of its (misses + 2) rarest words a headline has at least two: pairs, intersected.
+        rarest = postings[: misses + 2]
+        if len(rarest) < 2:
+            return set(rarest[0]) if rarest else set()
+        found = set()
+        for number, first in enumerate(rarest):
+            for second in rarest[number + 1 :]:
+                found |= first & second
+        if len(found) <= FEW:
+            return found
+        # Words that travel together ("AI data centre") can leave many: keep those with
+        # enough of the words, counted with set operations rather than one by one.
+        hits: Counter[str] = Counter()
+        for keys in postings:
+            hits.update(found & keys)
+        enough = len(postings) - misses
+        return {key for key, count in hits.items() if count >= enough}
 
     def find(self, title: str | Headline, published: datetime) -> str | None:
         """The id of the story this headline retells, if one was added."""
         new = title if isinstance(title, Headline) else headline(title, self.canonical)
         if len(new.terms) < 2:
             return None
-        rare = sorted(new.terms, key=lambda term: len(self._postings.get(term, ())))
         best: tuple[float, str] | None = None
-        looked: set[str] = set()
-        for term in rare[:RARE_WORDS]:
-            for key in self._postings.get(term, ()):
-                if key in looked:
-                    continue
-                looked.add(key)
-                old, old_published = self._titles[key]
-                if abs(old_published - published) > self.window:
-                    continue
-                score = self._score(new, old)
-                if score is not None and (best is None or score > best[0]):
-                    best = (score, key)
+        for key in self._neighbours(new.terms):
+            old, old_published = self._titles[key]
+            if abs(old_published - published) > self.window:
+                continue
+            score = self._score(new, old)
+            if score is not None and (best is None or (score, key) > best):
+                best = (score, key)
         return best[1] if best else None
 
     def _score(self, new: Headline, old: Headline) -> float | None:

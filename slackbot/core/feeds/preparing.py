@@ -6,6 +6,9 @@ GIL would otherwise make every /whois wait behind feedparser)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -45,11 +48,31 @@ def _mentions(entities: list[Entity], version: int) -> MentionFinder:
     return _finder[1]
 
 
+class EntitiesWanted(LookupError):
+    """The worker has not seen the store's entities at this version: send them."""
+
+
+def lower_priority() -> None:
+    """A worker process's initializer: parsing yields the CPU to the process serving Slack."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
 def prepare(
-    content: bytes, url: str, content_type: str | None, entities: list[Entity], version: int
+    content: bytes,
+    url: str,
+    content_type: str | None,
+    entities: list[Entity] | None,
+    version: int,
 ) -> PreparedFeed:
+    """``entities`` may be None when this process already has them at ``version``."""
+    if entities is None:
+        if _finder is None or _finder[0] != version:
+            raise EntitiesWanted(version)
+        finder = _finder[1]
+    else:
+        finder = _mentions(entities, version)
     parsed = parse_feed(content, url, content_type)
-    finder = _mentions(entities, version)
     items = []
     for item in parsed.items:
         text = f"{item.title} {item.summary}"
@@ -71,10 +94,18 @@ def prepare_with(
     content: bytes,
     url: str,
     content_type: str | None,
-    entities: list[Entity],
+    entities: Callable[[], list[Entity]],
     version: int,
 ) -> PreparedFeed:
-    """In ``executor`` (a process pool) when there is one, else here."""
-    if executor is None:
-        return prepare(content, url, content_type, entities, version)
-    return executor.submit(prepare, content, url, content_type, entities, version).result()
+    """In ``executor`` (a process pool) when there is one, else here. The entities (a
+    large store knows thousands) travel to a worker only when it has not got them yet."""
+
+    def run(known: list[Entity] | None) -> PreparedFeed:
+        if executor is None:
+            return prepare(content, url, content_type, known, version)
+        return executor.submit(prepare, content, url, content_type, known, version).result()
+
+    try:
+        return run(None)
+    except EntitiesWanted:
+        return run(entities())

@@ -1,9 +1,9 @@
-"""Feeds and their polling: which feeds there are, when each is due, and turning what a
-fetch brings into candidates, exactly once.
+"""Feeds and their polling: which feeds there are, when each is due, fetching them, and
+previews of what a feed would give.
 
 Fetches run on a pool of at most ``FETCH_WORKERS`` threads, so a slow feed holds up no
-other; what they bring is turned into candidates one feed at a time, each feed's outcome
-(validators, seen items, counters, the candidates) written in one batch."""
+other; documents are parsed there or in a worker process (``preparing``), and what they
+bring is recorded one feed at a time (``recording``), each in one batch."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
-from slackbot.core.feeds.dedupe import NearDuplicates
 from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
 from slackbot.core.feeds.links import canonical_link
-from slackbot.core.feeds.parsing import FeedItem
-from slackbot.core.feeds.preparing import PreparedFeed, PreparedItem, prepare_with
+from slackbot.core.feeds.preparing import lower_priority, prepare_with
+from slackbot.core.feeds.recording import PollRecorder, PollReport, host_of, iso, item_keys
 from slackbot.core.intel import SummitIntel
-from storage import Candidate, Feed, Source, utc_now
+from storage import Candidate, Feed, utc_now
 from storage.text import fold
 
 logger = logging.getLogger(__name__)
@@ -31,16 +30,7 @@ FETCH_WORKERS = 4
 DEFAULT_INTERVAL = 30  # minutes
 MIN_INTERVAL = 5
 MAX_INTERVAL = 7 * 24 * 60
-FAILING_AFTER = 5
-MAX_BACKOFF = timedelta(hours=24)
-# Keys of the items a feed served lately; feeds serve their newest few dozen.
-SEEN_LIMIT = 2000
 MAX_MUST_WORDS = 10
-# Candidates found this recently are compared with new headlines (by their published
-# dates, within dedupe.WINDOW of each other).
-RECENT_FOUND = timedelta(days=30)
-# Short GUIDs that are no URL or URN ("1", "42") are unique only within their feed.
-_GLOBAL_GUID = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 USAGE = (
     "`/summit feeds` lists the feeds; `/summit feeds add URL [every 30m] [must WORDS]`, "
@@ -98,20 +88,6 @@ def parse_add(text: str) -> FeedRequest:
     return FeedRequest(url, interval, must)
 
 
-@dataclass
-class PollReport:
-    """One feed's poll: what came of it, for the person who asked and for the log."""
-
-    feed: Feed
-    result: str
-    new: list[Candidate] = field(default_factory=list)
-    merged: int = 0
-    dropped: int = 0
-    ok: bool = True
-    became_failing: bool = False
-    recovered: bool = False
-
-
 @dataclass(frozen=True)
 class Preview:
     """What a feed would give, stored nowhere (``feeds poll --dry-run``)."""
@@ -119,26 +95,6 @@ class Preview:
     result: str
     candidates: list[Candidate]
     dropped: int
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def item_keys(item: FeedItem, feed_id: str) -> tuple[str, ...]:
-    keys = []
-    if item.guid:
-        global_guid = _GLOBAL_GUID.match(item.guid) or len(item.guid) >= 16
-        keys.append(f"guid:{item.guid}" if global_guid else f"guid:{feed_id}:{item.guid}")
-    if item.link:
-        keys.append(f"link:{item.link}")
-    if not keys:
-        keys.append(f"title:{feed_id}:{fold(item.title)}")
-    return tuple(keys)
 
 
 class FeedService:
@@ -152,10 +108,11 @@ class FeedService:
         clock: Callable[[], datetime] = utc_now,
         workers: int = FETCH_WORKERS,
         parse_processes: int = 0,
+        record_cpu_share: float = 1.0,
     ) -> None:
         """``parse_processes``: worker processes that parse and match fetched documents
         (the serving process uses one, so polling leaves it free to answer); 0 parses in
-        the fetching thread."""
+        the fetching thread. ``record_cpu_share``: see ``PollRecorder``."""
         self.intel = intel
         self.store = intel.store
         self.fetcher = fetcher
@@ -165,17 +122,17 @@ class FeedService:
         self._background = ThreadPoolExecutor(1, thread_name_prefix="feed-poll")
         # Spawned, not forked: forking a process that runs threads can copy a held lock.
         self._parsers: Executor | None = (
-            ProcessPoolExecutor(parse_processes, mp_context=multiprocessing.get_context("spawn"))
+            ProcessPoolExecutor(
+                parse_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=lower_priority,
+            )
             if parse_processes
             else None
         )
-        # Turning fetched items into candidates: one feed at a time (deduplication looks
-        # across every feed).
-        self._recording = threading.Lock()
+        # Turning what a fetch brought into candidates, one feed at a time.
+        self._recorder = PollRecorder(intel, self._now, cpu_share=record_cpu_share)
         self._polling: set[str] = set()
-        # Recent headlines for near-duplicate checks, and the entity matcher they used.
-        self._recent: NearDuplicates | None = None
-        self._recent_matcher: object = None
         self._polling_guard = threading.Lock()
         # Told about every poll cycle's new candidates and feeds that fail or recover.
         self.on_polled: Callable[[list[PollReport]], None] = lambda _reports: None
@@ -212,7 +169,7 @@ class FeedService:
             for feed in self.store.feeds():
                 if canonical_link(feed.url) == canonical:
                     raise FeedUsageError(f"That feed is already feed {feed.id} ({feed.name}).")
-            now = _iso(self._now())
+            now = iso(self._now())
             feed = Feed(
                 self.store.next_feed_id(),
                 request.url,
@@ -245,7 +202,7 @@ class FeedService:
                 paused=False,
                 paused_reason=None,
                 failures=0,
-                next_fetch_at=_iso(self._now()),
+                next_fetch_at=iso(self._now()),
             )
             self.store.put_feed(feed)
         return feed
@@ -253,7 +210,7 @@ class FeedService:
     # -- polling ----------------------------------------------------------------------
 
     def due(self) -> list[Feed]:
-        now = _iso(self._now())
+        now = iso(self._now())
         return [
             feed
             for feed in self.store.feeds()
@@ -314,172 +271,13 @@ class FeedService:
                     fetched.content,
                     fetched.url,
                     fetched.content_type,
-                    self.store.entities(),
+                    self.store.entities,
                     self.store.entities_version,
                 )
         except Exception as error:  # one feed's surprise must not stop the others
             logger.exception("fetching feed %s failed", feed.id)
             fetched = FetchResult(None, feed.url, error=f"failed ({type(error).__name__})")
-        with self._recording, self.store.transaction():
-            current = self.store.feed(feed.id)
-            if current is None:  # removed while it was being fetched
-                return PollReport(feed, "removed", ok=False)
-            return self._record(current, fetched, prepared)
-
-    def _record(
-        self, feed: Feed, fetched: FetchResult, prepared: PreparedFeed | None
-    ) -> PollReport:
-        now = self._now()
-        stamp = _iso(now)
-        next_fetch = _iso(now + timedelta(minutes=feed.interval_minutes))
-        feed = replace(feed, last_fetch_at=stamp)
-        if fetched.moved_to and fetched.status == 200:
-            feed = replace(feed, url=fetched.moved_to)
-        if fetched.not_modified:
-            return self._succeeded(
-                replace(feed, last_result="not modified", next_fetch_at=next_fetch), []
-            )
-        if fetched.error or fetched.status != 200 or prepared is None:
-            return self._failed(feed, fetched, now)
-        parsed = prepared.parsed
-        if not parsed.usable:
-            return self._failed(feed, replace(fetched, error=parsed.problem), now)
-        feed = replace(
-            feed,
-            name=feed.name if feed.name != _host(feed.url) or not parsed.title else parsed.title,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            problem=parsed.problem,
-            next_fetch_at=next_fetch,
-        )
-        return self._candidates_from(feed, prepared.items, now)
-
-    def _succeeded(self, feed: Feed, candidates: list[Candidate]) -> PollReport:
-        recovered = feed.failing
-        feed = replace(feed, failures=0, failing=False)
-        self.store.record_poll(feed, candidates)
-        return PollReport(feed, feed.last_result or "", recovered=recovered)
-
-    def _failed(self, feed: Feed, fetched: FetchResult, now: datetime) -> PollReport:
-        if fetched.status is not None and fetched.status != 200:
-            result = f"HTTP {fetched.status}"
-        else:
-            result = fetched.error or "failed"
-        failures = feed.failures + 1
-        # Exponential backoff: the interval doubled per failure in a row, at most a day.
-        pause = min(timedelta(minutes=feed.interval_minutes) * 2 ** (failures - 1), MAX_BACKOFF)
-        if fetched.retry_after is not None:
-            pause = max(pause, timedelta(seconds=fetched.retry_after))
-        became_failing = failures >= FAILING_AFTER and not feed.failing
-        feed = replace(
-            feed,
-            last_result=result,
-            failures=failures,
-            failing=feed.failing or failures >= FAILING_AFTER,
-            next_fetch_at=_iso(now + pause),
-        )
-        if fetched.status == 410:
-            feed = replace(feed, paused=True, paused_reason="the feed is gone (HTTP 410 Gone)")
-        self.store.record_poll(feed, [])
-        return PollReport(feed, result, ok=False, became_failing=became_failing)
-
-    # -- items to candidates ------------------------------------------------------------
-
-    def _recent_titles(self, now: datetime) -> NearDuplicates:
-        """The headlines of the candidates found lately, kept from one poll to the next
-        (built from the store once per process, when the first poll records)."""
-        matcher = self.intel.matcher
-        if self._recent is None or self._recent_matcher is not matcher:
-            recent = NearDuplicates(matcher.mentions.canonical)
-            found_since = _iso(now - RECENT_FOUND)
-            for candidate in self.store.candidates():
-                if candidate.found_at >= found_since:
-                    published = datetime.fromisoformat(candidate.published_at)
-                    recent.add(candidate.id, candidate.title, published)
-            self._recent, self._recent_matcher = recent, matcher
-        return self._recent
-
-    def _candidates_from(self, feed: Feed, items: list[PreparedItem], now: datetime) -> PollReport:
-        seen = set(feed.seen)
-        recent = self._recent_titles(now)
-        changed: dict[str, Candidate] = {}
-        new: list[Candidate] = []
-        fresh_keys: list[str] = []
-        merged = dropped = counted = 0
-        next_number = int(self.store.next_candidate_id()[1:])
-        for prepared in items:
-            item = prepared.item
-            keys = item_keys(item, feed.id)
-            if any(key in seen for key in keys):
-                continue
-            fresh_keys += keys
-            seen.update(keys)
-            counted += 1
-            entity_ids = prepared.entity_ids
-            if not entity_ids or any(word not in prepared.folded for word in feed.must):
-                dropped += 1
-                continue
-            if item.link and self.store.has_fact_source([item.link]):
-                continue
-            published = item.published_at or now
-            same = self._same_story(keys, prepared, published, changed, recent)
-            if same is not None:
-                changed[same.id] = _merged(same, feed, item, keys)
-                merged += 1
-                continue
-            candidate = Candidate(
-                f"C{next_number}",
-                item.title,
-                item.link,
-                _iso(published),
-                _iso(now),
-                summary=item.summary,
-                guid=item.guid,
-                published_guessed=item.published_at is None,
-                feed_id=feed.id,
-                outlet=feed.name,
-                entity_ids=entity_ids,
-                kind=prepared.kind,
-                status=prepared.status,
-                keys=keys,
-            )
-            next_number += 1
-            changed[candidate.id] = candidate
-            new.append(candidate)
-            recent.add(candidate.id, prepared.headline, published)
-        feed = replace(
-            feed,
-            last_result=f"{len(new)} new item{'s' if len(new) != 1 else ''}",
-            items_seen=feed.items_seen + counted,
-            proposed=feed.proposed + len(new),
-            dropped=feed.dropped + dropped,
-            seen=tuple(dict.fromkeys([*fresh_keys, *feed.seen]))[:SEEN_LIMIT],
-        )
-        report = self._succeeded(feed, list(changed.values()))
-        report.new = new
-        report.merged = merged
-        report.dropped = dropped
-        return report
-
-    def _same_story(
-        self,
-        keys: tuple[str, ...],
-        prepared: PreparedItem,
-        published: datetime,
-        changed: dict[str, Candidate],
-        recent: NearDuplicates,
-    ) -> Candidate | None:
-        for candidate in changed.values():
-            if set(keys) & set(candidate.keys):
-                return candidate
-        known = self.store.candidate_with_key(keys)
-        if known is None:
-            retold = recent.find(prepared.headline, published)
-            if retold is not None:
-                known = changed.get(retold) or self.store.candidate(retold)
-        if known is None:
-            return None
-        return changed.get(known.id, known)
+        return self._recorder.record(feed, fetched, prepared)
 
     # -- previews -------------------------------------------------------------------------
 
@@ -498,7 +296,7 @@ class FeedService:
         self, content: bytes, url: str, content_type: str | None = None, must: tuple[str, ...] = ()
     ) -> Preview:
         prepared = prepare_with(
-            None, content, url, content_type, self.store.entities(), self.store.entities_version
+            None, content, url, content_type, self.store.entities, self.store.entities_version
         )
         parsed = prepared.parsed
         if not parsed.usable:
@@ -521,12 +319,12 @@ class FeedService:
                     f"preview-{number}",
                     item.title,
                     item.link,
-                    _iso(item.published_at or now),
-                    _iso(now),
+                    iso(item.published_at or now),
+                    iso(now),
                     summary=item.summary,
                     guid=item.guid,
                     published_guessed=item.published_at is None,
-                    outlet=parsed.title or _host(url),
+                    outlet=parsed.title or host_of(url),
                     entity_ids=ready.entity_ids,
                     kind=ready.kind,
                     status=ready.status,
@@ -536,18 +334,3 @@ class FeedService:
         if parsed.problem:
             result += f" ({parsed.problem})"
         return Preview(result, chosen, dropped)
-
-
-def _host(url: str) -> str:
-    return (canonical_link(url) or url).split("/")[2] if "//" in url else url
-
-
-def _merged(candidate: Candidate, feed: Feed, item: FeedItem, keys: tuple[str, ...]) -> Candidate:
-    """The candidate with one more outlet telling the story (once per outlet and link)."""
-    sources = list(candidate.sources)
-    known_links = {candidate.link, *(source.url for source in sources)}
-    if item.link not in known_links:
-        sources.append(Source(feed.name, item.link))
-    return replace(
-        candidate, sources=tuple(sources), keys=tuple(dict.fromkeys([*candidate.keys, *keys]))
-    )
