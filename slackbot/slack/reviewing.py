@@ -101,8 +101,7 @@ class ReviewDesk:
                 feeds = len({c.feed_id or c.proposed_by for c in waiting})
                 ts = self._post(channel_id, render.review_summary(len(waiting), feeds))
                 if ts is not None:
-                    for candidate in waiting:
-                        self.queue.mark_posted(candidate, channel_id, SUMMARY_TS + ts)
+                    self.queue.mark_posted(waiting, channel_id, SUMMARY_TS + ts)
                 return len(waiting) if ts else 0
             posted = 0
             for candidate in waiting:
@@ -111,7 +110,7 @@ class ReviewDesk:
                 if ts is None:
                     break  # tried again after the next poll
                 try:
-                    self.queue.mark_posted(candidate, channel_id, ts)
+                    self.queue.mark_posted([candidate], channel_id, ts)
                 except StoreWriteError as error:
                     logger.error("could not record the review post of %s: %s", candidate.id, error)
                     break

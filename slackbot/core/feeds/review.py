@@ -93,10 +93,14 @@ class ReviewQueue:
         waiting = [c for c in self.store.candidates("pending") if c.review_ts is None]
         return sorted(waiting, key=lambda c: c.number)
 
-    def mark_posted(self, candidate: Candidate, channel_id: str, ts: str) -> None:
+    def mark_posted(self, candidates: list[Candidate], channel_id: str, ts: str) -> None:
+        """Records where candidates were posted for review, in one write."""
         with self.store.transaction():
-            current = self.store.candidate(candidate.id) or candidate
-            self.store.put_candidate(replace(current, review_channel=channel_id, review_ts=ts))
+            posted = [
+                replace(self.store.candidate(c.id) or c, review_channel=channel_id, review_ts=ts)
+                for c in candidates
+            ]
+            self.store.put_many([], [], [], candidates=posted)
 
     # -- deciding ----------------------------------------------------------------------
 
