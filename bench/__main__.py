@@ -271,8 +271,9 @@ def latency_section(
         "AnswerCache); searches until the store changes at all."
     )
     latency.notes.append(
-        "Both apps run Bolt's default listener runner, which waits for ack() by polling every "
-        "10 ms: that is the ~11 ms floor of every p50 at low concurrency."
+        "The bare app runs Bolt's default listener runner, which waits for ack() by polling "
+        "every 10 ms: the ~11 ms floor of its p50. Summit Intel answers the moment ack() is "
+        "called (slackbot/slack/listener_runner.py)."
     )
     writing.notes.append(
         "The admin's saves are signed view_submission requests (the Add fact modal), each "

@@ -32,6 +32,7 @@ from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, Fetcher, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.delivery import SlackDigestPoster, user_lookup
+from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
 from storage import Repository, utc_now
@@ -177,6 +178,9 @@ def build(
         feeds=feeds,
         desk=desk,
     )
+
+    # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.
+    app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:

@@ -1,0 +1,99 @@
+"""Answering Slack the moment a listener calls ``ack()``.
+
+Bolt's ``ThreadListenerRunner`` runs a listener on its executor and waits for ``ack()`` by
+polling every 10 ms, which makes ~11 ms the floor of every answer, however quickly it is
+computed. This runner waits on an event that ``ack()`` sets instead. Bolt has no hook for
+that wait, so the part of ``ThreadListenerRunner.run`` it replaces is written out here
+(``tests/test_listener_runner.py`` pins the Bolt source it follows); everything else
+(lazy listeners, process_before_response, events acknowledged automatically, a listener
+acknowledged by its middleware) goes to Bolt's own."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from slack_bolt.context.ack import Ack
+from slack_bolt.listener import Listener
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
+from slack_bolt.logger.messages import warning_did_not_call_ack
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+
+
+class _SignallingAck(Ack):
+    """An ``ack`` that tells the waiting request thread when it has been called."""
+
+    def __init__(self) -> None:
+        self.settled = threading.Event()
+        super().__init__()
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        self._response = value
+        if value is not None:
+            self.settled.set()
+
+
+class PromptListenerRunner(ThreadListenerRunner):
+    @classmethod
+    def replacing(cls, runner: ThreadListenerRunner) -> PromptListenerRunner:
+        return cls(
+            logger=runner.logger,
+            process_before_response=runner.process_before_response,
+            listener_error_handler=runner.listener_error_handler,
+            listener_start_handler=runner.listener_start_handler,
+            listener_completion_handler=runner.listener_completion_handler,
+            listener_executor=runner.listener_executor,
+            lazy_listener_runner=runner.lazy_listener_runner,
+        )
+
+    def run(
+        self,
+        request: BoltRequest,
+        response: BoltResponse,
+        listener_name: str,
+        listener: Listener,
+        starting_time: float | None = None,
+    ) -> BoltResponse | None:
+        if (
+            self.process_before_response
+            or request.lazy_only
+            or listener.lazy_functions
+            or listener.auto_acknowledgement
+            or request.context.ack.response is not None
+        ):
+            return super().run(request, response, listener_name, listener, starting_time)
+        started = starting_time if starting_time is not None else time.time()
+        ack = _SignallingAck()
+        request.context["ack"] = ack
+
+        def run_listener() -> None:
+            nonlocal response
+            try:
+                self.listener_start_handler.handle(request=request, response=response)
+                listener.run_ack_function(request=request, response=response)
+            except Exception as error:
+                # As Bolt does: a 500 unless the listener had acknowledged already.
+                failed: BoltResponse | None = response or BoltResponse(status=500)
+                assert failed is not None
+                failed.status = 500
+                if ack.response is not None:
+                    failed = None
+                self.listener_error_handler.handle(error=error, request=request, response=failed)
+                ack.response = failed
+            finally:
+                self.listener_completion_handler.handle(request=request, response=response)
+                # A listener that ends without acknowledging need not be waited for.
+                ack.settled.set()
+
+        self.listener_executor.submit(run_listener)
+        ack.settled.wait(max(0.0, listener.ack_timeout - (time.time() - started)))
+        if ack.response is None:
+            self.logger.warning(warning_did_not_call_ack(listener_name))
+            return None
+        return ack.response
