@@ -17,8 +17,10 @@ so the benchmarks keep working; it asserts nothing about speed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -137,6 +139,11 @@ class Server:
             except OSError:
                 time.sleep(0.01)
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server process has used."""
+        fields = Path(f"/proc/{self.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.server.pid}/status").read_text()
         kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -153,13 +160,80 @@ COMMANDS = {
 }
 
 
+def diverse_questions(store_folder: Path, limit: int = 1500) -> dict[str, list[str]]:
+    """Questions that defeat the answer cache: every name, alias and Korean name the store's
+    entities have (for /whois and /chips) and word pairs for search."""
+    names: list[str] = []
+    for line in (store_folder / "synthetic.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record.get("type") != "entity":
+            break  # entity lines come first
+        names += [record["name"], *record.get("aliases", []), record.get("korean_name") or ""]
+    names = [name for name in dict.fromkeys(names) if name][:limit]
+    rng = random.Random(14)
+    words = measure.WORDS
+    searches = list(
+        dict.fromkeys(f"search {rng.choice(words)} {rng.choice(words)}" for _ in range(limit))
+    )
+    return {"/whois": names, "/chips": names, "/summit": searches}
+
+
+def cpu_ms(server: Server, before: float, requests: int) -> float:
+    """Server CPU per request since ``before`` (its ``cpu_seconds`` then)."""
+    return (server.cpu_seconds() - before) * 1000 / requests
+
+
+FLOORS = {
+    "Bolt, default runner (the bare app)": "bolt",
+    "Bolt, process_before_response=True": "bolt-before-response",
+    "plain WSGI, signature check only": "wsgi",
+}
+
+
+Floors = dict[tuple[str, int], measure.Stats]
+
+
+def floors_section(fake: FakeSlack, requests: int) -> tuple[Report, Floors]:
+    report = Report(
+        "1a. The floors: a constant answer on the same waitress server (ms; /whois)",
+        ["floor", "clients", "p50", "p99", "req/s", "server CPU per request (ms)"],
+    )
+    found: Floors = {}
+    for label, mode in FLOORS.items():
+        bare = Server("bench.bare_app", fake, None, BENCH_FLOOR=mode)
+        try:
+            for clients in (1, 8):
+                before = bare.cpu_seconds()
+                stats = measure.http_load(bare.url, SECRET, "/whois", ["x"], clients, requests)
+                cpu = cpu_ms(bare, before, requests + 20)
+                found[(mode, clients)] = stats
+                report.rows.append(
+                    [
+                        label,
+                        str(clients),
+                        fmt(stats.p50, 2),
+                        fmt(stats.p99, 2),
+                        fmt(stats.rps, 0),
+                        fmt(cpu, 2),
+                    ]
+                )
+        finally:
+            bare.stop()
+    report.notes.append(
+        "Each floor runs in its own process on the server settings the app uses (waitress, "
+        "8 threads; Bolt with the app's 64-thread listener pool). CPU per request is the "
+        "server process's user and system time over the requests it answered."
+    )
+    return report, found
+
+
 def fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
 def latency_section(
     sizes: list[int], stores: dict[int, Path], workdir: Path, requests: int, clients: list[int]
-) -> tuple[Report, Report, Report]:
+) -> tuple[Report, Report, Report, Report, Report]:
     latency = Report(
         "1. Slash-command latency over HTTP (ms; waitress, signed requests, keep-alive clients)",
         [
@@ -189,10 +263,27 @@ def latency_section(
             "start-up, word index rebuilt (s)",
         ],
     )
+    uncached = Report(
+        "1b. Questions that miss the answer cache (ms; each client asks its own share of the "
+        "store's names, aliases and Korean names, or of word-pair searches)",
+        [
+            "facts",
+            "command",
+            "clients",
+            "distinct questions",
+            "p50",
+            "p99",
+            "req/s",
+            "server CPU per request (ms)",
+            "p50 / bare Bolt",
+            "p50 / WSGI floor",
+        ],
+    )
     with FakeSlack() as fake:
         # The asker is known to Slack (users.info), as every real user is: whether they are
         # an admin is then cached, and /summit search answers within the acknowledgement.
         fake.add_user(DEFAULT_USER)
+        floor_report, floors = floors_section(fake, requests)
         bare = Server("bench.bare_app", fake, None)
         try:
             floor = {
@@ -227,6 +318,31 @@ def latency_section(
                                 fmt(base.p99),
                                 fmt(base.rps, 0),
                                 fmt(ours.p50 / base.p50, 2),
+                            ]
+                        )
+                questions = diverse_questions(stores[size].parent)
+                for command, asked in questions.items():
+                    for n, start in ((1, 0), (8, len(asked) // 2)):
+                        texts = asked[start:] + asked[:start]
+                        before = server.cpu_seconds()
+                        stats = measure.http_load(
+                            server.url, SECRET, command, texts, n, requests, disjoint=True
+                        )
+                        cpu = cpu_ms(server, before, requests + 20)
+                        bolt = floors[("bolt", n)]
+                        wsgi = floors[("wsgi", n)]
+                        uncached.rows.append(
+                            [
+                                f"{size:,}",
+                                command,
+                                str(n),
+                                f"{len(asked):,}",
+                                fmt(stats.p50, 2),
+                                fmt(stats.p99, 1),
+                                fmt(stats.rps, 0),
+                                fmt(cpu, 2),
+                                fmt(stats.p50 / bolt.p50, 2),
+                                fmt(stats.p50 / wsgi.p50, 2),
                             ]
                         )
                 with_writes, saves = measure.http_load_while_saving(
@@ -285,7 +401,12 @@ def latency_section(
         "column starts the same store with the saved index deleted, so the index is rebuilt "
         "from every statement. RSS after load is taken after sections 1 and 2 ran."
     )
-    return latency, writing, startup
+    uncached.notes.append(
+        "Summit Intel runs here with its answer cache as always; these questions are each "
+        "asked once, so every answer is computed: matching, the store's pages, rendering. "
+        "A store of 1,000 facts has fewer distinct names than requests, so some repeat."
+    )
+    return latency, floor_report, uncached, writing, startup
 
 
 def store_section(sizes: list[int], stores: dict[int, Path], workdir: Path, rounds: int) -> Report:
@@ -434,7 +555,9 @@ def main() -> None:
         print("building stores…", flush=True)
         stores = {size: build_store(size, workdir) for size in sizes}
         print("latency, writes while reading, start-up…", flush=True)
-        latency, writing, startup = latency_section(sizes, stores, workdir, requests, clients)
+        latency, floor_report, uncached, writing, startup = latency_section(
+            sizes, stores, workdir, requests, clients
+        )
         print("store operations…", flush=True)
         operations = store_section(sizes, stores, workdir, rounds)
         print("digest fan-out…", flush=True)
@@ -447,7 +570,10 @@ def main() -> None:
         f"- Run: `{command.strip()}` (`make bench`), {started:%Y-%m-%d %H:%M} UTC, "
         f"{(datetime.now(UTC) - started).total_seconds():.0f} s\n"
         f"- Machine: {machine()}\n\n"
-        + "\n".join(r.markdown() for r in (latency, writing, operations, startup, fanout, feeds))
+        + "\n".join(
+            r.markdown()
+            for r in (latency, floor_report, uncached, writing, operations, startup, fanout, feeds)
+        )
     )
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")

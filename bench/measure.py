@@ -58,9 +58,11 @@ def _run_clients(
     clients: int,
     total: int,
     until: threading.Event | None = None,
+    disjoint: bool = False,
 ) -> Stats:
     """``total`` requests from ``clients`` keep-alive clients; with ``until``, as many as
-    they make until it is set."""
+    they make until it is set. ``disjoint``: each client asks its own share of ``texts``
+    (so no answer is asked for twice, while there are enough texts)."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -68,7 +70,11 @@ def _run_clients(
 
     def client(number: int) -> None:
         sender = SlackSender(url, secret)
-        cycle = itertools.cycle(texts[number % len(texts) :] + texts[: number % len(texts)])
+        if disjoint:
+            mine_to_ask = texts[number::clients] or texts
+            cycle = itertools.cycle(mine_to_ask)
+        else:
+            cycle = itertools.cycle(texts[number % len(texts) :] + texts[: number % len(texts)])
         mine = []
         rounds = itertools.count() if until is not None else range(per_client)
         try:
@@ -100,8 +106,19 @@ def _run_clients(
 
 
 def http_load(
-    url: str, secret: str, command: str, texts: list[str], clients: int, total: int
+    url: str,
+    secret: str,
+    command: str,
+    texts: list[str],
+    clients: int,
+    total: int,
+    *,
+    disjoint: bool = False,
 ) -> Stats:
+    if disjoint:
+        # Warmed up with other questions than the measured ones.
+        _run_clients(url, secret, command, texts[-20:], 1, min(20, total))
+        return _run_clients(url, secret, command, texts[:-20], clients, total, disjoint=True)
     _run_clients(url, secret, command, texts, 1, min(20, total))  # warm up
     return _run_clients(url, secret, command, texts, clients, total)
 

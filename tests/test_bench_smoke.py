@@ -23,6 +23,8 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
     report = out.read_text()
     for section in (
         "1. Slash-command latency",
+        "1a. The floors",
+        "1b. Questions that miss the answer cache",
         "2. /who while an admin saves",
         "3. Store operations",
         "4. Start-up to healthy",
