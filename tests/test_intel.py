@@ -325,3 +325,26 @@ def test_card_sections_hold_what_microsoft_and_the_company_may_do_together(
     assert [fact.id for fact in samsung.on_the_table.facts][:2] == ["F9", "F13"]
     hbm = intel.chips("hbm").parts[0]
     assert [fact.id for fact in hbm.facts.facts] == ["F9", "F10"]
+
+
+@pytest.mark.parametrize("text", ["F1 · *Samsung* <https://x.example|HBM>", "", "삼성전자 " * 800])
+def test_the_plain_text_blocks_give_the_json_slack_sdk_models_give(text: str) -> None:
+    from slack_sdk.models.blocks import (
+        ContextBlock,
+        HeaderBlock,
+        MarkdownTextObject,
+        SectionBlock,
+    )
+
+    from slackbot.slack.render.base import MAX_HEADER_TEXT, MAX_SECTION_TEXT, clip
+
+    long_text = clip(text, MAX_SECTION_TEXT)
+    assert render.section(text).to_dict() == (
+        SectionBlock(text=MarkdownTextObject(text=long_text)).to_dict()
+    )
+    assert render.context(text).to_dict() == (
+        ContextBlock(elements=[MarkdownTextObject(text=long_text)]).to_dict()
+    )
+    if text:  # slack_sdk refuses an empty header
+        short = clip(text, MAX_HEADER_TEXT)
+        assert render.header(text).to_dict() == HeaderBlock(text=short).to_dict()

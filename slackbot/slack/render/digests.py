@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import (
     Block,
-    ContextBlock,
     DividerBlock,
 )
 
@@ -69,7 +68,7 @@ def _group_plain(group: DigestGroup) -> str:
     return f"{name}: " + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
 
 
-def _digest_footer(digest: Digest) -> ContextBlock:
+def _digest_footer(digest: Digest) -> Block:
     if digest.channel_id == PREVIEW_CHANNEL:
         return context("A preview: nothing was posted, nothing is scheduled.")
     who = f"Set up by {mention(digest.created_by)} · " if digest.created_by else ""
