@@ -439,3 +439,23 @@ def test_a_small_journal_is_not_folded_into_a_large_snapshot(db_path: Path) -> N
         for number in range(400):
             store.put_meta(f"bulk-{number}", {"text": "x" * 600})
         assert store._compaction is not None  # folded once the journal grew large enough
+
+
+def test_a_close_spelling_found_once_is_found_again_after_new_words(store: FactStore) -> None:
+    """Completions and typo matches are remembered per word, and forgotten when the words
+    the store knows change."""
+    assert store.search("quokkas") == []
+    assert store.search("quokk") == []
+    fact = Fact(
+        store.next_fact_id(),
+        "Samsung showed a quokka-sized HBM module.",
+        "hardware",
+        "reported",
+        ("samsung",),
+        Source("Test"),
+    )
+    store.put_fact(fact)
+    assert [f.id for f in store.search("quokkas")] == [fact.id]
+    assert [f.id for f in store.search("quokk")] == [fact.id]  # a completion, asked before
+    store.delete_fact(fact.id)
+    assert store.search("quokk") == []
