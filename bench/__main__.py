@@ -9,6 +9,7 @@
 6. Feeds: 200 feeds x 50 items from a loopback server (20% near-duplicates, labelled): a
    full poll cycle, deduplication precision and recall, a cycle of 304s, and /whois at the
    largest store while a cycle runs in the serving process.
+7. Socket Mode: envelope to acknowledgement, for repeated and uncached questions.
 
 `python -m bench --smoke` runs all of it small (1,000 facts, few requests): `make test` does,
 so the benchmarks keep working; it asserts nothing about speed.
@@ -536,6 +537,35 @@ def feeds_section(template: Path, size: int, workdir: Path, *, smoke: bool) -> R
     return report
 
 
+def socket_section(template: Path, size: int, workdir: Path, requests: int) -> Report:
+    report = Report(
+        "7. Socket Mode: from sending an envelope to its acknowledgement (ms; /whois, one at "
+        "a time)",
+        ["facts", "questions", "p50", "p99", "acks/s"],
+    )
+    db = copy_store(template, workdir, "socket")
+    names = diverse_questions(template.parent)["/whois"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUMMITBOT_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    with FakeSlack() as fake:
+        fake.add_user(DEFAULT_USER)
+        fake.add_channel("C0GENERAL", "general", bot_member=True)
+        for label, texts in (
+            ("repeated (8 names)", COMMANDS["/who"]),
+            (f"{len(names):,} names that miss the cache", names),
+        ):
+            stats = measure.socket_mode_acks(db, fake, texts, requests, env)
+            report.rows.append(
+                [f"{size:,}", label, fmt(stats.p50, 2), fmt(stats.p99, 1), fmt(stats.rps, 0)]
+            )
+    report.notes.append(
+        "`summitbot socket` in its own process (slack_bolt's SocketModeHandler on slack_sdk's "
+        "built-in websocket client) against a local websocket endpoint; the time includes "
+        "both directions over loopback and the answer built into the acknowledgement."
+    )
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--smoke", action="store_true", help="everything, small and quick")
@@ -565,6 +595,8 @@ def main() -> None:
         print("feeds…", flush=True)
         largest = max(sizes)
         feeds = feeds_section(stores[largest], largest, workdir, smoke=args.smoke)
+        print("Socket Mode…", flush=True)
+        socket = socket_section(stores[largest], largest, workdir, requests)
     text = (
         "# Summit Intel benchmarks\n\n"
         f"- Run: `{command.strip()}` (`make bench`), {started:%Y-%m-%d %H:%M} UTC, "
@@ -572,7 +604,17 @@ def main() -> None:
         f"- Machine: {machine()}\n\n"
         + "\n".join(
             r.markdown()
-            for r in (latency, floor_report, uncached, writing, operations, startup, fanout, feeds)
+            for r in (
+                latency,
+                floor_report,
+                uncached,
+                writing,
+                operations,
+                startup,
+                fanout,
+                feeds,
+                socket,
+            )
         )
     )
     print(text)

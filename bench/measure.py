@@ -421,3 +421,61 @@ def whois_during_poll(
         load.join()
         sender.close()
     return quiet, loaded[0], seconds
+
+
+# -- Socket Mode --------------------------------------------------------------------------
+
+
+def socket_mode_acks(
+    db: Path, fake: FakeSlack, texts: list[str], count: int, env: dict[str, str]
+) -> Stats:
+    """``summitbot socket`` as a separate process on the store, connected to a local Socket
+    Mode endpoint: the time from sending a /whois envelope to receiving its acknowledgement
+    (with the answer in it), one envelope at a time."""
+    import subprocess
+    import sys
+
+    from tests.fake_slack import APP_TOKEN
+    from tests.fake_socket_mode import FakeSocketMode
+
+    socket = FakeSocketMode().start()
+    fake.socket_url = socket.url
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slackbot", "socket"],
+        env={
+            **env,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": fake.api_url,
+            "SUMMITBOT_DB": str(db),
+            "LOG_LEVEL": "WARNING",
+        },
+        cwd=db.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        socket.wait_connected(60)
+        latencies = []
+        for number in range(count + 20):
+            started = time.perf_counter()
+            socket.push(
+                "slash_commands",
+                {
+                    "command": "/whois",
+                    "text": texts[number % len(texts)],
+                    "user_id": "U0ALICE",
+                    "channel_id": "C0GENERAL",
+                    "team_id": "T0TEAM",
+                    "response_url": fake.response_url(),
+                    "trigger_id": fake.issue_trigger(),
+                },
+            )
+            if number >= 20:  # the first ones warm up
+                latencies.append((time.perf_counter() - started) * 1000)
+        elapsed = sum(latencies) / 1000
+        return Stats(statistics.median(latencies), percentile(latencies, 0.99), count / elapsed)
+    finally:
+        process.terminate()
+        process.wait(30)
+        socket.stop()

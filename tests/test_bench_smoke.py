@@ -30,6 +30,7 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         "4. Start-up to healthy",
         "5. Digest fan-out",
         "6. Feeds",
+        "7. Socket Mode",
     ):
         assert section in report
     assert report.count("| 1,000 | /who |") == 2
