@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -12,7 +13,7 @@ from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import render
 from slackbot.slack.delivery import post_to_response_url
 from slackbot.slack.services import Services
-from storage import StoreWriteError
+from storage import Candidate, StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +65,21 @@ def refresh_queue(services: Services, response_url: str | None, page: int = 1) -
     problem = post_to_response_url(response_url, {"replace_original": True, **message.to_dict()})
     if problem:
         logger.info("the queue could not be shown again: %s", problem)
+
+
+def settle(
+    services: Services, decided: Candidate, response_url: str | None, from_queue: bool
+) -> None:
+    """After a decision on a candidate: its review message updated in place (and its
+    proposer told), and the admin's queue shown again when the click came from it."""
+    if services.desk is not None:
+        services.desk.decided(decided)
+    if from_queue:
+        refresh_queue(services, response_url)
+
+
+def announce_waiting(services: Services) -> None:
+    """Posts the candidates waiting to be announced in the review channel, off the request
+    thread (posting keeps to one message a second)."""
+    if services.desk is not None:
+        threading.Thread(target=services.desk.post_waiting, daemon=True).start()

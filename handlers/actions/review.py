@@ -4,23 +4,19 @@ re-checked on every click (handlers.middleware); anyone may suggest."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import refresh_queue, services_of
+from handlers.common import refresh_queue, services_of, settle
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
-from slackbot.slack.modals import FORM_TOO_LATE, open_fact_form
+from slackbot.slack.modals import open_fact_form, open_reject_form, open_suggest_form
 from slackbot.slack.services import Services
 from storage import Candidate, StoreWriteError
-
-logger = logging.getLogger(__name__)
 
 
 def _clicked(body: dict[str, Any]) -> str:
@@ -34,13 +30,18 @@ def _from_queue(body: dict[str, Any]) -> bool:
     return bool((body.get("container") or {}).get("is_ephemeral"))
 
 
-def after_decision(
-    services: Services, body: dict[str, Any], asker: Asker, decided: Candidate
-) -> None:
-    if services.desk is not None:
-        services.desk.decided(decided)
-    if _from_queue(body):
-        refresh_queue(services, asker.response_url)
+def _pending(services: Services, body: dict[str, Any], asker: Asker) -> Candidate | None:
+    """The clicked candidate while it waits for a decision; else the person is told why not."""
+    assert services.review is not None
+    try:
+        candidate = services.review.candidate(_clicked(body))
+    except NotFound as missing:
+        asker.tell(render.notice(str(missing)))
+        return None
+    if candidate.state != "pending":
+        asker.tell(render.already_decided(candidate, services.timezone))
+        return None
+    return candidate
 
 
 def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -62,7 +63,7 @@ def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> No
     except StoreWriteError as error:
         asker.tell(render.notice(render.not_saved(error)))
         return
-    after_decision(services, body, asker, decided)
+    settle(services, decided, asker.response_url, _from_queue(body))
     if not _from_queue(body) and decided.review_ts is None:
         asker.tell(render.saved(fact, "approved"))
 
@@ -71,13 +72,8 @@ def edit(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services = services_of(context)
     assert services.review is not None
     asker = Asker.of(client, body)
-    try:
-        candidate = services.review.candidate(_clicked(body))
-    except NotFound as missing:
-        asker.tell(render.notice(str(missing)))
-        return
-    if candidate.state != "pending":
-        asker.tell(render.already_decided(candidate, services.timezone))
+    candidate = _pending(services, body, asker)
+    if candidate is None:
         return
     problem = open_fact_form(
         client,
@@ -95,15 +91,9 @@ def edit(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
 
 def reject(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services = services_of(context)
-    assert services.review is not None
     asker = Asker.of(client, body)
-    try:
-        candidate = services.review.candidate(_clicked(body))
-    except NotFound as missing:
-        asker.tell(render.notice(str(missing)))
-        return
-    if candidate.state != "pending":
-        asker.tell(render.already_decided(candidate, services.timezone))
+    candidate = _pending(services, body, asker)
+    if candidate is None:
         return
     metadata = {
         "candidate_id": candidate.id,
@@ -111,12 +101,11 @@ def reject(body: dict[str, Any], client: WebClient, context: BoltContext) -> Non
         "channel_id": asker.channel_id,
         "from_queue": _from_queue(body),
     }
-    view = render.reject_form(candidate, metadata)
-    try:
-        client.views_open(trigger_id=body.get("trigger_id", ""), view=view.to_dict())
-    except (SlackApiError, SlackClientError, OSError) as error:
-        logger.warning("views.open failed: %s", error)
-        asker.tell(render.notice(FORM_TOO_LATE))
+    problem = open_reject_form(
+        client, candidate, trigger_id=body.get("trigger_id", ""), metadata=metadata
+    )
+    if problem is not None:
+        asker.tell(problem)
 
 
 def page(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -136,14 +125,11 @@ def page(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
 
 
 def suggest(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """Anyone: opens the "Suggest a fact" form, the lookup's words prefilled."""
+    """Anyone: opens the "Suggest a fact" form."""
     ack()
     del context  # nothing of the services is needed to open the form
     asker = Asker.of(client, body)
     metadata = {"response_url": asker.response_url, "channel_id": asker.channel_id}
-    view = render.suggest_form("", metadata)
-    try:
-        client.views_open(trigger_id=body.get("trigger_id", ""), view=view.to_dict())
-    except (SlackApiError, SlackClientError, OSError) as error:
-        logger.warning("views.open failed: %s", error)
-        asker.tell(render.notice(FORM_TOO_LATE))
+    problem = open_suggest_form(client, trigger_id=body.get("trigger_id", ""), metadata=metadata)
+    if problem is not None:
+        asker.tell(problem)

@@ -4,8 +4,7 @@ answered through the response URL."""
 
 from __future__ import annotations
 
-import threading
-
+from handlers.common import announce_waiting
 from slackbot.core.feeds import FeedUsageError
 from slackbot.core.feeds.service import USAGE
 from slackbot.slack import render
@@ -56,8 +55,7 @@ def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
     if problem is not None:
         return render.notice(problem.replace("Digests are", "Candidates for review are"))
     services.review.set_review_channel(asker.channel_id, asker.user_id)
-    if services.desk is not None:
-        threading.Thread(target=services.desk.post_waiting, daemon=True).start()
+    announce_waiting(services)
     text = (
         f"New candidates for review will be posted in <#{asker.channel_id}>, "
         "with Approve, Edit and Reject buttons. `/summit queue` lists those waiting."

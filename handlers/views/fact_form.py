@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of
+from handlers.common import services_of, settle
 from slackbot.core import curation
 from slackbot.core.curation import EditConflict, NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
@@ -61,6 +61,6 @@ def submit(
     # Stored durably above; only now does the modal close.
     ack()
     asker = Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url"))
-    if decided is not None and services.desk is not None:
-        services.desk.decided(decided)
+    if decided is not None:
+        settle(services, decided, None, from_queue=False)
     asker.tell(render.saved(fact, action))

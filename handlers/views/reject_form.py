@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import refresh_queue, services_of
+from handlers.common import services_of, settle
 from slackbot.core.curation import NotFound
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
@@ -32,7 +32,4 @@ def submit(
         ack(response_action="errors", errors={REJECT_REASON: render.not_saved(error)})
         return
     ack()
-    if services.desk is not None:
-        services.desk.decided(decided)
-    if metadata.get("from_queue"):
-        refresh_queue(services, metadata.get("response_url"))
+    settle(services, decided, metadata.get("response_url"), bool(metadata.get("from_queue")))

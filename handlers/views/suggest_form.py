@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of
+from handlers.common import announce_waiting, services_of
 from slackbot.core.curation import MAX_SOURCE_URL
 from slackbot.core.feeds.links import canonical_link
 from slackbot.slack import render
@@ -45,5 +44,4 @@ def submit(
     Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
         render.proposed(candidate)
     )
-    if services.desk is not None:
-        threading.Thread(target=services.desk.post_waiting, daemon=True).start()
+    announce_waiting(services)

@@ -1,6 +1,6 @@
-"""Opening the curation forms (views.open), for every way in: /summit add and edit, the
-shortcuts, the Edit and Retract menu. An admin check first; what to tell the person when the
-form cannot open."""
+"""Opening the forms (views.open), for every way in: /summit add and edit, the shortcuts,
+the Edit and Retract menu, the review queue's Edit and Reject, Suggest a fact. An admin
+check first where only admins may; what to tell the person when the form cannot open."""
 
 from __future__ import annotations
 
@@ -67,6 +67,18 @@ def open_retract_form(
     client: WebClient, fact: Fact, *, trigger_id: str, metadata: dict[str, Any]
 ) -> render.Message | None:
     return _open(client, trigger_id, render.retract_form(fact, metadata).to_dict())
+
+
+def open_reject_form(
+    client: WebClient, candidate: Candidate, *, trigger_id: str, metadata: dict[str, Any]
+) -> render.Message | None:
+    return _open(client, trigger_id, render.reject_form(candidate, metadata).to_dict())
+
+
+def open_suggest_form(
+    client: WebClient, *, trigger_id: str, metadata: dict[str, Any]
+) -> render.Message | None:
+    return _open(client, trigger_id, render.suggest_form("", metadata).to_dict())
 
 
 def _open(client: WebClient, trigger_id: str, view: dict[str, Any]) -> render.Message | None:
