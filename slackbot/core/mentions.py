@@ -50,9 +50,9 @@ class MentionFinder:
                 table.setdefault(key, entity.id)
                 self._longest = max(self._longest, len(key))
 
-    def spans(self, text: str) -> Iterator[Span]:
-        """Each name found, left to right, the longest at each place."""
-        text = unicodedata.normalize("NFKC", text)
+    def _spans(self, text: str) -> Iterator[Span]:
+        """Each name found in NFKC-normalised ``text``, left to right, the longest at each
+        place (positions are in that text)."""
         tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
         folded = [token.casefold() for _start, _end, token in tokens]
         position = 0
@@ -88,7 +88,8 @@ class MentionFinder:
 
     def entity_ids(self, text: str) -> list[str]:
         """The entities named, in the order first named."""
-        return list(dict.fromkeys(entity_id for _start, _end, entity_id in self.spans(text)))
+        text = unicodedata.normalize("NFKC", text)
+        return list(dict.fromkeys(entity_id for _start, _end, entity_id in self._spans(text)))
 
     def canonical(self, text: str) -> str:
         """The text with every name written as one word for its entity ("SKT" and "SK
@@ -96,7 +97,7 @@ class MentionFinder:
         text = unicodedata.normalize("NFKC", text)
         parts = []
         last = 0
-        for start, end, entity_id in self.spans(text):
+        for start, end, entity_id in self._spans(text):
             parts += [text[last:start], "ENT" + "".join(_words(entity_id.casefold()))]
             last = end
         parts.append(text[last:])

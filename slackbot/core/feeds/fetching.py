@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -155,7 +155,7 @@ class Fetcher:
             except httpx.HTTPError as error:
                 return FetchResult(None, current, error=f"could not connect ({error})"[:200])
             if isinstance(result, FetchResult):
-                return FetchResult(**{**result.__dict__, "moved_to": moved_to})
+                return replace(result, moved_to=moved_to)
             # A redirect: (status, location)
             status, location = result
             current = urljoin(current, location)
@@ -184,18 +184,18 @@ class Fetcher:
                 return answer
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_bytes:
-                return FetchResult(**{**answer.__dict__, "error": self._too_large()})
+                return replace(answer, error=self._too_large())
             chunks: list[bytes] = []
             size = 0
             # Counted after gzip is undone: a small compressed bomb is refused too.
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    return FetchResult(**{**answer.__dict__, "error": self._too_large()})
+                    return replace(answer, error=self._too_large())
                 if time.monotonic() > deadline:
                     return FetchResult(None, url, error="timed out")
                 chunks.append(chunk)
-            return FetchResult(**{**answer.__dict__, "content": b"".join(chunks)})
+            return replace(answer, content=b"".join(chunks))
 
     def _too_large(self) -> str:
         return f"larger than {self.max_bytes // (1024 * 1024)} MB"

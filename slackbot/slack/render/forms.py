@@ -236,11 +236,18 @@ def fact_form(
     ]
     if note:
         blocks.insert(0, context(f":scissors: {escape(note)}"))
+    return modal(FACT_FORM, title, "Save", metadata, blocks)
+
+
+def modal(
+    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[Block]
+) -> View:
+    """A form: what its submission is routed by, and where its answer goes (metadata)."""
     return View(
         type="modal",
-        callback_id=FACT_FORM,
+        callback_id=callback_id,
         title=title,
-        submit="Save",
+        submit=submit,
         close="Cancel",
         private_metadata=json.dumps(metadata),
         blocks=blocks,
@@ -248,14 +255,12 @@ def fact_form(
 
 
 def retract_form(fact: Fact, metadata: dict[str, Any]) -> View:
-    return View(
-        type="modal",
-        callback_id=RETRACT_FORM,
-        title=f"Retract {fact.id}",
-        submit="Retract",
-        close="Cancel",
-        private_metadata=json.dumps(metadata),
-        blocks=[
+    return modal(
+        RETRACT_FORM,
+        f"Retract {fact.id}",
+        "Retract",
+        metadata,
+        [
             section(fact_line(fact)),
             text_input(
                 RETRACT_REASON,

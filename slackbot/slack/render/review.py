@@ -4,7 +4,6 @@ them. Every title and summary came from a feed or a person: all of it is escaped
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -43,7 +42,7 @@ from slackbot.slack.render.base import (
     notice,
     section,
 )
-from slackbot.slack.render.forms import text_input
+from slackbot.slack.render.forms import modal, text_input
 from storage import Candidate, Entity, Feed
 
 # More new candidates than this from one poll get one summary message, not one each.
@@ -242,14 +241,12 @@ def feed_health(feed: Feed, failing: bool) -> Message:
 
 
 def reject_form(candidate: Candidate, metadata: dict[str, Any]) -> View:
-    return View(
-        type="modal",
-        callback_id=REJECT_FORM,
-        title=f"Reject {candidate.id}",
-        submit="Reject",
-        close="Cancel",
-        private_metadata=json.dumps(metadata),
-        blocks=[
+    return modal(
+        REJECT_FORM,
+        f"Reject {candidate.id}",
+        "Reject",
+        metadata,
+        [
             section(f"*{escape(clip(candidate.title, 500))}*"),
             text_input(
                 REJECT_REASON,
@@ -264,14 +261,12 @@ def reject_form(candidate: Candidate, metadata: dict[str, Any]) -> View:
 
 
 def suggest_form(statement: str, metadata: dict[str, Any]) -> View:
-    return View(
-        type="modal",
-        callback_id=SUGGEST_FORM,
-        title="Suggest a fact",
-        submit="Suggest",
-        close="Cancel",
-        private_metadata=json.dumps(metadata),
-        blocks=[
+    return modal(
+        SUGGEST_FORM,
+        "Suggest a fact",
+        "Suggest",
+        metadata,
+        [
             text_input(
                 SUGGEST_STATEMENT,
                 "What happened?",
