@@ -29,6 +29,10 @@ class PreparedItem:
     status: str
     headline: Headline
 
+    def wanted(self, must: tuple[str, ...]) -> bool:
+        """Whether it names a known entity and has every one of a feed's must-words."""
+        return bool(self.entity_ids) and all(word in self.folded for word in must)
+
 
 @dataclass(frozen=True)
 class PreparedFeed:

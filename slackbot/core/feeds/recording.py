@@ -81,6 +81,35 @@ def item_keys(item: FeedItem, feed_id: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def candidate_of(
+    prepared: PreparedItem,
+    candidate_id: str,
+    outlet: str,
+    found: datetime,
+    *,
+    feed_id: str | None = None,
+    keys: tuple[str, ...] = (),
+) -> Candidate:
+    """An item as a candidate; an undated item takes the time it was found, and says so."""
+    item = prepared.item
+    return Candidate(
+        candidate_id,
+        item.title,
+        item.link,
+        iso(item.published_at or found),
+        iso(found),
+        summary=item.summary,
+        guid=item.guid,
+        published_guessed=item.published_at is None,
+        feed_id=feed_id,
+        outlet=outlet,
+        entity_ids=prepared.entity_ids,
+        kind=prepared.kind,
+        status=prepared.status,
+        keys=keys,
+    )
+
+
 def _with_retelling(candidate: Candidate, retelling: _Retelling) -> Candidate:
     """The candidate with one more outlet telling the story (once per link)."""
     sources = list(candidate.sources)
@@ -203,8 +232,7 @@ class PollRecorder:
             fresh_keys += keys
             seen.update(keys)
             counted += 1
-            entity_ids = prepared.entity_ids
-            if not entity_ids or any(word not in prepared.folded for word in feed.must):
+            if not prepared.wanted(feed.must):
                 dropped += 1
                 continue
             if item.link and self.store.has_fact_source([item.link]):
@@ -219,21 +247,8 @@ class PollRecorder:
                 else:
                     retellings.setdefault(same, []).append(retelling)
                 continue
-            candidate = Candidate(
-                f"{_PENDING}{len(new)}",
-                item.title,
-                item.link,
-                iso(published),
-                iso(now),
-                summary=item.summary,
-                guid=item.guid,
-                published_guessed=item.published_at is None,
-                feed_id=feed.id,
-                outlet=feed.name,
-                entity_ids=entity_ids,
-                kind=prepared.kind,
-                status=prepared.status,
-                keys=keys,
+            candidate = candidate_of(
+                prepared, f"{_PENDING}{len(new)}", feed.name, now, feed_id=feed.id, keys=keys
             )
             new[candidate.id] = candidate
             recent.add(candidate.id, prepared.headline, published)

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.preparing import lower_priority, prepare_with
-from slackbot.core.feeds.recording import PollRecorder, PollReport, host_of, iso, item_keys
+from slackbot.core.feeds.recording import (
+    PollRecorder,
+    PollReport,
+    candidate_of,
+    host_of,
+    iso,
+    item_keys,
+)
 from slackbot.core.intel import SummitIntel
 from storage import Candidate, Feed, utc_now
 from storage.text import fold
@@ -173,7 +180,7 @@ class FeedService:
             feed = Feed(
                 self.store.next_feed_id(),
                 request.url,
-                name=canonical.split("/")[2],
+                name=host_of(request.url),
                 interval_minutes=request.interval,
                 must=request.must,
                 added_by=by,
@@ -306,29 +313,15 @@ class FeedService:
         dropped = 0
         seen: set[str] = set()
         for number, ready in enumerate(prepared.items, start=1):
-            item = ready.item
-            keys = item_keys(item, "preview")
+            keys = item_keys(ready.item, "preview")
             if seen.intersection(keys):
                 continue  # the same GUID or link again: one candidate, as a poll makes
             seen.update(keys)
-            if not ready.entity_ids or any(word not in ready.folded for word in must):
+            if not ready.wanted(must):
                 dropped += 1
                 continue
             chosen.append(
-                Candidate(
-                    f"preview-{number}",
-                    item.title,
-                    item.link,
-                    iso(item.published_at or now),
-                    iso(now),
-                    summary=item.summary,
-                    guid=item.guid,
-                    published_guessed=item.published_at is None,
-                    outlet=parsed.title or host_of(url),
-                    entity_ids=ready.entity_ids,
-                    kind=ready.kind,
-                    status=ready.status,
-                )
+                candidate_of(ready, f"preview-{number}", parsed.title or host_of(url), now)
             )
         result = f"{len(parsed.items)} items, {len(chosen)} would be proposed"
         if parsed.problem:
