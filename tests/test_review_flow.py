@@ -437,3 +437,16 @@ def test_a_non_admin_saving_a_message_proposes_it(
     assert candidate.entity_ids == ("lg-electronics", "microsoft")
     post = fake_slack.wait_for(lambda: review_posts(fake_slack))[0]
     assert "proposed by <@U0ALICE>" in shown(post)
+
+
+def test_the_review_channel_is_a_channel_not_a_dm(
+    slack: SlackSender, fake_slack: FakeSlack, store: FactStore
+) -> None:
+    fake_slack.add_channel("D0ADMIN", "admin", is_im=True)
+    fake_slack.add_channel("G0GROUP", "mpdm-admin", is_mpim=True, bot_member=True)
+    in_dm = summit(slack, fake_slack, "review here", channel="D0ADMIN")
+    assert "has to be a channel everyone reviewing is in" in in_dm
+    in_group = summit(slack, fake_slack, "review here", channel="G0GROUP")
+    assert "not group DMs" in in_group and "/summit review here" in in_group
+    assert "/digest" not in in_dm + in_group
+    assert store.meta("review_channel") is None

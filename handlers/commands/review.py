@@ -8,7 +8,7 @@ from handlers.common import announce_waiting
 from slackbot.core.feeds import FeedUsageError
 from slackbot.core.feeds.service import USAGE
 from slackbot.slack import render
-from slackbot.slack.delivery import Asker, ensure_can_post
+from slackbot.slack.delivery import REVIEW_CANNOT_POST, Asker, ensure_can_post
 from slackbot.slack.services import Services
 
 KINDS = frozenset({"feeds", "queue", "review"})
@@ -46,14 +46,9 @@ def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
             "The review channel is a Slack channel; in the console, `/summit queue` lists "
             "the candidates and `summitbot feeds poll` polls."
         )
-    if asker.channel_id.startswith("D"):
-        return render.notice(
-            "The review channel has to be a channel everyone reviewing is in; "
-            "run `/summit review here` in one."
-        )
-    problem = ensure_can_post(asker.client, asker.channel_id)
+    problem = ensure_can_post(asker.client, asker.channel_id, REVIEW_CANNOT_POST)
     if problem is not None:
-        return render.notice(problem.replace("Digests are", "Candidates for review are"))
+        return render.notice(problem)
     services.review.set_review_channel(asker.channel_id, asker.user_id)
     announce_waiting(services)
     text = (

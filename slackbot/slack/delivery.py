@@ -72,26 +72,52 @@ class SlackDigestPoster:
         return Delivery(True, complete=True)
 
 
-IN_A_DM = (
-    "Digests are posted to channels, not to direct messages. Run `/digest daily 09:00` in "
-    "the channel that should get it (public channels work at once; invite me to private ones)."
+@dataclass(frozen=True)
+class CannotPost:
+    """What to tell a person asking for posts in a place the app does not post to."""
+
+    in_a_dm: str
+    in_a_group_dm: str
+    archived: str
+
+
+DIGESTS_CANNOT_POST = CannotPost(
+    in_a_dm=(
+        "Digests are posted to channels, not to direct messages. Run `/digest daily 09:00` "
+        "in the channel that should get it (public channels work at once; invite me to "
+        "private ones)."
+    ),
+    in_a_group_dm=(
+        "Digests are posted to channels, not group DMs. Run `/digest daily 09:00` in a "
+        "channel instead (public channels work at once; invite me to private ones)."
+    ),
+    archived="This channel is archived, so no digest can be posted here.",
 )
-IN_A_GROUP_DM = (
-    "Digests are posted to channels, not group DMs. Run `/digest daily 09:00` in a channel "
-    "instead (public channels work at once; invite me to private ones)."
+REVIEW_CANNOT_POST = CannotPost(
+    in_a_dm=(
+        "The review channel has to be a channel everyone reviewing is in; run "
+        "`/summit review here` in one."
+    ),
+    in_a_group_dm=(
+        "Candidates for review are posted to channels, not group DMs. Run "
+        "`/summit review here` in a channel instead."
+    ),
+    archived="This channel is archived, so no candidates can be posted here.",
 )
 
 
-def ensure_can_post(client: WebClient, channel_id: str) -> str | None:
-    """Makes sure digests can be posted in the channel, joining it when it is public.
-    Returns what to tell the person when they cannot."""
+def ensure_can_post(
+    client: WebClient, channel_id: str, refusals: CannotPost = DIGESTS_CANNOT_POST
+) -> str | None:
+    """Makes sure the app can post in the channel, joining it when it is public. Returns
+    what to tell the person when it cannot (``refusals`` say it for what is asked for)."""
     invite = (
         "I can't post in this channel yet: it is private or a conversation I am not in. "
         "Invite me with `/invite @Summit Intel`, then run the command again."
     )
     if channel_id.startswith("D"):
         # Only direct messages have D ids; Slack needs no asking.
-        return IN_A_DM
+        return refusals.in_a_dm
     try:
         channel = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as error:
@@ -102,11 +128,11 @@ def ensure_can_post(client: WebClient, channel_id: str) -> str | None:
     except SlackClientError:
         return "I could not reach Slack; try again in a moment."
     if channel.get("is_im"):
-        return IN_A_DM
+        return refusals.in_a_dm
     if channel.get("is_mpim"):
-        return IN_A_GROUP_DM
+        return refusals.in_a_group_dm
     if channel.get("is_archived"):
-        return "This channel is archived, so no digest can be posted here."
+        return refusals.archived
     if channel.get("is_member"):
         return None
     if channel.get("is_private"):
