@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slackbot.core.feeds import PollReport, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack import render
-from storage import Candidate, Entity, StoreWriteError
+from storage import Candidate, StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,6 @@ class ReviewDesk:
         self._pace_lock = threading.Lock()
         # One batch of posting at a time: a poll and a click never post the same candidate.
         self._posting = threading.Lock()
-
-    def names(self, ids: Sequence[str]) -> list[Entity]:
-        return self.intel.entities(ids)
 
     # -- posting ------------------------------------------------------------------------
 
@@ -105,7 +102,7 @@ class ReviewDesk:
                 return len(waiting) if ts else 0
             posted = 0
             for candidate in waiting:
-                message = render.review_message(candidate, self.names, self.timezone)
+                message = render.review_message(candidate, self.intel.entities, self.timezone)
                 ts = self._post(channel_id, message)
                 if ts is None:
                     break  # tried again after the next poll
@@ -123,7 +120,7 @@ class ReviewDesk:
         """Updates the candidate's review message in place and tells its proposer."""
         channel_id, ts = candidate.review_channel, candidate.review_ts
         if channel_id and ts and not ts.startswith(SUMMARY_TS):
-            message = render.decided_message(candidate, self.names, self.timezone)
+            message = render.decided_message(candidate, self.intel.entities, self.timezone)
             try:
                 self.client.chat_update(channel=channel_id, ts=ts, **message.to_dict())
             except (SlackApiError, SlackClientError, OSError) as error:
