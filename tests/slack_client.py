@@ -246,3 +246,27 @@ def block_actions(
         "response_url": response_url,
         "actions": [{"block_id": "b", "action_ts": "1.2", **action}],
     }
+
+
+def message_action(
+    user_id: str,
+    text: str,
+    *,
+    channel: tuple[str, str],
+    response_url: str,
+    trigger_id: str,
+    ts: str = "1716000000.000100",
+) -> dict[str, Any]:
+    """What Slack sends when a person picks "Save as summit fact" on a message."""
+    channel_id, channel_name = channel
+    return {
+        "type": "message_action",
+        "callback_id": "save_as_summit_fact",
+        "user": {"id": user_id},
+        "team": {"id": "T0TEAM"},
+        "channel": {"id": channel_id, "name": channel_name},
+        "message": {"type": "message", "ts": ts, "text": text},
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": ts,
+    }

@@ -16,6 +16,7 @@ from tests.slack_client import (
     SlackSender,
     block_actions,
     block_texts,
+    message_action,
     opened_view,
     view_submission,
 )
@@ -409,21 +410,13 @@ def test_global_and_message_shortcuts_open_the_form(
     first = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open", ok=True))[0]
     assert opened_view(first.params)["callback_id"] == "fact_form"
     slack.interactive(
-        {
-            "type": "message_action",
-            "callback_id": "save_as_summit_fact",
-            "user": {"id": ADMIN},
-            "team": {"id": "T0TEAM"},
-            "channel": {"id": "C0NEWS", "name": "news"},
-            "message": {
-                "type": "message",
-                "ts": "1716000000.000100",
-                "text": "LG signs on to Copilot <!here>",
-            },
-            "trigger_id": fake_slack.issue_trigger(),
-            "response_url": fake_slack.response_url(),
-            "message_ts": "1716000000.000100",
-        }
+        message_action(
+            ADMIN,
+            "LG signs on to Copilot <!here>",
+            channel=("C0NEWS", "news"),
+            response_url=fake_slack.response_url(),
+            trigger_id=fake_slack.issue_trigger(),
+        )
     )
     calls = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open", ok=True)[1:] or None)
     view = opened_view(calls[0].params)

@@ -23,6 +23,7 @@ from tests.slack_client import (
     SlackSender,
     block_actions,
     block_texts,
+    message_action,
     opened_view,
     view_submission,
 )
@@ -411,20 +412,13 @@ def test_a_non_admin_saving_a_message_proposes_it(
     fake_slack.add_channel("C0GENERAL", "general", bot_member=True)
     summit(slack, fake_slack, "review here")
     slack.interactive(
-        {
-            "type": "message_action",
-            "callback_id": "save_as_summit_fact",
-            "user": {"id": ALICE},
-            "team": {"id": "T0TEAM"},
-            "channel": {"id": "C0GENERAL", "name": "general"},
-            "message": {
-                "type": "message",
-                "ts": "1716000000.000100",
-                "text": "LG Electronics &amp; Microsoft <https://n.example/lg|sign an AI deal>",
-            },
-            "trigger_id": fake_slack.issue_trigger(),
-            "response_url": fake_slack.response_url(),
-        }
+        message_action(
+            ALICE,
+            "LG Electronics &amp; Microsoft <https://n.example/lg|sign an AI deal>",
+            channel=("C0GENERAL", "general"),
+            response_url=fake_slack.response_url(),
+            trigger_id=fake_slack.issue_trigger(),
+        )
     )
     said = fake_slack.wait_for(
         lambda: [p for p in fake_slack.response_posts if "your suggestion is" in p.get("text", "")]

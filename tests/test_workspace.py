@@ -25,6 +25,7 @@ from tests.slack_client import (
     SlackSender,
     block_actions,
     block_texts,
+    message_action,
     opened_view,
     view_submission,
 )
@@ -346,16 +347,13 @@ def test_saving_a_message_prefills_plain_text_and_says_when_it_was_cut(
     def save_message(text: str) -> dict[str, Any]:
         before = len(fake_slack.calls_to("views.open", ok=True))
         slack.interactive(
-            {
-                "type": "message_action",
-                "callback_id": "save_as_summit_fact",
-                "user": {"id": ADMIN},
-                "team": {"id": "T0TEAM"},
-                "channel": {"id": DEFAULT_CHANNEL, "name": "general"},
-                "message": {"type": "message", "ts": "1716000000.000100", "text": text},
-                "trigger_id": fake_slack.issue_trigger(),
-                "response_url": fake_slack.response_url(),
-            }
+            message_action(
+                ADMIN,
+                text,
+                channel=(DEFAULT_CHANNEL, "general"),
+                response_url=fake_slack.response_url(),
+                trigger_id=fake_slack.issue_trigger(),
+            )
         )
         calls = fake_slack.wait_for(
             lambda: fake_slack.calls_to("views.open", ok=True)[before:] or None
