@@ -35,7 +35,7 @@ faults: $(VENV)/.installed-dev
 	SUMMITBOT_FULL_FAULTS=1 $(BIN)/pytest -q -n 0 tests/test_faults.py
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(BIG),--big)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

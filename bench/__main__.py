@@ -18,63 +18,33 @@ so the benchmarks keep working; it asserts nothing about speed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import random
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import feeds_synth, measure
+from bench.big import big_section
+from bench.report import (
+    ADMIN,
+    ROOT,
+    SECRET,
+    Report,
+    Server,
+    cpu_ms,
+    diverse_questions,
+    fmt,
+    machine,
+)
 from bench.synth import write as write_synthetic
-from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.fake_slack import FakeSlack
 from tests.feed_server import FeedServer
-from tests.processes import ServerProcess
 from tests.slack_client import DEFAULT_USER
-
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-signing-secret"
-ADMIN = "U0BENCH"
-
-
-@dataclass
-class Report:
-    title: str
-    header: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def markdown(self) -> str:
-        lines = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |"]
-        lines.append("|" + "---|" * len(self.header))
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
-        lines += [""] + [f"- {note}" for note in self.notes]
-        return "\n".join(lines) + "\n"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}"
-    )
 
 
 def build_store(size: int, workdir: Path) -> Path:
@@ -110,78 +80,11 @@ def copy_store(template: Path, workdir: Path, name: str) -> Path:
     return folder / "summit.json"
 
 
-class Server:
-    """A server process, `summitbot serve` or the bare Bolt app, timed to healthy."""
-
-    def __init__(self, module: str, fake: FakeSlack, db: Path | None, **extra_env: str) -> None:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url,
-            "SUMMITBOT_ADMINS": ADMIN,
-            "LOG_LEVEL": "INFO",
-        }
-        env.pop("SLACK_APP_TOKEN", None)
-        env.update(extra_env)
-        if db is not None:
-            env["SUMMITBOT_DB"] = str(db)
-        started = time.perf_counter()
-        self.server = ServerProcess(env, db.parent if db else ROOT, module)
-        self.url = self.server.url
-        self.healthy_after = self._wait_healthy() - started
-
-    def _wait_healthy(self) -> float:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return time.perf_counter()
-            except OSError:
-                time.sleep(0.01)
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU time the server process has used."""
-        fields = Path(f"/proc/{self.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.server.pid}/status").read_text()
-        kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-        return kb / 1024
-
-    def stop(self) -> None:
-        self.server.stop(signal.SIGTERM)
-
-
 COMMANDS = {
     "/who": ["samsung", "sk hynix", "곽노정", "lg", "skt", "samsnug", "nadella", "anthropic"],
     "/chips": ["", "hbm", "samsung", "cxl"],
     "/summit": ["search hbm supply", "search pangyo accelerator", "search copilot tvs"],
 }
-
-
-def diverse_questions(store_folder: Path, limit: int = 1500) -> dict[str, list[str]]:
-    """Questions that defeat the answer cache: every name, alias and Korean name the store's
-    entities have (for /whois and /chips) and word pairs for search."""
-    names: list[str] = []
-    for line in (store_folder / "synthetic.jsonl").read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record.get("type") != "entity":
-            break  # entity lines come first
-        names += [record["name"], *record.get("aliases", []), record.get("korean_name") or ""]
-    names = [name for name in dict.fromkeys(names) if name][:limit]
-    rng = random.Random(14)
-    words = measure.WORDS
-    searches = list(
-        dict.fromkeys(f"search {rng.choice(words)} {rng.choice(words)}" for _ in range(limit))
-    )
-    return {"/whois": names, "/chips": names, "/summit": searches}
-
-
-def cpu_ms(server: Server, before: float, requests: int) -> float:
-    """Server CPU per request since ``before`` (its ``cpu_seconds`` then)."""
-    return (server.cpu_seconds() - before) * 1000 / requests
 
 
 FLOORS = {
@@ -226,10 +129,6 @@ def floors_section(fake: FakeSlack, requests: int) -> tuple[Report, Floors]:
         "server process's user and system time over the requests it answered."
     )
     return report, found
-
-
-def fmt(value: float, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}"
 
 
 def latency_section(
@@ -573,6 +472,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="requests per cell")
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument(
+        "--big", action="store_true", help="add section 8: a million facts (make bench BIG=1)"
+    )
+    parser.add_argument("--big-size", type=int, default=1_000_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     requests, channels, clients, rounds = args.requests, args.channels, [1, 8, 32], 200
@@ -597,25 +500,16 @@ def main() -> None:
         feeds = feeds_section(stores[largest], largest, workdir, smoke=args.smoke)
         print("Socket Mode…", flush=True)
         socket = socket_section(stores[largest], largest, workdir, requests)
+        sections = [latency, floor_report, uncached, writing, operations, startup, fanout]
+        sections += [feeds, socket]
+        if args.big:
+            print(f"a store of {args.big_size:,} facts…", flush=True)
+            sections.append(big_section(args.big_size, workdir, requests))
     text = (
         "# Summit Intel benchmarks\n\n"
         f"- Run: `{command.strip()}` (`make bench`), {started:%Y-%m-%d %H:%M} UTC, "
         f"{(datetime.now(UTC) - started).total_seconds():.0f} s\n"
-        f"- Machine: {machine()}\n\n"
-        + "\n".join(
-            r.markdown()
-            for r in (
-                latency,
-                floor_report,
-                uncached,
-                writing,
-                operations,
-                startup,
-                fanout,
-                feeds,
-                socket,
-            )
-        )
+        f"- Machine: {machine()}\n\n" + "\n".join(section.markdown() for section in sections)
     )
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")

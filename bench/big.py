@@ -1,0 +1,122 @@
+"""Section 8 (`make bench BIG=1`): a million facts on one machine, on the embedded store.
+
+The figures an operator of a large store lives with: how fast `summitbot import` takes a
+million lines and how much memory it needs on the way, how many bytes it writes against the
+size of the snapshot it leaves (1.0 = the snapshot written once), how long the server takes
+to answer /healthz and how much memory it holds, /whois while an admin saves continuously,
+and how long SIGTERM takes to a clean exit.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import measure
+from bench.report import ADMIN, SECRET, Report, Server, diverse_questions, fmt
+from bench.synth import write as write_synthetic
+from tests.fake_slack import FakeSlack
+from tests.slack_client import DEFAULT_USER
+
+ROOT = Path(__file__).resolve().parent.parent
+WHO = ["samsung", "sk hynix", "곽노정", "lg", "skt", "samsnug", "nadella", "anthropic"]
+
+
+def timed_import(lines: Path, db: Path) -> tuple[float, float, int]:
+    """`summitbot import` in its own process: seconds, peak RSS (MB) and bytes it wrote."""
+    env = {**os.environ, "SUMMITBOT_DB": str(db), "PYTHONPATH": str(ROOT)}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        env.pop(name, None)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slackbot", "import", str(lines), "--by", "bench"],
+        env=env,
+        cwd=db.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    logged = process.stderr.read()
+    # wait4 gives this child's own peak memory and block output, not all children's.
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"import failed: {logged.decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, usage.ru_oublock * 512
+
+
+def big_section(size: int, workdir: Path, requests: int) -> Report:
+    report = Report(
+        f"8. A million facts on one machine ({size:,} facts, embedded store)",
+        ["measure", "figure", "target"],
+    )
+    folder = workdir / f"big-{size}"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = folder / "synthetic.jsonl"
+    write_synthetic(str(lines), size)
+    line_count = sum(1 for _ in lines.open("rb"))
+    db = folder / "summit.json"
+    seconds, peak_mb, written = timed_import(lines, db)
+    snapshot = db.stat().st_size
+    report.rows += [
+        ["import: lines", f"{line_count:,}", ""],
+        ["import: time (s)", fmt(seconds, 1), ""],
+        ["import: lines/s", fmt(line_count / seconds, 0), ">= 20,000"],
+        ["import: peak RSS (MB)", fmt(peak_mb, 0), "<= 2,048"],
+        ["import: bytes written / snapshot size", fmt(written / snapshot, 2), "1 snapshot write"],
+        ["snapshot size (MB)", fmt(snapshot / 2**20, 0), ""],
+    ]
+    with FakeSlack() as fake:
+        fake.add_user(DEFAULT_USER)
+        server = Server("slackbot", fake, db)
+        try:
+            rss_start = server.rss_mb()
+            report.rows += [
+                ["start-up to /healthz 200 (s)", fmt(server.healthy_after, 2), "<= 6"],
+                ["RSS after start (MB)", fmt(rss_start, 0), "<= 800"],
+            ]
+            asked = diverse_questions(folder)["/whois"]
+            for clients in (1, 8):
+                stats = measure.http_load(
+                    server.url, SECRET, "/whois", asked, clients, requests, disjoint=True
+                )
+                report.rows.append(
+                    [
+                        f"uncached /whois, {clients} client(s): p50 / p99 (ms)",
+                        f"{fmt(stats.p50, 2)} / {fmt(stats.p99, 1)}",
+                        "",
+                    ]
+                )
+            stats, saves = measure.http_load_while_saving(
+                server.url, SECRET, "/who", WHO, 8, requests * 2, ADMIN
+            )
+            report.rows += [
+                [
+                    "/who while an admin saves, 8 clients: p50 / p99 (ms)",
+                    f"{fmt(stats.p50)} / {fmt(stats.p99)}",
+                    "p99 <= 50",
+                ],
+                [
+                    "saves done, save p50 (ms)",
+                    f"{len(saves)}, {fmt(statistics.median(saves)) if saves else '-'}",
+                    "",
+                ],
+                ["RSS after load (MB)", fmt(server.rss_mb(), 0), ""],
+            ]
+        finally:
+            stopping = time.perf_counter()
+            server.stop()
+            stopped = time.perf_counter() - stopping
+        report.rows.append(["SIGTERM to exit (s)", fmt(stopped, 2), "<= 3"])
+    report.notes.append(
+        "Import: `summitbot import` of the synthetic lines (entities, then facts) into a new "
+        "store, in its own process; peak RSS and bytes written are that process's own "
+        "(wait4's ru_maxrss and ru_oublock). Start-up, latency and stop: `summitbot serve` on "
+        "the store the import left, as in sections 1, 2 and 4."
+    )
+    return report

@@ -1,0 +1,125 @@
+"""What every benchmark section shares: the report table, the server process it measures,
+the questions that defeat the answer cache, and number formatting."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import re
+import signal
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import measure
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.processes import ServerProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+ADMIN = "U0BENCH"
+
+
+@dataclass
+class Report:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |"]
+        lines.append("|" + "---|" * len(self.header))
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        lines += [""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}"
+    )
+
+
+class Server:
+    """A server process, `summitbot serve` or the bare Bolt app, timed to healthy."""
+
+    def __init__(self, module: str, fake: FakeSlack, db: Path | None, **extra_env: str) -> None:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "SUMMITBOT_ADMINS": ADMIN,
+            "LOG_LEVEL": "INFO",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        env.update(extra_env)
+        if db is not None:
+            env["SUMMITBOT_DB"] = str(db)
+        started = time.perf_counter()
+        self.server = ServerProcess(env, db.parent if db else ROOT, module)
+        self.url = self.server.url
+        self.healthy_after = self._wait_healthy() - started
+
+    def _wait_healthy(self) -> float:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter()
+            except OSError:
+                time.sleep(0.01)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server process has used."""
+        fields = Path(f"/proc/{self.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.server.pid}/status").read_text()
+        kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        return kb / 1024
+
+    def stop(self) -> None:
+        self.server.stop(signal.SIGTERM)
+
+
+def diverse_questions(store_folder: Path, limit: int = 1500) -> dict[str, list[str]]:
+    """Questions that defeat the answer cache: every name, alias and Korean name the store's
+    entities have (for /whois and /chips) and word pairs for search."""
+    names: list[str] = []
+    with (store_folder / "synthetic.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if record.get("type") != "entity":
+                break  # entity lines come first
+            names += [record["name"], *record.get("aliases", []), record.get("korean_name") or ""]
+    names = [name for name in dict.fromkeys(names) if name][:limit]
+    rng = random.Random(14)
+    words = measure.WORDS
+    searches = list(
+        dict.fromkeys(f"search {rng.choice(words)} {rng.choice(words)}" for _ in range(limit))
+    )
+    return {"/whois": names, "/chips": names, "/summit": searches}
+
+
+def cpu_ms(server: Server, before: float, requests: int) -> float:
+    """Server CPU per request since ``before`` (its ``cpu_seconds`` then)."""
+    return (server.cpu_seconds() - before) * 1000 / requests
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
