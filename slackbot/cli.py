@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -148,12 +149,15 @@ def _record_type(line: str) -> object:
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
+    # Read twice rather than held: a million lines are a few hundred MB as text, and every
+    # line is decoded (so a file that is not UTF-8 is refused) before anything is stored.
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8") as handle:
+            first_lines = list(itertools.islice(handle, 5))
+            total = len(first_lines) + sum(1 for _ in handle)
     except (OSError, UnicodeDecodeError) as error:
         print(f"summitbot: cannot read {path}: {error}", file=sys.stderr)
         return 2
-    total = len(lines)
     step = max(total // 10, 1000)
 
     def progress(number: int) -> None:
@@ -165,8 +169,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     # A full backup (an export) carries the summit's event record: restoring it into a new
     # store must not seed first, or the seed's copies would become changes in its history.
-    is_backup = any(_record_type(line) == "meta" for line in lines[:5])
-    with open_store(settings, seed=not is_backup) as store:
+    is_backup = any(_record_type(line) == "meta" for line in first_lines)
+    with open_store(settings, seed=not is_backup) as store, path.open(encoding="utf-8") as lines:
         report = BulkCuration(Curator(store)).import_lines(
             lines, by=args.by, progress=progress, writing=writing
         )

@@ -68,6 +68,16 @@ COMPACT_AFTER_WRITES = 500
 JOURNAL_SHARE = 8
 MIN_JOURNAL_BYTES = 1 << 20
 MAX_JOURNAL_BYTES = 32 << 20
+# A batch of this many facts and revisions (a bulk import) is stored by writing a new
+# snapshot that holds it instead of through the journal: it reaches the disk once, not twice
+# (journal, then snapshot), and no journal the size of the store is ever replayed.
+SNAPSHOT_BATCH = 20_000
+# A snapshot up to this size is written in well under a second: closing the store folds the
+# journal into it, and opening a store with a journal does so before it returns. A larger
+# one (a million facts is about 800 MB, several seconds to write) is not rewritten on the
+# stop path, where the journal is durable anyway and replayed at the next start, and that
+# start folds it in the background while the store already answers.
+QUICK_SNAPSHOT_BYTES = 64 << 20
 # Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
@@ -96,6 +106,8 @@ class FactStore(ReviewTables):
         clock: Clock = utc_now,
         compact_after: int = COMPACT_AFTER_WRITES,
         compact_min_bytes: int | None = None,
+        snapshot_batch: int = SNAPSHOT_BATCH,
+        quick_snapshot_bytes: int = QUICK_SNAPSHOT_BYTES,
     ) -> None:
         """The journal is folded into the snapshot after ``compact_after`` records once it
         holds ``compact_min_bytes`` (by default an eighth of the snapshot, between 1 and
@@ -105,6 +117,8 @@ class FactStore(ReviewTables):
         self._clock = clock
         self._compact_after = compact_after
         self._compact_min_bytes = compact_min_bytes
+        self._snapshot_batch = snapshot_batch
+        self._quick_snapshot_bytes = quick_snapshot_bytes
         self._lock = threading.RLock()
         # A failed compaction is retried after a growing pause; its error is logged once.
         self._compaction_error: str | None = None
@@ -242,12 +256,14 @@ class FactStore(ReviewTables):
         if latest:
             self._apply(list(latest.values()))
         if latest or rekeyed or self._storage.foreign_layout:
-            self.compact()
+            self.compact(wait=self._snapshot_is_quick())
 
     def close(self) -> None:
         with self._lock:
             try:
-                if self._journal.length or self._folding_path.exists():
+                if self._snapshot_is_quick() and (
+                    self._journal.length or self._folding_path.exists()
+                ):
                     self.compact()
                 elif self._compaction is not None:
                     self._compaction.join()
@@ -256,6 +272,9 @@ class FactStore(ReviewTables):
                 self._compaction_failed(error)
             self._journal.close()
             self._process_lock.release()
+
+    def _snapshot_is_quick(self) -> bool:
+        return self._storage.snapshot_bytes <= self._quick_snapshot_bytes
 
     def __enter__(self) -> FactStore:
         return self
@@ -344,12 +363,7 @@ class FactStore(ReviewTables):
     ) -> None:
         """Journals (fsynced) then applies a batch of puts and deletes, all or nothing."""
         tell = progress or (lambda _step: None)
-        records = []
-        # The last change to a key wins, as it would one at a time.
-        for (table_name, key), doc in {(t, k): d for t, k, d in changes}.items():
-            doc_id = self._doc_id(table_name, key, doc)
-            if doc_id is not None:
-                records.append({"table": table_name, "key": key, "doc_id": doc_id, "doc": doc})
+        records = self._records_of(changes)
         if not records:
             return
         tell(f"writing {len(records):,} records to the journal")
@@ -373,6 +387,18 @@ class FactStore(ReviewTables):
                 self.compact(wait=False)
             except OSError as error:
                 self._compaction_failed(error)
+
+    def _records_of(
+        self, changes: list[tuple[str, str, dict[str, Any] | None]]
+    ) -> list[dict[str, Any]]:
+        """Changes as the records the journal keeps, each with its TinyDB doc id."""
+        records = []
+        # The last change to a key wins, as it would one at a time.
+        for (table_name, key), doc in {(t, k): d for t, k, d in changes}.items():
+            doc_id = self._doc_id(table_name, key, doc)
+            if doc_id is not None:
+                records.append({"table": table_name, "key": key, "doc_id": doc_id, "doc": doc})
+        return records
 
     def _journal_is_due(self) -> bool:
         if self._journal.length < self._compact_after:
@@ -740,12 +766,90 @@ class FactStore(ReviewTables):
             changes: list[tuple[str, str, dict[str, Any] | None]] = []
             changes += [(META, key, doc) for key, doc in (meta or {}).items()]
             changes += [(ENTITIES, entity.id, entity.to_doc()) for entity in entities]
-            changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
-            changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
             changes += [(SUBSCRIPTIONS, s.channel_id, s.to_doc()) for s in subscriptions or []]
             changes += [(FEEDS, feed.id, feed.to_doc()) for feed in feeds or []]
             changes += [(CANDIDATES, c.id, c.to_doc()) for c in candidates or []]
+            if len(facts) + len(revisions) >= self._snapshot_batch:
+                self._write_as_snapshot(changes, facts, revisions, progress)
+                return
+            changes += [(FACTS, fact.id, fact.to_doc()) for fact in facts]
+            changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
             self._write(changes, progress)
+
+    def _write_as_snapshot(
+        self,
+        changes: list[tuple[str, str, dict[str, Any] | None]],
+        facts: list[Fact],
+        revisions: list[Revision],
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        """Stores a large batch by writing a new snapshot that holds the store and the batch,
+        then applying the batch in memory: all or nothing, as the snapshot is replaced
+        atomically and memory changes only once it is on disk. The journal's records are
+        in memory already, so the new snapshot holds them too and the journal starts empty.
+        Facts and revisions go in as the records they are, never as documents."""
+        tell = progress or (lambda _step: None)
+        if self._compaction is not None:
+            self._compaction.join()
+        records = self._records_of(changes)
+        by_number = {fact.number: fact for fact in facts}
+        new_revisions: dict[str, Revision] = {}
+        for revision in revisions:
+            if not self._has_revision(revision.fact_id, revision.number):
+                new_revisions[revision.key] = revision  # the last wins, as in _write
+        first_revision = self._next_doc_id[REVISIONS]
+        numbered = dict(enumerate(new_revisions.values(), start=first_revision))
+        self._storage.table(FACTS)
+        self._storage.table(REVISIONS)
+        tables = self._storage.copy()
+        for record in records:
+            table = tables.setdefault(record["table"], {})
+            assert not isinstance(table, RecordTable)  # facts and revisions are not here
+            if record["doc"] is None:
+                table.pop(str(record["doc_id"]), None)
+            else:
+                table[str(record["doc_id"])] = {**record["doc"], "key": record["key"]}
+        for name, added in ((FACTS, by_number), (REVISIONS, numbered)):
+            table = tables[name]
+            assert isinstance(table, RecordTable)
+            table.records.update(added)
+        tell(f"writing the snapshot: {len(by_number):,} facts, {len(numbered):,} revisions")
+        try:
+            checksum = self._storage.save_snapshot(tables)
+        except TypeError as error:
+            raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None
+        except OSError as error:
+            raise StoreWriteError(f"not saved: {describe_os_error(error)}") from None
+        tell("snapshot written and synced: the batch is durable")
+        try:
+            self._journal.hand_over(self._folding_path)
+            self._folding_path.unlink()
+        except OSError as error:
+            # Harmless: replaying records the snapshot already holds changes nothing.
+            logger.warning("could not empty the journal of %s: %s", self.path, error)
+        self._apply(records)
+        self._words.begin_bulk()
+        for number, fact in by_number.items():
+            old = self._facts.get(number)
+            if old is not None:
+                self._unindex_fact(number, old)
+            self._facts[number] = fact
+            self._index_fact(number, fact)
+        self._words.end_bulk()
+        for doc_id, revision in numbered.items():
+            self._revision_records[doc_id] = revision
+            self._index_revision(revision)
+        self._next_doc_id[REVISIONS] = first_revision + len(numbered)
+        self.version += 1
+        if records:
+            self.entities_version += 1
+        tell(f"{len(by_number) + len(numbered) + len(records):,} records applied in memory")
+        try:
+            write_atomically(
+                self._index_path, orjson.dumps({"snapshot": checksum, **self._words.dump()})
+            )
+        except OSError as error:
+            logger.warning("the word index is rebuilt at the next start: %s", error)
 
     # -- digests -------------------------------------------------------------------
 

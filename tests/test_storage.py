@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from storage import Fact, FactStore, Source, StoreCorruptError, StoreLockedError
+from storage import (
+    Entity,
+    Fact,
+    FactStore,
+    Revision,
+    Source,
+    StoreCorruptError,
+    StoreLockedError,
+    StoreWriteError,
+)
 from storage.seed import load_seed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -459,3 +468,94 @@ def test_a_close_spelling_found_once_is_found_again_after_new_words(store: FactS
     assert [f.id for f in store.search("quokk")] == [fact.id]  # a completion, asked before
     store.delete_fact(fact.id)
     assert store.search("quokk") == []
+
+
+def bulk_facts(store: FactStore, count: int, word: str) -> tuple[list[Fact], list[Revision]]:
+    first = int(store.next_fact_id()[1:])
+    facts = [
+        replace(make_fact(store, f"Bulk {word} {n} packaging"), id=f"F{first + n}")
+        for n in range(count)
+    ]
+    return facts, [
+        Revision(f.id, 1, "2026-11-27T00:00:00+00:00", "U0", "imported", {}) for f in facts
+    ]
+
+
+def test_a_large_batch_is_written_once_as_the_snapshot_not_through_the_journal(
+    db_path: Path,
+) -> None:
+    journal = db_path.with_name(db_path.name + ".journal")
+    with FactStore(db_path, snapshot_batch=50) as store:
+        store.seed()
+        store.add_fact(make_fact(store, "Journaled before the batch"))
+        assert journal.stat().st_size > 0
+        facts, revisions = bulk_facts(store, 40, "wafer")
+        steps: list[str] = []
+        store.put_many([], facts, revisions, steps.append)
+        assert journal.stat().st_size == 0, "the journal's records went into the snapshot"
+        assert any("snapshot written" in step for step in steps)
+        assert not any("journal" in step for step in steps), steps
+        assert [f.id for f in store.search("wafer 39")][:1] == [facts[39].id]
+        count = store.fact_count()
+        history = store.revisions_of(facts[0].id)
+    with FactStore(db_path) as store:
+        assert store.fact_count() == count
+        assert store.fact("F" + facts[-1].id[1:]) == facts[-1]
+        assert store.revisions_of(facts[0].id) == history
+        assert [f.statement for f in store.search("journaled before")] == [
+            "Journaled before the batch"
+        ]
+        assert [f.id for f in store.search("wafer 39")][:1] == [facts[39].id]
+
+
+def test_a_large_batch_that_cannot_be_written_changes_nothing(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FactStore(db_path, snapshot_batch=50) as store:
+        store.seed()
+        count, version = store.fact_count(), store.version
+        facts, revisions = bulk_facts(store, 60, "disk")
+
+        def disk_full(*_args: object) -> str:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(store._storage, "save_snapshot", disk_full)
+        with pytest.raises(StoreWriteError, match="not saved: the disk is full"):
+            store.put_many([Entity("kakao", "Kakao", "company")], facts, revisions)
+        assert store.fact_count() == count and store.version == version
+        assert store.entity("kakao") is None and not store.search("disk 12")
+        monkeypatch.undo()
+        store.put_many([], facts, revisions)  # the next try works
+        assert store.fact_count() == count + 60
+    with FactStore(db_path) as store:
+        assert store.fact_count() == count + 60
+
+
+def test_a_backups_own_revisions_replace_the_imported_ones_in_a_large_batch(
+    db_path: Path,
+) -> None:
+    with FactStore(db_path, snapshot_batch=10) as store:
+        facts, imported = bulk_facts(store, 10, "history")
+        kept = [replace(r, action="added", by="U0ORIGINAL") for r in imported]
+        store.put_many([], facts, imported + kept)
+        assert [r.by for r in store.revisions_of(facts[3].id)] == ["U0ORIGINAL"]
+    with FactStore(db_path) as store:
+        assert [r.by for r in store.revisions_of(facts[3].id)] == ["U0ORIGINAL"]
+
+
+def test_closing_a_large_store_leaves_its_durable_journal_for_the_next_start(
+    db_path: Path,
+) -> None:
+    journal = db_path.with_name(db_path.name + ".journal")
+    with FactStore(db_path, quick_snapshot_bytes=0) as store:
+        store.seed()
+        snapshot = db_path.read_bytes()
+        added = store.add_fact(make_fact(store, "Saved just before the stop"))
+    assert db_path.read_bytes() == snapshot, "no snapshot is written on the stop path"
+    assert journal.stat().st_size > 0
+    with FactStore(db_path, quick_snapshot_bytes=0) as store:
+        assert store.fact(added.id) == added
+    # The start folded the journal into a new snapshot, in the background.
+    assert db_path.read_bytes() != snapshot
+    with FactStore(db_path) as store:
+        assert store.fact(added.id) == added

@@ -9,6 +9,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
 from slackbot.core.curation import (
     ENTITIES,
     HAPPENED_ON,
@@ -103,7 +105,7 @@ class BulkCuration:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    record = _parse_line(line)
                     if not isinstance(record, dict):
                         raise ValueError("each line must be a JSON object")
                     for text in strings_in(record):
@@ -302,6 +304,16 @@ class BulkCuration:
         # The fact itself holds the rest; bulk imports keep their history small.
         imported = {"status": [None, fact.status]}
         return fact, Revision(fact.id, fact.revision, now, by, "imported", imported)
+
+
+def _parse_line(line: str) -> Any:
+    """One import line as JSON: orjson for speed (a million lines), else the standard
+    parser, which takes what orjson refuses (a lone surrogate, a huge number) so that the
+    checks after it can say exactly what is wrong."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 class _NameIndex:
