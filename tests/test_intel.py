@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 
 import pytest
 
 from slackbot.core.intel import Ambiguous, CompanyCard, MentionCard, NoMatch, Roster, SummitIntel
+from slackbot.core.matching import EntityMatcher
 from slackbot.slack import render
-from storage import Fact, FactStore, Source
+from storage import Entity, Fact, FactStore, Source
+from storage.text import compact, fold
 from tests.fake_slack import block_kit_problems
 
 
@@ -348,3 +351,29 @@ def test_the_plain_text_blocks_give_the_json_slack_sdk_models_give(text: str) ->
     if text:  # slack_sdk refuses an empty header
         short = clip(text, MAX_HEADER_TEXT)
         assert render.header(text).to_dict() == HeaderBlock(text=short).to_dict()
+
+
+def test_matching_a_large_roster_finds_what_a_plain_scan_finds() -> None:
+    """Prefixes are found by bisection over sorted names and remembered; a scan of every
+    name is the reference."""
+    rng = random.Random(5)
+    syllables = "sam sung han kim lee park won jin soo min hee young tech chip net".split()
+    names = [" ".join(rng.sample(syllables, rng.randint(1, 3))) for _ in range(2000)]
+    entities = [Entity(f"e{n}", name, "company") for n, name in enumerate(names)]
+    matcher = EntityMatcher(entities)
+
+    def scanned(query: str) -> set[str]:
+        key = compact(query)
+        exact = {e.id for e in entities if any(compact(n) == key for n in e.all_names())}
+        if exact:
+            return exact
+        names = [(e.id, n) for e in entities for n in e.all_names()]
+        prefixed = {id_ for id_, n in names if compact(n).startswith(key)}
+        if prefixed or len(key) < 3:
+            return prefixed
+        return {id_ for id_, n in names for w in fold(n).split() if compact(w).startswith(key)}
+
+    for query in ["sam", "sams", "samsung", "jin s", "hee", "tech chip", "youn", "ki", "net"]:
+        expected = scanned(query)
+        assert {e.id for e in matcher.match(query)} == expected, query
+        assert {e.id for e in matcher.match(query)} == expected, "asked again, from memory"

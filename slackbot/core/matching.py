@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import threading
+
 from rapidfuzz import fuzz, process
 
 from slackbot.core.mentions import MentionFinder
@@ -13,6 +16,8 @@ FUZZY_CUTOFF = 75.0
 # Matches scoring within this many points of the best are all shown: the query is ambiguous.
 FUZZY_AMBIGUITY_MARGIN = 5.0
 KIND_ORDER = {kind: order for order, kind in enumerate(ENTITY_KINDS)}
+# Questions that are not a name as written (a prefix, a typo) found again without a scan.
+FOUND_CACHE_SIZE = 4096
 
 
 def display_order(entity: Entity) -> tuple[int, int, str]:
@@ -39,6 +44,13 @@ class EntityMatcher:
                 self._people.setdefault(entity.company_id, []).append(entity)
         for people in self._people.values():
             people.sort(key=lambda person: person.name.casefold())
+        # Sorted, so that the names (or words of names) starting with what was typed are a
+        # slice found by bisection: a store of 15,000 entities has some 60,000 of them.
+        self._keys.sort()
+        self._words.sort()
+        self._choices = [name for name, _entity_id in self._keys]
+        self._found: dict[str, frozenset[str]] = {}
+        self._found_lock = threading.Lock()
         self._mentions: MentionFinder | None = None
 
     @property
@@ -60,18 +72,27 @@ class EntityMatcher:
         key = compact(query[:MAX_QUERY_LENGTH])
         if not key:
             return []
-        found = set(self._exact.get(key, ()))
-        if not found and len(key) >= 2:
-            found = {entity_id for name, entity_id in self._keys if name.startswith(key)}
-        if not found and len(key) >= 3:
-            found = {entity_id for word, entity_id in self._words if word.startswith(key)}
-        if not found and len(key) >= 3:
-            found = self._fuzzy(key)
+        found = self._exact.get(key) or self._found.get(key)
+        if found is None:
+            found = self._inexact(key)
+            with self._found_lock:
+                if len(self._found) >= FOUND_CACHE_SIZE:
+                    self._found.clear()
+                self._found[key] = found
         return sorted((self._entities[entity_id] for entity_id in found), key=display_order)
 
+    def _inexact(self, key: str) -> frozenset[str]:
+        found: set[str] = set()
+        if len(key) >= 2:
+            found = _starting_with(self._keys, key)
+        if not found and len(key) >= 3:
+            found = _starting_with(self._words, key)
+        if not found and len(key) >= 3:
+            found = self._fuzzy(key)
+        return frozenset(found)
+
     def _fuzzy(self, key: str) -> set[str]:
-        choices = [name for name, _entity_id in self._keys]
-        scored = process.extract(key, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        scored = process.extract(key, self._choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if not scored:
             return set()
         best = scored[0][1]
@@ -80,3 +101,13 @@ class EntityMatcher:
             for _name, score, index in scored
             if score >= best - FUZZY_AMBIGUITY_MARGIN
         }
+
+
+def _starting_with(pairs: list[tuple[str, str]], prefix: str) -> set[str]:
+    """The ids paired with the names in sorted ``pairs`` that start with ``prefix``."""
+    found = set()
+    for name, entity_id in pairs[bisect.bisect_left(pairs, (prefix, "")) :]:
+        if not name.startswith(prefix):
+            break
+        found.add(entity_id)
+    return found
