@@ -90,6 +90,7 @@ def _revision_time(revision: Revision) -> str:
 
 FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
 REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": rev.key})
+RECORD_CODECS = {FACTS: FACT_CODEC, REVISIONS: REVISION_CODEC}
 
 
 class FactStore(ReviewTables):
@@ -140,41 +141,11 @@ class FactStore(ReviewTables):
             # would only slow it down (about 2x at 100,000 facts). Freezing afterwards keeps
             # later collections from walking the whole store again and again.
             gc.disable()
-            self._storage = SnapshotStorage(
-                self.path, {FACTS: FACT_CODEC, REVISIONS: REVISION_CODEC}
-            )
-            self._db = TinyDB(storage=lambda: self._storage)
-            self._db.table_class = InPlaceTable
+            self._init_memory(SnapshotStorage(self.path, RECORD_CODECS))
             self._journal = Journal(self.path.with_name(self.path.name + ".journal"))
             self._index_path = self.path.with_name(self.path.name + ".index")
             self._folding_path = self.path.with_name(self.path.name + ".journal.folding")
             self._compaction: threading.Thread | None = None
-            self._doc_ids: dict[str, dict[str, int]] = defaultdict(dict)
-            self._next_doc_id: dict[str, int] = defaultdict(lambda: 1)
-            self._entities: dict[str, Entity] = {}
-            self._facts: dict[int, Fact] = self._records(FACTS)
-            self._revision_records: dict[int, Revision] = self._records(REVISIONS)
-            self._all = BitMap()
-            self._retracted = BitMap()
-            self._highest_number = 0
-            self._by_entity_kind: dict[tuple[str, str], BitMap] = defaultdict(BitMap)
-            self._by_tag: dict[str, BitMap] = defaultdict(BitMap)
-            # Bumped whenever a fact naming the entity changes: what cached answers check.
-            self._entity_versions: dict[str, int] = defaultdict(int)
-            self._words = WordIndex(self._facts_of_entities)
-            self._meta: dict[str, Any] = {}
-            # One revision, or a tuple in revision order: most facts have only one.
-            self._revisions_by_fact: dict[str, Revision | tuple[Revision, ...]] = {}
-            self._revisions_by_time: list[Revision] = []
-            self._subscriptions: dict[str, Subscription] = {}
-            self._slots: dict[str, dict[str, Any]] = {}
-            # Slots not settled yet (claimed, posting, retrying): few, looked at often.
-            self._open_slots: dict[str, dict[str, Any]] = {}
-            self._init_review_tables()
-            # Source links of the facts, with how many facts cite each.
-            self._source_urls: Counter[str] = Counter()
-            self.version = 0
-            self.entities_version = 0
             self._load()
             if new_store:
                 # A new store gets its (empty) snapshot at once: from then on a missing
@@ -192,6 +163,39 @@ class FactStore(ReviewTables):
         finally:
             gc.freeze()
             gc.enable()
+
+    def _init_memory(self, storage: SnapshotStorage) -> None:
+        """The store in memory: TinyDB over ``storage``, and the indexes kept beside it.
+        Every backend that answers from memory (the PostgreSQL one too) starts here."""
+        self._storage = storage
+        self._db = TinyDB(storage=lambda: self._storage)
+        self._db.table_class = InPlaceTable
+        self._doc_ids: dict[str, dict[str, int]] = defaultdict(dict)
+        self._next_doc_id: dict[str, int] = defaultdict(lambda: 1)
+        self._entities: dict[str, Entity] = {}
+        self._facts: dict[int, Fact] = self._records(FACTS)
+        self._revision_records: dict[int, Revision] = self._records(REVISIONS)
+        self._all = BitMap()
+        self._retracted = BitMap()
+        self._highest_number = 0
+        self._by_entity_kind: dict[tuple[str, str], BitMap] = defaultdict(BitMap)
+        self._by_tag: dict[str, BitMap] = defaultdict(BitMap)
+        # Bumped whenever a fact naming the entity changes: what cached answers check.
+        self._entity_versions: dict[str, int] = defaultdict(int)
+        self._words = WordIndex(self._facts_of_entities)
+        self._meta: dict[str, Any] = {}
+        # One revision, or a tuple in revision order: most facts have only one.
+        self._revisions_by_fact: dict[str, Revision | tuple[Revision, ...]] = {}
+        self._revisions_by_time: list[Revision] = []
+        self._subscriptions: dict[str, Subscription] = {}
+        self._slots: dict[str, dict[str, Any]] = {}
+        # Slots not settled yet (claimed, posting, retrying): few, looked at often.
+        self._open_slots: dict[str, dict[str, Any]] = {}
+        self._init_review_tables()
+        # Source links of the facts, with how many facts cite each.
+        self._source_urls: Counter[str] = Counter()
+        self.version = 0
+        self.entities_version = 0
 
     def _refuse_a_lost_snapshot(self) -> None:
         """A store that has been written before (its journal holds records, its index or a
@@ -375,11 +379,7 @@ class FactStore(ReviewTables):
         tell(f"journal written and synced: {len(records):,} records are durable")
         self._apply(records)
         tell(f"{len(records):,} records applied to the store and its indexes")
-        # Answers never show feeds or candidates: a poll leaves cached answers valid.
-        if any(record["table"] not in REVIEW_TABLES for record in records):
-            self.version += 1
-        if any(record["table"] == ENTITIES for record in records):
-            self.entities_version += 1
+        self._bump_versions(records)
         if self._journal_is_due() and time.monotonic() >= self._next_compaction_try:
             # The batch is durable in the journal: a compaction that fails must not make
             # the write look failed. It is retried later.
@@ -387,6 +387,13 @@ class FactStore(ReviewTables):
                 self.compact(wait=False)
             except OSError as error:
                 self._compaction_failed(error)
+
+    def _bump_versions(self, records: list[dict[str, Any]]) -> None:
+        # Answers never show feeds or candidates: a poll leaves cached answers valid.
+        if any(record["table"] not in REVIEW_TABLES for record in records):
+            self.version += 1
+        if any(record["table"] == ENTITIES for record in records):
+            self.entities_version += 1
 
     def _records_of(
         self, changes: list[tuple[str, str, dict[str, Any] | None]]

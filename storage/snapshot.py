@@ -116,8 +116,10 @@ class SnapshotStorage(Storage):
     Tables named in ``codecs`` are kept as ``RecordTable``s. ``write`` only replaces the
     in-memory data; ``save_snapshot`` persists it atomically."""
 
-    def __init__(self, path: str | Path, codecs: dict[str, Codec] | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path | None, codecs: dict[str, Codec] | None = None) -> None:
+        """With no ``path``, the data lives in memory only: a backend that keeps it durable
+        elsewhere (PostgreSQL) fills it and never saves a snapshot."""
+        self.path = Path(path) if path is not None else Path(".")
         self.codecs = codecs or {}
         self._data: Tables = {}
         # Whether the file was in another layout (plain TinyDB's): the next snapshot fixes it.
@@ -125,7 +127,7 @@ class SnapshotStorage(Storage):
         # Size and CRC-32 of the snapshot as read or last written: files derived from a
         # snapshot (the saved word index) carry it to show which snapshot they belong to.
         self.checksum = ""
-        if self.path.exists() and self.path.stat().st_size:
+        if path is not None and self.path.exists() and self.path.stat().st_size:
             self._data = self._load()
 
     def _load(self) -> Tables:
