@@ -93,3 +93,6 @@ def slack(served_url: str, fake_slack: FakeSlack) -> Iterator[SlackSender]:
     sender = SlackSender(served_url, SIGNING_SECRET, fake_slack)
     yield sender
     sender.close()
+
+
+from tests.postgres import postgres_database, postgres_url  # noqa: E402, F401 - fixtures

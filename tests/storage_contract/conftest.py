@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage import FactStore, Repository
+from storage.postgres import PostgresStore
 
 Opener = Callable[[], Repository]
 
@@ -17,14 +18,20 @@ def tinydb_backend(tmp_path: Path) -> Opener:
     return lambda: FactStore(tmp_path / "summit.json")
 
 
-BACKENDS = {"tinydb": tinydb_backend}
+def postgres_backend(request: pytest.FixtureRequest) -> Opener:
+    url = request.getfixturevalue("postgres_url")
+    return lambda: PostgresStore(url)
+
+
+BACKENDS = {"tinydb": "tinydb", "postgres": "postgres"}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def open_repository(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     """Opens the backend's store (the same one each time it is called)."""
-    opener: Opener = BACKENDS[request.param](tmp_path)
-    return opener
+    if request.param == "postgres":
+        return postgres_backend(request)
+    return tinydb_backend(tmp_path)
 
 
 @pytest.fixture

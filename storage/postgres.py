@@ -1,0 +1,370 @@
+"""The fact store on PostgreSQL, for several replicas serving one workspace.
+
+Each replica answers from memory exactly as the embedded store does (``FactStore``'s
+indexes, filled from the database at start): a card or a search costs the same
+microseconds, and no query leaves the process. PostgreSQL is what makes it durable and
+shared:
+
+- ``records`` holds every record's latest document (what a replica loads at start);
+- ``changes`` is the ordered log of writes: each replica applies the ones after the last it
+  has seen, woken by ``NOTIFY summit_changes`` and, should a notification be missed, by a
+  poll every second;
+- writers are serialized by a transaction-wide advisory lock, taken by ``transaction()``
+  and by every write. Whoever holds it first catches up with the log, so a read, a check
+  and a write made under it (an admin's edit at revision 3, a digest slot claimed, the next
+  fact id) see every other replica's writes: two admins on two replicas cannot overwrite
+  each other, and a slot cannot be claimed twice. The log's order is the lock's order,
+  so no replica can skip a change that commits late.
+
+A write commits its rows and its change in one transaction before it returns; memory
+changes only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool
+
+from storage.api import utc_now
+from storage.files import StoreOpenError
+from storage.journal import StoreWriteError
+from storage.repository import RECORD_CODECS, Clock, FactStore
+from storage.snapshot import SnapshotStorage
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+CHANNEL = "summit_changes"
+# pg_advisory_lock keys: any constant of the app's own (here "summit" in ASCII, as a bigint).
+WRITE_LOCK = 0x73756D6D6974
+POLL_SECONDS = 1.0
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE records (
+            table_name text NOT NULL,
+            key text NOT NULL,
+            doc jsonb NOT NULL,
+            row_version bigint NOT NULL DEFAULT 1,
+            seq bigint NOT NULL,
+            PRIMARY KEY (table_name, key)
+        )""",
+        """CREATE TABLE changes (
+            seq bigserial PRIMARY KEY,
+            table_name text NOT NULL,
+            key text NOT NULL,
+            doc jsonb,
+            at timestamptz NOT NULL DEFAULT now()
+        )""",
+    ],
+}
+
+Change = tuple[str, str, dict[str, Any] | None]
+
+
+class SchemaError(StoreOpenError):
+    """The database's schema is missing or older than this code: `summitbot db upgrade`."""
+
+
+def _connect_kwargs() -> dict[str, Any]:
+    return {"autocommit": True}
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """A plain connection for one-off commands; an unreachable server is a StoreOpenError
+    that says what to check."""
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise StoreOpenError(
+            f"cannot reach the database at {_safe(url)}: {_first_line(error)}; check "
+            "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
+        ) from None
+
+
+def schema_version(conn: psycopg.Connection[Any]) -> int:
+    """The schema version the database is at; 0 when it has none yet."""
+    exists = conn.execute("SELECT to_regclass('summit_schema') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = conn.execute("SELECT max(version) FROM summit_schema").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def upgrade(url: str) -> tuple[int, int]:
+    """Applies the migrations the database lacks, each in its own transaction, under the
+    write lock (two replicas upgrading at once apply each step once). Returns the versions
+    before and after."""
+    with connect(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS summit_schema (version int PRIMARY KEY)")
+            before = schema_version(conn)
+            for version in sorted(MIGRATIONS):
+                if version <= before:
+                    continue
+                with conn.transaction():
+                    for statement in MIGRATIONS[version]:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO summit_schema (version) VALUES (%s)", (version,))
+            return before, schema_version(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+
+
+class PostgresStore(FactStore):
+    """``FactStore``'s memory, kept durable and in step across replicas by PostgreSQL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock = utc_now,
+        pool_size: int = 8,
+        poll_seconds: float = POLL_SECONDS,
+        follow: bool = True,
+    ) -> None:
+        """``follow``: keep applying other replicas' writes as they come (a server does; a
+        one-off command, which only needs the state when it writes, need not)."""
+        self.url = url
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._snapshot_batch = 1 << 62  # batches go through the log like any write
+        self._poll_seconds = poll_seconds
+        self._local = threading.local()
+        self._last_seq = 0
+        self._closing = threading.Event()
+        try:
+            self._check_schema()
+            self._pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=pool_size,
+                kwargs=_connect_kwargs(),
+                configure=_configure,
+                open=True,
+                name="summit",
+            )
+            self._init_memory(SnapshotStorage(None, RECORD_CODECS))
+            self._load()
+        except psycopg.OperationalError as error:
+            raise StoreOpenError(
+                f"cannot reach the database at {_safe(url)}: {_first_line(error)}; check "
+                "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
+            ) from None
+        if follow:
+            listener = threading.Thread(target=self._listen, name="summit-listen", daemon=True)
+            listener.start()
+
+    @property
+    def where(self) -> str:
+        """The database, for messages (no password)."""
+        return _safe(self.url)
+
+    def _check_schema(self) -> None:
+        with connect(self.url) as conn:
+            found = schema_version(conn)
+        if found < SCHEMA_VERSION:
+            raise SchemaError(
+                f"the database at {_safe(self.url)} is at schema version {found}, this "
+                f"code needs {SCHEMA_VERSION}: run `summitbot db upgrade` first"
+            )
+        if found > SCHEMA_VERSION:
+            raise SchemaError(
+                f"the database at {_safe(self.url)} is at schema version {found}, newer "
+                f"than this code ({SCHEMA_VERSION}): run the newer version of Summit Intel"
+            )
+
+    # -- loading and following other replicas ------------------------------------------
+
+    def _load(self) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
+            last = int(row[0]) if row else 0
+            rows = conn.execute("SELECT table_name, key, doc FROM records ORDER BY seq").fetchall()
+        with self._lock:
+            self._apply_changes([(table, key, doc) for table, key, doc in rows])
+            self._last_seq = last
+
+    def _apply_changes(self, changes: list[Change]) -> None:
+        records = self._records_of(changes)
+        if not records:
+            return
+        self._apply(records)
+        self._bump_versions(records)
+
+    def catch_up(self, conn: psycopg.Connection[Any] | None = None) -> int:
+        """Applies every change other replicas committed since the last one seen; returns
+        how many. The log is read before the store's lock is taken (readers never wait on
+        the network) unless ``conn`` holds the write lock, whose caller holds both."""
+        if conn is None:
+            with self._pool.connection() as own:
+                rows = self._changes_after(own, self._last_seq)
+            with self._lock:
+                return self._apply_rows([row for row in rows if row[0] > self._last_seq])
+        with self._lock:
+            return self._apply_rows(self._changes_after(conn, self._last_seq))
+
+    @staticmethod
+    def _changes_after(conn: psycopg.Connection[Any], seq: int) -> list[tuple[Any, ...]]:
+        return conn.execute(
+            "SELECT seq, table_name, key, doc FROM changes WHERE seq > %s ORDER BY seq", (seq,)
+        ).fetchall()
+
+    def _apply_rows(self, rows: list[tuple[Any, ...]]) -> int:
+        if rows:
+            self._apply_changes([(table, key, doc) for _seq, table, key, doc in rows])
+            self._last_seq = int(rows[-1][0])
+        return len(rows)
+
+    def _listen(self) -> None:
+        """Catches up whenever another replica says it wrote, and every ``poll_seconds``
+        anyway (a notification is lost while the connection is down)."""
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.catch_up()
+                    while not self._closing.is_set():
+                        for _note in conn.notifies(timeout=self._poll_seconds, stop_after=1):
+                            break
+                        self.catch_up()
+            except psycopg.Error as error:
+                if self._closing.is_set():
+                    return
+                logger.warning("lost the database connection (%s); retrying", _first_line(error))
+                self._closing.wait(self._poll_seconds)
+
+    # -- writing ------------------------------------------------------------------------
+
+    @property
+    def _held(self) -> psycopg.Connection[Any] | None:
+        """The connection holding the write lock for this thread, inside ``transaction()``."""
+        return getattr(self._local, "conn", None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside sees the latest state of every replica, and no other writer
+        until it ends (the advisory lock, on a connection of its own). The lock is waited
+        for before the store's own lock is taken: readers never wait on another replica."""
+        if self._held is not None:
+            with self._lock:
+                yield
+            return
+        try:
+            with self._pool.connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                try:
+                    with self._lock:
+                        self._local.conn = conn
+                        try:
+                            self.catch_up(conn)
+                            yield
+                        finally:
+                            self._local.conn = None
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+        except psycopg.OperationalError as error:
+            raise StoreWriteError(
+                f"not saved: the database is unreachable ({_first_line(error)})"
+            ) from None
+
+    def _write(self, changes: list[Change], progress: Callable[[str], None] | None = None) -> None:
+        tell = progress or (lambda _step: None)
+        with self.transaction():
+            conn = self._held
+            assert conn is not None
+            latest = {(table, key): doc for table, key, doc in changes}
+            if not latest:
+                return
+            rows = [(table, key, _json(doc)) for (table, key), doc in latest.items()]
+            tell(f"writing {len(rows):,} records to the database")
+            try:
+                with conn.transaction(), conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO changes (table_name, key, doc) VALUES (%s, %s, %s) "
+                        "RETURNING seq",
+                        rows,
+                        returning=True,
+                    )
+                    seqs = []
+                    while True:  # one result per row, in order
+                        found = cursor.fetchone()
+                        assert found is not None
+                        seqs.append(int(found[0]))
+                        if not cursor.nextset():
+                            break
+                    upserts = [
+                        (table, key, doc, seq)
+                        for (table, key, doc), seq in zip(rows, seqs, strict=True)
+                        if doc is not None
+                    ]
+                    deletes = [(table, key) for table, key, doc in rows if doc is None]
+                    if upserts:
+                        cursor.executemany(
+                            "INSERT INTO records (table_name, key, doc, seq) "
+                            "VALUES (%s, %s, %s, %s) ON CONFLICT (table_name, key) DO UPDATE "
+                            "SET doc = EXCLUDED.doc, seq = EXCLUDED.seq, "
+                            "row_version = records.row_version + 1",
+                            upserts,
+                        )
+                    if deletes:
+                        cursor.executemany(
+                            "DELETE FROM records WHERE table_name = %s AND key = %s", deletes
+                        )
+                    cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
+            except (TypeError, psycopg.DataError) as error:
+                # orjson refuses a lone surrogate, PostgreSQL a NUL: nothing was written.
+                raise StoreWriteError(
+                    f"not saved: text the store cannot encode ({_first_line(error)})"
+                ) from None
+            except psycopg.OperationalError as error:
+                raise StoreWriteError(
+                    f"not saved: the database is unreachable ({_first_line(error)})"
+                ) from None
+            tell(f"committed: {len(rows):,} records are durable")
+            # Our own change is the newest in the log: the lock held since catching up
+            # means nobody wrote in between.
+            self._apply_changes(list(changes))
+            self._last_seq = seqs[-1]
+            tell(f"{len(rows):,} records applied to the store and its indexes")
+
+    def compact(self, *, wait: bool = True) -> None:
+        """Nothing to fold: PostgreSQL is the store's only durable form."""
+
+    def close(self) -> None:
+        self._closing.set()
+        self._pool.close()
+
+
+def _json(doc: dict[str, Any] | None) -> Jsonb | None:
+    return None if doc is None else Jsonb(doc)
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    # orjson rather than the json module: loading a store decodes every record once.
+    set_json_loads(orjson.loads, conn)
+    set_json_dumps(orjson.dumps, conn)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the configured database"
+    host, port, name = info.get("host", "localhost"), info.get("port", "5432"), info.get("dbname")
+    return f"postgresql://{info.get('user', '')}@{host}:{port}/{name or ''}"

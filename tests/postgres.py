@@ -1,0 +1,73 @@
+"""A real PostgreSQL for the tests that need one: each test run (each xdist worker) creates a
+database of its own and drops it at the end; each test gets a fresh schema in it.
+
+The server is SUMMITBOT_TEST_DATABASE_URL, else the local one on 127.0.0.1:5432 (user
+postgres). Without one the tests are skipped with one line, except under CI=true, where
+they must run: there an unreachable server fails the run."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from urllib.parse import quote, urlencode
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from storage.postgres import upgrade
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+SKIPPED = "PostgreSQL tests skipped: no server at SUMMITBOT_TEST_DATABASE_URL or 127.0.0.1:5432"
+
+
+def server_url() -> str:
+    return os.environ.get("SUMMITBOT_TEST_DATABASE_URL") or DEFAULT_SERVER
+
+
+def with_database(url: str, name: str, **params: str) -> str:
+    """``url`` on another database (with query parameters such as ``options``), as the
+    postgresql:// URL that SUMMITBOT_DATABASE_URL takes."""
+    info = conninfo_to_dict(url)
+    user = quote(str(info.get("user") or "postgres"), safe="")
+    password = info.get("password")
+    login = f"{user}:{quote(str(password), safe='')}" if password else user
+    host, port = info.get("host") or "127.0.0.1", info.get("port") or "5432"
+    query = f"?{urlencode(params, quote_via=quote)}" if params else ""
+    return f"postgresql://{login}@{host}:{port}/{quote(name, safe='')}{query}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """The URL of a database made for this run, dropped when it ends."""
+    admin = server_url()
+    try:
+        psycopg.connect(admin, autocommit=True, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL for these tests: {error}")
+        pytest.skip(SKIPPED)
+    name = f"summit_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(admin, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """A fresh, upgraded schema in the run's database, as a URL whose connections use it."""
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    info = conninfo_to_dict(postgres_database)
+    url = with_database(postgres_database, str(info["dbname"]), options=f"-c search_path={schema}")
+    upgrade(url)
+    return url

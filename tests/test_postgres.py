@@ -1,0 +1,197 @@
+"""The PostgreSQL backend beyond the storage contract: what several replicas on one database
+need. Every test runs against a real server (tests/postgres.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from slackbot.core.curation import Curator, EditConflict, FactDraft
+from slackbot.core.digests import DigestService
+from slackbot.core.digests.service import Delivery
+from slackbot.core.intel import SummitIntel
+from storage import StoreOpenError, Subscription
+from storage.postgres import SCHEMA_VERSION, PostgresStore, SchemaError, schema_version, upgrade
+from tests.postgres import with_database
+
+
+@pytest.fixture
+def replicas(postgres_url: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
+    first = PostgresStore(postgres_url, poll_seconds=0.2)
+    first.seed()
+    second = PostgresStore(postgres_url, poll_seconds=0.2)
+    yield first, second
+    first.close()
+    second.close()
+
+
+WORDS = (
+    "wafer yield foundry memory stack bandwidth supply contract pilot cloud azure copilot "
+    "laptop phone television datacenter accelerator module substrate packaging lithography "
+    "etching research factory network antenna satellite robot vehicle battery"
+).split()
+
+
+def draft(statement: str) -> FactDraft:
+    return FactDraft(
+        statement=statement,
+        kind="hardware",
+        status="reported",
+        entity_ids=("samsung",),
+        source_url="https://news.example.com/replicas",
+    )
+
+
+def wait_for(condition: object, seconds: float = 3.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():  # type: ignore[operator]
+            return time.monotonic() - started
+        time.sleep(0.01)
+    raise AssertionError("not seen in time")
+
+
+def test_a_save_on_one_replica_is_seen_on_the_other_within_a_second(
+    replicas: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = replicas
+    assert second.fact_count() == first.fact_count() > 0, "the second loaded the seed"
+    fact = Curator(first).add(draft("Samsung ships replica wafers to Microsoft"), "U0A")
+    seen_after = wait_for(lambda: second.fact(fact.id) == fact)
+    assert seen_after < 1.0
+    assert [f.id for f in second.search("replica wafers")] == [fact.id]
+    assert second.version > 0, "answer caches on the second replica see the change"
+
+
+def test_two_admins_on_two_replicas_cannot_overwrite_each_other(
+    replicas: tuple[PostgresStore, PostgresStore], postgres_url: str
+) -> None:
+    first = replicas[0]
+    fact = Curator(first).add(draft("Samsung may ship HBM4 samples"), "U0A")
+    # A replica that does not follow the log: only the write lock's catching up can tell it.
+    with PostgresStore(postgres_url, follow=False) as second:
+        assert second.fact(fact.id) == fact
+        Curator(first).edit(fact.id, draft("Samsung ships HBM4 samples"), "U0A", based_on=1)
+        assert second.fact(fact.id) == fact, "not heard of the edit yet"
+        with pytest.raises(EditConflict):
+            Curator(second).edit(fact.id, draft("Samsung will ship HBM4"), "U0B", based_on=1)
+        assert second.fact(fact.id).revision == 2  # type: ignore[union-attr]
+    assert first.fact(fact.id).statement == "Samsung ships HBM4 samples"  # type: ignore[union-attr]
+
+
+def test_facts_added_at_once_on_two_replicas_get_distinct_ids(
+    replicas: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = replicas
+    added: list[str] = []
+    lock = threading.Lock()
+
+    def add_many(store: PostgresStore, who: str) -> None:
+        words = WORDS[:15] if who == "U0A" else WORDS[15:]
+        for n, word in enumerate(words):
+            statement = f"{word.title()} line {n} qualifies {WORDS[-1 - n]} with {who}"
+            fact = Curator(store).add(draft(statement), who)
+            with lock:
+                added.append(fact.id)
+
+    threads = [
+        threading.Thread(target=add_many, args=(s, w)) for s, w in replicas_named(first, second)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(added)) == len(added) == 30
+    wait_for(lambda: all(first.fact(i) and second.fact(i) for i in added))
+    assert first.fact_count() == second.fact_count()
+
+
+def replicas_named(first: PostgresStore, second: PostgresStore) -> list[tuple[PostgresStore, str]]:
+    return [(first, "U0A"), (second, "U0B")]
+
+
+def test_everything_written_is_in_the_database_and_reloads(postgres_url: str) -> None:
+    with PostgresStore(postgres_url) as store:
+        store.seed()
+        fact = Curator(store).add(draft("Durable in PostgreSQL"), "U0A")
+        count = store.fact_count()
+    with psycopg.connect(postgres_url) as conn:
+        row = conn.execute(
+            "SELECT doc->>'statement' FROM records WHERE table_name = 'facts' AND key = %s",
+            (fact.id,),
+        ).fetchone()
+    assert row == ("Durable in PostgreSQL",)
+    with PostgresStore(postgres_url) as store:
+        assert store.fact_count() == count and store.fact(fact.id) == fact
+
+
+def test_a_database_without_the_schema_is_refused_with_the_command_to_run(
+    postgres_database: str,
+) -> None:
+    url = with_database(
+        postgres_database,
+        str(psycopg.conninfo.conninfo_to_dict(postgres_database)["dbname"]),
+        options="-c search_path=nothing_here",
+    )
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS nothing_here")
+    with pytest.raises(SchemaError, match="summitbot db upgrade"):
+        PostgresStore(url)
+    assert upgrade(url) == (0, SCHEMA_VERSION)
+    assert upgrade(url) == (SCHEMA_VERSION, SCHEMA_VERSION), "safe to run again"
+    with psycopg.connect(url) as conn:
+        assert schema_version(conn) == SCHEMA_VERSION
+    PostgresStore(url).close()
+
+
+def test_an_unreachable_server_is_refused_with_what_to_check() -> None:
+    url = "postgresql://postgres:secret@127.0.0.1:1/summit?connect_timeout=2"
+    with pytest.raises(StoreOpenError) as refused:
+        PostgresStore(url)
+    message = str(refused.value)
+    assert "SUMMITBOT_DATABASE_URL" in message and "secret" not in message
+
+
+def test_two_leaders_at_once_post_a_digest_slot_once(postgres_url: str) -> None:
+    """A leader cut off from the database may not know yet that another leads: the slot's
+    claim, made under the write lock on the latest state, lets only one of them post."""
+    with PostgresStore(postgres_url, follow=False) as first:
+        first.seed()
+        Curator(first).add(draft("Samsung opens an HBM line for Microsoft in Pyeongtaek"), "U0A")
+        moment = datetime.now(UTC) + timedelta(seconds=1)
+        first.put_subscription(
+            Subscription(
+                "C0NEWS",
+                "daily",
+                (moment - timedelta(minutes=5)).strftime("%H:%M"),
+                "UTC",
+                since="2024-01-01T00:00:00+00:00",
+                created_at="2026-11-01T00:00:00+00:00",
+            )
+        )
+        with PostgresStore(postgres_url, follow=False) as second:
+            posts: list[str] = []
+            gate = threading.Barrier(2)
+
+            def deliver(_sub: Subscription, _digest: object, record_post: object) -> Delivery:
+                posts.append("posted")
+                record_post("1700000000.000100", 1, 1)  # type: ignore[operator]
+                return Delivery(posted=True, complete=True)
+
+            def run(store: PostgresStore, outcomes: list[str]) -> None:
+                service = DigestService(SummitIntel(store), deliver, clock=lambda: moment)
+                gate.wait()
+                outcomes.append(service.deliver_due("C0NEWS").kind)
+
+            outcomes: list[str] = []
+            threads = [threading.Thread(target=run, args=(s, outcomes)) for s in (first, second)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    assert sorted(outcomes) == ["posted", "skipped"] and posts == ["posted"]
