@@ -26,6 +26,7 @@ from slackbot.console import Console, blocks_to_text, run_console
 from slackbot.core.bulk import BulkCuration
 from slackbot.core.curation import Curator
 from slackbot.core.digests import Digest, UsageError
+from slackbot.leading import ScheduledWork
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import GracefulServer, collect_garbage_rarely
 from slackbot.slack import render
@@ -39,22 +40,33 @@ from storage import (
     StoreLockedError,
     StoreOpenError,
     StoreWriteError,
+    postgres,
 )
 from storage.files import write_atomically
 from storage.journal import repair as repair_journal
+from storage.leadership import current_leader
+from storage.postgres import PostgresStore
 
 logger = logging.getLogger("summitbot")
 
 
-def open_store(settings: Settings, *, seed: bool = True) -> FactStore:
-    """The store at SUMMITBOT_DB, seeded from the shipped seed the first time (unless
-    ``seed`` is off: a backup being restored brings its own)."""
-    store = FactStore(settings.db_path)
+def open_store(settings: Settings, *, seed: bool = True, follow: bool = False) -> FactStore:
+    """The store: PostgreSQL at SUMMITBOT_DATABASE_URL, else the embedded one at
+    SUMMITBOT_DB; seeded from the shipped seed the first time (unless ``seed`` is off: a
+    backup being restored brings its own). ``follow``: a server keeps applying the writes of
+    other replicas as they come."""
+    store: FactStore
+    if settings.database_url:
+        store = PostgresStore(settings.database_url, follow=follow)
+        where = store.where
+    else:
+        store = FactStore(settings.db_path)
+        where = str(settings.db_path)
     if seed and store.event() is None:
         report = store.seed()
         logger.info(
             "seeded %s with %d entities and %d facts",
-            settings.db_path,
+            where,
             report.entities_written,
             report.facts_written,
         )
@@ -63,11 +75,13 @@ def open_store(settings: Settings, *, seed: bool = True) -> FactStore:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    with open_store(settings) as store:
+    with open_store(settings, follow=True) as store:
         built = build(settings, store)
         collect_garbage_rarely()
-        server = GracefulServer(built.app, args.host, args.port)
-        scheduler = DigestScheduler(built.services.digests, built.services.feeds)
+        scheduler = ScheduledWork(
+            DigestScheduler(built.services.digests, built.services.feeds), settings.database_url
+        )
+        server = GracefulServer(built.app, args.host, args.port, health=scheduler.health)
 
         def request_stop(_signum: int, _frame: FrameType | None) -> None:
             # Only a flag: the serving loop stops itself (see GracefulServer).
@@ -80,7 +94,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
             server.run()
         finally:
-            scheduler.shutdown()
+            scheduler.stop()
     logger.info("stopped")
     return 0
 
@@ -95,16 +109,18 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with open_store(settings) as store:
+    with open_store(settings, follow=True) as store:
         built = build(settings, store)
         collect_garbage_rarely()
-        scheduler = DigestScheduler(built.services.digests, built.services.feeds)
+        scheduler = ScheduledWork(
+            DigestScheduler(built.services.digests, built.services.feeds), settings.database_url
+        )
         scheduler.start()
         try:
             logger.info("Summit Intel connecting to Slack in Socket Mode")
             run_socket_mode(built.app, settings.app_token, stop)
         finally:
-            scheduler.shutdown()
+            scheduler.stop()
     logger.info("stopped")
     return 0
 
@@ -127,8 +143,32 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database_url:
+        print(
+            "summitbot: `db` is for PostgreSQL: set SUMMITBOT_DATABASE_URL (the embedded store "
+            "at SUMMITBOT_DB needs no upgrade)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.action == "upgrade":
+        before, after = postgres.upgrade(settings.database_url)
+        if before == after:
+            print(f"the database is at schema version {after}, the latest: nothing to do")
+        else:
+            print(f"upgraded the database from schema version {before} to {after}")
+        return 0
+    with postgres.connect(settings.database_url) as conn:
+        found = postgres.schema_version(conn)
+        leader = current_leader(conn)
+    state = "up to date" if found == postgres.SCHEMA_VERSION else "run `summitbot db upgrade`"
+    print(f"schema version {found} (this code: {postgres.SCHEMA_VERSION}): {state}")
+    print(f"scheduler leader: {leader or 'none running'}")
+    return 0
+
+
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
-    with FactStore(settings.db_path) as store:
+    with open_store(settings, seed=False) as store:
         report = store.seed(reset=args.reset)
     print(
         f"seeded {settings.db_path}: {report.entities_written} entities and "
@@ -386,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_cli.add_arguments(
         add("feeds", cmd_feeds, "news feeds: list, add, remove, pause, resume, poll [--dry-run]")
     )
+    database = add("db", cmd_db, "PostgreSQL: upgrade the schema, or show its state")
+    database.add_argument("action", choices=["upgrade", "status"])
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -410,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             "manifest",
             "repair",
             "feeds",
+            "db",
         } or (args.command == "run" and settings.auto_mode == "shell")
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
         configure_logging(level)

@@ -29,6 +29,8 @@ class Settings:
     app_token: str | None = None
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path(DEFAULT_DB)
+    # PostgreSQL for several replicas (storage.postgres); None: the embedded store at db_path.
+    database_url: str | None = None
     admins: frozenset[str] = frozenset()
     timezone: str = "UTC"
     log_level: str = "INFO"
@@ -96,6 +98,12 @@ class Settings:
                 f"SUMMITBOT_REVIEW_CHANNEL has {review_channel!r}, which is not a channel id "
                 "(like C0123ABCD: open the channel's details in Slack, the id is at the bottom)"
             )
+        database_url = get("SUMMITBOT_DATABASE_URL") or None
+        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "SUMMITBOT_DATABASE_URL must be a PostgreSQL URL like "
+                "postgresql://user@host:5432/summit (leave it empty for the embedded store)"
+            )
         allow_private = (get("SUMMITBOT_FEEDS_ALLOW_PRIVATE") or "false").lower()
         if allow_private not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError("SUMMITBOT_FEEDS_ALLOW_PRIVATE must be true or false")
@@ -108,6 +116,7 @@ class Settings:
             app_token=app_token,
             api_url=api_url,
             db_path=Path(get("SUMMITBOT_DB") or DEFAULT_DB),
+            database_url=database_url,
             admins=admins,
             timezone=timezone,
             log_level=log_level,

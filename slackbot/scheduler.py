@@ -12,6 +12,7 @@ from datetime import UTC
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_PAUSED
 
 from slackbot.core.digests import DigestService, trigger_for
 from slackbot.core.feeds import FeedService
@@ -25,6 +26,8 @@ RETRY_JOB = "digest-retries"
 # How often feeds are looked at; each is fetched when its own interval has passed.
 FEED_CHECK_SECONDS = 60
 FEED_JOB = "feed-polls"
+RESYNC_SECONDS = 10
+RESYNC_JOB = "digest-resync"
 
 
 def job_id(channel_id: str) -> str:
@@ -75,6 +78,40 @@ class DigestScheduler:
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
         for outcome in caught_up:
             logger.info("caught up a missed digest: %s", outcome.text)
+
+    def lead(self) -> None:
+        """This replica became the scheduler's leader: start, or go on after a pause.
+        Subscriptions changed on other replicas reach the store, not this scheduler's jobs,
+        so the jobs are matched to the store every ``RESYNC_SECONDS`` too."""
+        if self.scheduler.state == STATE_PAUSED:
+            self.scheduler.resume()
+            self.resync()
+            self.service.catch_up()
+            return
+        self.scheduler.add_job(
+            self.resync,
+            trigger="interval",
+            seconds=RESYNC_SECONDS,
+            id=RESYNC_JOB,
+            name="jobs matched to subscriptions",
+            replace_existing=True,
+        )
+        self.start()
+
+    def step_down(self) -> None:
+        """Another replica leads now: run nothing until this one leads again."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+
+    def resync(self) -> None:
+        """Every channel's job matched to its subscription, including channels whose
+        subscription is gone."""
+        channels = {s.channel_id for s in self.service.store.subscriptions()}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:"):
+                channels.add(job.id.removeprefix("digest:"))
+        for channel_id in channels:
+            self.sync(channel_id)
 
     def stop_jobs(self) -> None:
         """Removes every digest job (the app may no longer post)."""

@@ -7,6 +7,7 @@ app is ready (the server only starts listening after that).
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import socket
 import threading
@@ -31,21 +32,31 @@ DRAIN_SECONDS = 10.0
 StartResponse = Callable[..., Any]
 
 
-def wsgi_application(app: App) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+Health = Callable[[], dict[str, Any]]
+
+
+def wsgi_application(
+    app: App, health: Health | None = None
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """``health`` adds to what ``GET /healthz`` answers (JSON: which replica this is and
+    which one leads the scheduler)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
-    def plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
+    def plain(
+        start_response: StartResponse, status: str, text: str, kind: str = "text/plain"
+    ) -> list[bytes]:
         body = text.encode()
         start_response(
             status,
-            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            [("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body)))],
         )
         return [body]
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH:
-            return plain(start_response, "200 OK", "ok\n")
+            report = {"ok": True, **(health() if health else {})}
+            return plain(start_response, "200 OK", json.dumps(report) + "\n", "application/json")
         if path != EVENTS_PATH:
             return plain(start_response, "404 Not Found", "not found\n")
         if method != "POST":
@@ -70,6 +81,7 @@ def make_server(
     host: str,
     port: int,
     wrap: Callable[[Callable[..., Iterable[bytes]]], Callable[..., Iterable[bytes]]] | None = None,
+    health: Health | None = None,
     **adjustments: Any,
 ) -> BaseWSGIServer | MultiSocketServer:
     """The waitress server for the app; ``adjustments`` override waitress settings and
@@ -81,7 +93,7 @@ def make_server(
         "clear_untrusted_proxy_headers": True,
         **adjustments,
     }
-    application = wsgi_application(app)
+    application = wsgi_application(app, health)
     return create_server(
         wrap(application) if wrap else application, host=host, port=port, **settings
     )

@@ -369,8 +369,13 @@ class DigestService:
             if previous is not None:
                 slot |= {k: previous[k] for k in ("first_error_at", "attempts") if k in previous}
             # Claimed before posting: a crash mid-post can never lead to a second post.
+            # Checked again under the store's write lock, which on PostgreSQL first catches
+            # up with every replica: of two leaders at once, one claims and one skips.
             if key is not None:
-                self._record(key, slot, None)
+                with self.store.transaction():
+                    if self.store.slot(key) != previous:
+                        return Outcome("skipped", f"slot {key} already handled")
+                    self._record(key, slot, None)
                 self._in_progress.add(key)
 
             def record_post(ts: str, number: int, total: int) -> None:

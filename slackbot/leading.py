@@ -1,0 +1,48 @@
+"""Where the scheduler runs. On the embedded store there is one process, and it runs the
+scheduler. On PostgreSQL every replica answers requests but only the leader (storage.
+leadership) runs digests and feed polls; the others stand by and take over when it goes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slackbot.scheduler import DigestScheduler
+from storage.leadership import Leadership, replica_name
+
+
+class ScheduledWork:
+    def __init__(self, scheduler: DigestScheduler, database_url: str | None) -> None:
+        self.scheduler = scheduler
+        self.name = replica_name()
+        self._leadership = (
+            Leadership(database_url, scheduler.lead, scheduler.step_down, name=self.name)
+            if database_url
+            else None
+        )
+
+    def start(self) -> None:
+        if self._leadership is None:
+            self.scheduler.start()
+        else:
+            self._leadership.start()
+
+    def stop(self) -> None:
+        if self._leadership is not None:
+            self._leadership.stop()
+        self.scheduler.shutdown()
+
+    def leader(self) -> str | None:
+        """The replica running the scheduler."""
+        if self._leadership is None:
+            return self.name
+        if self._leadership.leading.is_set():
+            return self.name
+        return self._leadership.leader()
+
+    def health(self) -> dict[str, Any]:
+        """What GET /healthz adds: this replica and the one that leads."""
+        return {
+            "replica": self.name,
+            "leader": self.leader(),
+            "store": "postgresql" if self._leadership else "embedded",
+        }
