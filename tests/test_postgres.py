@@ -3,10 +3,14 @@ need. Every test runs against a real server (tests/postgres.py)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,6 +22,8 @@ from slackbot.core.intel import SummitIntel
 from storage import StoreOpenError, Subscription
 from storage.postgres import SCHEMA_VERSION, PostgresStore, SchemaError, schema_version, upgrade
 from tests.postgres import with_database
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -195,3 +201,36 @@ def test_two_leaders_at_once_post_a_digest_slot_once(postgres_url: str) -> None:
             for thread in threads:
                 thread.join()
     assert sorted(outcomes) == ["posted", "skipped"] and posts == ["posted"]
+
+
+def run_cli(*args: str, url: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUMMITBOT_"))}
+    if url:
+        env["SUMMITBOT_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "slackbot", *args],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+
+
+def test_db_upgrade_and_status_from_the_command_line(postgres_database: str) -> None:
+    name = str(psycopg.conninfo.conninfo_to_dict(postgres_database)["dbname"])
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS cli_upgrade")
+    url = with_database(postgres_database, name, options="-c search_path=cli_upgrade")
+    refused = run_cli("export", url=url)
+    assert refused.returncode == 2 and "run `summitbot db upgrade` first" in refused.stderr
+    upgraded = run_cli("db", "upgrade", url=url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"from schema version 0 to {SCHEMA_VERSION}" in upgraded.stdout
+    assert "nothing to do" in run_cli("db", "upgrade", url=url).stdout
+    status = run_cli("db", "status", url=url)
+    assert "up to date" in status.stdout and "scheduler leader: none running" in status.stdout
+    exported = run_cli("export", url=url)
+    assert exported.returncode == 0 and '"type": "fact"' in exported.stdout
+    no_url = run_cli("db", "status", url=None)
+    assert no_url.returncode == 2 and "SUMMITBOT_DATABASE_URL" in no_url.stderr
