@@ -318,7 +318,7 @@ class FactStore(ReviewTables):
             checksum = self._storage.save_snapshot(tables)
             # Stamped with the snapshot it belongs to: after a crash between the two writes,
             # or a snapshot changed by hand, the stamps differ and the index is rebuilt.
-            write_atomically(self._index_path, orjson.dumps({"snapshot": checksum, **index}))
+            self._save_word_index(checksum, index)
             self._folding_path.unlink()
         except OSError as error:
             # The folding journal stays and is folded in next time (or replayed at start).
@@ -329,6 +329,9 @@ class FactStore(ReviewTables):
         self._compaction_error = None
         self._compaction_failures = 0
         self._next_compaction_try = 0.0
+
+    def _save_word_index(self, checksum: str, index: dict[str, Any]) -> None:
+        write_atomically(self._index_path, orjson.dumps({"snapshot": checksum, **index}))
 
     def _compaction_failed(self, error: OSError) -> None:
         """Logs a compaction's failure once per cause and backs off before the next try;
@@ -379,7 +382,7 @@ class FactStore(ReviewTables):
         tell(f"journal written and synced: {len(records):,} records are durable")
         self._apply(records)
         tell(f"{len(records):,} records applied to the store and its indexes")
-        self._bump_versions(records)
+        self._bump_versions({record["table"] for record in records})
         if self._journal_is_due() and time.monotonic() >= self._next_compaction_try:
             # The batch is durable in the journal: a compaction that fails must not make
             # the write look failed. It is retried later.
@@ -388,11 +391,12 @@ class FactStore(ReviewTables):
             except OSError as error:
                 self._compaction_failed(error)
 
-    def _bump_versions(self, records: list[dict[str, Any]]) -> None:
+    def _bump_versions(self, tables: set[str]) -> None:
+        """After a write to ``tables``: what answer caches check."""
         # Answers never show feeds or candidates: a poll leaves cached answers valid.
-        if any(record["table"] not in REVIEW_TABLES for record in records):
+        if not tables <= REVIEW_TABLES:
             self.version += 1
-        if any(record["table"] == ENTITIES for record in records):
+        if ENTITIES in tables:
             self.entities_version += 1
 
     def _records_of(
@@ -847,14 +851,10 @@ class FactStore(ReviewTables):
             self._revision_records[doc_id] = revision
             self._index_revision(revision)
         self._next_doc_id[REVISIONS] = first_revision + len(numbered)
-        self.version += 1
-        if records:
-            self.entities_version += 1
+        self._bump_versions({FACTS} | {record["table"] for record in records})
         tell(f"{len(by_number) + len(numbered) + len(records):,} records applied in memory")
         try:
-            write_atomically(
-                self._index_path, orjson.dumps({"snapshot": checksum, **self._words.dump()})
-            )
+            self._save_word_index(checksum, self._words.dump())
         except OSError as error:
             logger.warning("the word index is rebuilt at the next start: %s", error)
 
