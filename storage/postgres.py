@@ -196,11 +196,12 @@ class PostgresStore(FactStore):
             self._last_seq = last
 
     def _apply_changes(self, changes: list[Change]) -> None:
-        records = self._records_of(changes)
-        if not records:
-            return
-        self._apply(records)
-        self._bump_versions(records)
+        self._apply_records(self._records_of(changes))
+
+    def _apply_records(self, records: list[dict[str, Any]]) -> None:
+        if records:
+            self._apply(records)
+            self._bump_versions({record["table"] for record in records})
 
     def catch_up(self, conn: psycopg.Connection[Any] | None = None) -> int:
         """Applies every change other replicas committed since the last one seen; returns
@@ -283,10 +284,10 @@ class PostgresStore(FactStore):
         with self.transaction():
             conn = self._held
             assert conn is not None
-            latest = {(table, key): doc for table, key, doc in changes}
-            if not latest:
+            records = self._records_of(changes)
+            if not records:
                 return
-            rows = [(table, key, _json(doc)) for (table, key), doc in latest.items()]
+            rows = [(r["table"], r["key"], _json(r["doc"])) for r in records]
             tell(f"writing {len(rows):,} records to the database")
             try:
                 with conn.transaction(), conn.cursor() as cursor:
@@ -334,7 +335,7 @@ class PostgresStore(FactStore):
             tell(f"committed: {len(rows):,} records are durable")
             # Our own change is the newest in the log: the lock held since catching up
             # means nobody wrote in between.
-            self._apply_changes(list(changes))
+            self._apply_records(records)
             self._last_seq = seqs[-1]
             tell(f"{len(rows):,} records applied to the store and its indexes")
 
