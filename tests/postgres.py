@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -71,3 +72,13 @@ def postgres_url(postgres_database: str) -> str:
     url = with_database(postgres_database, str(info["dbname"]), options=f"-c search_path={schema}")
     upgrade(url)
     return url
+
+
+def seconds_until(condition: Callable[[], object], limit: float, every: float = 0.01) -> float:
+    """How long ``condition`` took to hold (asked ``every`` seconds); fails after ``limit``."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(every)
+    raise AssertionError(f"not within {limit} s")

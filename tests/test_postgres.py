@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from slackbot.core.digests.service import Delivery
 from slackbot.core.intel import SummitIntel
 from storage import StoreOpenError, Subscription
 from storage.postgres import SCHEMA_VERSION, PostgresStore, SchemaError, schema_version, upgrade
-from tests.postgres import with_database
+from tests.postgres import seconds_until, with_database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,22 +52,13 @@ def draft(statement: str) -> FactDraft:
     )
 
 
-def wait_for(condition: object, seconds: float = 3.0) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if condition():  # type: ignore[operator]
-            return time.monotonic() - started
-        time.sleep(0.01)
-    raise AssertionError("not seen in time")
-
-
 def test_a_save_on_one_replica_is_seen_on_the_other_within_a_second(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
     first, second = replicas
     assert second.fact_count() == first.fact_count() > 0, "the second loaded the seed"
     fact = Curator(first).add(draft("Samsung ships replica wafers to Microsoft"), "U0A")
-    seen_after = wait_for(lambda: second.fact(fact.id) == fact)
+    seen_after = seconds_until(lambda: second.fact(fact.id) == fact, 3)
     assert seen_after < 1.0
     assert [f.id for f in second.search("replica wafers")] == [fact.id]
     assert second.version > 0, "answer caches on the second replica see the change"
@@ -113,7 +103,7 @@ def test_facts_added_at_once_on_two_replicas_get_distinct_ids(
     for thread in threads:
         thread.join()
     assert len(set(added)) == len(added) == 30
-    wait_for(lambda: all(first.fact(i) and second.fact(i) for i in added))
+    seconds_until(lambda: all(first.fact(i) and second.fact(i) for i in added), 3)
     assert first.fact_count() == second.fact_count()
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.postgres import seconds_until
 from tests.processes import ServerProcess
 from tests.slack_client import SlackSender
 from tests.test_curation import ADMIN, GOOD, open_form, submit
@@ -38,15 +38,6 @@ def health(slack: SlackSender) -> dict[str, object]:
     return report
 
 
-def wait_until(condition: object, seconds: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if condition():  # type: ignore[operator]
-            return time.monotonic() - started
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s")
-
-
 def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
     fake_slack: FakeSlack, postgres_url: str, tmp_path: Path
 ) -> None:
@@ -54,7 +45,7 @@ def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
     replicas = [start_replica(fake_slack, postgres_url, tmp_path / n) for n in ("a", "b", "c")]
     senders = [SlackSender(r.url, SECRET, fake_slack) for r in replicas]
     try:
-        wait_until(lambda: all(health(s)["leader"] for s in senders), 15)
+        seconds_until(lambda: all(health(s)["leader"] for s in senders), 15, every=0.05)
         leaders = {health(s)["leader"] for s in senders}
         assert len(leaders) == 1, leaders
         leader = str(leaders.pop())
@@ -64,7 +55,7 @@ def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
         # A modal opened on replica 1 is submitted to replica 2; replica 3 answers with it.
         view, _ = open_form(senders[0], fake_slack)
         assert submit(senders[1], view, GOOD).body == ""
-        seen_after = wait_until(
+        seen_after = seconds_until(
             lambda: (
                 "qualification tests"
                 in senders[2]
@@ -72,6 +63,7 @@ def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
                 .joined()
             ),
             5,
+            every=0.05,
         )
         assert seen_after < 1.0
 
@@ -79,8 +71,8 @@ def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
         dead = names.index(leader)
         replicas[dead].stop(signal.SIGKILL)
         alive = [s for i, s in enumerate(senders) if i != dead]
-        took_over = wait_until(
-            lambda: all(health(s)["leader"] not in (None, leader) for s in alive), 15
+        took_over = seconds_until(
+            lambda: all(health(s)["leader"] not in (None, leader) for s in alive), 15, every=0.05
         )
         assert took_over < 15
         assert len({health(s)["leader"] for s in alive}) == 1
