@@ -96,6 +96,13 @@ class BulkCuration:
         subscriptions: list[Subscription] = []
         feeds: list[Feed] = []
         candidates: list[Candidate] = []
+        # A backup's records of these kinds are restored as they are.
+        restored: dict[str, tuple[list[Any], Callable[[dict[str, Any]], Any]]] = {
+            "revision": (kept_revisions, Revision.from_doc),
+            "subscription": (subscriptions, Subscription.from_doc),
+            "feed": (feeds, Feed.from_doc),
+            "candidate": (candidates, Candidate.from_doc),
+        }
         now = self.curator.now_stamp()
         with self.store.transaction():
             names = _NameIndex(self.store.entities())
@@ -119,19 +126,11 @@ class BulkCuration:
                             raise Rejected({"meta": f"a meta record is one of {META_KEYS}"})
                         meta[str(key)] = doc
                         continue
-                    if kind == "revision":
-                        kept_revisions.append(Revision.from_doc(record))
+                    if kind in restored:
+                        kept, from_doc = restored[kind]
+                        kept.append(from_doc(record))
                         continue
-                    if kind == "subscription":
-                        subscriptions.append(Subscription.from_doc(record))
-                        continue
-                    if kind == "feed":
-                        feeds.append(Feed.from_doc(record))
-                        continue
-                    if kind == "candidate":
-                        candidates.append(Candidate.from_doc(record))
-                        continue
-                    if record.get("type") == "entity":
+                    if kind == "entity":
                         entity = self._entity_from_record(record, names, entities)
                         entities[entity.id] = entity
                         names.add(entity)
