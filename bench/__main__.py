@@ -21,10 +21,8 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +38,7 @@ from bench.report import (
     diverse_questions,
     fmt,
     machine,
+    timed_import,
 )
 from bench.synth import write as write_synthetic
 from tests.fake_slack import FakeSlack
@@ -53,19 +52,8 @@ def build_store(size: int, workdir: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     lines = folder / "synthetic.jsonl"
     write_synthetic(str(lines), size)
-    env = {**os.environ, "SUMMITBOT_DB": str(folder / "summit.json"), "PYTHONPATH": str(ROOT)}
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
-        env.pop(name, None)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "slackbot", "import", str(lines), "--by", "bench"],
-        env=env,
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    print(f"  built the {size:,}-fact store in {time.perf_counter() - started:.1f} s", flush=True)
+    seconds, _peak, _written = timed_import(lines, folder / "summit.json")
+    print(f"  built the {size:,}-fact store in {seconds:.1f} s", flush=True)
     return folder / "summit.json"
 
 

@@ -9,45 +9,18 @@ and how long SIGTERM takes to a clean exit.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from bench import measure
-from bench.report import ADMIN, SECRET, Report, Server, diverse_questions, fmt
+from bench.report import ADMIN, SECRET, Report, Server, diverse_questions, fmt, timed_import
 from bench.synth import write as write_synthetic
 from tests.fake_slack import FakeSlack
 from tests.slack_client import DEFAULT_USER
 
 ROOT = Path(__file__).resolve().parent.parent
 WHO = ["samsung", "sk hynix", "곽노정", "lg", "skt", "samsnug", "nadella", "anthropic"]
-
-
-def timed_import(lines: Path, db: Path) -> tuple[float, float, int]:
-    """`summitbot import` in its own process: seconds, peak RSS (MB) and bytes it wrote."""
-    env = {**os.environ, "SUMMITBOT_DB": str(db), "PYTHONPATH": str(ROOT)}
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
-        env.pop(name, None)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "slackbot", "import", str(lines), "--by", "bench"],
-        env=env,
-        cwd=db.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    logged = process.stderr.read()
-    # wait4 gives this child's own peak memory and block output, not all children's.
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise RuntimeError(f"import failed: {logged.decode(errors='replace')[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, usage.ru_oublock * 512
 
 
 def big_section(size: int, workdir: Path, requests: int) -> Report:

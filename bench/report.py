@@ -9,6 +9,8 @@ import platform
 import random
 import re
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -123,3 +125,27 @@ def cpu_ms(server: Server, before: float, requests: int) -> float:
 
 def fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
+
+
+def timed_import(lines: Path, db: Path) -> tuple[float, float, int]:
+    """`summitbot import` in its own process: seconds, peak RSS (MB) and bytes it wrote."""
+    env = {**os.environ, "SUMMITBOT_DB": str(db), "PYTHONPATH": str(ROOT)}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        env.pop(name, None)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slackbot", "import", str(lines), "--by", "bench"],
+        env=env,
+        cwd=db.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    logged = process.stderr.read()
+    # wait4 gives this child's own peak memory and block output, not all children's.
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"import failed: {logged.decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, usage.ru_oublock * 512
