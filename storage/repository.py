@@ -493,6 +493,9 @@ class FactStore(ReviewTables):
                     self._remember(table_name, record["key"], record["doc_id"], record["doc"])
 
     def _remember(self, table_name: str, key: str, doc_id: int, doc: dict[str, Any]) -> None:
+        # A document loaded from the snapshot carries its key, which is the store's own:
+        # what meta() and slot() return is the document as it was written.
+        doc = {field: value for field, value in doc.items() if field != "key"}
         self._doc_ids[table_name][key] = doc_id
         self._next_doc_id[table_name] = max(self._next_doc_id[table_name], doc_id + 1)
         if table_name == ENTITIES:

@@ -559,3 +559,16 @@ def test_closing_a_large_store_leaves_its_durable_journal_for_the_next_start(
     assert db_path.read_bytes() != snapshot
     with FactStore(db_path) as store:
         assert store.fact(added.id) == added
+
+
+def test_records_read_back_after_a_restart_are_as_they_were_written(db_path: Path) -> None:
+    """The snapshot stores each document with its key; the key is the store's own and must
+    not show up in what meta() or slot() return once the store is loaded from it."""
+    slot = {"status": "posted", "at": "2026-11-24T09:00:00+00:00"}
+    with FactStore(db_path) as store:
+        store.seed()
+        store.record_slot("C0NEWS|2026-11-24T09:00", slot)
+        written = (store.meta("source"), store.slot("C0NEWS|2026-11-24T09:00"))
+    with FactStore(db_path) as store:
+        assert (store.meta("source"), store.slot("C0NEWS|2026-11-24T09:00")) == written
+    assert written[1] == slot and "key" not in (written[0] or {})
