@@ -45,6 +45,7 @@ from storage import (
 from storage.files import write_atomically
 from storage.journal import repair as repair_journal
 from storage.leadership import current_leader
+from storage.migrate import migrate
 from storage.postgres import PostgresStore
 
 logger = logging.getLogger("summitbot")
@@ -164,6 +165,29 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     state = "up to date" if found == postgres.SCHEMA_VERSION else "run `summitbot db upgrade`"
     print(f"schema version {found} (this code: {postgres.SCHEMA_VERSION}): {state}")
     print(f"scheduler leader: {leader or 'none running'}")
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    url = args.to
+    if not url.startswith(("postgresql://", "postgres://")):
+        print(
+            "summitbot: --to takes a URL like postgresql://user@host:5432/summit", file=sys.stderr
+        )
+        return 2
+    if not settings.db_path.exists():
+        print(f"summitbot: there is no store at {settings.db_path} (SUMMITBOT_DB)", file=sys.stderr)
+        return 2
+    # The embedded store at SUMMITBOT_DB, whatever SUMMITBOT_DATABASE_URL says.
+    with FactStore(settings.db_path) as store:
+        moved = migrate(store, url)
+    counts = ", ".join(f"{count:,} {table}" for table, count in sorted(moved.counts.items()))
+    if moved.copied:
+        print(f"copied {settings.db_path} to {postgres.safe_url(url)}: {counts}")
+    else:
+        print(f"{postgres.safe_url(url)} already holds this store: nothing copied ({counts})")
+    print(f"verified: every record matches (SHA-256 {moved.checksum[:16]}…), {moved.seconds:.1f} s")
+    print("next: set SUMMITBOT_DATABASE_URL to that URL on every replica")
     return 0
 
 
@@ -428,6 +452,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     database = add("db", cmd_db, "PostgreSQL: upgrade the schema, or show its state")
     database.add_argument("action", choices=["upgrade", "status"])
+    migrating = add(
+        "migrate", cmd_migrate, "copy the embedded store (SUMMITBOT_DB) into PostgreSQL and verify"
+    )
+    migrating.add_argument("--to", required=True, metavar="URL", help="an empty database")
     seed = add("seed", cmd_seed, "add the shipped seed facts that are missing")
     seed.add_argument("--reset", action="store_true", help="rewrite the seed part from scratch")
     return parser
@@ -453,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             "repair",
             "feeds",
             "db",
+            "migrate",
         } or (args.command == "run" and settings.auto_mode == "shell")
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
         configure_logging(level)

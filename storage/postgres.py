@@ -85,7 +85,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
         return psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as error:
         raise StoreOpenError(
-            f"cannot reach the database at {_safe(url)}: {_first_line(error)}; check "
+            f"cannot reach the database at {safe_url(url)}: {_first_line(error)}; check "
             "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
         ) from None
 
@@ -157,7 +157,7 @@ class PostgresStore(FactStore):
             self._load()
         except psycopg.OperationalError as error:
             raise StoreOpenError(
-                f"cannot reach the database at {_safe(url)}: {_first_line(error)}; check "
+                f"cannot reach the database at {safe_url(url)}: {_first_line(error)}; check "
                 "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
             ) from None
         if follow:
@@ -167,19 +167,19 @@ class PostgresStore(FactStore):
     @property
     def where(self) -> str:
         """The database, for messages (no password)."""
-        return _safe(self.url)
+        return safe_url(self.url)
 
     def _check_schema(self) -> None:
         with connect(self.url) as conn:
             found = schema_version(conn)
         if found < SCHEMA_VERSION:
             raise SchemaError(
-                f"the database at {_safe(self.url)} is at schema version {found}, this "
+                f"the database at {safe_url(self.url)} is at schema version {found}, this "
                 f"code needs {SCHEMA_VERSION}: run `summitbot db upgrade` first"
             )
         if found > SCHEMA_VERSION:
             raise SchemaError(
-                f"the database at {_safe(self.url)} is at schema version {found}, newer "
+                f"the database at {safe_url(self.url)} is at schema version {found}, newer "
                 f"than this code ({SCHEMA_VERSION}): run the newer version of Summit Intel"
             )
 
@@ -361,7 +361,7 @@ def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(url)

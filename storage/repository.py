@@ -621,6 +621,23 @@ class FactStore(ReviewTables):
         with self._lock:
             return [self._facts[number] for number in self._all]
 
+    def records(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every record as the table, key and document it is stored under: what moving a
+        store to another backend copies, and compares afterwards."""
+        with self._lock:
+            tables = self._storage.copy()
+        found = []
+        for name, table in tables.items():
+            documents = (
+                table.documents()
+                if isinstance(table, RecordTable)
+                else ((int(doc_id), doc) for doc_id, doc in table.items())
+            )
+            for _doc_id, doc in documents:
+                fields = {field: value for field, value in doc.items() if field != "key"}
+                found.append((name, str(doc["key"]), fields))
+        return found
+
     def fact_count(self) -> int:
         with self._lock:
             return len(self._all)

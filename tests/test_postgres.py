@@ -3,6 +3,7 @@ need. Every test runs against a real server (tests/postgres.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from slackbot.core.curation import Curator, EditConflict, FactDraft
 from slackbot.core.digests import DigestService
 from slackbot.core.digests.service import Delivery
 from slackbot.core.intel import SummitIntel
-from storage import StoreOpenError, Subscription
+from storage import Candidate, FactStore, Feed, StoreOpenError, StoreWriteError, Subscription
+from storage.migrate import fingerprint, migrate
 from storage.postgres import SCHEMA_VERSION, PostgresStore, SchemaError, schema_version, upgrade
 from tests.postgres import seconds_until, with_database
 
@@ -193,8 +195,9 @@ def test_two_leaders_at_once_post_a_digest_slot_once(postgres_url: str) -> None:
     assert sorted(outcomes) == ["posted", "skipped"] and posts == ["posted"]
 
 
-def run_cli(*args: str, url: str | None) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, url: str | None, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUMMITBOT_"))}
+    env.update(extra)
     if url:
         env["SUMMITBOT_DATABASE_URL"] = url
     return subprocess.run(
@@ -224,3 +227,104 @@ def test_db_upgrade_and_status_from_the_command_line(postgres_database: str) -> 
     assert exported.returncode == 0 and '"type": "fact"' in exported.stdout
     no_url = run_cli("db", "status", url=None)
     assert no_url.returncode == 2 and "SUMMITBOT_DATABASE_URL" in no_url.stderr
+
+
+def a_full_store(path: Path) -> FactStore:
+    """An embedded store with every kind of record: the seed, an admin's fact and its edit,
+    a digest subscription and its slot, a feed and a candidate."""
+    store = FactStore(path)
+    store.seed()
+    fact = Curator(store).add(draft("Samsung migrates HBM qualification to Pyeongtaek"), "U0A")
+    Curator(store).edit(fact.id, draft("Samsung moves HBM qualification to Pyeongtaek"), "U0A", 1)
+    subscription = Subscription("C0NEWS", "daily", "09:00", "Asia/Seoul", created_by="U0A")
+    store.put_subscription(subscription)
+    store.record_slot("C0NEWS|2026-11-24T09:00", {"status": "posted", "at": "2026-11-24"})
+    store.put_feed(
+        Feed(store.next_feed_id(), "https://news.example.com/rss", "Example", added_by="U0A")
+    )
+    store.put_candidate(
+        Candidate(
+            "C1",
+            "Samsung may supply HBM4",
+            "https://news.example.com/a",
+            "2026-11-24",
+            "2026-11-24",
+        )
+    )
+    return store
+
+
+def test_a_store_migrates_with_every_record_and_verifies(tmp_path: Path, postgres_url: str) -> None:
+    with a_full_store(tmp_path / "summit.json") as source:
+        moved = migrate(source, postgres_url)
+        expected = fingerprint(source.records())
+        tables = set(moved.counts)
+        again = migrate(source, postgres_url)
+        edited = next(f for f in source.facts() if f.revision == 2)
+        history = source.revisions_of(edited.id)
+        candidates, feeds = source.candidates(), source.feeds()
+    assert moved.copied and (moved.counts, moved.checksum) == expected
+    assert {"entities", "facts", "revisions", "meta", "subscriptions", "slots"} <= tables
+    assert {"feeds", "candidates"} <= tables
+    assert not again.copied and again.checksum == moved.checksum, "a re-run copies nothing"
+    with PostgresStore(postgres_url, follow=False) as copy:
+        assert fingerprint(copy.records()) == expected
+        assert copy.fact(edited.id) == edited and copy.revisions_of(edited.id) == history
+        assert [r.action for r in history] == ["added", "edited"]
+        assert copy.candidates() == candidates and copy.feeds() == feeds
+        assert copy.slot("C0NEWS|2026-11-24T09:00") == {"status": "posted", "at": "2026-11-24"}
+
+
+def test_migrating_into_a_database_holding_another_store_changes_nothing(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with PostgresStore(postgres_url, follow=False) as other:
+        other.seed()
+        Curator(other).add(draft("Only in the other store"), "U0B")
+        before = fingerprint(other.records())
+    with (
+        a_full_store(tmp_path / "summit.json") as source,
+        pytest.raises(StoreWriteError, match=r"already holds .* another store"),
+    ):
+        migrate(source, postgres_url)
+    with PostgresStore(postgres_url, follow=False) as other:
+        assert fingerprint(other.records()) == before
+
+
+def test_migrate_from_the_command_line_then_export_and_import_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    db = tmp_path / "summit.json"
+    a_full_store(db).close()
+    env_db = {"SUMMITBOT_DB": str(db)}
+    moved = run_cli("migrate", "--to", postgres_url, url=None, **env_db)
+    assert moved.returncode == 0, moved.stderr
+    assert "copied" in moved.stdout and "verified: every record matches" in moved.stdout
+    again = run_cli("migrate", "--to", postgres_url, url=None, **env_db)
+    assert again.returncode == 0 and "nothing copied" in again.stdout
+    exported = run_cli("export", url=postgres_url)
+    assert exported.returncode == 0
+    from_file = run_cli("export", url=None, **env_db)
+    # The same records in the same order (PostgreSQL's jsonb may list a document's fields
+    # in another order).
+    assert [json.loads(line) for line in exported.stdout.splitlines()] == [
+        json.loads(line) for line in from_file.stdout.splitlines()
+    ]
+    lines = tmp_path / "more.jsonl"
+    record = {
+        "statement": "LG Electronics pilots Copilot on its televisions",
+        "entities": ["lg-electronics"],
+        "status": "reported",
+        "kind": "product",
+        "source_url": "https://news.example.com/lg-copilot",
+    }
+    lines.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    imported = run_cli("import", str(lines), url=postgres_url)
+    assert imported.returncode == 0, imported.stderr
+    assert "1 facts added" in imported.stdout
+    with PostgresStore(postgres_url, follow=False) as store:
+        assert [f.statement for f in store.search("copilot televisions")][:1] == [
+            record["statement"]
+        ]
+    bad = run_cli("migrate", "--to", "mysql://nope", url=None, **env_db)
+    assert bad.returncode == 2 and "postgresql://" in bad.stderr
