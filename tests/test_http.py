@@ -5,12 +5,28 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from storage import FactStore
+from storage.postgres import PostgresStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack, block_kit_problems
 from tests.slack_client import DEFAULT_USER, SlackSender
+
+
+@pytest.fixture(params=["tinydb", "postgres"])
+def store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[FactStore]:
+    """Every test here runs on both backends: the embedded store and PostgreSQL."""
+    if request.param == "postgres":
+        backend: FactStore = PostgresStore(request.getfixturevalue("postgres_url"))
+    else:
+        backend = FactStore(db_path)
+    backend.seed()
+    yield backend
+    backend.close()
 
 
 def answer(slack: SlackSender, command: str, text: str = "") -> dict[str, Any]:
