@@ -96,6 +96,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             server.run()
         finally:
             scheduler.stop()
+            if built.services.feeds is not None:
+                built.services.feeds.close()
     logger.info("stopped")
     return 0
 
@@ -122,6 +124,8 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
             run_socket_mode(built.app, settings.app_token, stop)
         finally:
             scheduler.stop()
+            if built.services.feeds is not None:
+                built.services.feeds.close()
     logger.info("stopped")
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -453,3 +455,25 @@ def test_a_backup_keeps_the_feeds_the_queue_and_the_review_channel(
             assert all(report.new == [] for report in again.poll())
         finally:
             again.close()
+
+
+def open_pipes() -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts descriptors in /proc")
+def test_a_feed_service_holds_no_parsing_processes_or_pipes_until_it_parses(
+    intel: SummitIntel,
+) -> None:
+    """The serving process parses in a worker process; an app that has not polled yet (every
+    app built, in tests hundreds of times) must not hold that pool's pipes open."""
+    before = open_pipes()
+    services = [FeedService(intel, Fetcher(), parse_processes=1) for _ in range(5)]
+    assert open_pipes() == before
+    for service in services:
+        service.close()
+    assert open_pipes() == before

@@ -127,16 +127,10 @@ class FeedService:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="feed-fetch")
         # Polls in the background (asked for in Slack): never on a request thread.
         self._background = ThreadPoolExecutor(1, thread_name_prefix="feed-poll")
-        # Spawned, not forked: forking a process that runs threads can copy a held lock.
-        self._parsers: Executor | None = (
-            ProcessPoolExecutor(
-                parse_processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=lower_priority,
-            )
-            if parse_processes
-            else None
-        )
+        # Made at the first parse (see _parser_pool): a pool holds pipes from the start.
+        self._parse_processes = parse_processes
+        self._parsers: Executor | None = None
+        self._parsers_guard = threading.Lock()
         # Turning what a fetch brought into candidates, one feed at a time.
         self._recorder = PollRecorder(intel, self._now, cpu_share=record_cpu_share)
         self._polling: set[str] = set()
@@ -147,8 +141,26 @@ class FeedService:
     def close(self) -> None:
         self._background.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._parsers is not None:
-            self._parsers.shutdown(wait=True, cancel_futures=True)
+        with self._parsers_guard:
+            if self._parsers is not None:
+                self._parsers.shutdown(wait=True, cancel_futures=True)
+                self._parsers = None
+
+    def _parser_pool(self) -> Executor | None:
+        """The parsing processes, started when first needed: an app that never polls (and
+        every app a test builds) holds no pool and none of its pipes."""
+        if not self._parse_processes:
+            return None
+        with self._parsers_guard:
+            if self._parsers is None:
+                # Spawned, not forked: forking a process that runs threads can copy a
+                # held lock.
+                self._parsers = ProcessPoolExecutor(
+                    self._parse_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=lower_priority,
+                )
+            return self._parsers
 
     def _now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -274,7 +286,7 @@ class FeedService:
                 # Parsed and matched before taking the recording lock: feeds parse in
                 # parallel, only the store's part is one at a time.
                 prepared = prepare_with(
-                    self._parsers,
+                    self._parser_pool(),
                     fetched.content,
                     fetched.url,
                     fetched.content_type,
