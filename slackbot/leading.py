@@ -19,6 +19,8 @@ class ScheduledWork:
             if database_url
             else None
         )
+        if self._leadership is not None:
+            scheduler.service.leader = self.leader
 
     def start(self) -> None:
         if self._leadership is None:

@@ -17,9 +17,10 @@ from slackbot.app import Built, build
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
 from slackbot.core.digests import DigestRequest, UsageError, parse_request
+from slackbot.core.digests.service import DigestStatus
 from slackbot.scheduler import DigestScheduler, job_id
 from slackbot.slack import render
-from storage import FactStore
+from storage import FactStore, Subscription
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.slack_client import SlackSender
 
@@ -635,3 +636,27 @@ def test_a_digest_preview_needs_no_channel_and_no_slack(tmp_path: Any) -> None:
         cwd=tmp_path,
     )
     assert unknown.returncode == 2 and "nvidia" in unknown.stderr
+
+
+def test_digest_status_names_the_replica_that_posts_only_with_several() -> None:
+    subscription = Subscription(
+        CHANNEL,
+        "daily",
+        "09:00",
+        "Asia/Seoul",
+        since="2026-11-24T00:00:00+00:00",
+        created_by="U0ALICE",
+    )
+
+    def shown(**replicas: Any) -> str:
+        message = render.digest_status(
+            DigestStatus(subscription, "tomorrow 09:00", [], [], **replicas)
+        ).to_dict()
+        assert block_kit_problems(message["blocks"], 50) == []
+        return json.dumps(message)
+
+    assert "Posted by" not in shown()
+    assert "Posted by: replica host-a:41 (the scheduler" in shown(
+        leader="host-a:41", several_replicas=True
+    )
+    assert "no replica leads the scheduler right now" in shown(several_replicas=True)

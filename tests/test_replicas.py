@@ -67,6 +67,15 @@ def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
         )
         assert seen_after < 1.0
 
+        # A digest set up on replica 1; replica 3's /digest status names the leader.
+        fake_slack.add_channel("C0NEWS", "news")
+        set_up = senders[0].command(
+            "/digest", "daily 09:00 Asia/Seoul", user_id=ADMIN, channel_id="C0NEWS"
+        )
+        assert "09:00" in set_up.joined(), set_up.joined()
+        status = senders[2].command("/digest", "status", user_id=ADMIN, channel_id="C0NEWS")
+        assert f"Posted by: replica {leader} (the scheduler's leader)" in status.joined()
+
         # kill -9 the leader: another replica leads within 15 s.
         dead = names.index(leader)
         replicas[dead].stop(signal.SIGKILL)

@@ -71,6 +71,9 @@ class DigestStatus:
     next_run: str | None  # local time in words; None when paused, suspended or none
     tracked: list[str]  # entity names and #tags
     interrupted: list[str]  # local times of digests cut off mid-post
+    # With several replicas: the one whose scheduler posts digests now (None: none leads).
+    leader: str | None = None
+    several_replicas: bool = False
 
 
 @dataclass
@@ -99,6 +102,8 @@ class DigestService:
         self.grace = grace
         self.on_change: Callable[[str], None] = lambda _channel: None
         self.on_halt: Callable[[], None] = lambda: None
+        # With several replicas (slackbot.leading): who runs the scheduler.
+        self.leader: Callable[[], str | None] | None = None
         # Why nothing may be posted any more (uninstalled, token revoked), once it is so.
         self.halted: str | None = None
         # One delivery at a time per channel: a scheduled run and /digest now never overlap.
@@ -171,6 +176,8 @@ class DigestService:
             local(upcoming, subscription.timezone) if upcoming else None,
             tracked,
             self.interrupted(channel_id),
+            leader=self.leader() if self.leader else None,
+            several_replicas=self.leader is not None,
         )
 
     def require(self, channel_id: str) -> Subscription:

@@ -173,6 +173,13 @@ def digest_status(status: DigestStatus) -> Message:
             "one includes its developments, which may repeat."
         )
         lines.append(f":warning: {escape(cut_off)}")
+    if status.several_replicas:
+        posting = (
+            f"replica {status.leader} (the scheduler's leader)"
+            if status.leader
+            else "no replica leads the scheduler right now; digests wait until one does"
+        )
+        lines.append(f"*Posted by:* {escape(posting)}")
     if owner:
         lines.append(f"*Set up by:* {mention(owner)} (they and the admins can change it)")
     plain = [
@@ -184,6 +191,8 @@ def digest_status(status: DigestStatus) -> Message:
     ]
     if interrupted:
         plain.append(f"The digest of {', '.join(interrupted)} was interrupted while posting.")
+    if status.several_replicas:
+        plain.append(f"Posted by: {posting}")
     if owner:
         plain.append(f"Set up by: {mention(owner)}")
     # The fallback keeps the owner's mention (shown as a name): the rest is escaped here.
