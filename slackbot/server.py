@@ -28,6 +28,8 @@ HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1_000_000
 WORKER_THREADS = 16
 DRAIN_SECONDS = 10.0
+# How long the serving loop waits for work before it looks whether it should stop.
+TICK_SECONDS = 0.25
 
 StartResponse = Callable[..., Any]
 
@@ -160,12 +162,23 @@ class GracefulServer:
     within one loop tick, stops accepting, keeps serving the requests in flight (up to
     ``DRAIN_SECONDS``) until their answers are written, then closes."""
 
-    def __init__(self, app: App, host: str, port: int, **adjustments: Any) -> None:
+    def __init__(
+        self,
+        app: App,
+        host: str,
+        port: int,
+        *,
+        tick_seconds: float = TICK_SECONDS,
+        **adjustments: Any,
+    ) -> None:
         self.in_flight = InFlight()
-        settings: dict[str, Any] = {"asyncore_loop_timeout": 0.25, **adjustments}
         self.server = make_server(
-            app, one_address(host), port, wrap=self.in_flight.wrap, **settings
+            app, one_address(host), port, wrap=self.in_flight.wrap, **adjustments
         )
+        # The loop's wait is kept here, not in waitress's asyncore_loop_timeout: waitress
+        # reads that as whole seconds, so a quarter second became 0, a loop that never
+        # waited and kept a core busy.
+        self._tick_seconds = tick_seconds
         self._stopping = threading.Event()
 
     @property
@@ -179,7 +192,7 @@ class GracefulServer:
         server = self.server
         assert isinstance(server, BaseWSGIServer), "one host and port"
         while not self._stopping.is_set():
-            self._tick(server, server.adj.asyncore_loop_timeout)
+            self._tick(server, self._tick_seconds)
         self._drain(server)
 
     @staticmethod

@@ -10,7 +10,7 @@ import pytest
 from slackbot.app import Built, build
 from slackbot.config import Settings
 from slackbot.core.intel import SummitIntel
-from slackbot.server import bound_url, make_server
+from slackbot.server import GracefulServer
 from storage import FactStore
 from tests.fake_slack import BOT_TOKEN, DateClock, FakeSlack
 from tests.slack_client import SlackSender
@@ -67,25 +67,15 @@ def built(settings: Settings, store: FactStore, clock: DateClock) -> Built:
 
 @pytest.fixture
 def served_url(built: Built) -> Iterator[str]:
-    """The app served by waitress, as in production, on a free loopback port."""
-    # A short loop timeout only makes the server notice the end of a test sooner.
-    server = make_server(built.app, "127.0.0.1", 0, asyncore_loop_timeout=0.05)
-    stopping = threading.Event()
-
-    def serve() -> None:
-        try:
-            server.run()
-        except OSError:
-            # Closing the server from the test thread pulls its sockets from under select().
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
+    """The app served as in production (waitress in the GracefulServer loop) on a free
+    loopback port."""
+    # A short tick only makes the server notice the end of a test sooner.
+    server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield bound_url(server)
-    stopping.set()
-    server.close()
-    thread.join(timeout=5)
+    yield server.url
+    server.stop()
+    thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from slackbot import server as server_module
+from slackbot.app import Built
+from slackbot.server import GracefulServer
 from storage import FactStore
 from storage.postgres import PostgresStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack, block_kit_problems
@@ -310,3 +313,27 @@ def test_200_concurrent_commands_from_16_clients_are_all_acknowledged(served_url
         thread.join(timeout=120)
     assert len(statuses) == 200
     assert set(statuses) == {200}
+
+
+def test_an_idle_server_waits_for_work_instead_of_spinning(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serving loop's wait is a quarter second; waitress reads its own loop timeout as a
+    whole number of seconds, so a quarter given to waitress became 0, and an idle server
+    spun a core at 100%."""
+    turns = [0]
+    real_loop = server_module.wasyncore.loop
+
+    def counted_loop(*args: Any, **kwargs: Any) -> None:
+        turns[0] += 1
+        real_loop(*args, **kwargs)
+
+    monkeypatch.setattr(server_module.wasyncore, "loop", counted_loop)
+    server = GracefulServer(built.app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    server.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert turns[0] <= 10, f"{turns[0]} turns of the loop in an idle second"
