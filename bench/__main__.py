@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench import feeds_synth, measure
 from bench.big import big_section
+from bench.postgres import postgres_section
 from bench.report import (
     ADMIN,
     ROOT,
@@ -488,8 +489,10 @@ def main() -> None:
         feeds = feeds_section(stores[largest], largest, workdir, smoke=args.smoke)
         print("Socket Mode…", flush=True)
         socket = socket_section(stores[largest], largest, workdir, requests)
+        print("PostgreSQL replicas…", flush=True)
+        replicated = postgres_section(stores[largest], largest, workdir, requests, smoke=args.smoke)
         sections = [latency, floor_report, uncached, writing, operations, startup, fanout]
-        sections += [feeds, socket]
+        sections += [feeds, socket, replicated]
         if args.big:
             print(f"a store of {args.big_size:,} facts…", flush=True)
             sections.append(big_section(args.big_size, workdir, requests))

@@ -131,9 +131,17 @@ def http_load_until(
 
 
 def http_load_while_saving(
-    url: str, secret: str, command: str, texts: list[str], clients: int, total: int, admin: str
+    url: str,
+    secret: str,
+    command: str,
+    texts: list[str],
+    clients: int,
+    total: int,
+    admin: str,
+    save_url: str | None = None,
 ) -> tuple[Stats, list[float]]:
-    """The load, while an admin saves facts through the modal back to back."""
+    """The load, while an admin saves facts through the modal back to back (on
+    ``save_url``, another replica, when given)."""
     view = render.fact_form(FactDraft(), [], {"mode": "add"}, today="2024-05-14").to_dict()
     saves: list[float] = []
     done = threading.Event()
@@ -141,7 +149,7 @@ def http_load_while_saving(
 
     def admin_saving() -> None:
         rng = random.Random(7)
-        sender = SlackSender(url, secret)
+        sender = SlackSender(save_url or url, secret)
         try:
             while not done.is_set():
                 values = {
