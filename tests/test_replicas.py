@@ -19,8 +19,8 @@ from storage.postgres import PostgresStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.postgres import seconds_until
 from tests.processes import ServerProcess
-from tests.slack_client import SlackSender
-from tests.test_curation import ADMIN, GOOD, open_form, submit
+from tests.slack_client import SlackSender, block_actions
+from tests.test_curation import ADMIN, GOOD, open_form, posts_to, submit
 
 SECRET = "replica-test-secret"
 
@@ -73,6 +73,24 @@ def test_replicas_share_every_save_and_one_leads_until_it_is_killed(
             every=0.05,
         )
         assert seen_after < 1.0
+
+        # An answer computed on replica 1, shared to the channel through replica 2.
+        answered = senders[0].command("/whois", "samsung", user_id=ADMIN).json()
+        actions = next(b for b in answered["blocks"] if b["type"] == "actions")
+        share = actions["elements"][0]
+        response_url = fake_slack.response_url()
+        shared = senders[1].interactive(
+            block_actions(
+                ADMIN,
+                {"type": "button", "action_id": share["action_id"], "value": share["value"]},
+                response_url=response_url,
+                trigger_id=fake_slack.issue_trigger(),
+            )
+        )
+        assert shared.status == 200
+        posts = fake_slack.wait_for(lambda: posts_to(fake_slack, response_url))
+        assert posts[0]["response_type"] == "in_channel"
+        assert f"Shared by <@{ADMIN}>" in json.dumps(posts[0]["blocks"])
 
         # A digest set up on replica 1; replica 3's /digest status names the leader.
         fake_slack.add_channel("C0NEWS", "news")
