@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -28,12 +28,10 @@ from psycopg import sql
 
 from bench import measure
 from bench.report import ADMIN, ROOT, SECRET, Report, Server, fmt
-from slackbot.core.curation import Curator, FactDraft
+from slackbot.core.curation import FactDraft
 from slackbot.slack import render
-from storage import Subscription
-from storage.postgres import PostgresStore
 from tests.fake_slack import FakeSlack
-from tests.postgres import server_url, with_database
+from tests.postgres import channels_due_now, seconds_until, server_url, with_database
 from tests.slack_client import DEFAULT_USER, SlackSender, view_submission
 
 WHO = ["samsung", "sk hynix", "곽노정", "lg", "skt", "samsnug", "nadella", "anthropic"]
@@ -90,13 +88,8 @@ def health(server: Server) -> dict[str, object]:
         sender.close()
 
 
-def seconds_until(condition: object, limit: float, every: float = 0.02) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < limit:
-        if condition():  # type: ignore[operator]
-            return time.perf_counter() - started
-        time.sleep(every)
-    raise RuntimeError(f"not within {limit} s")
+def leads(server: Server, name: str) -> bool:
+    return health(server)["leader"] == name
 
 
 def save_then_seen(save_url: str, read_url: str, rounds: int) -> list[float]:
@@ -127,35 +120,6 @@ def save_then_seen(save_url: str, read_url: str, rounds: int) -> list[float]:
         saver.close()
         reader.close()
     return seen
-
-
-def subscribe(url: str, fake: FakeSlack, channels: int) -> None:
-    """``channels`` digests that fell due two minutes ago, with one development: the
-    leader posts them all as its scheduler starts (the missed-slot catch-up)."""
-    now = datetime.now(UTC)
-    due = (now - timedelta(minutes=2)).strftime("%H:%M")
-    # Set up yesterday (so today's slot is theirs), covering only what comes from now on:
-    # the store's own facts and the saves measured before are older.
-    created = (now - timedelta(days=1)).isoformat(timespec="microseconds")
-    since = now.isoformat(timespec="microseconds")
-    with PostgresStore(url, follow=False) as store:
-        for number in range(channels):
-            channel = f"C{number:05d}"
-            fake.add_channel(channel, channel.lower(), bot_member=True)
-            store.put_subscription(
-                Subscription(
-                    channel, "daily", due, "UTC", since=since, created_at=created, created_by=ADMIN
-                )
-            )
-        Curator(store).add(
-            FactDraft(
-                statement=FAN_OUT_NEWS,
-                kind="hardware",
-                entity_ids=("samsung", "hbm"),
-                source_url="https://news.example.com/replicated-fanout",
-            ),
-            ADMIN,
-        )
 
 
 def postgres_section(
@@ -225,9 +189,7 @@ def postgres_section(
                 survivor = next(r for r in replicas if r is not dead)
                 name = str(health(survivor)["replica"])
                 dead.server.stop(signal.SIGKILL)
-                takeovers.append(
-                    seconds_until(lambda s=survivor, n=name: health(s)["leader"] == n, 30)
-                )
+                takeovers.append(seconds_until(partial(leads, survivor, name), 30, every=0.05))
                 replicas = [survivor, replica(fake, url)]
             report.rows.append(
                 [
@@ -240,7 +202,7 @@ def postgres_section(
             for server in replicas:
                 server.stop()
         channels = 50 if smoke else 1000
-        subscribe(url, fake, channels)
+        channels_due_now(url, fake, [f"C{n:05d}" for n in range(channels)], FAN_OUT_NEWS, ADMIN)
         fake.rate_limit_share = 0.05
         started = time.perf_counter()
         three = [replica(fake, url) for _ in range(3)]

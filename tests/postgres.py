@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -18,7 +19,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from storage.postgres import upgrade
+from slackbot.core.curation import Curator, FactDraft
+from storage import Subscription
+from storage.postgres import PostgresStore, upgrade
+from tests.fake_slack import FakeSlack
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 SKIPPED = "PostgreSQL tests skipped: no server at SUMMITBOT_TEST_DATABASE_URL or 127.0.0.1:5432"
@@ -82,3 +86,43 @@ def seconds_until(condition: Callable[[], object], limit: float, every: float = 
             return time.monotonic() - started
         time.sleep(every)
     raise AssertionError(f"not within {limit} s")
+
+
+def channels_due_now(
+    url: str, fake_slack: FakeSlack, channels: list[str], news: str, admin: str
+) -> datetime:
+    """``channels`` whose daily digest fell due two minutes ago, each with one development
+    to post (``news``): whichever replica leads posts them all as its scheduler starts
+    (the missed-slot catch-up). Returns when the slot fell due."""
+    now = datetime.now(UTC)
+    due_at = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    # Set up yesterday (so today's slot is theirs), covering only what comes from now on:
+    # the store's facts and any saves made before are older.
+    created = (now - timedelta(days=1)).isoformat(timespec="microseconds")
+    since = now.isoformat(timespec="microseconds")
+    with PostgresStore(url, follow=False) as store:
+        store.seed()
+        for channel in channels:
+            fake_slack.add_channel(channel, channel.lower(), bot_member=True)
+            store.put_subscription(
+                Subscription(
+                    channel,
+                    "daily",
+                    due_at.strftime("%H:%M"),
+                    "UTC",
+                    since=since,
+                    created_at=created,
+                    created_by=admin,
+                )
+            )
+        Curator(store).add(
+            FactDraft(
+                statement=news,
+                kind="hardware",
+                status="reported",
+                entity_ids=("samsung", "hbm"),
+                source_url="https://news.example.com/due-now",
+            ),
+            admin,
+        )
+    return due_at

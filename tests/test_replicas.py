@@ -9,15 +9,13 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from slackbot.core.curation import Curator, FactDraft
 from slackbot.core.digests.schedule import slot_key
-from storage import Subscription
 from storage.postgres import PostgresStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.postgres import seconds_until
+from tests.postgres import channels_due_now, seconds_until
 from tests.processes import ServerProcess
 from tests.slack_client import SlackSender, block_actions
 from tests.test_curation import ADMIN, GOOD, open_form, posts_to, submit
@@ -121,41 +119,6 @@ CHANNELS = [f"C{number:04d}" for number in range(200)]
 NEWS = "Samsung and Microsoft sign an HBM supply agreement for Azure"
 
 
-def subscribe_every_channel(url: str, fake_slack: FakeSlack) -> datetime:
-    """200 channels whose digest fell due two minutes ago, with one development to post:
-    whichever replica leads posts them all as it starts (the missed-slot catch-up)."""
-    now = datetime.now(UTC)
-    due_at = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
-    due = due_at.strftime("%H:%M")
-    yesterday = (now - timedelta(days=1)).isoformat(timespec="microseconds")
-    with PostgresStore(url, follow=False) as store:
-        store.seed()
-        for channel in CHANNELS:
-            fake_slack.add_channel(channel, channel.lower(), bot_member=True)
-            store.put_subscription(
-                Subscription(
-                    channel,
-                    "daily",
-                    due,
-                    "UTC",
-                    since=yesterday,
-                    created_at=yesterday,
-                    created_by=ADMIN,
-                )
-            )
-        Curator(store).add(
-            FactDraft(
-                statement=NEWS,
-                kind="hardware",
-                status="reported",
-                entity_ids=("samsung",),
-                source_url="https://news.example.com/hbm-azure",
-            ),
-            ADMIN,
-        )
-    return due_at
-
-
 def headlines(fake_slack: FakeSlack) -> dict[str, int]:
     posted = {channel: 0 for channel in CHANNELS}
     for call in fake_slack.calls_to("chat.postMessage", ok=True):
@@ -167,7 +130,7 @@ def headlines(fake_slack: FakeSlack) -> dict[str, int]:
 def test_a_leader_killed_mid_fan_out_is_replaced_and_no_slot_is_posted_twice(
     fake_slack: FakeSlack, postgres_url: str, tmp_path: Path
 ) -> None:
-    due_at = subscribe_every_channel(postgres_url, fake_slack)
+    due_at = channels_due_now(postgres_url, fake_slack, CHANNELS, NEWS, ADMIN)
     fake_slack.slow("chat.postMessage", 0.03)  # the fan-out takes several seconds
     replicas = [start_replica(fake_slack, postgres_url, tmp_path / n) for n in ("a", "b")]
     senders = [SlackSender(r.url, SECRET, fake_slack) for r in replicas]
@@ -211,7 +174,7 @@ def test_a_rolling_deploy_fails_no_request_and_posts_each_digest_once(
 ) -> None:
     """The recipe in the README: start the new version beside the old on the same database,
     take the old one out of the load balancer's rotation, stop it with SIGTERM."""
-    subscribe_every_channel(postgres_url, fake_slack)
+    channels_due_now(postgres_url, fake_slack, CHANNELS, NEWS, ADMIN)
     old = start_replica(fake_slack, postgres_url, tmp_path / "old")
     old_sender = SlackSender(old.url, SECRET, fake_slack)
     seconds_until(lambda: sum(headlines(fake_slack).values()) == len(CHANNELS), 60, every=0.1)
