@@ -11,46 +11,27 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import signal
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from bench import measure
 from bench.report import ADMIN, ROOT, SECRET, Report, Server, fmt
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from tests.fake_slack import FakeSlack
-from tests.postgres import channels_due_now, seconds_until, server_url, with_database
+from tests.postgres import channels_due_now, scratch_database, seconds_until, server_url
 from tests.slack_client import DEFAULT_USER, SlackSender, view_submission
 
 WHO = ["samsung", "sk hynix", "곽노정", "lg", "skt", "samsnug", "nadella", "anthropic"]
 FAN_OUT_NEWS = "Samsung and Microsoft agree a replicated fan-out HBM deal"
-
-
-@contextmanager
-def bench_database() -> Iterator[str]:
-    admin = server_url()
-    name = f"summit_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(admin, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def reachable() -> bool:
@@ -137,7 +118,7 @@ def postgres_section(
         db.with_name(db.name + suffix).write_bytes(
             template.with_name(template.name + suffix).read_bytes()
         )
-    with bench_database() as url, FakeSlack() as fake:
+    with scratch_database("summit_bench") as url, FakeSlack() as fake:
         fake.add_user(DEFAULT_USER)
         report.rows.append(
             ["`summitbot migrate` into an empty database (s)", fmt(migrate_store(db, url), 1), ""]

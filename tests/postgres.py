@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
@@ -54,7 +55,15 @@ def postgres_database() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs PostgreSQL for these tests: {error}")
         pytest.skip(SKIPPED)
-    name = f"summit_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with scratch_database("summit_test") as url:
+        yield url
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new database on the server (its URL), dropped afterwards."""
+    admin = server_url()
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
