@@ -7,12 +7,12 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, BoltResponse
 
 from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import render
 from slackbot.slack.delivery import post_to_response_url
-from slackbot.slack.services import Services
+from slackbot.slack.services import Services, ephemeral_body
 from storage import Candidate, StoreWriteError
 
 logger = logging.getLogger(__name__)
@@ -34,18 +34,19 @@ def ack_with_answer(
     With ``services`` and ``asked`` (what identifies the question), a rendered answer is
     reused while what it shows is unchanged."""
     cache = services.answers if services is not None and asked else None
-    payload = cache.get(asked) if cache is not None else None
-    if payload is None:
+    body = cache.get(asked) if cache is not None else None
+    if body is None:
         try:
-            payload = cache.build(asked, build) if cache is not None else build().to_dict()
+            body = cache.build(asked, build) if cache is not None else ephemeral_body(build())
         except StoreWriteError as error:
             logger.error("a change was not saved: %s", error)
-            payload = render.notice(render.not_saved(error)).to_dict()
+            body = ephemeral_body(render.notice(render.not_saved(error)))
         except Exception:
             # Slack shows its own opaque error if we never ack; a clear apology is better.
             logger.exception("building an answer failed")
-            payload = render.notice(render.SOMETHING_WENT_WRONG).to_dict()
-    ack(response_type="ephemeral", **payload)
+            body = ephemeral_body(render.notice(render.SOMETHING_WENT_WRONG))
+    # What ack(**payload) would set, with the JSON already encoded (see ephemeral_body).
+    ack.response = BoltResponse(status=200, body=body)
 
 
 def command_text(command: dict[str, Any]) -> str:

@@ -351,6 +351,15 @@ def test_the_plain_text_blocks_give_the_json_slack_sdk_models_give(text: str) ->
     if text:  # slack_sdk refuses an empty header
         short = clip(text, MAX_HEADER_TEXT)
         assert render.header(text).to_dict() == HeaderBlock(text=short).to_dict()
+    from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+    from slackbot.slack.ids import SHARE_ACTION_ID
+
+    value = json.dumps({"command": "/whois", "text": text[:500]}, ensure_ascii=False)
+    model = ActionsBlock(
+        elements=[ButtonElement(text="Share to channel", action_id=SHARE_ACTION_ID, value=value)]
+    )
+    assert render.share_button("/whois", text).to_dict() == model.to_dict()
 
 
 def test_matching_a_large_roster_finds_what_a_plain_scan_finds() -> None:

@@ -18,7 +18,7 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from slackbot.slack.listener_runner import PromptListenerRunner
+from slackbot.slack.listener_runner import PromptListenerRunner, answers_in_request
 from tests.slack_client import signed_headers
 
 SECRET = "runner-secret"
@@ -130,3 +130,56 @@ def test_an_acknowledgement_made_by_middleware_is_kept() -> None:
 
     response = command(app, "/checked")
     assert response.status == 200 and "from the middleware" in response.body
+
+
+def test_a_listener_marked_to_answer_in_the_request_runs_in_the_request_thread() -> None:
+    app = make_app()
+    threads: dict[str, threading.Thread] = {}
+
+    @app.command("/inline")
+    @answers_in_request()
+    def inline(ack: Ack) -> None:
+        threads["inline"] = threading.current_thread()
+        ack("here")
+
+    @app.command("/pooled")
+    def pooled(ack: Ack) -> None:
+        threads["pooled"] = threading.current_thread()
+        ack("there")
+
+    assert "here" in command(app, "/inline").body
+    assert "there" in command(app, "/pooled").body
+    assert threads["inline"] is threading.current_thread()
+    assert threads["pooled"] is not threading.current_thread()
+
+
+def test_the_mark_decides_request_by_request() -> None:
+    app = make_app()
+    threads: list[bool] = []
+
+    @app.command("/sometimes")
+    @answers_in_request(lambda request: request.body.get("command") == "/sometimes")
+    def sometimes(ack: Ack) -> None:
+        threads.append(threading.current_thread() is threading.main_thread())
+        ack("ok")
+
+    @app.command("/never")
+    @answers_in_request(lambda request: False)
+    def never(ack: Ack) -> None:
+        threads.append(threading.current_thread() is threading.main_thread())
+        ack("ok")
+
+    command(app, "/sometimes")
+    command(app, "/never")
+    assert threads == [True, False]
+
+
+def test_a_marked_listener_failing_before_it_acknowledges_answers_500() -> None:
+    app = make_app()
+
+    @app.command("/broken")
+    @answers_in_request()
+    def broken(ack: Ack) -> None:
+        raise RuntimeError("boom")
+
+    assert command(app, "/broken").status == 500

@@ -226,6 +226,36 @@ def curation_draft() -> Any:
     return FactDraft(statement="Samsung and Microsoft agree on HBM.", kind="hardware")
 
 
+def test_answers_from_the_store_are_computed_in_the_request_thread_and_the_rest_pooled(
+    slack: SlackSender, fake_slack: FakeSlack, built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: an answer computed in-process is not handed to the listener pool and back;
+    one that waits on Slack after acknowledging (users.info, a form) still is."""
+    fake_slack.slow("users.info", 5)
+    pool = built.app.listener_runner.listener_executor
+    pooled: list[str] = []
+    submit = pool.submit
+
+    def counting_submit(function: Any, *args: Any, **kwargs: Any) -> Any:
+        pooled.append(getattr(function, "__qualname__", str(function)))
+        return submit(function, *args, **kwargs)
+
+    monkeypatch.setattr(pool, "submit", counting_submit)
+    for text in ("/whois samsung", "/who lg", "/chips hbm", "/summit", "/summit history F9"):
+        name, _, rest = text.partition(" ")
+        assert timed(lambda n=name, r=rest: slack.command(n, r, user_id=ALICE)) < 3.0
+    assert pooled == [], "computed answers ran in the request thread"
+    # ALICE's role is unknown until Slack's (slow) users.info answers: acknowledged at once,
+    # the search itself answered from the pool through the response URL.
+    watched = fake_slack.response_url()
+    assert (
+        timed(lambda: slack.command("/summit", "search hbm", user_id=ALICE, response_url=watched))
+        < 3.0
+    )
+    assert pooled, "an answer waiting on Slack went to the listener pool"
+    fake_slack.wait_for(lambda: fake_slack.in_flight == 0, timeout=15)
+
+
 def test_a_form_submission_when_slack_cannot_confirm_the_admin_in_time_saves_nothing(
     slack: SlackSender, fake_slack: FakeSlack, store: FactStore
 ) -> None:

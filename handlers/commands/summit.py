@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from handlers.commands import review
@@ -13,6 +14,7 @@ from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
+from slackbot.slack.listener_runner import answers_in_request
 from slackbot.slack.modals import open_fact_form
 from slackbot.slack.services import Services
 
@@ -77,6 +79,21 @@ def retract(services: Services, user_id: str, text: str, admin: bool) -> render.
         return render.notice(str(missing))
 
 
+def answered_from_memory(request: BoltRequest) -> bool:
+    """Whether ``handle`` answers this request within its acknowledgement, from the store
+    alone: it then runs in the request's thread (see listener_runner). Forms, the review
+    desk and an asker whose role only Slack can tell wait on Slack after acknowledging."""
+    services = services_of(request.context)
+    if services.console:
+        return True  # the console waits for every answer anyway
+    kind = command_text(request.body).strip().partition(" ")[0].lower()
+    if kind in review.KINDS or kind in ("add", "edit"):
+        return False
+    user_id = str(request.body.get("user_id") or "")
+    return kind not in NEEDS_ROLE or services.admins.known(user_id) is not None
+
+
+@answers_in_request(answered_from_memory)
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     text = command_text(command)

@@ -30,6 +30,7 @@ from slackbot.slack.render.base import (
     STATUS_BADGES,
     Builder,
     Message,
+    ShareButton,
     context,
     echo,
     entity_label,
@@ -367,7 +368,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
 
 def shared(message: Message, user_id: str) -> Message:
     """The answer as posted to a channel: no button, and who shared it."""
-    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock)]
+    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock | ShareButton)]
     blocks.append(context(f"Shared by <@{user_id}> from Summit Intel"))
     return Message(message.text, blocks)
 
