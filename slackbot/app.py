@@ -140,7 +140,7 @@ def build(
         workspace_admins=settings.workspace_admins,
         clock=monotonic,
     )
-    intel = SummitIntel(store)
+    intel = SummitIntel(store, clock=clock, stale_days=settings.stale_days)
     digests = DigestService(
         intel,
         None if console else SlackDigestPoster(client),
@@ -172,7 +172,7 @@ def build(
         curator,
         admins,
         digests,
-        AnswerCache(store),
+        AnswerCache(store, clock=clock),
         console,
         review=review,
         feeds=feeds,

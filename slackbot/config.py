@@ -40,6 +40,8 @@ class Settings:
     review_channel: str | None = None
     # Tests and local feed servers only: fetch feeds on loopback and private addresses.
     feeds_allow_private: bool = False
+    # An Expected fact open longer than this is marked stale (slackbot.core.claims).
+    stale_days: int = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -107,6 +109,9 @@ class Settings:
         allow_private = (get("SUMMITBOT_FEEDS_ALLOW_PRIVATE") or "false").lower()
         if allow_private not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError("SUMMITBOT_FEEDS_ALLOW_PRIVATE must be true or false")
+        stale = get("SUMMITBOT_STALE_DAYS") or "90"
+        if not stale.isdigit() or not 1 <= int(stale) <= 3650:
+            raise ConfigError("SUMMITBOT_STALE_DAYS must be a number of days from 1 to 3650")
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -124,6 +129,7 @@ class Settings:
             digest_grace_hours=digest_grace_hours,
             review_channel=review_channel or None,
             feeds_allow_private=allow_private in ("true", "1", "yes"),
+            stale_days=int(stale),
         )
 
     @property

@@ -67,6 +67,10 @@ class Fact:
     revision: int = 1
     origin: str = "seed"
     retraction_reason: str | None = None
+    # An expected fact is an open claim until ``outcome`` names the fact that says what came
+    # of it; ``review_on`` is the day an admin who kept it open wants to look at it again.
+    outcome: str | None = None
+    review_on: str | None = None
 
     @property
     def number(self) -> int:
@@ -89,6 +93,8 @@ class Fact:
             "revision": self.revision,
             "origin": self.origin,
             "retraction_reason": self.retraction_reason,
+            "outcome": self.outcome,
+            "review_on": self.review_on,
         }
 
     @classmethod
@@ -115,6 +121,8 @@ class Fact:
             get("revision", 1),
             intern(get("origin") or "seed"),
             get("retraction_reason"),
+            get("outcome"),
+            get("review_on"),
         )
 
 

@@ -6,9 +6,10 @@ import re
 
 from slack_bolt import App
 
-from handlers.actions import entity_options, fact_menu, review, share
+from handlers.actions import claims, entity_options, fact_menu, review, share
 from handlers.middleware import admins_only
 from slackbot.slack.ids import (
+    CLAIM_ACTIONS,
     ENTITY_OPTIONS_ACTION,
     FACT_MENU_ACTION,
     REVIEW_APPROVE,
@@ -32,3 +33,6 @@ def register(app: App) -> None:
     app.action(REVIEW_REJECT, middleware=deciding)(review.reject)
     app.action(re.compile(f"^{REVIEW_PAGE}_"), middleware=deciding)(review.page)
     app.action(SUGGEST_ACTION)(review.suggest)
+    settling = [admins_only("settle open claims")]
+    for action_id in CLAIM_ACTIONS:
+        app.action(action_id, middleware=settling)(claims.settle)

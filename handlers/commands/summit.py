@@ -23,9 +23,11 @@ FORM_IN_CONSOLE = (
     "`summitbot import FILE` (JSON Lines; `summitbot export` shows the format)."
 )
 # Read-only answers, reused from the answer cache while what they show is unchanged.
-CACHEABLE = frozenset({"", "help", "search", "find", "history"})
+CACHEABLE = frozenset(
+    {"", "help", "search", "find", "history", "timeline", "since", "open", "claims"}
+)
 # Answers that differ for admins: whether the person is one must be known first.
-NEEDS_ROLE = frozenset({"search", "find", "retract", "restore"})
+NEEDS_ROLE = frozenset({"search", "find", "retract", "restore", "open", "claims"})
 # In the console a retraction is confirmed first (there is no undo button to hand).
 CONFIRM = "--yes"
 

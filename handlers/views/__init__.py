@@ -6,14 +6,16 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.middleware import admins_only
-from handlers.views import fact_form, reject_form, retract_form, suggest_form
+from handlers.views import fact_form, keep_open_form, reject_form, retract_form, suggest_form
 from slackbot.core import curation
 from slackbot.slack.ids import (
     FACT_FORM,
+    KEEP_OPEN_FORM,
     REJECT_FORM,
     REJECT_REASON,
     RETRACT_FORM,
     RETRACT_REASON,
+    REVIEW_ON,
     SUGGEST_FORM,
 )
 
@@ -27,6 +29,9 @@ def register(app: App) -> None:
     )
     app.view(REJECT_FORM, middleware=[admins_only("reject candidates", REJECT_REASON)])(
         reject_form.submit
+    )
+    app.view(KEEP_OPEN_FORM, middleware=[admins_only("settle open claims", REVIEW_ON)])(
+        keep_open_form.submit
     )
     # Anyone may suggest a fact; an admin decides.
     app.view(SUGGEST_FORM)(suggest_form.submit)

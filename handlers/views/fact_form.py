@@ -12,6 +12,7 @@ from handlers.common import services_of, settle
 from slackbot.core import curation
 from slackbot.core.curation import EditConflict, NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
+from slackbot.core.outcomes import record_outcome
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
 from storage import StoreWriteError
@@ -33,6 +34,9 @@ def submit(
                 str(metadata.get("candidate_id")), user_id, draft
             )
             action = "approved"
+        elif metadata.get("mode") == "outcome":
+            fact = record_outcome(services.curator, str(metadata.get("claim_id")), draft, user_id)
+            action = f"added as the outcome of {metadata.get('claim_id')}:"
         elif metadata.get("mode") == "edit":
             fact = services.curator.edit(
                 str(metadata.get("fact_id")), draft, user_id, int(metadata.get("revision") or 0)

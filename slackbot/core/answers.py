@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from slackbot.core.claims import OpenClaims, SubjectUnclear, open_claims
 from slackbot.core.curation import Curator, History
+from slackbot.core.digests import Digest, DigestService, TrackResult
 from slackbot.core.intel import (
     ChipsAnswer,
     OneFact,
@@ -18,6 +22,7 @@ from slackbot.core.intel import (
     SummitIntel,
     WhoAnswer,
 )
+from slackbot.core.timeline import DateError, Timeline, split_since, timeline
 from storage.ids import fact_number
 
 LOOKUP_COMMAND = "/whois"
@@ -49,6 +54,24 @@ class NoSuchFact:
     fact_id: str
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Words a sub-command did not understand, with what to type instead."""
+
+    problem: str
+
+
+@dataclass(frozen=True)
+class SinceAnswer:
+    """What moved since a date (``/summit since``): a digest for one person, composed as a
+    channel's would be, of everything or of the names given."""
+
+    since: date
+    names: str
+    digest: Digest
+    tracking: TrackResult
+
+
 Answer = (
     FirstOfSeveral
     | NoSuchFact
@@ -59,11 +82,25 @@ Answer = (
     | History
     | HelpWanted
     | OneFact
+    | Usage
+    | SinceAnswer
+    | Timeline
+    | SubjectUnclear
+    | OpenClaims
 )
 
 
-def answer(intel: SummitIntel, curator: Curator, command: str, text: str) -> Answer:
-    """The answer to ``command`` with ``text``; KeyError for a command that does not answer."""
+def answer(
+    intel: SummitIntel,
+    curator: Curator,
+    command: str,
+    text: str,
+    *,
+    digests: DigestService | None = None,
+    timezone: str = "UTC",
+) -> Answer:
+    """The answer to ``command`` with ``text``; KeyError for a command that does not answer.
+    ``digests`` composes ``/summit since``; dates are read in ``timezone``."""
     # A fact id (F9, f9, F009) asks for that one fact, wherever it is typed.
     if command in ANSWERING_COMMANDS and fact_number(text) is not None:
         found = intel.one_fact(text)
@@ -88,5 +125,33 @@ def answer(intel: SummitIntel, curator: Curator, command: str, text: str) -> Ans
             return intel.search(rest, SEARCH_RESULTS)
         case "history":
             return curator.history(rest, intel.matcher.match)
+        case "timeline":
+            try:
+                subject, since = split_since(rest)
+            except DateError as error:
+                return Usage(f"{error}, e.g. `/summit timeline samsung since 2024-05-01`.")
+            return timeline(intel, subject, since)
+        case "open" | "claims":
+            return open_claims(intel.store, intel.matcher, intel.claims, rest)
+        case "since" if digests is not None:
+            return since_answer(digests, rest, timezone)
         case _:
             return HelpWanted(unknown=text.strip())
+
+
+def since_answer(digests: DigestService, text: str, timezone: str) -> Usage | SinceAnswer:
+    """``2024-06-01 [samsung, hbm]``: the day (from its midnight in ``timezone``) and
+    what to follow, as ``/digest track`` takes it."""
+    day, _, names = text.strip().partition(" ")
+    example = "e.g. `/summit since 2024-06-01` or `/summit since 2024-06-01 samsung, hbm`"
+    if not day:
+        return Usage(f"Say from which day: {example}.")
+    try:
+        since = split_since(f"since {day}")[1]
+    except DateError as error:
+        return Usage(f"{error}, {example}.")
+    assert since is not None
+    start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(timezone))
+    wanted = tuple(name.strip() for name in re.split(r"[,;]", names) if name.strip())
+    digest, tracking = digests.preview_anywhere(start, wanted, timezone)
+    return SinceAnswer(since, names.strip(), digest, tracking)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import orjson
@@ -283,6 +284,8 @@ class BulkCuration:
             self.curator.fact_from_draft(draft, fact_id or "new", tuple(entity_ids)),
             status=status,
             retraction_reason=record.get("retraction_reason"),
+            outcome=_fact_id_or_none(record.get("outcome")),
+            review_on=_day_or_none(record.get("review_on")),
             added_at=str(record.get("added_at") or now),
             updated_at=now,
             added_by=str(record.get("added_by") or by),
@@ -333,4 +336,20 @@ class _NameIndex:
             found = self._ids.get(compact(name))
             if found is not None:
                 return found
+        return None
+
+
+def _fact_id_or_none(value: object) -> str | None:
+    """An imported claim's outcome: kept when it is a fact id, else dropped."""
+    number = fact_number(value) if isinstance(value, str) else None
+    return make_fact_id(number) if number is not None else None
+
+
+def _day_or_none(value: object) -> str | None:
+    """An imported review date: kept when it is an ISO day, else dropped."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
         return None

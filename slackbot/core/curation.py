@@ -63,6 +63,8 @@ TRACKED_FIELDS = (
     "happened_on",
     "tags",
     "retraction_reason",
+    "outcome",
+    "review_on",
 )
 
 
@@ -314,7 +316,7 @@ class Curator:
 
     # -- changes ----------------------------------------------------------------------
 
-    def _entities_for(self, draft: FactDraft) -> tuple[tuple[str, ...], Entity | None]:
+    def entities_for(self, draft: FactDraft) -> tuple[tuple[str, ...], Entity | None]:
         new = draft.new_entity
         if new is None:
             return draft.entity_ids, None
@@ -367,7 +369,7 @@ class Curator:
             errors = self.validate(draft)
             if errors:
                 raise Rejected(errors)
-            entity_ids, new_entity = self._entities_for(draft)
+            entity_ids, new_entity = self.entities_for(draft)
             if new_entity is not None:
                 self.store.put_entity(new_entity)
             now = self.now_stamp()
@@ -396,7 +398,7 @@ class Curator:
             errors = self.validate(draft, editing=current.id)
             if errors:
                 raise Rejected(errors)
-            entity_ids, new_entity = self._entities_for(draft)
+            entity_ids, new_entity = self.entities_for(draft)
             updated = replace(
                 self.fact_from_draft(draft, current.id, entity_ids),
                 added_at=current.added_at,

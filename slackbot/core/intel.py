@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 
+from slackbot.core.claims import DEFAULT_STALE_DAYS, ClaimBook, ClaimState
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.tags import normalise_tag
-from storage import FACT_KINDS, Entity, Event, Fact, Repository
+from storage import FACT_KINDS, Entity, Event, Fact, Repository, utc_now
 from storage.text import compact, fold
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
@@ -39,13 +40,24 @@ class FactList:
     retracted_hidden: int = 0
     more: int = 0
     retracted_ids: tuple[str, ...] = ()  # the first few of them, to name in the note
+    # Claims among the facts that are stale or settled, by fact id (see core.claims).
+    claims: dict[str, ClaimState] = field(default_factory=dict)
 
 
 def pages(
-    store: Repository, entity_ids: list[str], sections: list[frozenset[str] | None]
+    store: Repository,
+    entity_ids: list[str],
+    sections: list[frozenset[str] | None],
+    claims: ClaimBook | None = None,
 ) -> list[FactList]:
     return [
-        FactList(found.facts, found.retracted, found.total - len(found.facts), found.retracted_ids)
+        FactList(
+            found.facts,
+            found.retracted,
+            found.total - len(found.facts),
+            found.retracted_ids,
+            claims.states(found.facts) if claims is not None else {},
+        )
         for found in store.pages_involving(entity_ids, sections, PAGE)
     ]
 
@@ -147,6 +159,7 @@ class SearchAnswer:
     total: int
     retracted_hidden: int = 0
     retracted_ids: tuple[str, ...] = ()
+    claims: dict[str, ClaimState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,7 @@ class OneFact:
     fact: Fact
     entities: list[Entity]
     changes: int  # revisions recorded
+    claim: ClaimState | None = None  # when it is an Expected fact
 
 
 WhoAnswer = CompanyCard | MentionCard | Ambiguous | NoMatch | Roster
@@ -164,8 +178,15 @@ WhoAnswer = CompanyCard | MentionCard | Ambiguous | NoMatch | Roster
 class SummitIntel:
     """The questions Summit Intel answers, over one fact store."""
 
-    def __init__(self, store: Repository) -> None:
+    def __init__(
+        self,
+        store: Repository,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        stale_days: int = DEFAULT_STALE_DAYS,
+    ) -> None:
         self.store = store
+        self.claims = ClaimBook(store, clock=clock, stale_days=stale_days)
         self._matcher: EntityMatcher | None = None
         self._matcher_version = -1
 
@@ -204,7 +225,12 @@ class SummitIntel:
         fact = self.store.fact(fact_id)
         if fact is None:
             return None
-        return OneFact(fact, self.entities(fact.entity_ids), len(self.store.revisions_of(fact.id)))
+        return OneFact(
+            fact,
+            self.entities(fact.entity_ids),
+            len(self.store.revisions_of(fact.id)),
+            self.claims.state(fact),
+        )
 
     # -- /who -------------------------------------------------------------------------
 
@@ -238,7 +264,7 @@ class SummitIntel:
             highlighted = entity
         if company.kind == "company" and company.attending:
             return self.company_card(company, highlighted)
-        (facts,) = pages(self.store, [entity.id], [None])
+        (facts,) = pages(self.store, [entity.id], [None], self.claims)
         related_ids = {eid for fact in facts.facts for eid in fact.entity_ids} - {entity.id}
         related = [e for e in map(self.store.entity, related_ids) if e is not None]
         return MentionCard(
@@ -248,7 +274,9 @@ class SummitIntel:
     def company_card(self, company: Entity, highlighted: Entity | None = None) -> CompanyCard:
         people = self._people_of(company)
         involved = [company.id, *(person.id for person in people)]
-        attendance, others = pages(self.store, involved, [ATTENDANCE_KINDS, OTHER_KINDS])
+        attendance, others = pages(
+            self.store, involved, [ATTENDANCE_KINDS, OTHER_KINDS], self.claims
+        )
         event = self.store.event()
         host = event.host if event else None
         together, context = [], []
@@ -265,9 +293,9 @@ class SummitIntel:
             people=people,
             attendance=replace(attendance, facts=ranked(attendance.facts)),
             on_the_table=FactList(
-                ranked(together), others.retracted_hidden, 0, others.retracted_ids
+                ranked(together), others.retracted_hidden, 0, others.retracted_ids, others.claims
             ),
-            context=FactList(ranked(context), 0, others.more),
+            context=FactList(ranked(context), 0, others.more, claims=others.claims),
             highlighted=highlighted,
         )
 
@@ -362,7 +390,7 @@ class SummitIntel:
         chips = []
         for part in parts:
             vendors = [v for v in map(self.store.entity, part.vendors) if v is not None]
-            (page,) = pages(self.store, [part.id], [None])
+            (page,) = pages(self.store, [part.id], [None], self.claims)
             ranked = by_relevance([part])(page.facts)
             facts: list[Fact] = []
             also: dict[str, list[str]] = {}
@@ -382,7 +410,9 @@ class SummitIntel:
                 ChipPart(
                     part,
                     vendors,
-                    FactList(facts, page.retracted_hidden, page.more, page.retracted_ids),
+                    FactList(
+                        facts, page.retracted_hidden, page.more, page.retracted_ids, page.claims
+                    ),
                     also,
                     see,
                 )
@@ -422,7 +452,12 @@ class SummitIntel:
         if not phrases:
             found = self.store.search_facts(query, limit)
             return SearchAnswer(
-                query, found.facts, found.total, found.retracted, found.retracted_ids
+                query,
+                found.facts,
+                found.total,
+                found.retracted,
+                found.retracted_ids,
+                self.claims.states(found.facts),
             )
         found = self.store.search_facts(query.replace("“", '"').replace("”", '"'), None)
         facts = [
@@ -430,4 +465,12 @@ class SummitIntel:
             for fact in found.facts
             if all(_has_words(fold(fact.statement), phrase) for phrase in phrases)
         ]
-        return SearchAnswer(query, facts[:limit], len(facts), found.retracted, found.retracted_ids)
+        shown = facts[:limit]
+        return SearchAnswer(
+            query,
+            shown,
+            len(facts),
+            found.retracted,
+            found.retracted_ids,
+            self.claims.states(shown),
+        )

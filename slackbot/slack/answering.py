@@ -4,8 +4,10 @@ Slash commands, "Share to channel", mentions and the Messages tab all come here.
 from __future__ import annotations
 
 from slackbot.core import answers
+from slackbot.core.claims import OpenClaims, SubjectUnclear
 from slackbot.core.curation import History
 from slackbot.core.intel import ChipsAnswer, OneFact, Overview, SearchAnswer
+from slackbot.core.timeline import Timeline
 from slackbot.slack import render
 from slackbot.slack.services import Services
 
@@ -36,6 +38,16 @@ def render_answer(
         return render.history(answer, timezone)
     if isinstance(answer, OneFact):
         return render.one_fact(answer)
+    if isinstance(answer, answers.Usage):
+        return render.usage(answer)
+    if isinstance(answer, answers.SinceAnswer):
+        return render.since_answer(answer)
+    if isinstance(answer, Timeline):
+        return render.timeline(answer)
+    if isinstance(answer, SubjectUnclear):
+        return render.subject_unclear(answer)
+    if isinstance(answer, OpenClaims):
+        return render.open_claims(answer, admin=admin)
     return render.who(answer, query)
 
 
@@ -43,5 +55,12 @@ def message_for(
     services: Services, command: str, text: str, *, admin: bool = False
 ) -> render.Message:
     """The answer to ``command text``; ``admin`` gives search results their fact menus."""
-    found = answers.answer(services.intel, services.curator, command, text)
+    found = answers.answer(
+        services.intel,
+        services.curator,
+        command,
+        text,
+        digests=services.digests,
+        timezone=services.timezone,
+    )
     return render_answer(found, text, timezone=services.timezone, admin=admin)

@@ -53,3 +53,11 @@ SUGGEST_ACTION = "suggest_fact"
 SUGGEST_FORM = "suggest_form"
 SUGGEST_STATEMENT = "suggest_statement"
 SUGGEST_LINK = "suggest_link"
+
+# Open claims: the buttons that settle one, and the form that keeps one open.
+CLAIM_HAPPENED = "claim_happened"
+CLAIM_DID_NOT_HAPPEN = "claim_did_not_happen"
+CLAIM_STILL_OPEN = "claim_still_open"
+CLAIM_ACTIONS = (CLAIM_HAPPENED, CLAIM_DID_NOT_HAPPEN, CLAIM_STILL_OPEN)
+KEEP_OPEN_FORM = "keep_open_form"
+REVIEW_ON = "review_on"

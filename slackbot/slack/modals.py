@@ -5,11 +5,13 @@ check first where only admins may; what to tell the person when the form cannot 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from slackbot.core.claims import ClaimState
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from slackbot.slack.services import Services
@@ -35,23 +37,38 @@ def open_fact_form(
     channel_id: str | None = None,
     note: str | None = None,
     candidate: Candidate | None = None,
+    outcome_of: Fact | None = None,
 ) -> render.Message | None:
     """Opens the Add / Edit fact form for an admin; returns what to tell the person when it
     cannot. ``note`` leads the form (e.g. that a prefilled text was cut). With ``candidate``
-    it is the review queue's Edit: saving the form approves the candidate."""
+    it is the review queue's Edit: saving the form approves the candidate. With
+    ``outcome_of`` (an open claim) the saved fact becomes that claim's outcome."""
     if not services.admins.is_admin(user_id):
         what = "edit facts" if fact else "add facts"
         return render.not_admin(services.admins.curators(), what)
     # Where the confirmation goes once the form is saved (the response URL may expire).
+    mode = "edit" if fact else "approve" if candidate else "outcome" if outcome_of else "add"
     metadata = {
-        "mode": "edit" if fact else "approve" if candidate else "add",
+        "mode": mode,
         "fact_id": fact.id if fact else None,
+        "claim_id": outcome_of.id if outcome_of else None,
         "revision": fact.revision if fact else None,
         "candidate_id": candidate.id if candidate else None,
         "response_url": response_url,
         "channel_id": channel_id,
     }
-    title = f"Edit {fact.id}" if fact else f"Approve {candidate.id}" if candidate else "Add fact"
+    titles = {
+        "edit": f"Edit {fact.id}" if fact else "",
+        "approve": f"Approve {candidate.id}" if candidate else "",
+        "outcome": f"Outcome of {outcome_of.id}" if outcome_of else "",
+        "add": "Add fact",
+    }
+    if outcome_of is not None and note is None:
+        note = (
+            f"What came of {outcome_of.id}: “{render.flat(outcome_of.statement)}”? Say what "
+            f"happened (Confirmed or Reported); {outcome_of.id} then shows it as its outcome."
+        )
+    title = titles[mode]
     view = render.fact_form(
         draft,
         services.intel.entities(draft.entity_ids),
@@ -73,6 +90,17 @@ def open_reject_form(
     client: WebClient, candidate: Candidate, *, trigger_id: str, metadata: dict[str, Any]
 ) -> render.Message | None:
     return _open(client, trigger_id, render.reject_form(candidate, metadata).to_dict())
+
+
+def open_keep_open_form(
+    client: WebClient,
+    state: ClaimState,
+    *,
+    trigger_id: str,
+    metadata: dict[str, Any],
+    today: date,
+) -> render.Message | None:
+    return _open(client, trigger_id, render.keep_open_form(state, metadata, today).to_dict())
 
 
 def open_suggest_form(

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -17,7 +18,7 @@ from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.render import Message
 from slackbot.slack.reviewing import ReviewDesk
-from storage import Repository
+from storage import Repository, utc_now
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class _Cached:
     entities_version: int
     depends_on: tuple[str, ...] | None
     dependency_versions: tuple[int, ...]
+    day: date
 
 
 class AnswerCache:
@@ -36,16 +38,22 @@ class AnswerCache:
     most questions repeat (/who samsung). An answer that names the entities it depends on
     (a company card) stays valid until a fact naming one of them changes, so an admin saving
     a fact about Samsung does not throw away the SK Hynix card; any other answer is valid
-    until the store changes at all."""
+    until the store changes at all. Every answer is built again on a new day: how long a
+    claim has been open (and whether it is stale) is part of the cards."""
 
-    def __init__(self, store: Repository, size: int = 512) -> None:
+    def __init__(
+        self, store: Repository, size: int = 512, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._size = size
         self._answers: OrderedDict[Hashable, _Cached] = OrderedDict()
         self._lock = threading.Lock()
 
     def _valid(self, entry: _Cached) -> bool:
         store = self._store
+        if entry.day != self._clock().date():
+            return False
         if entry.depends_on is None:
             return entry.version == store.version
         return (
@@ -73,12 +81,13 @@ class AnswerCache:
         was built."""
         store = self._store
         version, entities_version = store.version, store.entities_version
+        day = self._clock().date()
         message = build()
         body = ephemeral_body(message)
         depends_on = message.depends_on
         versions = store.entity_versions(depends_on) if depends_on is not None else ()
         if store.version == version:
-            entry = _Cached(body, version, entities_version, depends_on, versions)
+            entry = _Cached(body, version, entities_version, depends_on, versions, day)
             with self._lock:
                 self._answers[key] = entry
                 self._answers.move_to_end(key)

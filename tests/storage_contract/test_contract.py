@@ -170,3 +170,20 @@ def test_seeding_again_keeps_admins_facts(repository: Repository, reset: bool) -
     fact = a_fact(repository, "An admin's own fact about Samsung.")
     repository.seed(reset=reset)
     assert repository.fact(fact.id) is not None
+
+
+def test_a_claims_outcome_and_review_day_survive_a_reopen(open_repository: Opener) -> None:
+    """Issue 16: an open claim's settling fields are stored like every other field."""
+    store = open_repository()
+    store.seed()
+    claim = store.fact("F9")
+    assert claim is not None and claim.outcome is None and claim.review_on is None
+    store.put_fact(replace(claim, outcome="F13", review_on="2025-01-31", revision=2))
+    store.close()
+    reopened = open_repository()
+    try:
+        kept = reopened.fact("F9")
+        assert kept is not None
+        assert (kept.outcome, kept.review_on) == ("F13", "2025-01-31")
+    finally:
+        reopened.close()

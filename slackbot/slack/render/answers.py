@@ -61,6 +61,8 @@ HELP_LINES = (
     ("/summit help", "this list"),
     ("/digest daily 09:00", "a digest of what moved, posted here every day at 09:00"),
     ("/summit history F9", "who changed a fact, when, old → new"),
+    ("/summit timeline samsung since 2024-05-01", "facts in date order, by month"),
+    ("/summit since 2024-06-01 [samsung]", "what moved since a day, as a digest, just for you"),
     ("/summit F9", "one fact, with its history link"),
     ("/summit add · edit F9 · retract F9 why · restore F9", "curating facts (admins)"),
     ("/summit feeds · feeds add URL", "news feeds polled for new developments (admins)"),
@@ -349,7 +351,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     builder = Builder(reserve=1)
     builder.add(section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
     left_out = builder.add_facts(
-        FactList(answer.facts, answer.retracted_hidden, 0, answer.retracted_ids),
+        FactList(answer.facts, answer.retracted_hidden, 0, answer.retracted_ids, answer.claims),
         NARROW_SEARCH,
         with_menu=admin,
     )
@@ -385,9 +387,15 @@ def one_fact(answer: OneFact) -> Message:
     named = ", ".join(entity_label(entity) for entity in answer.entities) or "—"
     blocks: list[Block] = [
         header(f"Fact {fact.id}"),
-        section(fact_line(fact)),
+        section(fact_line(fact, claim=answer.claim)),
         context(f"*Names:* {named}"),
     ]
+    claim = answer.claim
+    if claim is not None and claim.outcome is None:
+        review = f"; review on {claim.claim.review_on}" if claim.claim.review_on else ""
+        blocks.append(
+            context(f"An open claim, said {claim.open_days} days ago{review} · `/summit open`")
+        )
     if fact.retraction_reason:
         blocks.append(context(f"Retracted: {escape(fact.retraction_reason)}"))
     changes = f"{answer.changes} change(s) recorded" if answer.changes else "no changes recorded"

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from slackbot.core.admins import Curators
+from slackbot.core.claims import ClaimState
 from slackbot.core.clipping import clip as clip_text
 from slackbot.core.intel import (
     FactList,
@@ -115,8 +116,24 @@ def source_link(fact: Fact) -> str:
     return f"_{title}_"
 
 
-def fact_line(fact: Fact, *, with_source: bool = True) -> str:
+def claim_badge(fact: Fact, claim: ClaimState | None) -> str:
+    """A fact's status badge; for a claim, what came of it or how long it has been open:
+    "🔮 Expected → ✅ Confirmed 2024-09-03, F31", "🔮 Expected · open 190 days"."""
     badge = STATUS_BADGES.get(fact.status, fact.status)
+    if claim is None:
+        return badge
+    outcome = claim.outcome
+    if outcome is not None:
+        when = f" {outcome.happened_on}" if outcome.happened_on else ""
+        settled = STATUS_BADGES.get(outcome.status, outcome.status)
+        return f"{badge} → {settled}{when}, `{outcome.id}`"
+    if claim.stale:
+        return f"{badge} · :hourglass: open {claim.open_days} days"
+    return badge
+
+
+def fact_line(fact: Fact, *, with_source: bool = True, claim: ClaimState | None = None) -> str:
+    badge = claim_badge(fact, claim)
     when = f" · {fact.happened_on}" if fact.happened_on else ""
     line = f"{badge} · `{fact.id}`{when}\n{escape(fact.statement)}"
     return f"{line}\n:link: {source_link(fact)}" if with_source else line
@@ -289,7 +306,9 @@ class Builder:
         (mrkdwn) to the facts whose ids it names."""
         shown = facts.facts[: max(self.room() - keep - 1, 0)]
         for fact in shown:
-            line = fact_line(fact, with_source=not self.shared_source)
+            line = fact_line(
+                fact, with_source=not self.shared_source, claim=facts.claims.get(fact.id)
+            )
             if notes and fact.id in notes:
                 line += f"\n{notes[fact.id]}"
             if with_menu:

@@ -1,0 +1,121 @@
+"""Open claims: what the summit said *may* happen (an Expected fact), followed to an outcome.
+
+A claim stays open until an admin records what came of it: a new fact (Confirmed or
+Reported) linked as its ``outcome``, or a retraction. A claim open longer than the stale
+limit (SUMMITBOT_STALE_DAYS, 90 days by default) is stale, unless an admin kept it open to a
+review day still ahead: every card that shows it says so, and admins see it listed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from slackbot.core.matching import EntityMatcher
+from storage import Entity, Fact, Repository, utc_now
+
+DEFAULT_STALE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    claim: Fact
+    open_days: int  # since it was said (happened on), or since it was stored when undated
+    stale: bool
+    outcome: Fact | None  # the fact saying what came of it, once recorded
+
+
+def claim_day(fact: Fact) -> date:
+    return date.fromisoformat(fact.happened_on or fact.added_at[:10] or "2024-05-14")
+
+
+def is_open(fact: Fact) -> bool:
+    return fact.status == "expected" and fact.outcome is None
+
+
+class ClaimBook:
+    """The state of claims as of today (by ``clock``), for the cards that show them."""
+
+    def __init__(
+        self,
+        store: Repository,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        stale_days: int = DEFAULT_STALE_DAYS,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.stale_days = stale_days
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def state(self, fact: Fact, today: date | None = None) -> ClaimState | None:
+        """None for a fact that is not a claim (not Expected)."""
+        if fact.status != "expected":
+            return None
+        today = today or self.today()
+        outcome = self.store.fact(fact.outcome) if fact.outcome else None
+        days = max((today - claim_day(fact)).days, 0)
+        kept_open = fact.review_on is not None and fact.review_on > today.isoformat()
+        stale = outcome is None and days > self.stale_days and not kept_open
+        return ClaimState(fact, days, stale, outcome)
+
+    def states(self, facts: Iterable[Fact]) -> dict[str, ClaimState]:
+        today = self.today()
+        found = {}
+        for fact in facts:
+            state = self.state(fact, today)
+            if state is not None and (state.stale or state.outcome is not None):
+                found[fact.id] = state
+        return found
+
+
+@dataclass(frozen=True)
+class OpenClaims:
+    subject: Entity | None  # None: every open claim
+    claims: list[ClaimState]  # oldest first
+    stale_days: int
+
+
+@dataclass(frozen=True)
+class SubjectUnclear:
+    """The words name no entity, or several: the person picks."""
+
+    query: str
+    matches: list[Entity]
+    sub_command: str  # the /summit sub-command asked, to suggest again with a name
+
+
+def subject_of(
+    matcher: EntityMatcher, query: str, sub_command: str
+) -> tuple[Entity, list[str]] | SubjectUnclear:
+    """The one entity ``query`` names, with the ids a question about it covers: a company
+    brings its people along, as its card does."""
+    matches = matcher.match(query)
+    if len(matches) != 1:
+        return SubjectUnclear(query, matches[:10], sub_command)
+    subject = matches[0]
+    return subject, [subject.id, *(person.id for person in matcher.people_of(subject.id))]
+
+
+def open_claims(
+    store: Repository, matcher: EntityMatcher, book: ClaimBook, query: str
+) -> OpenClaims | SubjectUnclear:
+    """``/summit open [company]``: the claims nothing has settled yet, oldest first."""
+    subject = None
+    if query.strip():
+        found = subject_of(matcher, query, "open")
+        if isinstance(found, SubjectUnclear):
+            return found
+        subject, involved = found
+        facts = store.facts_involving(involved)
+    else:
+        facts = store.facts()
+    today = book.today()
+    states = [book.state(fact, today) for fact in facts if is_open(fact)]
+    claims = sorted(
+        (state for state in states if state is not None),
+        key=lambda state: (-state.open_days, state.claim.number),
+    )
+    return OpenClaims(subject, claims, book.stale_days)

@@ -1,0 +1,89 @@
+"""Facts over time: what happened to a company or product (or to everyone), in the order it
+happened, a page at a time; and the words ``/summit timeline`` and ``/summit since`` take.
+
+A fact's place is the day it happened. Facts nobody dated (the seed article's claims, for
+one) come after the dated ones, in the order they were added: placing them on the day they
+were stored would put a 2024 claim in whatever month the store was set up. ``since`` keeps
+the undated facts that were added on or after the day."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from slackbot.core.claims import SubjectUnclear, subject_of
+from slackbot.core.intel import SummitIntel
+from storage import Entity, Fact
+
+# Facts on one page of a timeline: a month's facts share a section, so this stays well
+# within Block Kit's 50 blocks even when every fact falls in another month.
+TIMELINE_PAGE = 40
+_SINCE = re.compile(r"^(?P<subject>.*?)\s*(?:\bsince\s+(?P<since>\S+))?\s*$", re.IGNORECASE)
+
+
+class DateError(ValueError):
+    """A date the person typed that is not one; the message says what to type."""
+
+
+def parse_date(text: str) -> date:
+    """2024-06-01, or a month (2024-06) meaning its first day."""
+    cleaned = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}", cleaned):
+            return date.fromisoformat(f"{cleaned}-01")
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise DateError(f"“{cleaned[:40]}” is not a date: write it as 2024-06-01") from None
+
+
+def split_since(text: str) -> tuple[str, date | None]:
+    """``samsung since 2024-05-01`` → ("samsung", 2024-05-01); the date is optional."""
+    found = _SINCE.match(text.strip())
+    assert found is not None  # the pattern matches any text
+    since = found.group("since")
+    return found.group("subject").strip(), parse_date(since) if since else None
+
+
+def fact_day(fact: Fact) -> str:
+    """The ISO day a fact is placed on: when it happened, else when it was added."""
+    return fact.happened_on or fact.added_at[:10]
+
+
+def _place(fact: Fact) -> tuple[bool, str, int]:
+    return (fact.happened_on is None, fact.happened_on or "", fact.number)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    subject: Entity | None  # None: every fact in the store
+    since: date | None
+    facts: list[Fact]  # oldest first
+    later: int  # facts after this page
+    next_since: date | None  # where the next page starts; None when no date moves it on
+    retracted: int  # retracted facts left off the line
+
+    @property
+    def query(self) -> str:
+        return self.subject.name if self.subject else ""
+
+
+def timeline(intel: SummitIntel, query: str, since: date | None) -> Timeline | SubjectUnclear:
+    subject: Entity | None = None
+    store = intel.store
+    if query:
+        found = subject_of(intel.matcher, query, "timeline")
+        if isinstance(found, SubjectUnclear):
+            return found
+        subject, involved = found
+        facts = store.facts_involving(involved)
+    else:
+        facts = store.facts()
+    active = [fact for fact in facts if fact.status != "retracted"]
+    start = since.isoformat() if since else ""
+    on_the_line = sorted((fact for fact in active if fact_day(fact) >= start), key=_place)
+    page, rest = on_the_line[:TIMELINE_PAGE], on_the_line[TIMELINE_PAGE:]
+    next_since = None
+    if rest and rest[0].happened_on and rest[0].happened_on > (page[0].happened_on or ""):
+        next_since = date.fromisoformat(rest[0].happened_on)
+    return Timeline(subject, since, page, len(rest), next_since, len(facts) - len(active))

@@ -1,0 +1,105 @@
+"""Open claims as Slack shows them: ``/summit open`` (oldest first, with their age, and for
+admins the buttons that settle each one) and the form that keeps a claim open."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DatePickerElement,
+    InputBlock,
+)
+from slack_sdk.models.views import View
+
+from slackbot.core.claims import ClaimState, OpenClaims
+from slackbot.slack.ids import (
+    CLAIM_DID_NOT_HAPPEN,
+    CLAIM_HAPPENED,
+    CLAIM_STILL_OPEN,
+    KEEP_OPEN_FORM,
+    REVIEW_ON,
+)
+from slackbot.slack.render.base import (
+    MAX_MESSAGE_BLOCKS,
+    Message,
+    context,
+    escape,
+    fact_line,
+    fact_plain,
+    header,
+    notice,
+    section,
+    share_button,
+)
+from slackbot.slack.render.forms import modal
+
+
+def _age(state: ClaimState) -> str:
+    stale = " · :hourglass: stale" if state.stale else ""
+    review = f" · review on {state.claim.review_on}" if state.claim.review_on else ""
+    return f"Open {state.open_days} days{stale}{review}"
+
+
+def settle_buttons(claim_id: str) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"claim-{claim_id}",
+        elements=[
+            ButtonElement(text="Happened", action_id=CLAIM_HAPPENED, value=claim_id),
+            ButtonElement(text="Did not happen", action_id=CLAIM_DID_NOT_HAPPEN, value=claim_id),
+            ButtonElement(text="Still open", action_id=CLAIM_STILL_OPEN, value=claim_id),
+        ],
+    )
+
+
+def open_claims(answer: OpenClaims, *, admin: bool = False) -> Message:
+    about = f" about {answer.subject.name}" if answer.subject else ""
+    asked = f"open {answer.subject.name.lower()}" if answer.subject else "open"
+    if not answer.claims:
+        return notice(f"No open claims{about}: every Expected fact has its outcome.")
+    blocks: list[Block] = [header(f"Open claims{about}"[:150])]
+    stale = sum(1 for state in answer.claims if state.stale)
+    summary = (
+        f"{len(answer.claims)} Expected fact(s) with no outcome yet, oldest first; "
+        f"{stale} open more than {answer.stale_days} days."
+    )
+    blocks.append(context(escape(summary)))
+    per_claim = 2 if admin else 1
+    room = (MAX_MESSAGE_BLOCKS - len(blocks) - 2) // per_claim
+    shown = answer.claims[:room]
+    for state in shown:
+        blocks.append(section(f"{fact_line(state.claim)}\n_{_age(state)}_"))
+        if admin:
+            blocks.append(settle_buttons(state.claim.id))
+    if len(answer.claims) > len(shown):
+        more = len(answer.claims) - len(shown)
+        blocks.append(context(f"…and {more} more — name a company: `/summit open samsung`"))
+    if not admin:
+        blocks.append(share_button("/summit", asked))
+    fallback = [f"Open claims{about}: {summary}"]
+    fallback += [f"{fact_plain(state.claim)} — open {state.open_days} days" for state in shown]
+    return Message("\n".join(fallback[:20]), blocks)
+
+
+def keep_open_form(state: ClaimState, metadata: dict[str, Any], today: date) -> View:
+    """Keeps a claim open: the day to look at it again (a stale limit from today)."""
+    suggested = today + timedelta(days=90)
+    return modal(
+        KEEP_OPEN_FORM,
+        f"Keep {state.claim.id} open",
+        "Keep open",
+        metadata,
+        [
+            section(fact_line(state.claim)),
+            context(escape(_age(state))),
+            InputBlock(
+                block_id=REVIEW_ON,
+                label="Look at it again on",
+                element=DatePickerElement(action_id=REVIEW_ON, initial_date=suggested.isoformat()),
+            ),
+            context("It is not marked stale until then."),
+        ],
+    )

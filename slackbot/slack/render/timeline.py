@@ -1,0 +1,131 @@
+"""Answers about time: ``/summit timeline`` (facts in date order, a section per month) and
+``/summit since`` (what moved since a day, composed as a digest, for one person)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from slack_sdk.models.blocks import Block
+
+from slackbot.core.answers import SinceAnswer, Usage
+from slackbot.core.claims import SubjectUnclear
+from slackbot.core.timeline import Timeline
+from slackbot.slack.render.base import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    Message,
+    context,
+    echo,
+    escape,
+    fact_line,
+    fact_plain,
+    flat,
+    header,
+    legend,
+    notice,
+    section,
+    share_button,
+)
+from slackbot.slack.render.digests import digest_messages
+
+
+def _month(day: str) -> str:
+    return date.fromisoformat(day).strftime("%B %Y")
+
+
+def _command(subject: str, since: date | None) -> str:
+    words = " ".join(part for part in (subject, f"since {since}" if since else "") if part)
+    return f"/summit timeline {words}".rstrip()
+
+
+def timeline(answer: Timeline) -> Message:
+    subject = answer.subject
+    title = f"Timeline: {subject.name}" if subject else "Timeline: every fact"
+    asked = _command(subject.name.lower() if subject else "", answer.since)
+    if not answer.facts:
+        since = f" since {answer.since}" if answer.since else ""
+        about = f" about {subject.name}" if subject else ""
+        return notice(f"No facts{about}{since} yet; `/summit timeline` shows every fact.")
+    blocks: list[Block] = [header(title)]
+    dated = [fact.happened_on for fact in answer.facts if fact.happened_on]
+    span = f"{len(answer.facts)} fact(s)"
+    if dated:
+        span += f", {dated[0]} → {dated[-1]}, oldest first"
+    if len(dated) < len(answer.facts):
+        span += f"; {len(answer.facts) - len(dated)} undated, last"
+    if answer.retracted:
+        span += f" · {answer.retracted} retracted left out (`/summit history <id>`)"
+    blocks.append(context(escape(span)))
+    by_month: dict[str, list[str]] = {}
+    for fact in answer.facts:
+        month = _month(fact.happened_on) if fact.happened_on else "Undated"
+        by_month.setdefault(month, []).append(fact_line(fact))
+    for month, lines in by_month.items():
+        # One section per month while it fits Slack's 3,000 characters, then another.
+        chunk = f"*{month}*"
+        for line in lines:
+            if len(chunk) + len(line) + 2 > MAX_SECTION_TEXT:
+                blocks.append(section(chunk))
+                chunk = f"*{month}* (continued)"
+            chunk += f"\n\n{line}"
+        blocks.append(section(chunk))
+    if answer.later:
+        more = f"…and {answer.later} later fact(s)"
+        if answer.next_since:
+            more += f" — `{_command(subject.name.lower() if subject else '', answer.next_since)}`"
+        else:
+            more += " — narrow it to a company or product: `/summit timeline samsung`"
+        blocks.append(context(escape(more)))
+    blocks.append(context(legend(answer.facts)))
+    blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
+    blocks.append(share_button("/summit", asked.removeprefix("/summit ")))
+    fallback = [f"{title} ({span}):"] + [
+        f"{fact.happened_on or 'undated'} {fact_plain(fact)}" for fact in answer.facts[:20]
+    ]
+    depends_on = None  # any fact may fall on the line, so any change renews it
+    return Message("\n".join(fallback), blocks, depends_on)
+
+
+def subject_unclear(answer: SubjectUnclear) -> Message:
+    asked = f"/summit {answer.sub_command}"
+    if not answer.matches:
+        return notice(
+            f"Nothing matches “{flat(answer.query)}”. Name a company or product, e.g. "
+            f"`{asked} samsung` or `{asked} hbm`; `{asked}` alone covers every fact."
+        )
+    options = ", ".join(f"`{asked} {escape(m.name.lower())}`" for m in answer.matches)
+    return Message(
+        f"“{flat(answer.query)}” could be several: " + ", ".join(m.name for m in answer.matches),
+        [section(f"“{echo(answer.query)}” could be several — pick one: {options}")],
+    )
+
+
+def since(answer: SinceAnswer) -> Message:
+    tracking = answer.tracking
+    problems = [f"I don't know “{flat(name)}”" for name in tracking.unknown]
+    problems += [
+        f"“{flat(name)}” could be {', '.join(matches)}" for name, matches in tracking.ambiguous
+    ]
+    if problems:
+        return notice(
+            "; ".join(problems) + ". Name a company, person, product or tag, e.g. "
+            f"`/summit since {answer.since} samsung, hbm`."
+        )
+    about = f" about {', '.join(tracking.added)}" if tracking.added else ""
+    if answer.digest.empty:
+        return notice(f"Nothing moved{about} since {answer.since}.")
+    first, *thread = digest_messages(answer.digest)
+    # A long digest is a headline with its details in a thread; here they go together.
+    blocks = [*first.blocks[:2], *(b for r in thread for b in r.blocks)] if thread else first.blocks
+    note = f"What moved{about} since {answer.since}, as a digest would say it; only you see this."
+    if len(blocks) >= MAX_MESSAGE_BLOCKS - 1:
+        blocks = blocks[: MAX_MESSAGE_BLOCKS - 3]
+        note += " More than fits here: name a company or tag to narrow it."
+    blocks.append(context(escape(note)))
+    words = f"since {answer.since} {answer.names}".strip()
+    blocks.append(share_button("/summit", words))
+    return Message(first.text, blocks)
+
+
+def usage(answer: Usage) -> Message:
+    return notice(answer.problem)

@@ -1,0 +1,175 @@
+"""Issue 16, "Time": /summit timeline and /summit since, through signed HTTP, Socket Mode and
+the console, on a real store."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+
+from slackbot.app import build_app
+from slackbot.config import Settings
+from slackbot.core.curation import Curator, FactDraft
+from slackbot.core.intel import SummitIntel
+from slackbot.core.timeline import TIMELINE_PAGE, Timeline, timeline
+from slackbot.slack import render
+from slackbot.socket_mode import run_socket_mode
+from storage import Fact, FactStore, Source
+from tests.fake_slack import APP_TOKEN, DateClock, FakeSlack, block_kit_problems
+from tests.fake_socket_mode import FakeSocketMode
+from tests.slack_client import SlackSender, block_texts
+
+
+def dated(curator: Curator, statement: str, day: str, status: str = "reported") -> str:
+    draft = FactDraft(
+        statement=statement,
+        kind="hardware",
+        status=status,
+        entity_ids=("samsung", "hbm"),
+        source_url=f"https://news.example.com/{day}",
+        source_title=f"Example Wire {day}",
+        happened_on=day,
+    )
+    return curator.add(draft, "U0ADMIN").id
+
+
+def answer_text(reply: Any) -> str:
+    """The answer's blocks as text, in order (the fallback text is checked elsewhere)."""
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"], "every message has a plain-text fallback"
+    assert block_kit_problems(body["blocks"], 50) == []
+    return "\n".join(block_texts(body["blocks"]))
+
+
+def test_a_timeline_lists_facts_by_month_oldest_first_with_status_and_source(
+    slack: SlackSender, store: FactStore, clock: DateClock
+) -> None:
+    curator = Curator(store, clock)
+    late = dated(curator, "Samsung ships HBM3E samples to Microsoft.", "2024-09-03", "confirmed")
+    early = dated(curator, "Samsung and Microsoft discuss HBM supply.", "2024-05-20")
+    shown = answer_text(slack.command("/summit", "timeline samsung"))
+    assert shown.index("May 2024") < shown.index(early) < shown.index("September 2024")
+    assert shown.index("September 2024") < shown.index(late)
+    assert "Confirmed" in shown and "Example Wire 2024-09-03" in shown
+    # The seed's undated claims come after the dated facts, in their own group.
+    assert shown.index(late) < shown.index("Undated") < shown.index("F9")
+
+
+def test_since_cuts_the_timeline_and_a_bad_date_says_how_to_write_one(
+    slack: SlackSender, store: FactStore, clock: DateClock
+) -> None:
+    curator = Curator(store, clock)
+    early = dated(curator, "Samsung and Microsoft discuss HBM supply.", "2024-05-20")
+    late = dated(curator, "Samsung ships HBM3E samples to Microsoft.", "2024-09-03")
+    shown = answer_text(slack.command("/summit", "timeline hbm since 2024-06"))
+    assert late in shown and early not in shown
+    assert "F9" in shown, "undated facts count from the day they were added (the seed: today)"
+    tomorrow = (clock.now + timedelta(days=1)).date().isoformat()
+    nothing = answer_text(slack.command("/summit", f"timeline hbm since {tomorrow}"))
+    assert "No facts about HBM since" in nothing
+    bad = answer_text(slack.command("/summit", "timeline samsung since 2024-13-40"))
+    assert "is not a date" in bad and "2024-06-01" in bad
+    unknown = answer_text(slack.command("/summit", "timeline zzzzqq"))
+    assert "Nothing matches" in unknown
+    several = answer_text(slack.command("/summit", "timeline sk"))
+    assert "sk hynix" in several and "sk telecom" in several
+
+
+def test_a_long_timeline_pages_forward_by_date_within_block_kit_limits(
+    store: FactStore, clock: DateClock
+) -> None:
+    for day in range(1, 29):
+        for month in (6, 7, 8):
+            store.add_fact(
+                Fact(
+                    id="new",
+                    statement=f"Samsung HBM update of 2024-{month:02d}-{day:02d}.",
+                    kind="hardware",
+                    status="reported",
+                    entity_ids=("samsung", "hbm"),
+                    source=Source("Example Wire", f"https://news.example.com/{month}/{day}"),
+                    happened_on=f"2024-{month:02d}-{day:02d}",
+                    added_at=clock.now.isoformat(),
+                    origin="admin",
+                )
+            )
+    intel = SummitIntel(store)
+    first = timeline(intel, "samsung", None)
+    assert isinstance(first, Timeline)
+    assert len(first.facts) == TIMELINE_PAGE and first.later > 0
+    assert first.next_since is not None
+    message = render.timeline(first).to_dict()
+    assert block_kit_problems(message["blocks"], 50) == []
+    assert f"since {first.next_since}" in json.dumps(message)
+    second = timeline(intel, "samsung", first.next_since)
+    assert isinstance(second, Timeline)
+    assert second.facts[0].happened_on == first.next_since.isoformat()
+    days = [f.happened_on for f in first.facts + second.facts if f.happened_on]
+    assert days == sorted(days)
+
+
+def test_since_is_a_digest_of_what_moved_for_one_person(
+    slack: SlackSender, store: FactStore, clock: DateClock
+) -> None:
+    # A day after the store was seeded, so the seed's facts are not news.
+    clock.advance(timedelta(days=1))
+    curator = Curator(store, clock)
+    start = clock.now
+    added = dated(curator, "Samsung and Microsoft sign an HBM supply deal.", "2024-06-10")
+    curator.retract("F13", "denied by LG", "U0ADMIN")
+    clock.advance(timedelta(hours=1))
+    day = start.date().isoformat()
+    shown = answer_text(slack.command("/summit", f"since {day}"))
+    assert added in shown and "New" in shown
+    assert "F13" in shown and "denied by LG" in shown
+    assert "only you see this" in shown
+    narrowed = answer_text(slack.command("/summit", f"since {day} sk telecom"))
+    assert "Nothing moved about SK Telecom" in narrowed
+    later = (start + timedelta(days=2)).date().isoformat()
+    assert "Nothing moved since" in answer_text(slack.command("/summit", f"since {later}"))
+    assert "is not a date" in answer_text(slack.command("/summit", "since last week"))
+    assert "Say from which day" in answer_text(slack.command("/summit", "since"))
+    assert "I don't know" in answer_text(slack.command("/summit", f"since {day} zzzzqq"))
+
+
+def test_timeline_and_since_over_socket_mode(
+    fake_slack: FakeSlack, settings: Settings, store: FactStore
+) -> None:
+    socket = FakeSocketMode().start()
+    fake_slack.socket_url = socket.url
+    stop = threading.Event()
+    app = build_app(settings, store)
+    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
+    runner.start()
+    try:
+        socket.wait_connected()
+        for text, expected in (("timeline hbm", "Timeline: HBM"), ("since 2020-01-01", "digest")):
+            ack = socket.push(
+                "slash_commands",
+                {
+                    "command": "/summit",
+                    "text": text,
+                    "user_id": "U0ALICE",
+                    "channel_id": "C0GENERAL",
+                    "team_id": "T0TEAM",
+                    "response_url": fake_slack.response_url(),
+                    "trigger_id": fake_slack.issue_trigger(),
+                },
+            )
+            shown = "\n".join(block_texts(ack["payload"]["blocks"]))
+            assert expected in shown, shown[:300]
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+        socket.stop()
+
+
+def test_the_console_answers_timeline_and_since(tmp_path: Any) -> None:
+    from tests.test_console_and_cli import summitbot
+
+    timeline_text = summitbot(tmp_path, "ask", "/summit timeline hbm").stdout
+    assert "Timeline: HBM" in timeline_text and "Undated" in timeline_text
+    since_text = summitbot(tmp_path, "ask", "/summit since 2020-01-01 samsung").stdout
+    assert "Summit Intel digest" in since_text and "F9" in since_text
