@@ -23,9 +23,12 @@ from slackbot import __version__, feeds_cli
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
+from slackbot.core import briefing
 from slackbot.core.bulk import BulkCuration
+from slackbot.core.claims import SubjectUnclear
 from slackbot.core.curation import Curator
 from slackbot.core.digests import Digest, UsageError
+from slackbot.core.intel import SummitIntel
 from slackbot.leading import ScheduledWork
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import GracefulServer, collect_garbage_rarely
@@ -139,6 +142,19 @@ def _console_app(settings: Settings, store: FactStore) -> tuple[App, str]:
 def cmd_shell(settings: Settings, _args: argparse.Namespace) -> int:
     with open_store(settings) as store:
         run_console(*_console_app(settings, store))
+    return 0
+
+
+def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
+    """A briefing on one company or product, printed as Markdown or CSV."""
+    with open_store(settings) as store:
+        found = briefing.briefing(SummitIntel(store, stale_days=settings.stale_days), args.name)
+    if isinstance(found, SubjectUnclear):
+        could = ", ".join(entity.name for entity in found.matches)
+        hint = f"it could be {could}" if could else "try a company or product, e.g. samsung"
+        print(f"summitbot: {args.name!r} names no one thing; {hint}", file=sys.stderr)
+        return 2
+    sys.stdout.write(briefing.render(found, args.format))
     return 0
 
 
@@ -424,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     imported.add_argument("--by", default="import", help="who the changes are recorded as")
     exported = add("export", cmd_export, "write every entity and fact as JSON Lines")
     exported.add_argument("file", nargs="?", help="where to write; standard output if absent")
+    brief = add("brief", cmd_brief, "print a briefing on a company or product (md or csv)")
+    brief.add_argument("name", help="a company or product, e.g. samsung or hbm")
+    brief.add_argument("--format", choices=briefing.FORMATS, default="md")
     digest = add("digest", cmd_digest, "post (or with --dry-run, print) a channel's digest now")
     digest.add_argument("--channel", help="the channel id, e.g. C0123ABCD")
     digest.add_argument("--dry-run", action="store_true", help="print it; post nothing")
@@ -477,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         console_only = args.command in {
             "shell",
             "ask",
+            "brief",
             "seed",
             "import",
             "export",

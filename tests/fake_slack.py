@@ -139,6 +139,8 @@ class FakeSlack:
         # Messages the app posted, by ts, as chat.update last left them.
         self.messages: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # Uploaded files by id: name, length, content, and where they were shared.
+        self.files: dict[str, dict[str, Any]] = {}
         self.socket_url: str | None = None
         self._triggers: dict[str, float] = {}
         # response URL path -> (issued at on the clock, uses so far)
@@ -353,6 +355,60 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
 
+    # -- direct messages and files (files.uploadV2 is three steps in slack_sdk) ----------
+
+    def api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users") or "").split(",")
+        if len(users) != 1 or users[0] not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        dm = f"D{users[0]}"
+        if dm not in self.channels:
+            self.add_channel(dm, "dm", private=True, bot_member=True)
+        return {"ok": True, "channel": {"id": dm}}
+
+    def api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            length = int(params.get("length") or 0)
+        except ValueError:
+            length = 0
+        if not params.get("filename") or length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0FILE{next(self._ids)}"
+        with self._lock:
+            self.files[file_id] = {"filename": params["filename"], "length": length}
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        with self._lock:
+            pending = self.files.get(file_id)
+            if pending is None:
+                return 404, "file_not_found"
+            if len(data) != pending["length"]:
+                return 400, "length_mismatch"
+            pending["content"] = data
+        return 200, "OK - 200"
+
+    def api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        listed = params.get("files")
+        listed = json.loads(listed) if isinstance(listed, str) else listed
+        channel = self.channels.get(str(params.get("channel_id") or ""))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if BOT_USER not in channel.members:
+            return {"ok": False, "error": "not_in_channel"}
+        shared = []
+        for entry in listed or []:
+            stored = self.files.get(entry.get("id", ""))
+            if stored is None or "content" not in stored:
+                return {"ok": False, "error": "file_not_found"}
+            stored.update(
+                channel=channel.id,
+                title=entry.get("title"),
+                initial_comment=params.get("initial_comment"),
+            )
+            shared.append({"id": entry["id"], "title": entry.get("title")})
+        return {"ok": True, "files": shared}
+
     def _view_problems(self, view: Any) -> dict[str, Any] | None:
         if isinstance(view, str):
             view = json.loads(view)
@@ -426,6 +482,12 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                if self.path.startswith("/upload/"):
+                    status, text = fake._upload(
+                        self.path.removeprefix("/upload/"), self.rfile.read(length)
+                    )
+                    self._reply(status, text)
+                    return
                 raw = self.rfile.read(length).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     params = json.loads(raw or "{}")

@@ -144,3 +144,9 @@ def test_manifest_declares_what_the_app_handles() -> None:
     assert {"app_mentions:read", "im:history", "commands", "chat:write"} <= set(scopes)
     shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
     assert shortcuts == {ADD_FACT_SHORTCUT: "global", SAVE_MESSAGE_SHORTCUT: "message"}
+
+
+def test_briefings_have_the_scopes_they_need() -> None:
+    """Issue 16: /summit brief opens a DM (im:write) and uploads a file (files:write)."""
+    scopes = yaml.safe_load((REPO / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"]
+    assert {"im:write", "files:write"} <= set(scopes)

@@ -10,8 +10,10 @@ from slack_sdk import WebClient
 
 from handlers.commands import review
 from handlers.common import ack_with_answer, command_text, services_of
+from slackbot.core import briefing
+from slackbot.core.claims import SubjectUnclear
 from slackbot.core.curation import FactDraft, NotFound, Rejected
-from slackbot.slack import render
+from slackbot.slack import briefings, render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
 from slackbot.slack.listener_runner import answers_in_request
@@ -28,6 +30,12 @@ CACHEABLE = frozenset(
 )
 # Answers that differ for admins: whether the person is one must be known first.
 NEEDS_ROLE = frozenset({"search", "find", "retract", "restore", "open", "claims"})
+# A console answer is one message: a longer briefing is cut, and the CLI prints it whole.
+CONSOLE_BRIEF_CHARS = 2700
+BRIEF_USAGE = (
+    "Say what the briefing is about: `/summit brief samsung` (Markdown) or "
+    "`/summit brief samsung csv`."
+)
 # In the console a retraction is confirmed first (there is no undo button to hand).
 CONFIRM = "--yes"
 
@@ -89,13 +97,35 @@ def answered_from_memory(request: BoltRequest) -> bool:
     if services.console:
         return True  # the console waits for every answer anyway
     kind = command_text(request.body).strip().partition(" ")[0].lower()
-    if kind in review.KINDS or kind in ("add", "edit"):
+    if kind in review.KINDS or kind in ("add", "edit", "brief"):
         return False
     user_id = str(request.body.get("user_id") or "")
     return kind not in NEEDS_ROLE or services.admins.known(user_id) is not None
 
 
 @answers_in_request(answered_from_memory)
+def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
+    """``/summit brief samsung [csv]``: the briefing comes as a file in the app's DM; the
+    console, with no Slack to upload to, shows the Markdown."""
+    name, kind = briefing.parse_request(text)
+    if not name:
+        ack_with_answer(ack, lambda: render.notice(BRIEF_USAGE))
+        return
+    found = briefing.briefing(services.intel, name)
+    if isinstance(found, SubjectUnclear):
+        ack_with_answer(ack, lambda: render.subject_unclear(found))
+        return
+    if services.console:
+        text = briefing.render(found, kind)
+        if len(text) > CONSOLE_BRIEF_CHARS:
+            whole = f"summitbot brief {found.subject.name.lower()} --format {kind}"
+            text = f"{text[:CONSOLE_BRIEF_CHARS]}…\n(the whole briefing: `{whole}`)"
+        ack_with_answer(ack, lambda: render.notice(text))
+        return
+    ack_with_answer(ack, lambda: briefings.on_its_way(found, kind))
+    briefings.upload(asker.client, asker, found, kind)
+
+
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     text = command_text(command)
@@ -111,6 +141,9 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         # Admins only; asking Slack whether the person is one may take a moment.
         ack()
         asker.answer(lambda: review.answer(services, kind, rest, asker))
+        return
+    if kind == "brief":
+        brief(ack, services, rest, Asker.of(client, command))
         return
     if kind not in ("add", "edit"):
         role = services.admins.known(user_id) if kind in NEEDS_ROLE else False

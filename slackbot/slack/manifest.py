@@ -91,8 +91,9 @@ SLASH_COMMANDS = (
     SlashCommand(
         "/summit",
         "The MS CEO Summit 2024 overview, help, search and (admins) curation and feeds",
-        "[help | search <words> | F12 | add | edit F12 | retract F12 why | restore F12 "
-        "| history F12 | feeds | queue]",
+        "[help | search <words> | F12 | timeline samsung | since 2024-06-01 | open | "
+        "brief samsung | add | edit F12 | retract F12 why | restore F12 | history F12 | feeds "
+        "| queue]",
     ),
     SlashCommand(
         "/digest",
@@ -128,6 +129,8 @@ BOT_SCOPES = (
     ("channels:join", "digests: joining a public channel"),
     ("app_mentions:read", "answering @Summit Intel who samsung in a thread"),
     ("im:history", "answering what people write to me in my Messages tab"),
+    ("im:write", "briefings: opening a DM with the person who asked, to send the file"),
+    ("files:write", "briefings: the Markdown or CSV file /summit brief sends"),
 )
 
 BOT_EVENTS = (

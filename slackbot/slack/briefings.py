@@ -1,0 +1,52 @@
+"""Delivering a briefing in Slack: the file goes to the person in the app's DM
+(conversations.open, then files.uploadV2 through slack_sdk's ``files_upload_v2``, which
+needs the ``im:write`` and ``files:write`` scopes). A channel would show it to everyone;
+a briefing is asked for by one person."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from slackbot.core import briefing
+from slackbot.slack import render
+from slackbot.slack.delivery import Asker
+
+logger = logging.getLogger(__name__)
+
+
+def on_its_way(brief: briefing.Briefing, kind: str) -> render.Message:
+    return render.notice(
+        f"Your briefing on {brief.subject.name} ({kind.upper()}, {len(brief.facts)} fact(s), "
+        f"{len(brief.open_claims)} open claim(s)) is on its way to our direct messages."
+    )
+
+
+def upload(client: WebClient, asker: Asker, brief: briefing.Briefing, kind: str) -> None:
+    """Uploads the briefing to the asker's DM; tells them what went wrong if it cannot."""
+    content = briefing.render(brief, kind)
+    try:
+        opened = client.conversations_open(users=asker.user_id)
+        channel = str(opened["channel"]["id"])
+        client.files_upload_v2(
+            channel=channel,
+            content=content,
+            filename=brief.filename(kind),
+            title=f"Briefing: {brief.subject.name}",
+            initial_comment=(
+                f"Your briefing on {brief.subject.name}: every fact with its status, date and "
+                "source, the open claims and the timeline."
+            ),
+        )
+    except (SlackApiError, SlackClientError, OSError, KeyError) as error:
+        why = error.response.get("error") if isinstance(error, SlackApiError) else error
+        logger.warning("a briefing could not be uploaded: %s", why)
+        asker.tell(
+            render.notice(
+                f"Slack did not take the briefing file ({why}). Try `/summit brief "
+                f"{brief.subject.name.lower()}` again in a minute; if it keeps failing, the app "
+                "may need reinstalling with the files:write and im:write permissions."
+            )
+        )
