@@ -7,9 +7,17 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from websockets.sync.server import ServerConnection, serve
+
+from slackbot.app import build_app
+from slackbot.config import Settings
+from slackbot.socket_mode import run_socket_mode
+from storage import Repository
+from tests.fake_slack import APP_TOKEN, FakeSlack
 
 
 class FakeSocketMode:
@@ -68,3 +76,37 @@ class FakeSocketMode:
                     raise AssertionError(f"no acknowledgement for the {kind} envelope")
                 self._acked.wait(remaining)
             return self._acks[envelope_id]
+
+
+@contextmanager
+def socket_mode_app(fake_slack: FakeSlack, settings: Settings, store: Repository) -> Iterator[Any]:
+    """The app connected over Socket Mode to a local websocket, as `summitbot run` does with
+    SLACK_APP_TOKEN set; yields a function that sends a slash command and returns the
+    acknowledgement's payload."""
+    socket = FakeSocketMode().start()
+    fake_slack.socket_url = socket.url
+    stop = threading.Event()
+    app = build_app(settings, store)
+    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
+    runner.start()
+
+    def command(name: str, text: str, user_id: str) -> dict[str, Any]:
+        envelope = {
+            "command": name,
+            "text": text,
+            "user_id": user_id,
+            "channel_id": "C0GENERAL",
+            "team_id": "T0TEAM",
+            "response_url": fake_slack.response_url(),
+            "trigger_id": fake_slack.issue_trigger(),
+        }
+        payload: dict[str, Any] = socket.push("slash_commands", envelope).get("payload") or {}
+        return payload
+
+    try:
+        socket.wait_connected()
+        yield command
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+        socket.stop()

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from slackbot.app import build_app
 from slackbot.config import Settings
-from slackbot.socket_mode import run_socket_mode
 from storage import Fact, FactStore, Source
-from tests.fake_slack import APP_TOKEN, FakeSlack
-from tests.fake_socket_mode import FakeSocketMode
+from tests.fake_slack import FakeSlack
+from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_texts
 
 READER = "U0READER"
@@ -125,33 +122,11 @@ def test_when_slack_refuses_the_file_the_asker_is_told_what_to_do(
 def test_a_briefing_over_socket_mode(
     fake_slack: FakeSlack, settings: Settings, store: FactStore
 ) -> None:
-    socket = FakeSocketMode().start()
-    fake_slack.socket_url = socket.url
-    stop = threading.Event()
-    app = build_app(settings, store)
-    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
-    runner.start()
-    try:
-        socket.wait_connected()
-        ack = socket.push(
-            "slash_commands",
-            {
-                "command": "/summit",
-                "text": "brief lg",
-                "user_id": READER,
-                "channel_id": "C0GENERAL",
-                "team_id": "T0TEAM",
-                "response_url": fake_slack.response_url(),
-                "trigger_id": fake_slack.issue_trigger(),
-            },
-        )
-        assert "on its way" in "\n".join(block_texts(ack["payload"]["blocks"]))
+    with socket_mode_app(fake_slack, settings, store) as command:
+        answer = command("/summit", "brief lg", READER)
+        assert "on its way" in "\n".join(block_texts(answer["blocks"]))
         (shared,) = uploaded(fake_slack)
         assert shared["content"].decode().startswith("# Briefing: LG Electronics")
-    finally:
-        stop.set()
-        runner.join(timeout=10)
-        socket.stop()
 
 
 def test_the_cli_prints_a_briefing_in_either_format(tmp_path: Path) -> None:

@@ -4,20 +4,17 @@ Happened / Did not happen / Still open buttons, through signed HTTP and Socket M
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from slackbot.app import build_app
 from slackbot.config import Settings
 from slackbot.core import curation
 from slackbot.slack.ids import CLAIM_DID_NOT_HAPPEN, CLAIM_HAPPENED, CLAIM_STILL_OPEN, REVIEW_ON
-from slackbot.socket_mode import run_socket_mode
 from storage import FactStore
-from tests.fake_slack import APP_TOKEN, DateClock, FakeSlack, block_kit_problems
-from tests.fake_socket_mode import FakeSocketMode
+from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
+from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import (
     SlackSender,
     block_actions,
@@ -165,28 +162,6 @@ def test_only_admins_settle_claims(slack: SlackSender, fake_slack: FakeSlack) ->
 def test_open_claims_over_socket_mode(
     fake_slack: FakeSlack, settings: Settings, store: FactStore
 ) -> None:
-    socket = FakeSocketMode().start()
-    fake_slack.socket_url = socket.url
-    stop = threading.Event()
-    app = build_app(settings, store)
-    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
-    runner.start()
-    try:
-        socket.wait_connected()
-        ack = socket.push(
-            "slash_commands",
-            {
-                "command": "/summit",
-                "text": "open",
-                "user_id": ADMIN,
-                "channel_id": "C0GENERAL",
-                "team_id": "T0TEAM",
-                "response_url": fake_slack.response_url(),
-                "trigger_id": fake_slack.issue_trigger(),
-            },
-        )
-        assert "Open claims" in "\n".join(block_texts(ack["payload"]["blocks"]))
-    finally:
-        stop.set()
-        runner.join(timeout=10)
-        socket.stop()
+    with socket_mode_app(fake_slack, settings, store) as command:
+        answer = command("/summit", "open", ADMIN)
+        assert "Open claims" in "\n".join(block_texts(answer["blocks"]))

@@ -4,20 +4,17 @@ the console, on a real store."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 from typing import Any
 
-from slackbot.app import build_app
 from slackbot.config import Settings
 from slackbot.core.curation import Curator, FactDraft
 from slackbot.core.intel import SummitIntel
 from slackbot.core.timeline import TIMELINE_PAGE, Timeline, timeline
 from slackbot.slack import render
-from slackbot.socket_mode import run_socket_mode
 from storage import Fact, FactStore, Source
-from tests.fake_slack import APP_TOKEN, DateClock, FakeSlack, block_kit_problems
-from tests.fake_socket_mode import FakeSocketMode
+from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
+from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_texts
 
 
@@ -137,33 +134,10 @@ def test_since_is_a_digest_of_what_moved_for_one_person(
 def test_timeline_and_since_over_socket_mode(
     fake_slack: FakeSlack, settings: Settings, store: FactStore
 ) -> None:
-    socket = FakeSocketMode().start()
-    fake_slack.socket_url = socket.url
-    stop = threading.Event()
-    app = build_app(settings, store)
-    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
-    runner.start()
-    try:
-        socket.wait_connected()
+    with socket_mode_app(fake_slack, settings, store) as command:
         for text, expected in (("timeline hbm", "Timeline: HBM"), ("since 2020-01-01", "digest")):
-            ack = socket.push(
-                "slash_commands",
-                {
-                    "command": "/summit",
-                    "text": text,
-                    "user_id": "U0ALICE",
-                    "channel_id": "C0GENERAL",
-                    "team_id": "T0TEAM",
-                    "response_url": fake_slack.response_url(),
-                    "trigger_id": fake_slack.issue_trigger(),
-                },
-            )
-            shown = "\n".join(block_texts(ack["payload"]["blocks"]))
+            shown = "\n".join(block_texts(command("/summit", text, "U0ALICE")["blocks"]))
             assert expected in shown, shown[:300]
-    finally:
-        stop.set()
-        runner.join(timeout=10)
-        socket.stop()
 
 
 def test_the_console_answers_timeline_and_since(tmp_path: Any) -> None:

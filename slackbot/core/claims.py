@@ -99,19 +99,28 @@ def subject_of(
     return subject, [subject.id, *(person.id for person in matcher.people_of(subject.id))]
 
 
+def facts_about(
+    store: Repository, matcher: EntityMatcher, query: str, sub_command: str
+) -> tuple[Entity | None, list[Fact]] | SubjectUnclear:
+    """The entity ``query`` names and every fact about it (its people's too), oldest first;
+    with no words, every fact in the store."""
+    if not query.strip():
+        return None, store.facts()
+    found = subject_of(matcher, query, sub_command)
+    if isinstance(found, SubjectUnclear):
+        return found
+    subject, involved = found
+    return subject, store.facts_involving(involved)
+
+
 def open_claims(
     store: Repository, matcher: EntityMatcher, book: ClaimBook, query: str
 ) -> OpenClaims | SubjectUnclear:
     """``/summit open [company]``: the claims nothing has settled yet, oldest first."""
-    subject = None
-    if query.strip():
-        found = subject_of(matcher, query, "open")
-        if isinstance(found, SubjectUnclear):
-            return found
-        subject, involved = found
-        facts = store.facts_involving(involved)
-    else:
-        facts = store.facts()
+    found = facts_about(store, matcher, query, "open")
+    if isinstance(found, SubjectUnclear):
+        return found
+    subject, facts = found
     today = book.today()
     states = [book.state(fact, today) for fact in facts if is_open(fact)]
     claims = sorted(

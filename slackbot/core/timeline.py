@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from slackbot.core.claims import SubjectUnclear, subject_of
+from slackbot.core.claims import SubjectUnclear, facts_about
 from slackbot.core.intel import SummitIntel
 from storage import Entity, Fact
 
@@ -69,16 +69,10 @@ class Timeline:
 
 
 def timeline(intel: SummitIntel, query: str, since: date | None) -> Timeline | SubjectUnclear:
-    subject: Entity | None = None
-    store = intel.store
-    if query:
-        found = subject_of(intel.matcher, query, "timeline")
-        if isinstance(found, SubjectUnclear):
-            return found
-        subject, involved = found
-        facts = store.facts_involving(involved)
-    else:
-        facts = store.facts()
+    found = facts_about(intel.store, intel.matcher, query, "timeline")
+    if isinstance(found, SubjectUnclear):
+        return found
+    subject, facts = found
     active = [fact for fact in facts if fact.status != "retracted"]
     start = since.isoformat() if since else ""
     on_the_line = sorted((fact for fact in active if fact_day(fact) >= start), key=_place)
