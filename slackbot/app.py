@@ -27,11 +27,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from handlers import register_listeners
 from slackbot.config import ConfigError, Settings
 from slackbot.core.admins import AdminPolicy
+from slackbot.core.corrections import CorrectionService
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, Fetcher, ReviewQueue
 from slackbot.core.intel import SummitIntel
-from slackbot.slack.delivery import SlackDigestPoster, user_lookup
+from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
 from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
@@ -148,6 +149,12 @@ def build(
         grace=timedelta(hours=settings.digest_grace_hours),
     )
     curator = Curator(store, clock)
+    corrections = CorrectionService(
+        store, None if console else SlackCorrectionPoster(client), clock=clock
+    )
+    digests.on_posted = lambda channel, ts, digest: corrections.announce(
+        [development.fact for development in digest.developments], channel, ts, "digest"
+    )
     review = ReviewQueue(
         intel,
         curator,
@@ -177,6 +184,7 @@ def build(
         review=review,
         feeds=feeds,
         desk=desk,
+        corrections=corrections,
     )
 
     # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.

@@ -83,7 +83,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         built = build(settings, store)
         collect_garbage_rarely()
         scheduler = ScheduledWork(
-            DigestScheduler(built.services.digests, built.services.feeds), settings.database_url
+            DigestScheduler(
+                built.services.digests, built.services.feeds, built.services.corrections
+            ),
+            settings.database_url,
         )
         server = GracefulServer(built.app, args.host, args.port, health=scheduler.health)
 
@@ -119,7 +122,10 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
         built = build(settings, store)
         collect_garbage_rarely()
         scheduler = ScheduledWork(
-            DigestScheduler(built.services.digests, built.services.feeds), settings.database_url
+            DigestScheduler(
+                built.services.digests, built.services.feeds, built.services.corrections
+            ),
+            settings.database_url,
         )
         scheduler.start()
         try:

@@ -14,6 +14,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_PAUSED
 
+from slackbot.core.corrections import CorrectionService
 from slackbot.core.digests import DigestService, trigger_for
 from slackbot.core.feeds import FeedService
 
@@ -28,6 +29,9 @@ FEED_CHECK_SECONDS = 60
 FEED_JOB = "feed-polls"
 RESYNC_SECONDS = 10
 RESYNC_JOB = "digest-resync"
+# Corrections in the threads of posts whose facts were retracted or changed status.
+CORRECTION_JOB = "corrections"
+CORRECTION_SECONDS = 60
 
 
 def job_id(channel_id: str) -> str:
@@ -35,9 +39,15 @@ def job_id(channel_id: str) -> str:
 
 
 class DigestScheduler:
-    def __init__(self, service: DigestService, feeds: FeedService | None = None) -> None:
+    def __init__(
+        self,
+        service: DigestService,
+        feeds: FeedService | None = None,
+        corrections: CorrectionService | None = None,
+    ) -> None:
         self.service = service
         self.feeds = feeds
+        self.corrections = corrections
         self.feed_seconds = FEED_CHECK_SECONDS
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -73,6 +83,15 @@ class DigestScheduler:
                 name="feed polls",
                 replace_existing=True,
                 next_run_time=self.service.clock(),
+            )
+        if self.corrections is not None:
+            self.scheduler.add_job(
+                self.corrections.post_due,
+                trigger="interval",
+                seconds=CORRECTION_SECONDS,
+                id=CORRECTION_JOB,
+                name="corrections in threads",
+                replace_existing=True,
             )
         self.scheduler.start()
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]

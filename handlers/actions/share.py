@@ -30,5 +30,10 @@ def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
             )
         )
         return
-    message = message_for(services_of(context), command, text)
-    asker.share(render.shared(message, asker.user_id))
+    services = services_of(context)
+    message = render.shared(message_for(services, command, text), asker.user_id)
+    ts = asker.share(message)
+    if ts and asker.channel_id and services.corrections is not None:
+        # Remembered, so that a retraction of a fact it shows is replied in its thread.
+        shown = [f for f in map(services.curator.fact, render.fact_ids_in(message)) if f]
+        services.corrections.announce(shown, asker.channel_id, ts, "share")

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from slackbot.core.corrections import Correction
 from slackbot.core.digests import Delivery, Digest, RecordPost
 from slackbot.slack import render
 from storage import StoreWriteError, Subscription
@@ -26,6 +27,27 @@ SUSPENDING_ERRORS = {
     "channel_is_archived": "the channel is archived",
     "restricted_action": "posting is restricted in the channel",
 }
+
+
+class SlackCorrectionPoster:
+    """Replies a correction in the thread of the post that showed the fact."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def __call__(self, correction: Correction) -> bool:
+        try:
+            self.client.chat_postMessage(
+                channel=correction.channel,
+                thread_ts=correction.ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **render.correction(correction).to_dict(),
+            )
+        except (SlackApiError, SlackClientError, OSError) as error:
+            logger.warning("a correction to %s was not posted: %s", correction.channel, error)
+            return False
+        return True
 
 
 class SlackDigestPoster:
@@ -244,26 +266,29 @@ def post_in_channel(
     user_id: str,
     channel_id: str | None,
     response_url: str | None,
-) -> bool:
-    """A message for everyone in the channel (a shared answer): through the response URL,
-    else with chat.postMessage; when neither works the person is told why."""
+) -> str | None:
+    """A message for everyone in the channel (a shared answer): with chat.postMessage where
+    the app is a member, else through the response URL; when neither works the person is
+    told why. Returns the post's ts when Slack gave one (a response URL gives none): a
+    correction can then be replied in its thread."""
     payload = message.to_dict()
     attempts: list[Attempt] = []
+    posted: dict[str, str] = {}
+    if channel_id:
+
+        def post() -> None:
+            answer = client.chat_postMessage(
+                channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
+            )
+            posted["ts"] = str(answer["ts"])
+
+        attempts.append(("chat.postMessage", post))
     if response_url:
         in_channel = {"response_type": "in_channel", **payload}
         attempts.append(("response URL", _via_response_url(response_url, in_channel)))
-    if channel_id:
-        attempts.append(
-            (
-                "chat.postMessage",
-                lambda: client.chat_postMessage(
-                    channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
-                ),
-            )
-        )
     used, problems = _first_that_works(attempts)
     if used is not None:
-        return True
+        return posted.get("ts", "")
     logger.warning("could not share in %s for %s: %s", channel_id, user_id, "; ".join(problems))
     reply_privately(
         client,
@@ -274,7 +299,7 @@ def post_in_channel(
         user_id=user_id,
         channel_id=channel_id,
     )
-    return False
+    return None
 
 
 def user_lookup(client: WebClient) -> Callable[[str], dict[str, Any] | None]:
@@ -336,8 +361,9 @@ class Asker:
             message = render.notice(render.SOMETHING_WENT_WRONG)
         self.tell(message)
 
-    def share(self, message: render.Message) -> bool:
-        """Everyone in the channel sees it."""
+    def share(self, message: render.Message) -> str | None:
+        """Everyone in the channel sees it; the post's ts when Slack gave one ("" when it
+        went through the response URL), None when it could not be posted."""
         return post_in_channel(
             self.client,
             message,

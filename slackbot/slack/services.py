@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from slackbot.core.admins import AdminPolicy
+from slackbot.core.corrections import CorrectionService
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, ReviewQueue
@@ -120,6 +121,7 @@ class Services:
     feeds: FeedService | None = None
     # Posts to the review channel (none in the console, which has no Slack).
     desk: ReviewDesk | None = None
+    corrections: CorrectionService | None = None
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

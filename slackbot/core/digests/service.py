@@ -102,6 +102,8 @@ class DigestService:
         self.grace = grace
         self.on_change: Callable[[str], None] = lambda _channel: None
         self.on_halt: Callable[[], None] = lambda: None
+        # Told of every digest Slack took: the channel, its first post's ts, what it showed.
+        self.on_posted: Callable[[str, str, Digest], None] = lambda _c, _ts, _d: None
         # With several replicas (slackbot.leading): who runs the scheduler.
         self.leader: Callable[[], str | None] | None = None
         # Why nothing may be posted any more (uninstalled, token revoked), once it is so.
@@ -398,6 +400,12 @@ class DigestService:
                 if key is not None:
                     self._in_progress.discard(key)
             count = len(digest.developments)
+            if delivery.posted and slot.get("ts"):
+                try:
+                    self.on_posted(subscription.channel_id, str(slot["ts"]), digest)
+                except Exception:
+                    # Only its later corrections are at stake; the digest itself is posted.
+                    logger.exception("could not remember what the digest showed")
             if delivery.posted:
                 result = f"{local(now, tz)}: posted {count} development(s)"
                 updated = replace(subscription, last_digest_at=stamp, last_result=result)

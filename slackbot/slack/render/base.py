@@ -132,6 +132,16 @@ def claim_badge(fact: Fact, claim: ClaimState | None) -> str:
     return badge
 
 
+def fact_ids_in(message: Message) -> list[str]:
+    """The facts a message shows: every fact line names its id as `F12`."""
+    found: dict[str, None] = {}
+    for block in message.blocks:
+        text = block.to_dict().get("text")
+        if isinstance(text, dict):
+            found.update(dict.fromkeys(re.findall(r"`(F\d+)`", str(text.get("text", "")))))
+    return list(found)
+
+
 def fact_line(fact: Fact, *, with_source: bool = True, claim: ClaimState | None = None) -> str:
     badge = claim_badge(fact, claim)
     when = f" · {fact.happened_on}" if fact.happened_on else ""

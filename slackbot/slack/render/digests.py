@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import (
 )
 
 from slackbot.core.admins import Curators
+from slackbot.core.corrections import Correction
 from slackbot.core.digests import (
     PREVIEW_CHANNEL,
     Development,
@@ -237,3 +238,26 @@ def digest_preview(digest: Digest) -> Message:
         note += f" The digest would put {len(thread)} more message(s) in its thread."
     blocks = [*first.blocks[: MAX_MESSAGE_BLOCKS - 1], context(escape(note))]
     return Message(f"Preview: {first.text}", blocks)
+
+
+def correction(correction: Correction) -> Message:
+    """The reply under a digest or shared answer whose fact was retracted or changed."""
+    fact = correction.fact
+    if fact.status == "retracted":
+        why = f" — {escape(fact.retraction_reason)}" if fact.retraction_reason else ""
+        said = f"*Correction:* `{fact.id}` retracted{why}"
+        plain = f"Correction: {fact.id} retracted" + (
+            f" — {fact.retraction_reason}" if fact.retraction_reason else ""
+        )
+    else:
+        was = STATUS_BADGES.get(correction.was, correction.was)
+        now = STATUS_BADGES.get(fact.status, fact.status)
+        said = f"*Correction:* `{fact.id}` is now {now} (was {was})"
+        plain = f"Correction: {fact.id} is now {fact.status} (was {correction.was})"
+    return Message(
+        f"{plain}: {fact.statement}",
+        [
+            section(f"{said}\n{escape(fact.statement)}\n:link: {source_link(fact)}"),
+            context(f"`/summit history {fact.id}` shows who changed it and why"),
+        ],
+    )
