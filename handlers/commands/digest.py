@@ -1,4 +1,4 @@
-"""/digest: a channel's digest subscription."""
+"""/digest: a channel's digest subscription, or with ``me`` the person's own (a DM)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from handlers.common import ack_with_answer, command_text, services_of
-from slackbot.core.digests import DigestRequest, UsageError, check_timezone, parse_request
+from slackbot.core.digests import (
+    DigestRequest,
+    UsageError,
+    check_timezone,
+    is_personal,
+    parse_request,
+    personal_request,
+)
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker, ensure_can_post, user_lookup
 from slackbot.slack.services import Services
@@ -52,6 +59,8 @@ def quick_answer(services: Services, channel_id: str, request: DigestRequest) ->
             return status(services, channel_id, "Paused.")
         if request.action == "off":
             digests.turn_off(channel_id)
+            if is_personal(channel_id):
+                return render.notice("Your personal digest is off. Nothing is kept.")
             return render.notice("Digests for this channel are off. Nothing is kept.")
     except UsageError as problem:
         return render.digest_usage(str(problem))
@@ -59,16 +68,20 @@ def quick_answer(services: Services, channel_id: str, request: DigestRequest) ->
 
 
 def slow_answer(
-    services: Services, client: WebClient, command: dict[str, Any], request: DigestRequest
+    services: Services,
+    client: WebClient,
+    channel_id: str,
+    user_id: str,
+    request: DigestRequest,
 ) -> render.Message:
     """The /digest answers that call Slack: scheduling, resuming and posting now."""
     digests = services.digests
-    channel_id, user_id = command["channel_id"], command["user_id"]
     try:
         if request.action == "now":
             outcome = digests.post_now(channel_id)
             if outcome.kind == "posted":
-                return render.notice(f"Posted the digest here: {outcome.text}.")
+                where = "to you as a DM" if is_personal(channel_id) else "here"
+                return render.notice(f"Posted the digest {where}: {outcome.text}.")
             if outcome.kind == "empty":
                 return render.notice(f"Nothing new: {outcome.text}. Nothing was posted.")
             return render.notice(
@@ -76,7 +89,8 @@ def slow_answer(
             )
         if request.cadence is None and request.action not in ("resume",):
             return quick_answer(services, channel_id, request)
-        problem = ensure_can_post(client, channel_id)
+        # A personal digest goes to the person's DM with the app, which is always there.
+        problem = None if is_personal(channel_id) else ensure_can_post(client, channel_id)
         if problem is not None:
             return render.notice(problem + " Nothing was changed.")
         if request.action == "resume":
@@ -113,13 +127,16 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     if services.console:
         ack_with_answer(ack, lambda: render.notice(IN_CONSOLE))
         return
+    personal, words = personal_request(command_text(command))
     try:
-        request = parse_request(command_text(command))
+        request = parse_request(words)
     except UsageError as problem:
         usage = render.digest_usage(str(problem))
         ack_with_answer(ack, lambda: usage)
         return
-    channel_id, user_id = command["channel_id"], command["user_id"]
+    user_id = str(command["user_id"])
+    # A personal digest is kept under the person's id: only they change it.
+    channel_id = user_id if personal else str(command["channel_id"])
     changing = request.action in CHANGING or request.cadence is not None
     allowed = may_change(services, channel_id, user_id) if changing else True
     if allowed is False:
@@ -135,7 +152,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     if allowed is None and not services.admins.is_admin(user_id):
         asker.tell(not_yours(services, channel_id))
         return
-    asker.answer(lambda: slow_answer(services, client, command, request))
+    asker.answer(lambda: slow_answer(services, client, channel_id, user_id, request))
 
 
 def not_yours(services: Services, channel_id: str) -> render.Message:

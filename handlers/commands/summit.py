@@ -103,7 +103,6 @@ def answered_from_memory(request: BoltRequest) -> bool:
     return kind not in NEEDS_ROLE or services.admins.known(user_id) is not None
 
 
-@answers_in_request(answered_from_memory)
 def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
     """``/summit brief samsung [csv]``: the briefing comes as a file in the app's DM; the
     console, with no Slack to upload to, shows the Markdown."""
@@ -126,6 +125,7 @@ def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
     briefings.upload(asker.client, asker, found, kind)
 
 
+@answers_in_request(answered_from_memory)
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     text = command_text(command)

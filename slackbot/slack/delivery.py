@@ -107,7 +107,7 @@ DIGESTS_CANNOT_POST = CannotPost(
     in_a_dm=(
         "Digests are posted to channels, not to direct messages. Run `/digest daily 09:00` "
         "in the channel that should get it (public channels work at once; invite me to "
-        "private ones)."
+        "private ones), or `/digest me daily 08:00` for a digest of your own, as a DM."
     ),
     in_a_group_dm=(
         "Digests are posted to channels, not group DMs. Run `/digest daily 09:00` in a "

@@ -15,7 +15,9 @@ from slackbot.core.digests.parsing import (
     DigestRequest,
     UsageError,
     check_timezone,
+    is_personal,
     parse_request,
+    personal_request,
 )
 from slackbot.core.digests.schedule import (
     describe_schedule,
@@ -63,9 +65,11 @@ __all__ = [
     "compose",
     "describe_schedule",
     "fire_times",
+    "is_personal",
     "local",
     "next_run",
     "parse_request",
+    "personal_request",
     "slot_key",
     "slot_time",
     "tracked_entity_ids",

@@ -66,3 +66,18 @@ def parse_request(text: str) -> DigestRequest:
         timezone = check_timezone(rest[1]) if len(rest) == 2 else None
         return DigestRequest(action, action, f"{int(hour):02d}:{minute}", weekday, timezone)
     raise UsageError(f"“{words[0][:30]}” is not something /digest does.")
+
+
+def is_personal(channel_id: str) -> bool:
+    """A personal digest (``/digest me …``) is kept under the person's user id and posted to
+    them as a DM from the app; a channel's is kept under the channel's id."""
+    return channel_id[:1] in ("U", "W")
+
+
+def personal_request(text: str) -> tuple[bool, str]:
+    """``me daily 08:00`` → (True, "daily 08:00"): whether the words are about the person's
+    own digest, and the rest."""
+    first, _, rest = text.strip().partition(" ")
+    if first.lower() == "me":
+        return True, rest.strip()
+    return False, text

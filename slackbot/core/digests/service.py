@@ -74,6 +74,7 @@ class DigestStatus:
     # With several replicas: the one whose scheduler posts digests now (None: none leads).
     leader: str | None = None
     several_replicas: bool = False
+    channel_id: str = ""  # whose digest: a channel's id, or a person's (a personal digest)
 
 
 @dataclass
@@ -166,7 +167,7 @@ class DigestService:
     def status(self, channel_id: str) -> DigestStatus:
         subscription = self.store.subscription(channel_id)
         if subscription is None:
-            return DigestStatus(None, None, [], [])
+            return DigestStatus(None, None, [], [], channel_id=channel_id)
         upcoming = self.next_run(subscription)
         tracked = []
         for entity_id in subscription.tracked_entities:
@@ -180,6 +181,7 @@ class DigestService:
             self.interrupted(channel_id),
             leader=self.leader() if self.leader else None,
             several_replicas=self.leader is not None,
+            channel_id=channel_id,
         )
 
     def require(self, channel_id: str) -> Subscription:

@@ -16,6 +16,7 @@ from slackbot.core.digests import (
     DigestGroup,
     DigestStatus,
     describe_schedule,
+    is_personal,
     local,
 )
 from slackbot.slack.render.base import (
@@ -72,6 +73,8 @@ def _group_plain(group: DigestGroup) -> str:
 def _digest_footer(digest: Digest) -> Block:
     if digest.channel_id == PREVIEW_CHANNEL:
         return context("A preview: nothing was posted, nothing is scheduled.")
+    if is_personal(digest.channel_id):
+        return context("Your personal digest · `/digest me status` shows it, `/digest me off`")
     who = f"Set up by {mention(digest.created_by)} · " if digest.created_by else ""
     return context(f"{who}`/digest status` shows the schedule and what it tracks")
 
@@ -142,9 +145,17 @@ def digest_messages(digest: Digest) -> list[Message]:
 def digest_status(status: DigestStatus) -> Message:
     subscription, next_run_at = status.subscription, status.next_run
     tracked, interrupted = status.tracked, status.interrupted
+    personal = is_personal(status.channel_id)
     if subscription is None:
-        text = "This channel has no digest. Start one with `/digest daily 09:00`."
+        text = (
+            "You have no personal digest. Start one with `/digest me daily 08:00`: it comes "
+            "to you as a DM."
+            if personal
+            else "This channel has no digest. Start one with `/digest daily 09:00`, or "
+            "`/digest me daily 08:00` for one of your own, as a DM."
+        )
         return Message(text, [section(escape(text)), context(escape(DIGEST_USAGE))])
+    whose = "Your personal digest (a DM)" if personal else "Digest for this channel"
     # Each line as (mrkdwn for the blocks, plain words for the fallback).
     if subscription.suspended_reason:
         reason = subscription.suspended_reason
@@ -162,7 +173,7 @@ def digest_status(status: DigestStatus) -> Message:
     since = local(subscription.since, subscription.timezone)
     owner = subscription.created_by
     lines = [
-        f"*Digest for this channel:* {escape(schedule)}",
+        f"*{whose}:* {escape(schedule)}",
         state_mrkdwn,
         f"*Tracking:* {escape(what)}",
         f"*Last digest:* {escape(last)}",
@@ -184,7 +195,7 @@ def digest_status(status: DigestStatus) -> Message:
     if owner:
         lines.append(f"*Set up by:* {mention(owner)} (they and the admins can change it)")
     plain = [
-        f"Digest for this channel: {schedule}",
+        f"{whose}: {schedule}",
         state,
         f"Tracking: {what}",
         f"Last digest: {last}",
@@ -207,7 +218,8 @@ DIGEST_USAGE = (
     "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
     "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
     "`/digest untrack hbm`, `/digest status`, `/digest now`, `/digest pause`, "
-    "`/digest resume`, `/digest off`, `/digest preview`. The time zone defaults to yours."
+    "`/digest resume`, `/digest off`, `/digest preview`. The time zone defaults to yours. "
+    "`/digest me daily 08:00` (and `me track`, `me pause`, `me off`, …) is your own, as a DM."
 )
 
 
