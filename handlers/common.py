@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, BoltResponse
 
 from slackbot.core.hygiene import without_unsafe
-from slackbot.slack import render
+from slackbot.slack import i18n, render
 from slackbot.slack.delivery import post_to_response_url
 from slackbot.slack.services import Services, ephemeral_body
 from storage import Candidate, StoreWriteError
@@ -34,6 +34,7 @@ def ack_with_answer(
     With ``services`` and ``asked`` (what identifies the question), a rendered answer is
     reused while what it shows is unchanged."""
     cache = services.answers if services is not None and asked else None
+    asked = (*asked, i18n.current())  # the same question in Korean is another answer
     body = cache.get(asked) if cache is not None else None
     if body is None:
         try:
@@ -84,3 +85,21 @@ def announce_waiting(services: Services) -> None:
     thread (posting keeps to one message a second)."""
     if services.desk is not None:
         threading.Thread(target=services.desk.post_waiting, daemon=True).start()
+
+
+# -- digests: who may change one (the /digest command and App Home's buttons) ----------
+
+
+def may_change(services: Services, channel_id: str, user_id: str) -> bool | None:
+    """Whether the person may change the channel's digest: anyone sets one up where there is
+    none; then its creator and the admins. None when only Slack can say (admin or not)."""
+    subscription = services.digests.subscription(channel_id)
+    if subscription is None or subscription.created_by in ("", user_id):
+        return True
+    return services.admins.known(user_id)
+
+
+def not_yours(services: Services, channel_id: str) -> render.Message:
+    subscription = services.digests.subscription(channel_id)
+    owner = subscription.created_by if subscription else ""
+    return render.not_allowed_digest(owner, services.admins.curators())

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,9 +30,11 @@ from slackbot.core.admins import AdminPolicy
 from slackbot.core.corrections import CorrectionService
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
-from slackbot.core.feeds import FeedService, Fetcher, ReviewQueue
+from slackbot.core.feeds import FeedService, Fetcher, PollReport, ReviewQueue
 from slackbot.core.intel import SummitIntel
+from slackbot.slack import i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
+from slackbot.slack.home import HomeBoard
 from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
@@ -187,12 +189,30 @@ def build(
         corrections=corrections,
     )
 
+    if not console:
+        board = HomeBoard(client, services)
+        services = replace(services, home=board)
+        polled = feeds.on_polled
+
+        def after_poll(reports: list[PollReport]) -> None:
+            polled(reports)
+            board.refresh()  # the admins' queue count (candidates do not move the version)
+
+        feeds.on_polled = after_poll
+
     # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.
     app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
 
+    i18n.set_default(settings.language)
+
     @app.middleware
-    def provide_services(context: BoltContext, next: Any) -> None:
+    def provide_services(context: BoltContext, body: dict[str, Any], next: Any) -> None:
         context["services"] = services
+        # Slack sends the person's locale in some payloads (with the app's locale setting);
+        # where it does not, SUMMITBOT_LANG decides.
+        user = body.get("user")
+        locale = user.get("locale") if isinstance(user, dict) else body.get("locale")
+        i18n.use(i18n.of_locale(locale))
         next()
 
     @app.error

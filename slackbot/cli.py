@@ -104,6 +104,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             scheduler.stop()
             if built.services.feeds is not None:
                 built.services.feeds.close()
+            if built.services.home is not None:
+                built.services.home.close()
     logger.info("stopped")
     return 0
 
@@ -135,6 +137,8 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
             scheduler.stop()
             if built.services.feeds is not None:
                 built.services.feeds.close()
+            if built.services.home is not None:
+                built.services.home.close()
     logger.info("stopped")
     return 0
 

@@ -42,6 +42,8 @@ class Settings:
     feeds_allow_private: bool = False
     # An Expected fact open longer than this is marked stale (slackbot.core.claims).
     stale_days: int = 90
+    # The interface's language (en or ko) where a request's Slack locale does not decide.
+    language: str = "en"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -112,6 +114,9 @@ class Settings:
         stale = get("SUMMITBOT_STALE_DAYS") or "90"
         if not stale.isdigit() or not 1 <= int(stale) <= 3650:
             raise ConfigError("SUMMITBOT_STALE_DAYS must be a number of days from 1 to 3650")
+        language = (get("SUMMITBOT_LANG") or "en").lower()
+        if language not in ("en", "ko"):
+            raise ConfigError("SUMMITBOT_LANG must be en (English) or ko (Korean)")
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -130,6 +135,7 @@ class Settings:
             review_channel=review_channel or None,
             feeds_allow_private=allow_private in ("true", "1", "yes"),
             stale_days=int(stale),
+            language=language,
         )
 
     @property

@@ -11,12 +11,22 @@ from slackbot.app import Built, build
 from slackbot.config import Settings
 from slackbot.core.intel import SummitIntel
 from slackbot.server import GracefulServer
+from slackbot.slack import i18n
 from storage import FactStore
 from tests.fake_slack import BOT_TOKEN, DateClock, FakeSlack
 from tests.slack_client import SlackSender
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """An app built with SUMMITBOT_LANG=ko sets the process's language (one app a process in
+    production); each test starts and ends in English."""
+    i18n.set_default("en")
+    yield
+    i18n.set_default("en")
 
 
 @pytest.fixture

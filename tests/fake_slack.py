@@ -355,6 +355,17 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
 
+    def api_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user") or "")
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        joined = [
+            {"id": channel.id, "name": channel.name}
+            for channel in self.channels.values()
+            if user in channel.members and not channel.is_im
+        ]
+        return {"ok": True, "channels": joined, "response_metadata": {"next_cursor": ""}}
+
     # -- direct messages and files (files.uploadV2 is three steps in slack_sdk) ----------
 
     def api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -78,34 +78,56 @@ class FakeSocketMode:
             return self._acks[envelope_id]
 
 
-@contextmanager
-def socket_mode_app(fake_slack: FakeSlack, settings: Settings, store: Repository) -> Iterator[Any]:
-    """The app connected over Socket Mode to a local websocket, as `summitbot run` does with
-    SLACK_APP_TOKEN set; yields a function that sends a slash command and returns the
-    acknowledgement's payload."""
-    socket = FakeSocketMode().start()
-    fake_slack.socket_url = socket.url
-    stop = threading.Event()
-    app = build_app(settings, store)
-    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
-    runner.start()
+class SocketSender:
+    """Sends what Slack sends over Socket Mode: slash commands (called like a function,
+    returning the acknowledgement's payload) and events."""
 
-    def command(name: str, text: str, user_id: str) -> dict[str, Any]:
+    def __init__(self, socket: FakeSocketMode, fake_slack: FakeSlack) -> None:
+        self.socket = socket
+        self.fake_slack = fake_slack
+
+    def __call__(self, name: str, text: str, user_id: str) -> dict[str, Any]:
         envelope = {
             "command": name,
             "text": text,
             "user_id": user_id,
             "channel_id": "C0GENERAL",
             "team_id": "T0TEAM",
-            "response_url": fake_slack.response_url(),
-            "trigger_id": fake_slack.issue_trigger(),
+            "response_url": self.fake_slack.response_url(),
+            "trigger_id": self.fake_slack.issue_trigger(),
         }
-        payload: dict[str, Any] = socket.push("slash_commands", envelope).get("payload") or {}
+        payload: dict[str, Any] = self.socket.push("slash_commands", envelope).get("payload") or {}
         return payload
 
+    def event(self, event: dict[str, Any]) -> None:
+        self.socket.push(
+            "events_api",
+            {
+                "type": "event_callback",
+                "team_id": "T0TEAM",
+                "api_app_id": "A0SUMMIT",
+                "event_id": f"Ev{uuid.uuid4().hex[:8]}",
+                "event_time": 1,
+                "event": event,
+            },
+        )
+
+
+@contextmanager
+def socket_mode_app(
+    fake_slack: FakeSlack, settings: Settings, store: Repository
+) -> Iterator[SocketSender]:
+    """The app connected over Socket Mode to a local websocket, as `summitbot run` does with
+    SLACK_APP_TOKEN set."""
+    socket = FakeSocketMode().start()
+    fake_slack.socket_url = socket.url
+    stop = threading.Event()
+    app = build_app(settings, store)
+    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
+    runner.start()
     try:
         socket.wait_connected()
-        yield command
+        yield SocketSender(socket, fake_slack)
     finally:
         stop.set()
         runner.join(timeout=10)

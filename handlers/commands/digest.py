@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import ack_with_answer, command_text, services_of
+from handlers.common import ack_with_answer, command_text, may_change, not_yours, services_of
 from slackbot.core.digests import (
     DigestRequest,
     UsageError,
@@ -113,15 +113,6 @@ def user_timezone(client: WebClient, user_id: str) -> str | None:
         return None
 
 
-def may_change(services: Services, channel_id: str, user_id: str) -> bool | None:
-    """Whether the person may change the channel's digest: anyone sets one up where there is
-    none; then its creator and the admins. None when only Slack can say (admin or not)."""
-    subscription = services.digests.subscription(channel_id)
-    if subscription is None or subscription.created_by in ("", user_id):
-        return True
-    return services.admins.known(user_id)
-
-
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     if services.console:
@@ -153,9 +144,3 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         asker.tell(not_yours(services, channel_id))
         return
     asker.answer(lambda: slow_answer(services, client, channel_id, user_id, request))
-
-
-def not_yours(services: Services, channel_id: str) -> render.Message:
-    subscription = services.digests.subscription(channel_id)
-    owner = subscription.created_by if subscription else ""
-    return render.not_allowed_digest(owner, services.admins.curators())

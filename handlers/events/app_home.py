@@ -1,4 +1,4 @@
-"""The App Home tab: the overview and the help, published when a person opens it."""
+"""The App Home tab: the control panel, published (off this thread) when a person opens it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from slackbot.slack import render
 def handle(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
-    client.views_publish(
-        user_id=event["user"], view=render.home(services_of(context).intel.overview())
-    )
+    services = services_of(context)
+    if services.home is not None:
+        services.home.opened(str(event["user"]))
+        return
+    client.views_publish(user_id=event["user"], view=render.home(services.intel.overview()))

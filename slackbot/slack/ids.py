@@ -61,3 +61,13 @@ CLAIM_STILL_OPEN = "claim_still_open"
 CLAIM_ACTIONS = (CLAIM_HAPPENED, CLAIM_DID_NOT_HAPPEN, CLAIM_STILL_OPEN)
 KEEP_OPEN_FORM = "keep_open_form"
 REVIEW_ON = "review_on"
+
+# App Home, the control panel: ask buttons, a digest's buttons, the admin desk and paging.
+HOME_ASK = "home_ask"
+HOME_PAUSE = "home_digest_pause"
+HOME_RESUME = "home_digest_resume"
+HOME_SEND_NOW = "home_digest_now"
+HOME_PREVIEW = "home_digest_preview"
+HOME_REVIEW = "home_review"
+HOME_ADD_FACT = "home_add_fact"
+HOME_PAGE = "home_page"

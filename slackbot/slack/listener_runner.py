@@ -17,6 +17,7 @@ pool, so the 3-second rule holds."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -123,7 +124,8 @@ class PromptListenerRunner(ThreadListenerRunner):
         if _in_request(listener, request):
             run_listener()
         else:
-            self.listener_executor.submit(run_listener)
+            # In the request's context: its language (see i18n) goes with it to the pool.
+            self.listener_executor.submit(contextvars.copy_context().run, run_listener)
         ack.settled.wait(max(0.0, listener.ack_timeout - (time.time() - started)))
         if ack.response is None:
             self.logger.warning(warning_did_not_call_ack(listener_name))

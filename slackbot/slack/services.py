@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -18,6 +19,9 @@ from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.render import Message
+
+if TYPE_CHECKING:
+    from slackbot.slack.home import HomeBoard
 from slackbot.slack.reviewing import ReviewDesk
 from storage import Repository, utc_now
 
@@ -122,6 +126,8 @@ class Services:
     # Posts to the review channel (none in the console, which has no Slack).
     desk: ReviewDesk | None = None
     corrections: CorrectionService | None = None
+    # Publishes App Homes and keeps them current (none in the console).
+    home: HomeBoard | None = None
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

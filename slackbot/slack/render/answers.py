@@ -24,6 +24,7 @@ from slackbot.core.intel import (
     SearchAnswer,
     WhoAnswer,
 )
+from slackbot.slack.i18n import _
 from slackbot.slack.ids import SUGGEST_ACTION
 from slackbot.slack.render.base import (
     MAX_VIEW_BLOCKS,
@@ -60,9 +61,12 @@ HELP_LINES = (
     ("/summit search hbm supply", "facts ranked by your words"),
     ("/summit help", "this list"),
     ("/digest daily 09:00", "a digest of what moved, posted here every day at 09:00"),
+    ("/digest me daily 08:00", "a digest of your own, as a DM"),
     ("/summit history F9", "who changed a fact, when, old → new"),
     ("/summit timeline samsung since 2024-05-01", "facts in date order, by month"),
     ("/summit since 2024-06-01 [samsung]", "what moved since a day, as a digest, just for you"),
+    ("/summit open [samsung]", "open claims: what may happen, oldest first (admins settle them)"),
+    ("/summit brief samsung [csv]", "a briefing file with every fact and its source, in a DM"),
     ("/summit F9", "one fact, with its history link"),
     ("/summit add · edit F9 · retract F9 why · restore F9", "curating facts (admins)"),
     ("/summit feeds · feeds add URL", "news feeds polled for new developments (admins)"),
@@ -87,17 +91,17 @@ def company_card(card: CompanyCard, query: str) -> Message:
     builder = Builder(reserve=2)
     builder.add(header(f"{company.name} at the MS CEO Summit 2024"))
     people = ", ".join(person_label(p, card.highlighted) for p in card.people) or "none named"
-    intro = f"*{entity_label(company)}*\n*People:* {people}"
+    intro = f"*{entity_label(company)}*\n*{_('People')}:* {people}"
     if card.highlighted is not None:
         intro = f"*{person_label(card.highlighted)}* attends for {entity_label(company)}\n" + (
-            f"*People:* {people}"
+            f"*{_('People')}:* {people}"
         )
     builder.add(section(intro))
     hint = f"`/summit search {escape(company.name.split()[0].lower())} &lt;words&gt;`"
     sections = (
-        ("Attending", card.attendance),
-        ("On the table with Microsoft", card.on_the_table),
-        ("Related context", card.context),
+        (_("Attending"), card.attendance),
+        (_("On the table with Microsoft"), card.on_the_table),
+        (_("Related context"), card.context),
     )
     every_fact = [fact for _title, facts in sections for fact in facts.facts]
     builder.say_source_once(every_fact)
@@ -134,9 +138,9 @@ def mention_card(card: MentionCard, query: str) -> Message:
     if entity.description:
         lines.append(escape(entity.description))
     if card.vendors:
-        lines.append(f"*Vendors:* {names(card.vendors)}")
+        lines.append(f"*{_('Vendors')}:* {names(card.vendors)}")
     if card.related:
-        lines.append(f"*Appears with:* {names(card.related)}")
+        lines.append(f"*{_('Appears with')}:* {names(card.related)}")
     builder.add(section("\n".join(lines)))
     builder.say_source_once(card.facts.facts)
     if card.facts.facts or card.facts.retracted_hidden:
@@ -284,9 +288,9 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
     blocks: list[Block] = [
         header(event.name),
         section(f"*{event.date}* · {escape(event.format)}\n{hosting}\n{escape(event.summary)}"),
-        section(f"*Who attends*\n{attendees}"),
-        section(f"*Themes*\n{themes}"),
-        *([section(f"*About the summit*\n{summit_wide}")] if summit_wide else []),
+        section(f"*{_('Who attends')}*\n{attendees}"),
+        section(f"*{_('Themes')}*\n{themes}"),
+        *([section(f"*{_('About the summit')}*\n{summit_wide}")] if summit_wide else []),
         context(f"Fact store: {counts or 'empty'} · `/summit help` lists every command"),
     ]
     fallback = (
@@ -306,13 +310,13 @@ def overview(answer: Overview) -> Message:
 
 
 def _help_blocks() -> list[Block]:
-    lines = "\n".join(f"`{command}` — {what}" for command, what in HELP_LINES)
+    lines = "\n".join(f"`{command}` — {_(what)}" for command, what in HELP_LINES)
     return [
-        section(f"*Summit Intel commands*\n{lines}"),
-        context("Answers are only visible to you; *Share to channel* posts one for everyone."),
+        section(f"*{_('Summit Intel commands')}*\n{lines}"),
+        context(_("Answers are only visible to you; *Share to channel* posts one for everyone.")),
         context(
-            "In a thread or my Messages tab, say the same words: "
-            "`@Summit Intel who samsung`, `chips hbm`, `search hbm supply`, `help`."
+            _("In a thread or my Messages tab, say the same words:")
+            + " `@Summit Intel who samsung`, `chips hbm`, `search hbm supply`, `help`."
         ),
     ]
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -26,6 +26,7 @@ from slackbot.core.clipping import clip as clip_text
 from slackbot.core.intel import (
     FactList,
 )
+from slackbot.slack.i18n import _
 from slackbot.slack.ids import (
     FACT_MENU_ACTION,
     SHARE_ACTION_ID,
@@ -50,12 +51,28 @@ MAX_FALLBACK_TEXT = 3000
 MAX_ECHO = 80
 
 
-STATUS_BADGES = {
-    "confirmed": ":white_check_mark: Confirmed",
-    "reported": ":newspaper: Reported",
-    "expected": ":crystal_ball: Expected",
-    "retracted": ":x: Retracted",
-}
+class _Badges(Mapping[str, str]):
+    """Each status's emoji and name, the name in the reader's language (see i18n)."""
+
+    LABELS: ClassVar[dict[str, tuple[str, str]]] = {
+        "confirmed": (":white_check_mark:", "Confirmed"),
+        "reported": (":newspaper:", "Reported"),
+        "expected": (":crystal_ball:", "Expected"),
+        "retracted": (":x:", "Retracted"),
+    }
+
+    def __getitem__(self, status: str) -> str:
+        emoji, label = self.LABELS[status]
+        return f"{emoji} {_(label)}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.LABELS)
+
+    def __len__(self) -> int:
+        return len(self.LABELS)
+
+
+STATUS_BADGES = _Badges()
 
 
 @dataclass(frozen=True)
@@ -176,11 +193,11 @@ def legend(facts: Iterable[Fact]) -> str:
     """The statuses shown, and what each means (only those on the card)."""
     present = {fact.status for fact in facts}
     parts = [
-        f"{STATUS_BADGES[status]} = {meaning}"
+        f"{STATUS_BADGES[status]} = {_(meaning)}"
         for status, meaning in STATUS_MEANINGS.items()
         if status in present
     ]
-    return "Statuses: " + " · ".join(parts) if parts else ""
+    return _("Statuses:") + " " + " · ".join(parts) if parts else ""
 
 
 def fact_plain(fact: Fact) -> str:
@@ -260,7 +277,7 @@ class ShareButton(Block):
     def to_dict(self) -> dict[str, Any]:
         button = {
             "type": "button",
-            "text": {"type": "plain_text", "text": "Share to channel", "emoji": True},
+            "text": {"type": "plain_text", "text": _("Share to channel"), "emoji": True},
             "action_id": SHARE_ACTION_ID,
             "value": self.value,
         }
@@ -293,7 +310,8 @@ class Builder:
         shared = common_source(facts)
         if shared is not None:
             self.shared_source = True
-            self.add(context(f":link: Source of every fact below: {source_link(shared)}"))
+            every = _("Source of every fact below:")
+            self.add(context(f":link: {every} {source_link(shared)}"))
 
     def room(self) -> int:
         return self._limit - len(self.blocks)

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from slackbot.core.claims import ClaimState, OpenClaims
+from slackbot.slack.i18n import _
 from slackbot.slack.ids import (
     CLAIM_DID_NOT_HAPPEN,
     CLAIM_HAPPENED,
@@ -48,9 +49,9 @@ def settle_buttons(claim_id: str) -> ActionsBlock:
     return ActionsBlock(
         block_id=f"claim-{claim_id}",
         elements=[
-            ButtonElement(text="Happened", action_id=CLAIM_HAPPENED, value=claim_id),
-            ButtonElement(text="Did not happen", action_id=CLAIM_DID_NOT_HAPPEN, value=claim_id),
-            ButtonElement(text="Still open", action_id=CLAIM_STILL_OPEN, value=claim_id),
+            ButtonElement(text=_("Happened"), action_id=CLAIM_HAPPENED, value=claim_id),
+            ButtonElement(text=_("Did not happen"), action_id=CLAIM_DID_NOT_HAPPEN, value=claim_id),
+            ButtonElement(text=_("Still open"), action_id=CLAIM_STILL_OPEN, value=claim_id),
         ],
     )
 
@@ -60,7 +61,7 @@ def open_claims(answer: OpenClaims, *, admin: bool = False) -> Message:
     asked = f"open {answer.subject.name.lower()}" if answer.subject else "open"
     if not answer.claims:
         return notice(f"No open claims{about}: every Expected fact has its outcome.")
-    blocks: list[Block] = [header(f"Open claims{about}"[:150])]
+    blocks: list[Block] = [header(f"{_('Open claims')}{about}"[:150])]
     stale = sum(1 for state in answer.claims if state.stale)
     summary = (
         f"{len(answer.claims)} Expected fact(s) with no outcome yet, oldest first; "

@@ -19,6 +19,7 @@ from slackbot.core.digests import (
     is_personal,
     local,
 )
+from slackbot.slack.i18n import _
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
     STATUS_BADGES,
@@ -38,7 +39,7 @@ from slackbot.slack.render.base import (
 def _development_line(development: Development) -> str:
     fact = development.fact
     if development.old_status is None:
-        change = f":new: New · {STATUS_BADGES.get(fact.status, fact.status)}"
+        change = f":new: {_('New')} · {STATUS_BADGES.get(fact.status, fact.status)}"
     else:
         old = STATUS_BADGES.get(development.old_status, development.old_status)
         change = f"{old} → {STATUS_BADGES.get(fact.status, fact.status)}"
@@ -82,7 +83,7 @@ def _digest_footer(digest: Digest) -> Block:
 def digest_messages(digest: Digest) -> list[Message]:
     """The digest as one message, or, when it would not fit, a headline message and the
     details as replies in its thread. Never empty: an empty digest is not posted."""
-    title_block = header("Summit Intel digest")
+    title_block = header(_("Summit Intel digest"))
     interrupted = ""
     if digest.interrupted:
         interrupted = (

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from slackbot.core.answers import SinceAnswer, Usage
 from slackbot.core.claims import SubjectUnclear
 from slackbot.core.timeline import Timeline
+from slackbot.slack.i18n import _
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_TEXT,
@@ -40,7 +41,7 @@ def _command(subject: str, since: date | None) -> str:
 
 def timeline(answer: Timeline) -> Message:
     subject = answer.subject
-    title = f"Timeline: {subject.name}" if subject else "Timeline: every fact"
+    title = f"{_('Timeline')}: {subject.name if subject else _('every fact')}"
     asked = _command(subject.name.lower() if subject else "", answer.since)
     if not answer.facts:
         since = f" since {answer.since}" if answer.since else ""
@@ -58,7 +59,7 @@ def timeline(answer: Timeline) -> Message:
     blocks.append(context(escape(span)))
     by_month: dict[str, list[str]] = {}
     for fact in answer.facts:
-        month = _month(fact.happened_on) if fact.happened_on else "Undated"
+        month = _month(fact.happened_on) if fact.happened_on else _("Undated")
         by_month.setdefault(month, []).append(fact_line(fact))
     for month, lines in by_month.items():
         # One section per month while it fits Slack's 3,000 characters, then another.

@@ -1,0 +1,64 @@
+"""The interface's language: English, or Korean with SUMMITBOT_LANG=ko or when Slack tells us
+the person's locale is Korean. Labels, help and section names are translated; facts stay as
+written (they are quotations, with their sources).
+
+Translations live in one gettext catalogue per language, ``locale/<lang>.po``, read with
+Babel's .po reader (a standard format translators' tools edit). The language is per request
+(a context variable set by the app's middleware), falling back to the process's default, so
+threads that serve no request (the scheduler's digests) speak SUMMITBOT_LANG."""
+
+from __future__ import annotations
+
+import contextvars
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("en", "ko")
+CATALOGUES = Path(__file__).with_name("locale")
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("language", default=None)
+_default = "en"
+
+
+def set_default(language: str) -> None:
+    """The process's language (SUMMITBOT_LANG), for what no request's locale decides."""
+    global _default
+    _default = language if language in LANGUAGES else "en"
+
+
+def current() -> str:
+    return _current.get() or _default
+
+
+def of_locale(locale: object) -> str | None:
+    """``ko-KR`` → ko; None for a locale we have no catalogue for (or none at all)."""
+    if not isinstance(locale, str) or not locale:
+        return None
+    language = locale.replace("_", "-").split("-")[0].lower()
+    return language if language in LANGUAGES else None
+
+
+def use(language: str | None) -> None:
+    """This request's language (None: the default), until the next request sets its own:
+    Bolt runs the listeners after its middleware returns, so it cannot be a ``with``."""
+    _current.set(language if language in LANGUAGES else None)
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """msgid → msgstr of the language's .po file (English has none: it is the msgids)."""
+    path = CATALOGUES / f"{language}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as po:
+        messages = read_po(po, locale=language)
+    return {str(m.id): str(m.string) for m in messages if m.id and m.string}
+
+
+def _(message: str) -> str:
+    """``message`` in the current language; the English when it has no translation."""
+    language = current()
+    if language == "en":
+        return message
+    return catalogue(language).get(message, message)
