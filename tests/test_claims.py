@@ -84,6 +84,8 @@ def test_a_claim_open_past_the_stale_limit_is_marked_on_every_card(
     card = shown(slack.command("/whois", "samsung"))
     assert "Expected · :hourglass: open 190 days" in card
     assert "open 190 days" in shown(slack.command("/summit", "F9"))
+    assert "open 190 days" in shown(slack.command("/summit", "timeline hbm"))
+    assert "open 190 days" in shown(slack.command("/summit", "search hbm supply"))
     assert "stale" in shown(slack.command("/summit", "open", user_id=READER))
 
 

@@ -9,10 +9,10 @@ the undated facts that were added on or after the day."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from slackbot.core.claims import SubjectUnclear, facts_about
+from slackbot.core.claims import ClaimState, SubjectUnclear, facts_about
 from slackbot.core.intel import SummitIntel
 from storage import Entity, Fact
 
@@ -62,6 +62,7 @@ class Timeline:
     later: int  # facts after this page
     next_since: date | None  # where the next page starts; None when no date moves it on
     retracted: int  # retracted facts left off the line
+    claims: dict[str, ClaimState] = field(default_factory=dict)  # stale or settled ones
 
     @property
     def query(self) -> str:
@@ -80,4 +81,6 @@ def timeline(intel: SummitIntel, query: str, since: date | None) -> Timeline | S
     next_since = None
     if rest and rest[0].happened_on and rest[0].happened_on > (page[0].happened_on or ""):
         next_since = date.fromisoformat(rest[0].happened_on)
-    return Timeline(subject, since, page, len(rest), next_since, len(facts) - len(active))
+    retracted = len(facts) - len(active)
+    claims = intel.claims.states(page)
+    return Timeline(subject, since, page, len(rest), next_since, retracted, claims)

@@ -60,7 +60,7 @@ def timeline(answer: Timeline) -> Message:
     by_month: dict[str, list[str]] = {}
     for fact in answer.facts:
         month = _month(fact.happened_on) if fact.happened_on else _("Undated")
-        by_month.setdefault(month, []).append(fact_line(fact))
+        by_month.setdefault(month, []).append(fact_line(fact, claim=answer.claims.get(fact.id)))
     for month, lines in by_month.items():
         # One section per month while it fits Slack's 3,000 characters, then another.
         chunk = f"*{month}*"
