@@ -43,13 +43,13 @@ from storage import (
     StoreLockedError,
     StoreOpenError,
     StoreWriteError,
-    postgres,
 )
 from storage.files import write_atomically
 from storage.journal import repair as repair_journal
-from storage.leadership import current_leader
-from storage.migrate import migrate
-from storage.postgres import PostgresStore
+
+# PostgreSQL's driver (psycopg with libpq, about 20 MB resident) is imported by the commands
+# that need it, not here: the embedded store is the default, and a process serving it never
+# touches PostgreSQL.
 
 logger = logging.getLogger("summitbot")
 
@@ -61,6 +61,8 @@ def open_store(settings: Settings, *, seed: bool = True, follow: bool = False) -
     other replicas as they come."""
     store: FactStore
     if settings.database_url:
+        from storage.postgres import PostgresStore
+
         store = PostgresStore(settings.database_url, follow=follow)
         where = store.where
     else:
@@ -175,6 +177,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import postgres
+    from storage.leadership import current_leader
+
     if not settings.database_url:
         print(
             "summitbot: `db` is for PostgreSQL: set SUMMITBOT_DATABASE_URL (the embedded store "
@@ -199,6 +204,9 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import postgres
+    from storage.migrate import migrate
+
     url = args.to
     if not url.startswith(("postgresql://", "postgres://")):
         print(

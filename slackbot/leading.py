@@ -7,18 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from slackbot.scheduler import DigestScheduler
-from storage.leadership import Leadership, replica_name
+from storage.ids import replica_name
 
 
 class ScheduledWork:
     def __init__(self, scheduler: DigestScheduler, database_url: str | None) -> None:
         self.scheduler = scheduler
         self.name = replica_name()
-        self._leadership = (
-            Leadership(database_url, scheduler.lead, scheduler.step_down, name=self.name)
-            if database_url
-            else None
-        )
+        self._leadership = None
+        if database_url:
+            # Imported only with PostgreSQL configured (psycopg; see slackbot.cli).
+            from storage.leadership import Leadership
+
+            self._leadership = Leadership(
+                database_url, scheduler.lead, scheduler.step_down, name=self.name
+            )
         if self._leadership is not None:
             scheduler.service.leader = self.leader
 

@@ -5,7 +5,9 @@ addressable. Nothing else parses or formats a fact id."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 
 MAX_FACT_NUMBER = 999_999_999
 _FACT_ID = re.compile(r"[Ff]0*(\d{1,9})")
@@ -24,3 +26,8 @@ def fact_id(number: int) -> str:
 def number_of(stored_id: str) -> int:
     """The number of an id as the store keeps it (``F9`` -> 9)."""
     return int(stored_id[1:])
+
+
+def replica_name() -> str:
+    """This process as other replicas see it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -14,24 +14,19 @@ write under the store's write lock, made on the latest state (``storage.postgres
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
+from storage.ids import replica_name
+
 logger = logging.getLogger(__name__)
 
 # pg_advisory_lock key of the scheduler's leader ("leader" in ASCII, as a bigint).
 LEADER_LOCK = 0x6C6561646572
 RETRY_SECONDS = 3.0
-
-
-def replica_name() -> str:
-    """This process as other replicas see it: host and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def current_leader(conn: psycopg.Connection[Any]) -> str | None:

@@ -517,3 +517,30 @@ def test_a_name_with_ipv6_and_ipv4_addresses_listens_on_one(
     ]
     monkeypatch.setattr(server.socket, "getaddrinfo", lambda *_args, **_kw: both)
     assert server.one_address("dual.example") == "127.0.0.1"
+
+
+def test_an_english_process_on_the_embedded_store_loads_no_driver_it_does_not_use(
+    tmp_path: Path,
+) -> None:
+    """Issue 14 (memory): psycopg (PostgreSQL), httpx and feedparser (feeds) and Babel (the
+    Korean catalogue) cost some 40 MB resident between them; they load only when used."""
+    probe = (
+        "import sys\n"
+        "from slackbot.app import build\n"
+        "from slackbot.cli import open_store\n"
+        "from slackbot.config import Settings\n"
+        "settings = Settings.from_env({'SUMMITBOT_DB': sys.argv[1]})\n"
+        "with open_store(settings) as store:\n"
+        "    build(settings, store, console_secret='probe')\n"
+        "lazy = ('psycopg', 'httpx', 'feedparser', 'babel')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "summit.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -13,8 +13,6 @@ import contextvars
 from functools import cache
 from pathlib import Path
 
-from babel.messages.pofile import read_po
-
 LANGUAGES = ("en", "ko")
 CATALOGUES = Path(__file__).with_name("locale")
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("language", default=None)
@@ -51,6 +49,9 @@ def catalogue(language: str) -> dict[str, str]:
     path = CATALOGUES / f"{language}.po"
     if not path.exists():
         return {}
+    # Babel is loaded with the first catalogue: an English-only process never needs it.
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as po:
         messages = read_po(po, locale=language)
     return {str(m.id): str(m.string) for m in messages if m.id and m.string}

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from slackbot import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = f"SummitIntel/{__version__} (Slack app; feed reader)"
 CONNECT_TIMEOUT = 5.0
@@ -117,17 +120,31 @@ class Fetcher:
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self._timeout = httpx.Timeout(total_timeout, connect=connect_timeout)
-        self._client = httpx.Client(
-            timeout=self._timeout,
-            # Redirects are followed here, one hop at a time, so each new host is checked.
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
-        )
+        self.connect_timeout = connect_timeout
+        self._made: httpx.Client | None = None
+        self._making = threading.Lock()
+
+    @property
+    def _client(self) -> httpx.Client:
+        """Made at the first fetch: httpx (with httpcore, h11 and anyio, some 15 MB resident)
+        is imported then, so a process that polls no feeds never loads it."""
+        with self._making:
+            if self._made is None:
+                import httpx
+
+                self._made = httpx.Client(
+                    timeout=httpx.Timeout(self.total_timeout, connect=self.connect_timeout),
+                    # Redirects are followed here, one hop at a time, so each host is checked.
+                    follow_redirects=False,
+                    headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+                )
+            return self._made
 
     def close(self) -> None:
-        self._client.close()
+        with self._making:
+            if self._made is not None:
+                self._made.close()
 
     def check(self, url: str) -> None:
         check_url(url, allow_private=self.allow_private)
@@ -141,6 +158,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        import httpx  # see _client
+
         moved_to = None
         current = url
         for _hop in range(self.max_redirects + 1):

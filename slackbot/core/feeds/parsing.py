@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
-
 from slackbot.core.feeds.cleaning import MAX_OUTLET, MAX_SUMMARY, MAX_TITLE, plain_text
 from slackbot.core.feeds.links import canonical_link
 
@@ -80,6 +78,10 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
     """Items of a feed document; a malformed one that feedparser recovers still gives its
     items, with the problem said."""
     body = as_utf8(content, content_type)
+    # Imported here: documents are parsed in a worker process, and a serving process that
+    # parses nothing itself need not load feedparser (about 10 MB resident).
+    import feedparser
+
     # A stream, never bytes or str: feedparser opens a string that looks like a path or URL.
     parsed = feedparser.parse(
         io.BytesIO(body),
