@@ -27,6 +27,7 @@ from slackbot.core.intel import (
     FactList,
 )
 from slackbot.slack.i18n import _
+from slackbot.slack.i18n import current as current_language
 from slackbot.slack.ids import (
     FACT_MENU_ACTION,
     SHARE_ACTION_ID,
@@ -61,9 +62,17 @@ class _Badges(Mapping[str, str]):
         "retracted": (":x:", "Retracted"),
     }
 
+    def __init__(self) -> None:
+        # By (language, status): a card asks for a badge per fact.
+        self._made: dict[tuple[str, str], str] = {}
+
     def __getitem__(self, status: str) -> str:
-        emoji, label = self.LABELS[status]
-        return f"{emoji} {_(label)}"
+        key = (current_language(), status)
+        made = self._made.get(key)
+        if made is None:
+            emoji, label = self.LABELS[status]
+            made = self._made.setdefault(key, f"{emoji} {_(label)}")
+        return made
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.LABELS)
