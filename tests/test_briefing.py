@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,8 @@ def test_a_briefing_arrives_as_a_markdown_file_in_the_askers_dm_with_every_sourc
         f"{deal.id} · 2024-09-03: Samsung signs an HBM supply deal with Microsoft. — Source: "
         "[HBM deal signed](https://www.news.example.com/2024-09-03), news.example.com"
     ) in text
-    assert "F9, open 0 days" in text
+    age = (date.today() - date(2024, 5, 14)).days
+    assert f"F9, open {age} days (stale)" in text, "the seed's claims count from the summit"
 
 
 def test_a_csv_briefing_has_one_row_per_fact_and_defuses_formulas(

@@ -4,13 +4,15 @@ Happened / Did not happen / Still open buttons, through signed HTTP and Socket M
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.core import curation
+from slackbot.core.curation import FactDraft
 from slackbot.slack.ids import CLAIM_DID_NOT_HAPPEN, CLAIM_HAPPENED, CLAIM_STILL_OPEN, REVIEW_ON
 from storage import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
@@ -32,6 +34,11 @@ SEED_CLAIMS = {"F8", "F9", "F11", "F13", "F14", "F16"}
 def people(fake_slack: FakeSlack) -> None:
     fake_slack.add_user(ADMIN, is_admin=False)
     fake_slack.add_user(READER, is_admin=False)
+
+
+def seed_age(clock: DateClock) -> int:
+    """Days since the summit (14 May 2024): the seed's claims were said about it."""
+    return (clock.now.date() - date(2024, 5, 14)).days
 
 
 def shown(reply: Any) -> str:
@@ -59,11 +66,12 @@ def opened(fake: FakeSlack, before: int) -> dict[str, Any]:
 
 
 def test_open_lists_expected_facts_oldest_first_and_only_admins_get_the_buttons(
-    slack: SlackSender, store: FactStore
+    slack: SlackSender, store: FactStore, clock: DateClock
 ) -> None:
     listed = shown(slack.command("/summit", "open", user_id=READER))
     assert all(claim in listed for claim in SEED_CLAIMS)
-    assert "Open 0 days" in listed
+    # The seed's claims were made about the summit: their age counts from 14 May 2024.
+    assert f"Open {seed_age(clock)} days · :hourglass: stale" in listed
     body = slack.command("/summit", "open", user_id=READER).json()
     assert not [b for b in body["blocks"] if b["type"] == "actions" and len(b["elements"]) == 3]
     admin = slack.command("/summit", "open", user_id=ADMIN).json()
@@ -77,16 +85,28 @@ def test_open_lists_expected_facts_oldest_first_and_only_admins_get_the_buttons(
 
 
 def test_a_claim_open_past_the_stale_limit_is_marked_on_every_card(
-    slack: SlackSender, clock: DateClock
+    slack: SlackSender, clock: DateClock, built: Built
 ) -> None:
-    assert "open 1" not in shown(slack.command("/whois", "samsung"))
+    age = seed_age(clock)
+    assert f"Expected · :hourglass: open {age} days" in shown(slack.command("/whois", "samsung"))
+    draft = FactDraft(
+        statement="Samsung may start HBM4 deliveries to Microsoft within the year.",
+        kind="hardware",
+        status="expected",
+        entity_ids=("samsung", "hbm"),
+        source_url="https://news.example.com/hbm4",
+        source_title="Example News",
+        happened_on=clock.now.date().isoformat(),
+    )
+    fresh = built.services.curator.add(draft, ADMIN).id
+    assert f"`{fresh}` · {draft.happened_on}" in shown(slack.command("/summit", fresh))
+    assert ":hourglass:" not in shown(slack.command("/summit", fresh)), "not stale yet"
     clock.advance(timedelta(days=190))
     card = shown(slack.command("/whois", "samsung"))
     assert "Expected · :hourglass: open 190 days" in card
-    assert "open 190 days" in shown(slack.command("/summit", "F9"))
-    assert "open 190 days" in shown(slack.command("/summit", "timeline hbm"))
-    assert "open 190 days" in shown(slack.command("/summit", "search hbm supply"))
-    assert "stale" in shown(slack.command("/summit", "open", user_id=READER))
+    for asked in (fresh, "timeline hbm", "search hbm4 deliveries"):
+        assert "open 190 days" in shown(slack.command("/summit", asked)), asked
+    assert f"open {age + 190} days" in shown(slack.command("/summit", "F9"))
 
 
 def test_happened_records_a_new_fact_linked_as_the_claims_outcome(
@@ -149,7 +169,7 @@ def test_still_open_sets_a_review_day_that_holds_off_the_stale_mark(
     assert "F13" in shown(slack.command("/summit", "open lg", user_id=READER))
     assert ":hourglass: open" not in shown(slack.command("/summit", "F13"))
     clock.advance(timedelta(days=31))
-    assert ":hourglass: open 231 days" in shown(slack.command("/summit", "F13"))
+    assert f":hourglass: open {seed_age(clock)} days" in shown(slack.command("/summit", "F13"))
 
 
 def test_only_admins_settle_claims(slack: SlackSender, fake_slack: FakeSlack) -> None:

@@ -25,8 +25,15 @@ class ClaimState:
     outcome: Fact | None  # the fact saying what came of it, once recorded
 
 
-def claim_day(fact: Fact) -> date:
-    return date.fromisoformat(fact.happened_on or fact.added_at[:10] or "2024-05-14")
+def claim_day(fact: Fact, event_day: str | None = None) -> date:
+    """When the claim was made: the day it is dated, else, for the seed's claims (quoted from
+    the article about the summit), the summit's day, else the day it was stored. Counting a
+    seed claim from the day the store was set up would make a 2024 claim look new."""
+    if fact.happened_on:
+        return date.fromisoformat(fact.happened_on)
+    if fact.origin == "seed" and event_day:
+        return date.fromisoformat(event_day)
+    return date.fromisoformat(fact.added_at[:10] or "2024-05-14")
 
 
 def is_open(fact: Fact) -> bool:
@@ -56,7 +63,8 @@ class ClaimBook:
             return None
         today = today or self.today()
         outcome = self.store.fact(fact.outcome) if fact.outcome else None
-        days = max((today - claim_day(fact)).days, 0)
+        event = self.store.event() if fact.origin == "seed" else None
+        days = max((today - claim_day(fact, event.date if event else None)).days, 0)
         kept_open = fact.review_on is not None and fact.review_on > today.isoformat()
         stale = outcome is None and days > self.stale_days and not kept_open
         return ClaimState(fact, days, stale, outcome)
