@@ -7,7 +7,7 @@ words through here, so every way in gives the same answer. (Curating sub-command
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,8 @@ LOOKUP_COMMAND = "/whois"
 LOOKUP_ALIASES = ("/who",)
 ANSWERING_COMMANDS = frozenset({LOOKUP_COMMAND, *LOOKUP_ALIASES, "/chips", "/summit"})
 SEARCH_RESULTS = 10
+# Developments one /summit since answer shows; the rest are counted.
+SINCE_SHOWN = 40
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,10 @@ class SinceAnswer:
 
     since: date
     names: str
-    digest: Digest
+    digest: Digest  # its first SINCE_SHOWN developments
     tracking: TrackResult
+    total: int  # developments in all
+    counts: dict[str, int]  # in all, by label: new, status change, retracted
 
 
 Answer = (
@@ -154,4 +158,23 @@ def since_answer(digests: DigestService, text: str, timezone: str) -> Usage | Si
     start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(timezone))
     wanted = tuple(name.strip() for name in re.split(r"[,;]", names) if name.strip())
     digest, tracking = digests.preview_anywhere(start, wanted, timezone)
-    return SinceAnswer(since, names.strip(), digest, tracking)
+    return SinceAnswer(
+        since,
+        names.strip(),
+        first_developments(digest, SINCE_SHOWN),
+        tracking,
+        len(digest.developments),
+        digest.counts(),
+    )
+
+
+def first_developments(digest: Digest, limit: int) -> Digest:
+    """The digest cut to its first ``limit`` developments (in its own order): one answer
+    shows a few dozen; rendering all of a busy year's would take seconds."""
+    groups, left = [], limit
+    for group in digest.groups:
+        if left <= 0:
+            break
+        groups.append(replace(group, developments=group.developments[:left]))
+        left -= len(groups[-1].developments)
+    return replace(digest, groups=groups)

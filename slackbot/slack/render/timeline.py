@@ -116,16 +116,28 @@ def since(answer: SinceAnswer) -> Message:
     if answer.digest.empty:
         return notice(f"Nothing moved{about} since {answer.since}.")
     first, *thread = digest_messages(answer.digest)
-    # A long digest is a headline with its details in a thread; here they go together.
-    blocks = [*first.blocks[:2], *(b for r in thread for b in r.blocks)] if thread else first.blocks
-    note = f"What moved{about} since {answer.since}, as a digest would say it; only you see this."
-    if len(blocks) >= MAX_MESSAGE_BLOCKS - 1:
-        blocks = blocks[: MAX_MESSAGE_BLOCKS - 3]
-        note += " More than fits here: name a company or tag to narrow it."
+    # The headline's title and summary, then every development shown (a long digest puts
+    # them in its thread; here they go together).
+    details = [b for r in thread for b in r.blocks] if thread else first.blocks[2:-1]
+    counts = ", ".join(
+        f"{answer.counts[label]} {label}"
+        for label in ("new", "status change", "retracted")
+        if answer.counts.get(label)
+    )
+    summary = f"*{answer.total} development(s){about} since {answer.since}:* {counts}"
+    note = "As a digest would say it; only you see this."
+    if answer.total > len(answer.digest.developments):
+        note += (
+            f" The first {len(answer.digest.developments)} are shown: name a company or tag "
+            f"to narrow it, e.g. `/summit since {answer.since} samsung`."
+        )
+    blocks: list[Block] = [first.blocks[0], section(escape(summary)), *details]
+    blocks = blocks[: MAX_MESSAGE_BLOCKS - 2]
     blocks.append(context(escape(note)))
     words = f"since {answer.since} {answer.names}".strip()
     blocks.append(share_button("/summit", words))
-    return Message(first.text, blocks)
+    fallback = f"{answer.total} development(s){about} since {answer.since}: {counts}"
+    return Message(fallback, blocks)
 
 
 def usage(answer: Usage) -> Message:
