@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from handlers.commands import review
 from handlers.common import ack_with_answer, command_text, services_of
 from slackbot.core import briefing
-from slackbot.core.claims import SubjectUnclear
+from slackbot.core.claims import SubjectUnclear, subject_of
 from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.slack import briefings, render
 from slackbot.slack.answering import message_for
@@ -125,24 +125,30 @@ def answered_from_memory(request: BoltRequest) -> bool:
 
 def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
     """``/summit brief samsung [csv]``: the briefing comes as a file in the app's DM; the
-    console, with no Slack to upload to, shows the Markdown."""
+    console, with no Slack to upload to, shows the Markdown. Only the name is resolved
+    before acknowledging: a briefing reads every fact about its subject."""
     name, kind = briefing.parse_request(text)
     if not name:
         ack_with_answer(ack, lambda: render.notice(BRIEF_USAGE))
         return
+    subject = subject_of(services.intel.matcher, name, "brief")
+    if isinstance(subject, SubjectUnclear):
+        ack_with_answer(ack, lambda: render.subject_unclear(subject))
+        return
+    if not services.console:
+        ack_with_answer(ack, lambda: briefings.on_its_way(subject[0].name, kind))
     found = briefing.briefing(services.intel, name)
-    if isinstance(found, SubjectUnclear):
-        ack_with_answer(ack, lambda: render.subject_unclear(found))
+    if isinstance(found, SubjectUnclear):  # the entities changed in between
+        asker.tell(render.subject_unclear(found))
         return
-    if services.console:
-        text = briefing.render(found, kind)
-        if len(text) > CONSOLE_BRIEF_CHARS:
-            whole = f"summitbot brief {found.subject.name.lower()} --format {kind}"
-            text = f"{text[:CONSOLE_BRIEF_CHARS]}…\n(the whole briefing: `{whole}`)"
-        ack_with_answer(ack, lambda: render.notice(text))
+    if not services.console:
+        briefings.upload(asker.client, asker, found, kind)
         return
-    ack_with_answer(ack, lambda: briefings.on_its_way(found, kind))
-    briefings.upload(asker.client, asker, found, kind)
+    text = briefing.render(found, kind)
+    if len(text) > CONSOLE_BRIEF_CHARS:
+        whole = f"summitbot brief {found.subject.name.lower()} --format {kind}"
+        text = f"{text[:CONSOLE_BRIEF_CHARS]}…\n(the whole briefing: `{whole}`)"
+    ack_with_answer(ack, lambda: render.notice(text))
 
 
 @answers_in_request(answered_from_memory)

@@ -17,10 +17,10 @@ from slackbot.slack.delivery import Asker
 logger = logging.getLogger(__name__)
 
 
-def on_its_way(brief: briefing.Briefing, kind: str) -> render.Message:
+def on_its_way(subject: str, kind: str) -> render.Message:
     return render.notice(
-        f"Your briefing on {brief.subject.name} ({kind.upper()}, {len(brief.facts)} fact(s), "
-        f"{len(brief.open_claims)} open claim(s)) is on its way to our direct messages."
+        f"Your briefing on {subject} ({kind.upper()}: every fact with its source, the open "
+        "claims and the timeline) is on its way to our direct messages."
     )
 
 

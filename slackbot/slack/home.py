@@ -40,6 +40,9 @@ class HomeBoard:
         self.services = services
         self.monotonic = monotonic
         self._viewers: dict[str, tuple[float, int]] = {}  # user → (opened at, page)
+        # Homes waiting in the pool: a burst of changes queues each home once, and a home
+        # that takes long to build (admins' desk at a million facts) never piles up.
+        self._queued: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="home")
         self._stopping = threading.Event()
@@ -53,6 +56,13 @@ class HomeBoard:
             if self._watcher is None:
                 self._watcher = threading.Thread(target=self._watch, daemon=True, name="homes")
                 self._watcher.start()
+        self._queue(user_id)
+
+    def _queue(self, user_id: str) -> None:
+        with self._lock:
+            if user_id in self._queued:
+                return
+            self._queued.add(user_id)
         self._pool.submit(self.publish, user_id)
 
     def refresh(self) -> None:
@@ -64,11 +74,12 @@ class HomeBoard:
                     del self._viewers[user_id]
             viewers = list(self._viewers)
         for user_id in viewers:
-            self._pool.submit(self.publish, user_id)
+            self._queue(user_id)
 
     def publish(self, user_id: str) -> None:
         services = self.services
         with self._lock:
+            self._queued.discard(user_id)  # a change from now on queues it again
             page = self._viewers.get(user_id, (0.0, 1))[1]
         try:
             view = home_view(
