@@ -132,3 +132,4 @@ def socket_mode_app(
         stop.set()
         runner.join(timeout=10)
         socket.stop()
+    assert not runner.is_alive(), "the Socket Mode loop stops when asked"

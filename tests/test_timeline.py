@@ -33,6 +33,28 @@ def dated(curator: Curator, statement: str, day: str, status: str = "reported") 
     return curator.add(draft, "U0ADMIN").id
 
 
+def store_fact(
+    store: FactStore, statement: str, clock: DateClock, day: str | None = None, key: str = ""
+) -> None:
+    """A fact about Samsung's HBM written straight to the store (no near-duplicate check:
+    these statements differ only in a number), with its revision."""
+    stamp = clock.now.isoformat()
+    store.add_fact(
+        Fact(
+            id="new",
+            statement=statement,
+            kind="hardware",
+            status="reported",
+            entity_ids=("samsung", "hbm"),
+            source=Source("Example Wire", f"https://news.example.com/{key or day}"),
+            happened_on=day,
+            added_at=stamp,
+            origin="admin",
+        ),
+        Revision("new", 1, stamp, "U0ADMIN", "added", {"status": [None, "reported"]}),
+    )
+
+
 def answer_text(reply: Any) -> str:
     """The answer's blocks as text, in order (the fallback text is checked elsewhere)."""
     body = reply.json()
@@ -81,19 +103,8 @@ def test_a_long_timeline_pages_forward_by_date_within_block_kit_limits(
 ) -> None:
     for day in range(1, 29):
         for month in (6, 7, 8):
-            store.add_fact(
-                Fact(
-                    id="new",
-                    statement=f"Samsung HBM update of 2024-{month:02d}-{day:02d}.",
-                    kind="hardware",
-                    status="reported",
-                    entity_ids=("samsung", "hbm"),
-                    source=Source("Example Wire", f"https://news.example.com/{month}/{day}"),
-                    happened_on=f"2024-{month:02d}-{day:02d}",
-                    added_at=clock.now.isoformat(),
-                    origin="admin",
-                )
-            )
+            on = f"2024-{month:02d}-{day:02d}"
+            store_fact(store, f"Samsung HBM update of {on}.", clock, on)
     intel = SummitIntel(store)
     first = timeline(intel, "samsung", None)
     assert isinstance(first, Timeline)
@@ -154,9 +165,6 @@ def test_the_console_answers_timeline_and_since(tmp_path: Any) -> None:
     assert "Summit Intel digest" in since_text and "F9" in since_text
 
 
-ADDED = {"status": [None, "reported"]}
-
-
 def test_since_on_a_busy_store_answers_after_the_acknowledgement_and_shows_the_first_40(
     slack: SlackSender, fake_slack: FakeSlack, store: FactStore, clock: DateClock
 ) -> None:
@@ -167,21 +175,8 @@ def test_since_on_a_busy_store_answers_after_the_acknowledgement_and_shows_the_f
     start = clock.now.date().isoformat()
     for number in range(60):
         clock.advance(timedelta(seconds=1))
-        store.add_fact(
-            Fact(
-                id="new",
-                statement=f"Samsung HBM shipment number {number} reaches Microsoft.",
-                kind="hardware",
-                status="reported",
-                entity_ids=("samsung", "hbm"),
-                source=Source("Example Wire", f"https://news.example.com/ship/{number}"),
-                added_at=clock.now.isoformat(),
-                origin="admin",
-            ),
-            Revision(
-                "new", 1, clock.now.isoformat(), "U0ADMIN", "added", {"status": [None, "reported"]}
-            ),
-        )
+        statement = f"Samsung HBM shipment number {number} reaches Microsoft."
+        store_fact(store, statement, clock, key=f"ship/{number}")
     watched = fake_slack.response_url()
     reply = slack.command("/summit", f"since {start}", response_url=watched)
     assert reply.status == 200 and not reply.body, "acknowledged at once, with nothing in it"
