@@ -37,6 +37,10 @@ EMOJI = {
     ":calendar:": "📅",
     ":link:": "🔗",
     ":point_right:": "👉",
+    ":hourglass:": "⌛",
+    ":double_vertical_bar:": "⏸️",
+    ":scissors:": "✂️",
+    ":thread:": "🧵",
 }
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 _ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")

@@ -544,3 +544,14 @@ def test_an_english_process_on_the_embedded_store_loads_no_driver_it_does_not_us
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_console_shows_every_emoji_the_app_writes_as_a_symbol() -> None:
+    """Each :code: the renderers write has its symbol in the console (an open claim's
+    ⌛ among them), so no bare :hourglass: reaches a terminal."""
+    from slackbot.console import EMOJI
+
+    written: set[str] = set()
+    for path in (REPO / "slackbot" / "slack").rglob("*.py"):
+        written |= set(re.findall(r":[a-z_]+:", path.read_text(encoding="utf-8")))
+    assert sorted(written - set(EMOJI)) == []
