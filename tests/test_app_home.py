@@ -142,6 +142,8 @@ def test_a_change_rebuilds_an_open_home_within_2_seconds(
     view = published(fake_slack, READER, after=before, timeout=2.0)
     assert time.monotonic() - started < 2.0
     assert "Paused" in texts(view)
+    # users.conversations (rate-limited) was asked when the home opened, not again for it.
+    assert len(fake_slack.calls_to("users.conversations")) == 1
 
 
 def test_the_buttons_follow_the_digest_rules(

@@ -23,6 +23,9 @@ from slackbot.slack.services import Services
 logger = logging.getLogger(__name__)
 
 WATCH_SECONDS = 0.5
+# users.conversations is rate-limited (Tier 3) and a person's channels change rarely: a home
+# rebuilt for a change to the store reuses the list for this long.
+CHANNELS_SECONDS = 300.0
 # Homes opened longer ago than this are not kept current (Slack keeps showing the last one).
 KEEP_SECONDS = 24 * 3600
 PUBLISH_THREADS = 2
@@ -43,6 +46,7 @@ class HomeBoard:
         # Homes waiting in the pool: a burst of changes queues each home once, and a home
         # that takes long to build (admins' desk at a million facts) never piles up.
         self._queued: set[str] = set()
+        self._channels: dict[str, tuple[float, list[str]]] = {}  # user → (asked at, ids)
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="home")
         self._stopping = threading.Event()
@@ -53,6 +57,8 @@ class HomeBoard:
         """The person opened their home (or paged it): published off this thread."""
         with self._lock:
             self._viewers[user_id] = (self.monotonic(), page)
+            if page == 1:
+                self._channels.pop(user_id, None)  # opening it asks Slack afresh
             if self._watcher is None:
                 self._watcher = threading.Thread(target=self._watch, daemon=True, name="homes")
                 self._watcher.start()
@@ -87,7 +93,7 @@ class HomeBoard:
                     services.intel,
                     services.digests,
                     viewer=user_id,
-                    member_of=self._channels_of(user_id),
+                    member_of=self._remembered_channels(user_id),
                     is_admin=services.admins.is_admin(user_id),
                     review=services.review,
                     feeds=services.feeds,
@@ -100,6 +106,17 @@ class HomeBoard:
             logger.warning("App Home for %s was not published: %s", user_id, error)
         except Exception:
             logger.exception("building the App Home for %s failed", user_id)
+
+    def _remembered_channels(self, user_id: str) -> list[str]:
+        now = self.monotonic()
+        with self._lock:
+            known = self._channels.get(user_id)
+        if known is not None and now - known[0] < CHANNELS_SECONDS:
+            return known[1]
+        found = self._channels_of(user_id)
+        with self._lock:
+            self._channels[user_id] = (now, found)
+        return found
 
     def _channels_of(self, user_id: str) -> list[str]:
         """The channels the person is in (users.conversations, every page). When Slack
