@@ -187,3 +187,36 @@ def test_open_claims_over_socket_mode(
     with socket_mode_app(fake_slack, settings, store) as command:
         answer = command("/summit", "open", ADMIN)
         assert "Open claims" in "\n".join(block_texts(answer["blocks"]))
+
+
+def test_a_settled_claim_and_a_review_day_survive_export_and_import(
+    built: Built, clock: DateClock, tmp_path: Any
+) -> None:
+    from slackbot.core.bulk import BulkCuration
+    from slackbot.core.curation import Curator
+    from slackbot.core.outcomes import keep_open, record_outcome
+
+    curator = built.services.curator
+    draft = FactDraft(
+        statement="Samsung began supplying HBM3E to Microsoft.",
+        kind="hardware",
+        status="confirmed",
+        entity_ids=("samsung", "hbm"),
+        source_url="https://news.example.com/hbm3e",
+        source_title="Example News",
+        happened_on="2024-09-03",
+    )
+    outcome = record_outcome(curator, "F9", draft, ADMIN)
+    later = (clock.now.date() + timedelta(days=30)).isoformat()
+    keep_open(curator, "F13", later, ADMIN)
+    lines = list(BulkCuration(curator).export_lines())
+    empty = FactStore(tmp_path / "restored.json")
+    try:
+        BulkCuration(Curator(empty, clock)).import_lines(lines, "U0RESTORE")
+        claim, kept = empty.fact("F9"), empty.fact("F13")
+        assert claim is not None and claim.outcome == outcome.id
+        assert kept is not None and kept.review_on == later
+        restored_outcome = empty.fact(outcome.id)
+        assert restored_outcome is not None and restored_outcome.status == "confirmed"
+    finally:
+        empty.close()
