@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from slackbot.core.claims import ClaimState, open_claims
+from slackbot.core.claims import ClaimState, OpenClaims, open_claims
 from slackbot.core.digests import DigestService, DigestStatus, is_personal
 from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import Overview, SummitIntel
@@ -96,7 +96,8 @@ def home(
     desk = None
     if is_admin:
         claims = open_claims(intel.store, intel.matcher, intel.claims, "")
-        stale = [state for state in getattr(claims, "claims", []) if state.stale]
+        assert isinstance(claims, OpenClaims)  # no words name no subject to be unclear about
+        stale = [state for state in claims.claims if state.stale]
         desk = AdminDesk(
             waiting=review.pending().total if review is not None else 0,
             changes=latest_changes(intel),
