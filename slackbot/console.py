@@ -38,6 +38,7 @@ EMOJI = {
     ":link:": "🔗",
     ":point_right:": "👉",
     ":hourglass:": "⌛",
+    ":no_entry_sign:": "🚫",
     ":double_vertical_bar:": "⏸️",
     ":scissors:": "✂️",
     ":thread:": "🧵",

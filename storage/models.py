@@ -71,6 +71,8 @@ class Fact:
     # of it; ``review_on`` is the day an admin who kept it open wants to look at it again.
     outcome: str | None = None
     review_on: str | None = None
+    # The outcome says the claim did not come true (it is kept, not retracted).
+    did_not_happen: bool = False
 
     @property
     def number(self) -> int:
@@ -95,6 +97,7 @@ class Fact:
             "retraction_reason": self.retraction_reason,
             "outcome": self.outcome,
             "review_on": self.review_on,
+            "did_not_happen": self.did_not_happen,
         }
 
     @classmethod
@@ -123,6 +126,7 @@ class Fact:
             get("retraction_reason"),
             get("outcome"),
             get("review_on"),
+            bool(get("did_not_happen")),
         )
 
 

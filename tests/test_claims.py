@@ -13,7 +13,13 @@ from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.core import curation
 from slackbot.core.curation import FactDraft
-from slackbot.slack.ids import CLAIM_DID_NOT_HAPPEN, CLAIM_HAPPENED, CLAIM_STILL_OPEN, REVIEW_ON
+from slackbot.slack.ids import (
+    CLAIM_DID_NOT_HAPPEN,
+    CLAIM_HAPPENED,
+    CLAIM_STILL_OPEN,
+    REVIEW_ON,
+    SETTLE_AS,
+)
 from storage import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.fake_socket_mode import socket_mode_app
@@ -145,13 +151,40 @@ def test_did_not_happen_retracts_the_claim_with_a_reason(
     slack: SlackSender, fake_slack: FakeSlack, store: FactStore
 ) -> None:
     view = opened(fake_slack, click(slack, fake_slack, CLAIM_DID_NOT_HAPPEN, "F11"))
-    assert view["title"]["text"] == "Retract F11"
-    reply = slack.interactive(view_submission(view, {"reason": "no SSD deal was made"}, ADMIN))
-    assert reply.status == 200
+    assert view["title"]["text"] == "F11 did not happen"
+    empty = slack.interactive(view_submission(view, {}, ADMIN)).json()
+    assert empty["response_action"] == "errors"
+    said = {curation.STATEMENT: "no SSD deal was made"}
+    assert slack.interactive(view_submission(view, said, ADMIN)).status == 200
     fact = store.fact("F11")
     assert fact is not None and fact.status == "retracted"
     assert fact.retraction_reason == "no SSD deal was made"
     assert "F11" not in shown(slack.command("/summit", "open", user_id=READER))
+
+
+def test_did_not_happen_can_keep_the_claim_and_record_a_fact_saying_so(
+    slack: SlackSender, fake_slack: FakeSlack, store: FactStore
+) -> None:
+    view = opened(fake_slack, click(slack, fake_slack, CLAIM_DID_NOT_HAPPEN, "F16"))
+    statement = "Microsoft chose its own Maia accelerators over Samsung's Mach-1."
+    record = {SETTLE_AS: "record", curation.STATEMENT: statement}
+    refused = slack.interactive(view_submission(view, record, ADMIN)).json()
+    assert refused["response_action"] == "errors" and curation.SOURCE_URL in refused["errors"]
+    record |= {
+        curation.SOURCE_URL: "https://news.example.com/maia",
+        curation.SOURCE_TITLE: "Example News",
+        curation.HAPPENED_ON: "2025-01-10",
+    }
+    assert slack.interactive(view_submission(view, record, ADMIN)).status == 200
+    claim = store.fact("F16")
+    assert claim is not None and claim.status == "expected", "kept, not retracted"
+    assert claim.did_not_happen and claim.outcome is not None
+    saying_so = store.fact(claim.outcome)
+    assert saying_so is not None and saying_so.statement == statement
+    assert saying_so.status == "confirmed"
+    card = shown(slack.command("/whois", "samsung"))
+    assert f"→ :no_entry_sign: Did not happen 2025-01-10, `{saying_so.id}`" in card
+    assert "F16" not in shown(slack.command("/summit", "open", user_id=READER))
 
 
 def test_still_open_sets_a_review_day_that_holds_off_the_stale_mark(

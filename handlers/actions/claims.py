@@ -1,6 +1,7 @@
 """The buttons under an open claim in ``/summit open`` (acknowledged, and checked for an
 admin, by handlers.middleware): Happened opens the fact form for its outcome, Did not happen
-the retract form, Still open the form that sets a review day."""
+a form that retracts it or records a fact saying so, Still open the form that sets a review
+day."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from slackbot.core.outcomes import open_claim, outcome_draft
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
 from slackbot.slack.ids import CLAIM_DID_NOT_HAPPEN, CLAIM_HAPPENED
-from slackbot.slack.modals import open_fact_form, open_keep_open_form, open_retract_form
+from slackbot.slack.modals import (
+    open_did_not_happen_form,
+    open_fact_form,
+    open_keep_open_form,
+)
 
 
 def settle(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -47,7 +52,13 @@ def settle(body: dict[str, Any], client: WebClient, context: BoltContext) -> Non
             outcome_of=claim,
         )
     elif action.get("action_id") == CLAIM_DID_NOT_HAPPEN:
-        problem = open_retract_form(client, claim, trigger_id=trigger_id, metadata=metadata)
+        problem = open_did_not_happen_form(
+            client,
+            claim,
+            trigger_id=trigger_id,
+            metadata=metadata,
+            today=services.intel.claims.today(),
+        )
     else:
         state = services.intel.claims.state(claim)
         assert state is not None  # an open claim is Expected

@@ -96,6 +96,8 @@ def _claim_note(state: ClaimState | None) -> str:
     if state.outcome is not None:
         outcome = state.outcome
         when = f" on {outcome.happened_on}" if outcome.happened_on else ""
+        if state.claim.did_not_happen:
+            return f" → did not happen{when} ({outcome.id})"
         return f" → {STATUS_WORDS.get(outcome.status, outcome.status)}{when} ({outcome.id})"
     stale = ", stale" if state.stale else ""
     return f" (open claim, {state.open_days} days{stale})"

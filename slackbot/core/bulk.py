@@ -286,6 +286,7 @@ class BulkCuration:
             retraction_reason=record.get("retraction_reason"),
             outcome=_fact_id_or_none(record.get("outcome")),
             review_on=_day_or_none(record.get("review_on")),
+            did_not_happen=record.get("did_not_happen") is True,
             added_at=str(record.get("added_at") or now),
             updated_at=now,
             added_by=str(record.get("added_by") or by),

@@ -65,6 +65,7 @@ TRACKED_FIELDS = (
     "retraction_reason",
     "outcome",
     "review_on",
+    "did_not_happen",
 )
 
 

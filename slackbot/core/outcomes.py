@@ -1,7 +1,7 @@
 """Settling open claims: an admin records what came of one (a new fact linked as its
-outcome), or keeps it open to a review day. Retracting a claim that did not happen is the
-curator's ordinary retraction. Each change is one batch with its revisions, so a claim is
-never linked to a fact that was not stored."""
+outcome: that it happened, or a fact saying it did not), or keeps it open to a review day.
+Retracting a claim that did not happen is the curator's ordinary retraction. Each change
+is one batch with its revisions, so a claim is never linked to a fact that was not stored."""
 
 from __future__ import annotations
 
@@ -39,10 +39,13 @@ def outcome_draft(claim: Fact) -> FactDraft:
     )
 
 
-def record_outcome(curator: Curator, claim_id: str, draft: FactDraft, by: str) -> Fact:
-    """Stores the fact ``draft`` describes and links it to the claim as its outcome; raises
-    ``Rejected`` with field errors (the claim settled meanwhile, a draft that is itself a
-    claim). Returns the new fact."""
+def record_outcome(
+    curator: Curator, claim_id: str, draft: FactDraft, by: str, *, happened: bool = True
+) -> Fact:
+    """Stores the fact ``draft`` describes and links it to the claim as its outcome (with
+    ``happened`` False: a fact saying the claim did not come true); raises ``Rejected`` with
+    field errors (the claim settled meanwhile, a draft that is itself a claim). Returns the
+    new fact."""
     store = curator.store
     with store.transaction():
         claim = open_claim(curator, claim_id)
@@ -60,7 +63,13 @@ def record_outcome(curator: Curator, claim_id: str, draft: FactDraft, by: str) -
             added_by=by,
             origin="admin",
         )
-        settled = replace(claim, outcome=fact.id, revision=claim.revision + 1, updated_at=now)
+        settled = replace(
+            claim,
+            outcome=fact.id,
+            did_not_happen=not happened,
+            revision=claim.revision + 1,
+            updated_at=now,
+        )
         revisions = [
             Revision(fact.id, 1, now, by, "added", diff(None, fact), f"outcome of {claim.id}"),
             Revision(claim.id, settled.revision, now, by, "edited", diff(claim, settled)),

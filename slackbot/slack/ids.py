@@ -71,3 +71,6 @@ HOME_PREVIEW = "home_digest_preview"
 HOME_REVIEW = "home_review"
 HOME_ADD_FACT = "home_add_fact"
 HOME_PAGE = "home_page"
+# "Did not happen": retract the claim, or record a fact saying so (SETTLE_AS).
+DID_NOT_HAPPEN_FORM = "did_not_happen_form"
+SETTLE_AS = "settle_as"

@@ -103,6 +103,12 @@ def open_keep_open_form(
     return _open(client, trigger_id, render.keep_open_form(state, metadata, today).to_dict())
 
 
+def open_did_not_happen_form(
+    client: WebClient, claim: Fact, *, trigger_id: str, metadata: dict[str, Any], today: date
+) -> render.Message | None:
+    return _open(client, trigger_id, render.did_not_happen_form(claim, metadata, today).to_dict())
+
+
 def open_suggest_form(
     client: WebClient, *, trigger_id: str, metadata: dict[str, Any]
 ) -> render.Message | None:

@@ -178,12 +178,14 @@ def test_a_claims_outcome_and_review_day_survive_a_reopen(open_repository: Opene
     store.seed()
     claim = store.fact("F9")
     assert claim is not None and claim.outcome is None and claim.review_on is None
-    store.put_fact(replace(claim, outcome="F13", review_on="2025-01-31", revision=2))
+    store.put_fact(
+        replace(claim, outcome="F13", review_on="2025-01-31", did_not_happen=True, revision=2)
+    )
     store.close()
     reopened = open_repository()
     try:
         kept = reopened.fact("F9")
         assert kept is not None
-        assert (kept.outcome, kept.review_on) == ("F13", "2025-01-31")
+        assert (kept.outcome, kept.review_on, kept.did_not_happen) == ("F13", "2025-01-31", True)
     finally:
         reopened.close()

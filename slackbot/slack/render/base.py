@@ -151,6 +151,8 @@ def claim_badge(fact: Fact, claim: ClaimState | None) -> str:
     outcome = claim.outcome
     if outcome is not None:
         when = f" {outcome.happened_on}" if outcome.happened_on else ""
+        if fact.did_not_happen:
+            return f"{badge} → :no_entry_sign: {_('Did not happen')}{when}, `{outcome.id}`"
         settled = STATUS_BADGES.get(outcome.status, outcome.status)
         return f"{badge} → {settled}{when}, `{outcome.id}`"
     if claim.stale:

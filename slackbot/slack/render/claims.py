@@ -12,17 +12,22 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     DatePickerElement,
     InputBlock,
+    Option,
+    RadioButtonsElement,
 )
 from slack_sdk.models.views import View
 
+from slackbot.core import curation
 from slackbot.core.claims import ClaimState, OpenClaims
 from slackbot.slack.i18n import _
 from slackbot.slack.ids import (
     CLAIM_DID_NOT_HAPPEN,
     CLAIM_HAPPENED,
     CLAIM_STILL_OPEN,
+    DID_NOT_HAPPEN_FORM,
     KEEP_OPEN_FORM,
     REVIEW_ON,
+    SETTLE_AS,
 )
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
@@ -36,7 +41,8 @@ from slackbot.slack.render.base import (
     section,
     share_button,
 )
-from slackbot.slack.render.forms import modal
+from slackbot.slack.render.forms import modal, text_input
+from storage import Fact
 
 
 def _age(state: ClaimState) -> str:
@@ -102,5 +108,53 @@ def keep_open_form(state: ClaimState, metadata: dict[str, Any], today: date) -> 
                 element=DatePickerElement(action_id=REVIEW_ON, initial_date=suggested.isoformat()),
             ),
             context("It is not marked stale until then."),
+        ],
+    )
+
+
+def did_not_happen_form(claim: Fact, metadata: dict[str, Any], today: date) -> View:
+    """A claim that did not come true: retracted with the reason, or kept, with a new fact
+    saying so (with its source) linked as its outcome."""
+    choices = {
+        "retract": f"Retract {claim.id}, with the reason below",
+        "record": f"Keep {claim.id}; record a fact saying it did not happen (needs a source)",
+    }
+    options = [Option(value=value, text=label) for value, label in choices.items()]
+    return modal(
+        DID_NOT_HAPPEN_FORM,
+        f"{claim.id} did not happen"[:24],
+        "Save",
+        metadata,
+        [
+            section(fact_line(claim)),
+            InputBlock(
+                block_id=SETTLE_AS,
+                label="How to record it",
+                element=RadioButtonsElement(
+                    action_id=SETTLE_AS, options=options, initial_option=options[0]
+                ),
+            ),
+            text_input(
+                curation.STATEMENT,
+                "Why, or what happened instead",
+                optional=False,
+                multiline=True,
+                max_length=curation.MAX_STATEMENT,
+                placeholder="e.g. SK Hynix said on 20 May that no SSD deal was made",
+            ),
+            text_input(curation.SOURCE_URL, "Source link (to record a fact)"),
+            text_input(
+                curation.SOURCE_TITLE,
+                "Source title",
+                max_length=curation.MAX_SOURCE_TITLE,
+            ),
+            InputBlock(
+                block_id=curation.HAPPENED_ON,
+                label="When it was said",
+                optional=True,
+                element=DatePickerElement(
+                    action_id=curation.HAPPENED_ON, initial_date=today.isoformat()
+                ),
+            ),
         ],
     )
