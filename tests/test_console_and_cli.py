@@ -377,7 +377,9 @@ def test_digest_posts_through_the_web_api(tmp_path: Path, fake_slack: FakeSlack)
 def test_console_digest_explains_channels_and_offers_the_preview(tmp_path: Path) -> None:
     for text in ("/digest daily 09:00", "/digest", "/digest foo"):
         result = summitbot(tmp_path, "ask", text)
-        assert "Digests live in Slack channels" in result.stdout
+        assert (
+            "Digests live in Slack" in result.stdout and "/digest me daily 08:00" in result.stdout
+        )
         assert "summitbot digest --preview" in result.stdout
 
 

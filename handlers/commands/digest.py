@@ -21,8 +21,9 @@ from slackbot.slack.delivery import Asker, ensure_can_post, user_lookup
 from slackbot.slack.services import Services
 
 IN_CONSOLE = (
-    "Digests live in Slack channels: someone runs `/digest daily 09:00` in a channel, and "
-    "the app posts there. Here, see what one would say with "
+    "Digests live in Slack: someone runs `/digest daily 09:00` in a channel and the app posts "
+    "there, or `/digest me daily 08:00` for a digest of their own, as a DM. Here, see what "
+    "one would say with "
     "`summitbot digest --preview --since 2024-05-01 --track samsung,hbm`."
 )
 # What changes an existing digest (as do new schedules): only the person who set it up and
