@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse
+from slack_sdk import WebClient
 
 from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import i18n, render
-from slackbot.slack.delivery import post_to_response_url
+from slackbot.slack.delivery import Asker, post_to_response_url
 from slackbot.slack.services import Services, ephemeral_body
 from storage import Candidate, StoreWriteError
 
@@ -21,6 +23,32 @@ logger = logging.getLogger(__name__)
 def services_of(context: BoltContext) -> Services:
     services: Services = context["services"]
     return services
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted form: the services, who submitted it, the form's metadata (where its
+    answer goes) and its values by field."""
+
+    services: Services
+    user_id: str
+    metadata: dict[str, Any]
+    values: dict[str, Any]
+
+    @classmethod
+    def of(cls, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> Submitted:
+        return cls(
+            services_of(context),
+            str(body["user"]["id"]),
+            render.metadata_of(view),
+            render.read_state(view),
+        )
+
+    def asker(self, client: WebClient) -> Asker:
+        """Who to tell once it is saved: through the response URL of the command or click
+        that opened the form while it lasts, then the channel, then a DM."""
+        metadata = self.metadata
+        return Asker(client, self.user_id, metadata.get("channel_id"), metadata.get("response_url"))
 
 
 def ack_with_answer(

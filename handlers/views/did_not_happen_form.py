@@ -8,12 +8,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of
+from handlers.common import Submitted
 from slackbot.core import curation
 from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.core.outcomes import open_claim, record_outcome
 from slackbot.slack import render
-from slackbot.slack.delivery import Asker
 from slackbot.slack.ids import SETTLE_AS
 from storage import StoreWriteError
 
@@ -24,10 +23,9 @@ FIELDS = frozenset({curation.STATEMENT, curation.SOURCE_URL, curation.SOURCE_TIT
 def submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    user_id = body["user"]["id"]
-    metadata = render.metadata_of(view)
-    values = render.read_state(view)
+    form = Submitted.of(body, view, context)
+    services, user_id, metadata = form.services, form.user_id, form.metadata
+    values = form.values
     claim_id = str(metadata.get("claim_id"))
     said = str(values.get(curation.STATEMENT) or "").strip()
     try:
@@ -61,4 +59,4 @@ def submit(
         ack(response_action="errors", errors={curation.STATEMENT: render.not_saved(error)})
         return
     ack()
-    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(told)
+    form.asker(client).tell(told)

@@ -8,13 +8,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of, settle
+from handlers.common import Submitted, settle
 from slackbot.core import curation
 from slackbot.core.curation import EditConflict, NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.core.outcomes import record_outcome
 from slackbot.slack import render
-from slackbot.slack.delivery import Asker
 from storage import StoreWriteError
 
 logger = logging.getLogger(__name__)
@@ -23,10 +22,9 @@ logger = logging.getLogger(__name__)
 def submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    user_id = body["user"]["id"]
-    metadata = render.metadata_of(view)
-    draft = render.draft_from(render.read_state(view), lambda: services.intel.entity_ids())
+    form = Submitted.of(body, view, context)
+    services, user_id, metadata = form.services, form.user_id, form.metadata
+    draft = render.draft_from(form.values, lambda: services.intel.entity_ids())
     decided = None
     try:
         if metadata.get("mode") == "approve" and services.review is not None:
@@ -64,7 +62,7 @@ def submit(
         return
     # Stored durably above; only now does the modal close.
     ack()
-    asker = Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url"))
+    asker = form.asker(client)
     if decided is not None:
         settle(services, decided, None, from_queue=False)
     asker.tell(render.saved(fact, action))

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of, settle
+from handlers.common import Submitted, settle
 from slackbot.core.curation import NotFound
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
@@ -18,11 +18,10 @@ from storage import StoreWriteError
 def submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
+    form = Submitted.of(body, view, context)
+    services, user_id, metadata = form.services, form.user_id, form.metadata
     assert services.review is not None
-    user_id = body["user"]["id"]
-    metadata = render.metadata_of(view)
-    reason = str(render.read_state(view).get(REJECT_REASON) or "")
+    reason = str(form.values.get(REJECT_REASON) or "")
     try:
         decided = services.review.reject(str(metadata.get("candidate_id")), user_id, reason)
     except (AlreadyDecided, NotFound) as problem:

@@ -7,10 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of
+from handlers.common import Submitted
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.slack import render
-from slackbot.slack.delivery import Asker
 from slackbot.slack.ids import RETRACT_REASON
 from storage import StoreWriteError
 
@@ -18,10 +17,9 @@ from storage import StoreWriteError
 def submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    user_id = body["user"]["id"]
-    metadata = render.metadata_of(view)
-    reason = render.read_state(view).get(RETRACT_REASON) or ""
+    form = Submitted.of(body, view, context)
+    services, user_id, metadata = form.services, form.user_id, form.metadata
+    reason = form.values.get(RETRACT_REASON) or ""
     try:
         fact = services.curator.retract(str(metadata.get("fact_id")), str(reason), user_id)
     except Rejected as rejected:
@@ -34,6 +32,4 @@ def submit(
         ack(response_action="errors", errors={RETRACT_REASON: render.not_saved(error)})
         return
     ack()
-    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
-        render.saved(fact, "retracted")
-    )
+    form.asker(client).tell(render.saved(fact, "retracted"))

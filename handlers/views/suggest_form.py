@@ -7,11 +7,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import announce_waiting, services_of
+from handlers.common import Submitted, announce_waiting
 from slackbot.core.curation import MAX_SOURCE_URL
 from slackbot.core.feeds.links import canonical_link
 from slackbot.slack import render
-from slackbot.slack.delivery import Asker
 from slackbot.slack.ids import SUGGEST_LINK, SUGGEST_STATEMENT
 from storage import StoreWriteError
 
@@ -19,11 +18,10 @@ from storage import StoreWriteError
 def submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
+    form = Submitted.of(body, view, context)
+    services, user_id = form.services, form.user_id
     assert services.review is not None
-    user_id = body["user"]["id"]
-    metadata = render.metadata_of(view)
-    values = render.read_state(view)
+    values = form.values
     statement = str(values.get(SUGGEST_STATEMENT) or "")
     link = str(values.get(SUGGEST_LINK) or "").strip()
     if link and (len(link) > MAX_SOURCE_URL or canonical_link(link) is None):
@@ -41,7 +39,5 @@ def submit(
         ack(response_action="errors", errors={SUGGEST_STATEMENT: render.not_saved(error)})
         return
     ack()
-    Asker(client, user_id, metadata.get("channel_id"), metadata.get("response_url")).tell(
-        render.proposed(candidate)
-    )
+    form.asker(client).tell(render.proposed(candidate))
     announce_waiting(services)
