@@ -106,6 +106,8 @@ def settle(
         services.desk.decided(decided)
     if from_queue:
         refresh_queue(services, response_url)
+    if services.home is not None:
+        services.home.refresh()  # the admins' queue count (candidates do not move the version)
 
 
 def announce_waiting(services: Services) -> None:
@@ -113,6 +115,8 @@ def announce_waiting(services: Services) -> None:
     thread (posting keeps to one message a second)."""
     if services.desk is not None:
         threading.Thread(target=services.desk.post_waiting, daemon=True).start()
+    if services.home is not None:
+        services.home.refresh()
 
 
 # -- digests: who may change one (the /digest command and App Home's buttons) ----------
