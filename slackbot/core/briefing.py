@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from slackbot.core.claims import ClaimState, SubjectUnclear, is_open, subject_of
 from slackbot.core.intel import SummitIntel
+from slackbot.core.timeline import date_order
 from storage import Entity, Fact
 
 FORMATS = ("md", "csv")
@@ -61,7 +62,7 @@ def briefing(intel: SummitIntel, query: str) -> Briefing | SubjectUnclear:
     subject, involved = found
     facts = intel.store.facts_involving(involved)
     active = [fact for fact in facts if fact.status != "retracted"]
-    ordered = sorted(active, key=lambda f: (f.happened_on is None, f.happened_on or "", f.number))
+    ordered = sorted(active, key=date_order)
     book = intel.claims
     today = book.today()
     claims = {fact.id: state for fact in ordered if (state := book.state(fact, today)) is not None}

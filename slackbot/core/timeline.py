@@ -50,7 +50,8 @@ def fact_day(fact: Fact) -> str:
     return fact.happened_on or fact.added_at[:10]
 
 
-def _place(fact: Fact) -> tuple[bool, str, int]:
+def date_order(fact: Fact) -> tuple[bool, str, int]:
+    """Sort key of the timeline: dated facts by day, then the undated ones, each by id."""
     return (fact.happened_on is None, fact.happened_on or "", fact.number)
 
 
@@ -64,10 +65,6 @@ class Timeline:
     retracted: int  # retracted facts left off the line
     claims: dict[str, ClaimState] = field(default_factory=dict)  # stale or settled ones
 
-    @property
-    def query(self) -> str:
-        return self.subject.name if self.subject else ""
-
 
 def timeline(intel: SummitIntel, query: str, since: date | None) -> Timeline | SubjectUnclear:
     found = facts_about(intel.store, intel.matcher, query, "timeline")
@@ -76,7 +73,7 @@ def timeline(intel: SummitIntel, query: str, since: date | None) -> Timeline | S
     subject, facts = found
     active = [fact for fact in facts if fact.status != "retracted"]
     start = since.isoformat() if since else ""
-    on_the_line = sorted((fact for fact in active if fact_day(fact) >= start), key=_place)
+    on_the_line = sorted((fact for fact in active if fact_day(fact) >= start), key=date_order)
     page, rest = on_the_line[:TIMELINE_PAGE], on_the_line[TIMELINE_PAGE:]
     next_since = None
     if rest and rest[0].happened_on and rest[0].happened_on > (page[0].happened_on or ""):
