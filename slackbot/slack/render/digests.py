@@ -51,15 +51,18 @@ def _development_line(development: Development) -> str:
     return f"{change} · `{fact.id}`\n{escape(fact.statement)}{reason}\n:link: {source_link(fact)}"
 
 
-def _digest_summary(digest: Digest) -> str:
-    counts = digest.counts()
-    parts = [
+def development_counts(counts: dict[str, int]) -> str:
+    """How many developments of each kind, in a digest's order: "3 new, 1 status change"."""
+    return ", ".join(
         f"{counts[label]} {label}"
         for label in ("new", "status change", "retracted")
         if counts.get(label)
-    ]
+    )
+
+
+def _digest_summary(digest: Digest) -> str:
     total = len(digest.developments)
-    return f"{total} development{'s' if total != 1 else ''}: " + ", ".join(parts)
+    return f"{total} development{'s' if total != 1 else ''}: " + development_counts(digest.counts())
 
 
 def _digest_period(digest: Digest) -> str:

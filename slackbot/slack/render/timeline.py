@@ -27,7 +27,7 @@ from slackbot.slack.render.base import (
     section,
     share_button,
 )
-from slackbot.slack.render.digests import digest_messages
+from slackbot.slack.render.digests import development_counts, digest_messages
 
 
 def _month(day: str) -> str:
@@ -119,11 +119,7 @@ def since(answer: SinceAnswer) -> Message:
     # The headline's title and summary, then every development shown (a long digest puts
     # them in its thread; here they go together).
     details = [b for r in thread for b in r.blocks] if thread else first.blocks[2:-1]
-    counts = ", ".join(
-        f"{answer.counts[label]} {label}"
-        for label in ("new", "status change", "retracted")
-        if answer.counts.get(label)
-    )
+    counts = development_counts(answer.counts)
     summary = f"*{answer.total} development(s){about} since {answer.since}:* {counts}"
     note = "As a digest would say it; only you see this."
     if answer.total > len(answer.digest.developments):
