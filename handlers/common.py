@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Hashable
@@ -11,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
+from slackbot.core.answers import ANSWERING_COMMANDS
 from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import i18n, render
 from slackbot.slack.delivery import Asker, post_to_response_url
@@ -76,6 +78,17 @@ def ack_with_answer(
             body = ephemeral_body(render.notice(render.SOMETHING_WENT_WRONG))
     # What ack(**payload) would set, with the JSON already encoded (see ephemeral_body).
     ack.response = BoltResponse(status=200, body=body)
+
+
+def question_on_button(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The command and words a button carries (Share to channel, App Home's Ask), as
+    ``{"command": …, "text": …}`` in its value; None when the value is not one of ours."""
+    try:
+        asked = json.loads(body["actions"][0]["value"])
+        command, text = str(asked["command"]), str(asked["text"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return (command, text) if command in ANSWERING_COMMANDS else None
 
 
 def command_text(command: dict[str, Any]) -> str:

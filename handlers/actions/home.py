@@ -4,15 +4,13 @@ A click in App Home has no response URL: what the person must read comes as a DM
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import may_change, not_yours, services_of
-from slackbot.core.answers import ANSWERING_COMMANDS
+from handlers.common import may_change, not_yours, question_on_button, services_of
 from slackbot.core.curation import FactDraft
 from slackbot.core.digests import UsageError
 from slackbot.slack import render
@@ -39,15 +37,11 @@ def _show(client: WebClient, asker: Asker, trigger_id: str, message: render.Mess
 def ask(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     services, asker = services_of(context), Asker.of(client, body)
-    try:
-        asked = json.loads(str(_clicked(body).get("value") or ""))
-        command, text = str(asked["command"]), str(asked["text"])
-        if command not in ANSWERING_COMMANDS:
-            raise ValueError(command)
-    except (KeyError, TypeError, ValueError):
+    asked = question_on_button(body)
+    if asked is None:
         asker.tell(render.notice("That button no longer works; open App Home again."))
         return
-    _show(client, asker, body.get("trigger_id", ""), message_for(services, command, text))
+    _show(client, asker, body.get("trigger_id", ""), message_for(services, *asked))
 
 
 def _refresh(services: Services, user_id: str) -> None:

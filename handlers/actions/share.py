@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import services_of
-from slackbot.core.answers import ANSWERING_COMMANDS
+from handlers.common import question_on_button, services_of
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
@@ -18,18 +16,15 @@ from slackbot.slack.delivery import Asker
 def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     asker = Asker.of(client, body)
-    try:
-        asked = json.loads(body["actions"][0]["value"])
-        command, text = str(asked["command"]), str(asked["text"])
-        if command not in ANSWERING_COMMANDS:
-            raise ValueError(command)
-    except (KeyError, IndexError, TypeError, ValueError):
+    asked = question_on_button(body)
+    if asked is None:
         asker.tell(
             render.notice(
                 "That button no longer works; run the command again and share the new answer."
             )
         )
         return
+    command, text = asked
     services = services_of(context)
     message = render.shared(message_for(services, command, text), asker.user_id)
     ts = asker.share(message)
