@@ -22,7 +22,7 @@ from slackbot.core.intel import (
     SummitIntel,
     WhoAnswer,
 )
-from slackbot.core.timeline import DateError, Timeline, split_since, timeline
+from slackbot.core.timeline import DateError, Timeline, parse_date, split_since, timeline
 from storage.ids import fact_number
 
 LOOKUP_COMMAND = "/whois"
@@ -151,10 +151,9 @@ def since_answer(digests: DigestService, text: str, timezone: str) -> Usage | Si
     if not day:
         return Usage(f"Say from which day: {example}.")
     try:
-        since = split_since(f"since {day}")[1]
+        since = parse_date(day)
     except DateError as error:
         return Usage(f"{error}, {example}.")
-    assert since is not None
     start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(timezone))
     wanted = tuple(name.strip() for name in re.split(r"[,;]", names) if name.strip())
     digest, tracking = digests.preview_anywhere(start, wanted, timezone)
