@@ -63,16 +63,20 @@ class _Badges(Mapping[str, str]):
     }
 
     def __init__(self) -> None:
-        # By (language, status): a card asks for a badge per fact.
-        self._made: dict[tuple[str, str], str] = {}
+        # By language, then status: a card asks for a badge per fact.
+        self._made: dict[str, dict[str, str]] = {}
+
+    def in_current_language(self) -> dict[str, str]:
+        """Every status's badge in the reader's language, as a plain dict."""
+        language = current_language()
+        made = self._made.get(language)
+        if made is None:
+            made = {status: f"{emoji} {_(label)}" for status, (emoji, label) in self.LABELS.items()}
+            self._made[language] = made
+        return made
 
     def __getitem__(self, status: str) -> str:
-        key = (current_language(), status)
-        made = self._made.get(key)
-        if made is None:
-            emoji, label = self.LABELS[status]
-            made = self._made.setdefault(key, f"{emoji} {_(label)}")
-        return made
+        return self.in_current_language()[status]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.LABELS)
@@ -107,7 +111,10 @@ class Message:
 
 def escape(text: str) -> str:
     """Slack's escaping: '<', '>' and '&' become entities, so no mention or link can form."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Most text has none of the three: three membership tests cost less than three copies.
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def plain_words(mrkdwn: str) -> str:
@@ -136,8 +143,10 @@ def clip(text: str, limit: int) -> str:
 
 def source_link(fact: Fact) -> str:
     title = escape(fact.source.title or "source")
-    if fact.source.url:
-        url = fact.source.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    url = fact.source.url
+    if url:
+        if "|" in url or ">" in url or "<" in url:
+            url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
         return f"<{url}|{title}>"
     return f"_{title}_"
 
@@ -145,7 +154,7 @@ def source_link(fact: Fact) -> str:
 def claim_badge(fact: Fact, claim: ClaimState | None) -> str:
     """A fact's status badge; for a claim, what came of it or how long it has been open:
     "🔮 Expected → ✅ Confirmed 2024-09-03, F31", "🔮 Expected · open 190 days"."""
-    badge = STATUS_BADGES.get(fact.status, fact.status)
+    badge = STATUS_BADGES.in_current_language().get(fact.status, fact.status)
     if claim is None:
         return badge
     outcome = claim.outcome
@@ -248,7 +257,10 @@ class TextBlock(Block):
     tests/test_intel.py compares with the models'. Other blocks stay models."""
 
     def __init__(self, kind: str, text_type: str, text: str) -> None:
-        super().__init__(type=kind)
+        # What Block.__init__ sets, without its call (a card makes one of these per fact).
+        self.type = kind
+        self.block_id = None
+        self.color = None
         self._text_type = text_type
         self._text = text
 
