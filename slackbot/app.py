@@ -32,7 +32,7 @@ from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, Fetcher, PollReport, ReviewQueue
 from slackbot.core.intel import SummitIntel
-from slackbot.slack import i18n
+from slackbot.slack import direct, i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
 from slackbot.slack.home import HomeBoard
 from slackbot.slack.listener_runner import PromptListenerRunner
@@ -114,11 +114,12 @@ def build(
     """The Bolt app and its services; with ``console_secret`` it needs no Slack at all."""
     client = make_web_client(settings)
     console = console_secret is not None
+    secret = console_secret if console_secret is not None else settings.signing_secret or ""
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     try:
         if console_secret is not None:
             app = App(
-                signing_secret=console_secret,
+                signing_secret=secret,
                 authorize=_console_authorize,
                 client=client,
                 logger=bolt_logger(),
@@ -127,7 +128,7 @@ def build(
         else:
             # The client carries the bot token (and the API URL and retry handlers).
             app = App(
-                signing_secret=settings.signing_secret or "",
+                signing_secret=secret,
                 client=client,
                 logger=bolt_logger(),
                 listener_executor=executor,
@@ -208,16 +209,14 @@ def build(
     @app.middleware
     def provide_services(context: BoltContext, body: dict[str, Any], next: Any) -> None:
         context["services"] = services
-        # Slack sends the person's locale in some payloads (with the app's locale setting);
-        # where it does not, SUMMITBOT_LANG decides.
-        user = body.get("user")
-        locale = user.get("locale") if isinstance(user, dict) else body.get("locale")
-        i18n.use(i18n.of_locale(locale))
+        i18n.use_for(body)
         next()
 
     @app.error
     def log_error(error: Exception, body: dict[str, Any]) -> None:
         logger.error("listener failed for a %s request: %r", body.get("type", "command"), error)
 
+    # Commands answered from memory skip Bolt's pipeline (see slackbot.slack.direct).
+    direct.attach(app, direct.DirectCommands(app, services, secret, client, log_error))
     register_listeners(app)
     return Built(app, services)

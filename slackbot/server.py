@@ -20,6 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from slackbot.slack import direct
 from slackbot.slack.ids import EVENTS_PATH
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ def wsgi_application(
     """``health`` adds to what ``GET /healthz`` answers (JSON: which replica this is and
     which one leads the scheduler)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    # Commands answered from memory, without Bolt's pipeline; the rest goes to Bolt.
+    direct_path = direct.of(app)
 
     def plain(
         start_response: StartResponse, status: str, text: str, kind: str = "text/plain"
@@ -69,6 +72,10 @@ def wsgi_application(
             # is unsigned as far as Slack's scheme goes.
             return plain(start_response, "401 Unauthorized", "invalid request timestamp\n")
         try:
+            if direct_path is not None:
+                answered = direct_path.wsgi(environ, start_response)
+                if answered is not None:
+                    return answered
             return slack(environ, start_response)
         except Exception:
             # Bolt raises on some malformed bodies; that is the sender's fault, not a crash.

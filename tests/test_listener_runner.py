@@ -158,13 +158,13 @@ def test_the_mark_decides_request_by_request() -> None:
     threads: list[bool] = []
 
     @app.command("/sometimes")
-    @answers_in_request(lambda request: request.body.get("command") == "/sometimes")
+    @answers_in_request(lambda body, _context: body.get("command") == "/sometimes")
     def sometimes(ack: Ack) -> None:
         threads.append(threading.current_thread() is threading.main_thread())
         ack("ok")
 
     @app.command("/never")
-    @answers_in_request(lambda request: False)
+    @answers_in_request(lambda _body, _context: False)
     def never(ack: Ack) -> None:
         threads.append(threading.current_thread() is threading.main_thread())
         ack("ok")

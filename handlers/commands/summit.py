@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
-from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from handlers.commands import review
@@ -106,20 +105,20 @@ def reads_the_whole_store(services: Services, kind: str, rest: str) -> bool:
     )
 
 
-def answered_from_memory(request: BoltRequest) -> bool:
+def answered_from_memory(body: dict[str, Any], context: BoltContext) -> bool:
     """Whether ``handle`` answers this request within its acknowledgement, from the store
     alone: it then runs in the request's thread (see listener_runner). Forms, the review
     desk and an asker whose role only Slack can tell wait on Slack after acknowledging."""
-    services = services_of(request.context)
+    services = services_of(context)
     if services.console:
         return True  # the console waits for every answer anyway
-    kind, _, rest = command_text(request.body).strip().partition(" ")
+    kind, _, rest = command_text(body).strip().partition(" ")
     kind = kind.lower()
     if kind in review.KINDS or kind in ("add", "edit", "brief"):
         return False
     if reads_the_whole_store(services, kind, rest):
         return False
-    user_id = str(request.body.get("user_id") or "")
+    user_id = str(body.get("user_id") or "")
     return kind not in NEEDS_ROLE or services.admins.known(user_id) is not None
 
 

@@ -43,6 +43,13 @@ def use(language: str | None) -> None:
     _current.set(language if language in LANGUAGES else None)
 
 
+def use_for(body: dict[str, object]) -> None:
+    """The language of the person a request comes from: Slack sends their locale in some
+    payloads (with the app's locale setting); where it does not, SUMMITBOT_LANG decides."""
+    user = body.get("user")
+    use(of_locale(user.get("locale") if isinstance(user, dict) else body.get("locale")))
+
+
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """msgid → msgstr of the language's .po file (English has none: it is the msgids)."""

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from slack_bolt import BoltContext
 from slack_bolt.context.ack import Ack
 from slack_bolt.listener import Listener
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
@@ -30,7 +31,9 @@ from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
-InRequest = Callable[[BoltRequest], bool]
+# Whether a request (its body, and Bolt's context with the app's services) is answered in
+# its own thread.
+InRequest = Callable[[dict[str, Any], BoltContext], bool]
 Listening = TypeVar("Listening", bound=Callable[..., Any])
 _MARK = "answers_in_request"
 
@@ -40,15 +43,21 @@ def answers_in_request(when: InRequest | None = None) -> Callable[[Listening], L
     ``when`` accepts); it must then do nothing slow after ``ack()``."""
 
     def mark(listener: Listening) -> Listening:
-        setattr(listener, _MARK, when or (lambda _request: True))
+        setattr(listener, _MARK, when or (lambda _body, _context: True))
         return listener
 
     return mark
 
 
+def in_request_rule(function: object) -> InRequest | None:
+    """What ``answers_in_request`` set on a listener function, if it marked it."""
+    accepts: InRequest | None = getattr(function, _MARK, None)
+    return accepts
+
+
 def _in_request(listener: Listener, request: BoltRequest) -> bool:
-    accepts: InRequest | None = getattr(getattr(listener, "ack_function", None), _MARK, None)
-    return accepts is not None and accepts(request)
+    accepts = in_request_rule(getattr(listener, "ack_function", None))
+    return accepts is not None and accepts(request.body, request.context)
 
 
 class _SignallingAck(Ack):
