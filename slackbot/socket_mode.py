@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import send_response
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from slackbot.config import ConfigError
+from slackbot.slack import direct
+
+
+class _Handler(SocketModeHandler):
+    """Bolt's handler, with slash commands answered from memory taken by the app's direct
+    path first (see slackbot.slack.direct), as over HTTP."""
+
+    def __init__(self, app: App, app_token: str) -> None:
+        super().__init__(app, app_token)
+        self._direct = direct.of(app)
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.time()
+        response = None
+        if self._direct is not None and req.type == "slash_commands":
+            response = self._direct.answer(req.payload)
+        if response is None:
+            super().handle(client, req)
+        elif response.status == 200 and response.body[:1] == "{":
+            # The answer is JSON already: Bolt's send_response would decode it and the
+            # client encode it again.
+            envelope = json.dumps(req.envelope_id)
+            client.send_message(f'{{"envelope_id":{envelope},"payload":{response.body}}}')
+        else:
+            send_response(client, req, response, started)
 
 
 def run_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
     """Connects, serves until ``stop`` is set, then disconnects."""
-    handler = SocketModeHandler(app, app_token)
+    handler = _Handler(app, app_token)
     try:
         handler.connect()
     except SlackApiError as error:

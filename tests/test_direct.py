@@ -16,10 +16,13 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from slackbot.app import Built
+from slackbot.config import Settings
 from slackbot.slack import direct
 from slackbot.slack.listener_runner import answers_in_request
+from storage import FactStore
 from tests.conftest import SIGNING_SECRET
 from tests.fake_slack import FakeSlack
+from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, signed_headers
 
 
@@ -207,3 +210,27 @@ def test_only_marked_listeners_naming_offered_arguments_are_taken(
         silent_response = path.answer({"command": "/silent", "text": ""})
     assert silent_response is not None and silent_response.status == 404
     assert "without acknowledging" in caplog.text
+
+
+# -- over Socket Mode -------------------------------------------------------------------
+
+
+def test_socket_mode_answers_through_the_direct_path_too(
+    fake_slack: FakeSlack, settings: Settings, store: FactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatched: list[dict[str, Any]] = []
+    dispatch = App.dispatch
+
+    def counted(app: App, request: BoltRequest) -> Any:
+        dispatched.append(request.body)
+        return dispatch(app, request)
+
+    monkeypatch.setattr(App, "dispatch", counted)
+    with socket_mode_app(fake_slack, settings, store) as send:
+        card = send("/whois", "samsung", "U0READER")
+        form = send("/summit", "add", "U0ADMIN")
+
+    assert "Samsung" in json.dumps(card) and card["response_type"] == "ephemeral"
+    assert [body.get("text") for body in dispatched] == ["add"]
+    assert form == {}  # acknowledged empty; the form opens through views.open
+    assert fake_slack.calls_to("views.open", ok=True)
