@@ -137,6 +137,7 @@ class PostgresStore(FactStore):
         self.url = url
         self._clock = clock
         self._lock = threading.RLock()
+        self._reads = threading.RLock()
         self._snapshot_batch = 1 << 62  # batches go through the log like any write
         self._poll_seconds = poll_seconds
         self._local = threading.local()
@@ -200,8 +201,9 @@ class PostgresStore(FactStore):
 
     def _apply_records(self, records: list[dict[str, Any]]) -> None:
         if records:
-            self._apply(records)
-            self._bump_versions({record["table"] for record in records})
+            with self._reads:
+                self._apply(records)
+                self._bump_versions({record["table"] for record in records})
 
     def catch_up(self, conn: psycopg.Connection[Any] | None = None) -> int:
         """Applies every change other replicas committed since the last one seen; returns

@@ -1,9 +1,17 @@
 """The fact store: the one API over TinyDB that the rest of Summit Intel uses.
 
-Every method takes the store's lock, reads included: TinyDB is not thread-safe, and the
-HTTP server and the scheduler call in from many threads. Reads are answered from memory
-(TinyDB over ``SnapshotStorage`` plus the indexes kept here); every write is journaled
-and fsynced before it is applied, so it survives a crash once the method returns.
+Reads are answered from memory (TinyDB over ``SnapshotStorage`` plus the indexes kept here);
+every write is journaled and fsynced before it is applied, so it survives a crash once the
+method returns. The HTTP server and the scheduler call in from many threads, and TinyDB is
+not thread-safe, so two locks order them:
+
+- ``_lock``, the writers' lock: one write (or ``transaction``) at a time, held from reading
+  what it decides on until its records are applied;
+- ``_reads``, the memory's lock: every read, and a write only while it applies its records
+  to memory.
+
+A reader therefore never waits for a writer's fsync (or a replica's database round trip):
+with one lock, /whois while an admin saved stalled for the length of each fsync.
 """
 
 from __future__ import annotations
@@ -121,6 +129,7 @@ class FactStore(ReviewTables):
         self._snapshot_batch = snapshot_batch
         self._quick_snapshot_bytes = quick_snapshot_bytes
         self._lock = threading.RLock()
+        self._reads = threading.RLock()
         # A failed compaction is retried after a growing pause; its error is logged once.
         self._compaction_error: str | None = None
         self._compaction_failures = 0
@@ -380,9 +389,10 @@ class FactStore(ReviewTables):
             # orjson refuses text it cannot encode (a lone surrogate): nothing was written.
             raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None
         tell(f"journal written and synced: {len(records):,} records are durable")
-        self._apply(records)
+        with self._reads:
+            self._apply(records)
+            self._bump_versions({record["table"] for record in records})
         tell(f"{len(records):,} records applied to the store and its indexes")
-        self._bump_versions({record["table"] for record in records})
         if self._journal_is_due() and time.monotonic() >= self._next_compaction_try:
             # The batch is durable in the journal: a compaction that fails must not make
             # the write look failed. It is retried later.
@@ -605,26 +615,26 @@ class FactStore(ReviewTables):
     # -- reads ---------------------------------------------------------------------
 
     def entities(self) -> list[Entity]:
-        with self._lock:
+        with self._reads:
             return list(self._entities.values())
 
     def entity(self, entity_id: str) -> Entity | None:
-        with self._lock:
+        with self._reads:
             return self._entities.get(entity_id)
 
     def fact(self, fact_id: str) -> Fact | None:
         number = fact_number(fact_id)
-        with self._lock:
+        with self._reads:
             return None if number is None else self._facts.get(number)
 
     def facts(self) -> list[Fact]:
-        with self._lock:
+        with self._reads:
             return [self._facts[number] for number in self._all]
 
     def records(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Every record as the table, key and document it is stored under: what moving a
         store to another backend copies, and compares afterwards."""
-        with self._lock:
+        with self._reads:
             tables = self._storage.copy()
         found = []
         for name, table in tables.items():
@@ -639,16 +649,16 @@ class FactStore(ReviewTables):
         return found
 
     def fact_count(self) -> int:
-        with self._lock:
+        with self._reads:
             return len(self._all)
 
     def status_counts(self) -> Counter[str]:
-        with self._lock:
+        with self._reads:
             return Counter(fact.status for fact in self._facts.values())
 
     def facts_involving(self, entity_ids: Iterable[str]) -> list[Fact]:
         """Facts naming any of the entities, oldest first."""
-        with self._lock:
+        with self._reads:
             return [self._facts[number] for number in self._facts_of_entities(entity_ids)]
 
     def pages_involving(
@@ -658,7 +668,7 @@ class FactStore(ReviewTables):
         facts naming any of the entities, how many there are, and how many retracted ones
         were left out. Bitmap unions, then the newest read from the end: a card costs
         about the same at a hundred facts or a hundred thousand."""
-        with self._lock:
+        with self._reads:
             ids = list(dict.fromkeys(entity_ids))
             pages = []
             for kinds in sections:
@@ -671,24 +681,24 @@ class FactStore(ReviewTables):
             return pages
 
     def entity_versions(self, entity_ids: Iterable[str]) -> tuple[int, ...]:
-        with self._lock:
+        with self._reads:
             return tuple(self._entity_versions[entity_id] for entity_id in entity_ids)
 
     def count_involving(self, entity_id: str) -> int:
         """How many facts (retracted ones too) name the entity."""
-        with self._lock:
+        with self._reads:
             return len(self._facts_of_entities([entity_id]))
 
     def named_together(self, entity_id: str, other_id: str) -> bool:
         """Whether any fact names both entities."""
-        with self._lock:
+        with self._reads:
             return not self._facts_of_entities([entity_id]).isdisjoint(
                 self._facts_of_entities([other_id])
             )
 
     def has_tag(self, tag: str, entity_id: str | None = None) -> bool:
         """Whether any fact carries the tag (and, with ``entity_id``, names that entity)."""
-        with self._lock:
+        with self._reads:
             tagged = self._by_tag.get(tag)
             if not tagged:
                 return False
@@ -711,7 +721,7 @@ class FactStore(ReviewTables):
     ) -> SearchResult:
         """The best ``limit`` matches, how many match in all, and how many retracted facts
         matched but were left out."""
-        with self._lock:
+        with self._reads:
             exclude = BitMap() if include_retracted else self._retracted
             groups, everything = self._words.ranked_groups(query, exclude, limit)
             total = len(everything - exclude)
@@ -728,7 +738,7 @@ class FactStore(ReviewTables):
 
     def similar_statements(self, statement: str, cutoff: float) -> list[tuple[Fact, float]]:
         """Facts whose statement reads almost the same (rapidfuzz ratio >= cutoff), best first."""
-        with self._lock:
+        with self._reads:
             wanted = fold(statement)
             scored = []
             for number in self._words.sharing_rare_terms(statement):
@@ -740,7 +750,7 @@ class FactStore(ReviewTables):
             return scored
 
     def event(self) -> Event | None:
-        with self._lock:
+        with self._reads:
             doc = self._meta.get("event")
             return Event.from_doc(doc) if doc else None
 
@@ -858,20 +868,21 @@ class FactStore(ReviewTables):
         except OSError as error:
             # Harmless: replaying records the snapshot already holds changes nothing.
             logger.warning("could not empty the journal of %s: %s", self.path, error)
-        self._apply(records)
-        self._words.begin_bulk()
-        for number, fact in by_number.items():
-            old = self._facts.get(number)
-            if old is not None:
-                self._unindex_fact(number, old)
-            self._facts[number] = fact
-            self._index_fact(number, fact)
-        self._words.end_bulk()
-        for doc_id, revision in numbered.items():
-            self._revision_records[doc_id] = revision
-            self._index_revision(revision)
-        self._next_doc_id[REVISIONS] = first_revision + len(numbered)
-        self._bump_versions({FACTS} | {record["table"] for record in records})
+        with self._reads:
+            self._apply(records)
+            self._words.begin_bulk()
+            for number, fact in by_number.items():
+                old = self._facts.get(number)
+                if old is not None:
+                    self._unindex_fact(number, old)
+                self._facts[number] = fact
+                self._index_fact(number, fact)
+            self._words.end_bulk()
+            for doc_id, revision in numbered.items():
+                self._revision_records[doc_id] = revision
+                self._index_revision(revision)
+            self._next_doc_id[REVISIONS] = first_revision + len(numbered)
+            self._bump_versions({FACTS} | {record["table"] for record in records})
         tell(f"{len(by_number) + len(numbered) + len(records):,} records applied in memory")
         try:
             self._save_word_index(checksum, self._words.dump())
@@ -881,11 +892,11 @@ class FactStore(ReviewTables):
     # -- digests -------------------------------------------------------------------
 
     def subscription(self, channel_id: str) -> Subscription | None:
-        with self._lock:
+        with self._reads:
             return self._subscriptions.get(channel_id)
 
     def subscriptions(self) -> list[Subscription]:
-        with self._lock:
+        with self._reads:
             return list(self._subscriptions.values())
 
     def put_subscription(self, subscription: Subscription) -> None:
@@ -897,13 +908,13 @@ class FactStore(ReviewTables):
             self._write([(SUBSCRIPTIONS, channel_id, None)])
 
     def slot(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
+        with self._reads:
             return self._slots.get(key)
 
     def open_slots(self, channel_id: str | None = None) -> dict[str, dict[str, Any]]:
         """Slots claimed, part-posted or waiting for a retry, by key (one channel's when
         ``channel_id`` is given)."""
-        with self._lock:
+        with self._reads:
             return {
                 key: doc
                 for key, doc in self._open_slots.items()
@@ -923,7 +934,7 @@ class FactStore(ReviewTables):
     # -- history -------------------------------------------------------------------
 
     def revisions_of(self, fact_id: str) -> list[Revision]:
-        with self._lock:
+        with self._reads:
             number = fact_number(fact_id)
             known = None if number is None else self._revisions_by_fact.get(format_fact_id(number))
             if known is None:
@@ -932,7 +943,7 @@ class FactStore(ReviewTables):
 
     def revisions_since(self, since: str) -> list[Revision]:
         """Every change recorded after the ISO time ``since``, oldest first."""
-        with self._lock:
+        with self._reads:
             start = bisect.bisect_right(self._revisions_by_time, since, key=_revision_time)
             return self._revisions_by_time[start:]
 
@@ -942,7 +953,7 @@ class FactStore(ReviewTables):
 
     def meta(self, key: str) -> dict[str, Any] | None:
         """A record of the store's own (the seed's source, the summit's event)."""
-        with self._lock:
+        with self._reads:
             doc = self._meta.get(key)
             return dict(doc) if doc is not None else None
 
@@ -960,5 +971,5 @@ class FactStore(ReviewTables):
 
     def has_fact_source(self, urls: Iterable[str]) -> bool:
         """Whether any fact cites one of these links as its source."""
-        with self._lock:
+        with self._reads:
             return any(url in self._source_urls for url in urls)

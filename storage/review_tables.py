@@ -18,6 +18,7 @@ class ReviewTables:
     """Feeds and candidates, read from memory, written through ``FactStore._write``."""
 
     _lock: threading.RLock
+    _reads: threading.RLock
 
     def _write(self, changes: list[Change]) -> None:
         raise NotImplementedError  # FactStore's journaled write
@@ -56,11 +57,11 @@ class ReviewTables:
                 del self._candidate_keys[candidate_key]
 
     def feeds(self) -> list[Feed]:
-        with self._lock:
+        with self._reads:
             return sorted(self._feeds.values(), key=lambda feed: int(feed.id))
 
     def feed(self, feed_id: str) -> Feed | None:
-        with self._lock:
+        with self._reads:
             return self._feeds.get(feed_id)
 
     def next_feed_id(self) -> str:
@@ -76,12 +77,12 @@ class ReviewTables:
             self._write([(FEEDS, feed_id, None)])
 
     def candidate(self, candidate_id: str) -> Candidate | None:
-        with self._lock:
+        with self._reads:
             return self._candidates.get(candidate_id.strip().upper())
 
     def candidate_with_key(self, keys: Iterable[str]) -> Candidate | None:
         """The candidate known by any of these GUIDs or canonical links, if one is."""
-        with self._lock:
+        with self._reads:
             for key in keys:
                 found = self._candidate_keys.get(key)
                 if found is not None:
@@ -90,7 +91,7 @@ class ReviewTables:
 
     def candidates(self, state: str | None = None, since: str | None = None) -> list[Candidate]:
         """Candidates (in ``state``; published at or after ``since``), newest first."""
-        with self._lock:
+        with self._reads:
             chosen = [
                 c
                 for c in self._candidates.values()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -189,3 +190,34 @@ def test_a_claims_outcome_and_review_day_survive_a_reopen(open_repository: Opene
         assert (kept.outcome, kept.review_on, kept.did_not_happen) == ("F13", "2025-01-31", True)
     finally:
         reopened.close()
+
+
+def test_readers_do_not_wait_for_a_writer(repository: Repository) -> None:
+    """A writer holds the store from reading what it decides on until its records are
+    applied (durably committed first: an fsync, or a round trip to the database); readers
+    go on meanwhile and see the store as it was before the write."""
+    fact = a_fact(repository, "Samsung and Microsoft sign a readers' test agreement")
+    writing = threading.Event()
+    finish = threading.Event()
+
+    def writer() -> None:
+        with repository.transaction():
+            writing.set()
+            finish.wait(30)
+            repository.put_fact(replace(fact, status="confirmed"))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(10)
+        seen: list[Fact | None] = []
+        reader = threading.Thread(target=lambda: seen.append(repository.fact(fact.id)))
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "a read waited for the writer"
+        assert seen[0] is not None and seen[0].status == "reported"
+    finally:
+        finish.set()
+        thread.join()
+    stored = repository.fact(fact.id)
+    assert stored is not None and stored.status == "confirmed"
