@@ -533,3 +533,28 @@ def test_an_admin_restores_a_retracted_fact_with_a_revision(
     assert fact is not None and fact.status == "expected" and fact.retraction_reason is None
     assert [r.action for r in store.revisions_of("F9")] == ["retracted", "restored"]
     assert "not retracted" in slack.command("/summit", "restore F9", user_id=ADMIN).joined()
+
+
+def test_an_import_refuses_a_statement_an_earlier_line_of_the_file_already_made(
+    store: FactStore,
+) -> None:
+    from slackbot.core.bulk import BulkCuration
+    from slackbot.core.curation import Curator
+
+    def line(statement: str) -> str:
+        return json.dumps(
+            {"statement": statement, "entities": ["samsung"], "source_title": "Import test"}
+        )
+
+    lines = [
+        line("Samsung ships a new import-test accelerator to Microsoft in Pangyo."),
+        line("Samsung ships a new import test accelerator to Microsoft in Pangyo"),
+        line("SK hynix ships a different import-test module to Microsoft."),
+    ]
+    report = BulkCuration(Curator(store)).import_lines(lines, "U0ADMIN")
+
+    assert [number for number, _error in report.errors] == [2]
+    assert "An earlier line of the file says this already" in report.errors[0][1]
+    assert "/summit edit new" not in report.errors[0][1]
+    # Nothing is stored from a file with a bad line.
+    assert not [f for f in store.facts() if "import" in f.statement]

@@ -274,7 +274,13 @@ class Curator:
             errors[TAGS] = f"Up to {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each."
         if STATEMENT not in errors:
             duplicate = self._duplicate_of(statement, editing, pending)
-            if duplicate is not None:
+            if duplicate is not None and duplicate.id == "new":
+                # A fact of the same import file, not stored yet: it has no id to edit.
+                errors[STATEMENT] = (
+                    "An earlier line of the file says this already: "
+                    f"“{clip(duplicate.statement, 120)}”. Keep one of the two."
+                )
+            elif duplicate is not None:
                 errors[STATEMENT] = (
                     f"This reads like {duplicate.id} already: “{clip(duplicate.statement, 120)}”. "
                     f"Edit it instead with /summit edit {duplicate.id}."
