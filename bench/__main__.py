@@ -121,14 +121,17 @@ def floors_section(fake: FakeSlack, requests: int) -> tuple[Report, Floors]:
 
 
 UNCACHED_PROFILE = (
-    "Where an uncached /whois goes at 100,000 facts (profiled in-process, 1,500 names): match"
-    "ing and the card's pages 0.15 ms, rendering and encoding a 45-fact card 0.41 ms; Bolt's "
-    "own in-request handling costs 0.73 ms of CPU and waitress 0.37 (the floors above). The 1"
-    ".0 ms target and 0.6x of bare Bolt at 8 clients (about 0.8 ms of server CPU an answer) a"
-    "re below Bolt's floor plus the rendering on this machine. What would close them: a reque"
-    "st path for the read-only commands that skips Bolt's pipeline (slack_sdk's SignatureVeri"
-    "fier, then the same listener), and cards built from per-fact pieces cached with each fac"
-    "t."
+    "Slash commands answered from memory skip Bolt's pipeline: the signature is checked with "
+    "slack_sdk's SignatureVerifier and the same listener is called (slackbot/slack/direct.py)"
+    ". Where an uncached /whois goes at 100,000 facts (profiled on this machine, 1,500 names):"
+    " waitress and the signature check are the WSGI floor above; the answer takes about 0.6 "
+    "ms of its thread's CPU inside the server for a 45-fact card, 0.3-0.45 ms when the same "
+    "answers are computed back to back in one process (matching and the card's pages about "
+    "0.08, rendering 0.12-0.26, JSON encoding 0.05): served between requests, the work runs "
+    "with colder CPU caches. /chips and /summit search answers are smaller. What would close"
+    " the gap to 1.5x the WSGI floor for /whois (about 0.35 ms of server CPU a request in "
+    "all): cards assembled from JSON pieces kept with each fact, which only pays where facts "
+    "repeat between questions."
 )
 
 
@@ -294,7 +297,9 @@ def latency_section(
     )
     writing.notes.append(
         "The admin's saves are signed view_submission requests (the Add fact modal), each "
-        "durably stored before it is acknowledged."
+        "durably stored before it is acknowledged. Readers do not wait for a save's fsync: "
+        "the store's writers' lock is held through it, its memory lock only while the saved "
+        "records are applied (storage/repository.py)."
     )
     startup.notes.append(
         "Start-up = `summitbot serve` started until GET /healthz answers 200, on the store as "
