@@ -16,7 +16,6 @@ with one lock, /whois while an admin saved stalled for the length of each fsync.
 
 from __future__ import annotations
 
-import bisect
 import gc
 import logging
 import threading
@@ -36,7 +35,10 @@ from tinydb import TinyDB
 from tinydb.table import Document
 
 from storage.api import NAMED_RETRACTED, FactPage, SearchResult, SeedReport, utc_now
-from storage.files import ProcessLock, StoreCorruptError, StoreOpenError, write_atomically
+from storage.digest_tables import DigestTables
+from storage.fact_index import FactIndex
+from storage.files import ProcessLock, StoreOpenError
+from storage.folding import Folding
 from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as format_fact_id
 from storage.index import WordIndex
@@ -67,15 +69,11 @@ from storage.tables import (
     SUBSCRIPTIONS,
 )
 from storage.text import fold
-from storage.tinydb_glue import Codec, InPlaceTable, RecordTable, Tables
+from storage.tinydb_glue import Codec, InPlaceTable, RecordTable
 
 logger = logging.getLogger(__name__)
 
 COMPACT_AFTER_WRITES = 500
-# A journal this share of the snapshot (within these bounds) is folded into it.
-JOURNAL_SHARE = 8
-MIN_JOURNAL_BYTES = 1 << 20
-MAX_JOURNAL_BYTES = 32 << 20
 # A batch of this many facts and revisions (a bulk import) is stored by writing a new
 # snapshot that holds it instead of through the journal: it reaches the disk once, not twice
 # (journal, then snapshot), and no journal the size of the store is ever replayed.
@@ -86,14 +84,8 @@ SNAPSHOT_BATCH = 20_000
 # stop path, where the journal is durable anyway and replayed at the next start, and that
 # start folds it in the background while the store already answers.
 QUICK_SNAPSHOT_BYTES = 64 << 20
-# Digest slot states that are not final (see slackbot.core.digests).
-OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
 Clock = Callable[[], datetime]
-
-
-def _revision_time(revision: Revision) -> str:
-    return revision.at
 
 
 FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
@@ -101,7 +93,7 @@ REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": re
 RECORD_CODECS = {FACTS: FACT_CODEC, REVISIONS: REVISION_CODEC}
 
 
-class FactStore(ReviewTables):
+class FactStore(Folding, DigestTables, ReviewTables):
     """Entities, facts and the summit overview, durably stored in one TinyDB file.
 
     Facts and revisions, the tables that grow, are kept once each as model records in the
@@ -184,51 +176,13 @@ class FactStore(ReviewTables):
         self._entities: dict[str, Entity] = {}
         self._facts: dict[int, Fact] = self._records(FACTS)
         self._revision_records: dict[int, Revision] = self._records(REVISIONS)
-        self._all = BitMap()
-        self._retracted = BitMap()
-        self._highest_number = 0
-        self._by_entity_kind: dict[tuple[str, str], BitMap] = defaultdict(BitMap)
-        self._by_tag: dict[str, BitMap] = defaultdict(BitMap)
-        # Bumped whenever a fact naming the entity changes: what cached answers check.
-        self._entity_versions: dict[str, int] = defaultdict(int)
-        self._words = WordIndex(self._facts_of_entities)
+        self._index = FactIndex()
+        self._words = WordIndex(self._index.of_entities)
         self._meta: dict[str, Any] = {}
-        # One revision, or a tuple in revision order: most facts have only one.
-        self._revisions_by_fact: dict[str, Revision | tuple[Revision, ...]] = {}
-        self._revisions_by_time: list[Revision] = []
-        self._subscriptions: dict[str, Subscription] = {}
-        self._slots: dict[str, dict[str, Any]] = {}
-        # Slots not settled yet (claimed, posting, retrying): few, looked at often.
-        self._open_slots: dict[str, dict[str, Any]] = {}
+        self._init_digest_tables()
         self._init_review_tables()
-        # Source links of the facts, with how many facts cite each.
-        self._source_urls: Counter[str] = Counter()
         self.version = 0
         self.entities_version = 0
-
-    def _refuse_a_lost_snapshot(self) -> None:
-        """A store that has been written before (its journal holds records, its index or a
-        folding journal is there, or the snapshot file is) but whose snapshot is now empty
-        or gone has lost data: it is never started afresh from the seed, which would hide
-        the loss. (The lock file is no such trace: every open makes it, even one that
-        wrote nothing.)"""
-        snapshot_size = self.path.stat().st_size if self.path.exists() else None
-        if snapshot_size:
-            return
-        traces = []
-        for suffix in (".journal", ".index", ".journal.folding"):
-            companion = self.path.with_name(self.path.name + suffix)
-            if companion.exists() and (suffix != ".journal" or companion.stat().st_size):
-                traces.append(companion.name)
-        if snapshot_size == 0:
-            traces.insert(0, f"{self.path.name} (empty)")
-        if traces:
-            raise StoreCorruptError(
-                f"{self.path} is {'empty' if snapshot_size == 0 else 'missing'} but the store "
-                f"was written before ({', '.join(traces)} found). Nothing was changed. Restore "
-                f"{self.path.name} from a backup (summitbot export), or move the store's "
-                "files away to start a new store from the seed."
-            )
 
     def _records(self, table_name: str) -> dict[int, Any]:
         table = self._storage.table(table_name)
@@ -257,7 +211,7 @@ class FactStore(ReviewTables):
             self._index_fact(number, fact, words=not index_restored)
         self._words.end_bulk()
         for revision in self._revision_records.values():
-            self._index_revision(revision)
+            self._index.add_revision(revision)
         self._next_doc_id[REVISIONS] = max(self._revision_records, default=0) + 1
         # Only the last record for a key matters, so replay the journal as one batch.
         latest: dict[tuple[str, str], dict[str, Any]] = {}
@@ -286,77 +240,11 @@ class FactStore(ReviewTables):
             self._journal.close()
             self._process_lock.release()
 
-    def _snapshot_is_quick(self) -> bool:
-        return self._storage.snapshot_bytes <= self._quick_snapshot_bytes
-
     def __enter__(self) -> FactStore:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-    def compact(self, *, wait: bool = True) -> None:
-        """Folds the journal into an atomically replaced snapshot, with the word index saved
-        beside it.
-
-        Under the lock the store is only copied (records are immutable: milliseconds) and
-        the journal handed over to ``<db>.journal.folding``; writing the copy out takes
-        most of a second at 100,000 facts, so with ``wait=False`` a background thread does
-        it while reads and writes go on. The folding journal is deleted only once the
-        snapshot is on disk, and loading replays it first, so a crash at any point loses
-        nothing."""
-        with self._lock:
-            running = self._compaction
-            if running is not None and running.is_alive():
-                if not wait:
-                    return  # the journal grows a little longer meanwhile
-                running.join()
-            tables = self._storage.copy()
-            index = self._words.dump()
-            self._journal.hand_over(self._folding_path)
-            if wait:
-                self._write_compaction(tables, index)
-                return
-            self._compaction = threading.Thread(
-                target=self._write_compaction, args=(tables, index), name="compaction"
-            )
-            self._compaction.start()
-
-    def _write_compaction(self, tables: Tables, index: dict[str, Any]) -> None:
-        try:
-            checksum = self._storage.save_snapshot(tables)
-            # Stamped with the snapshot it belongs to: after a crash between the two writes,
-            # or a snapshot changed by hand, the stamps differ and the index is rebuilt.
-            self._save_word_index(checksum, index)
-            self._folding_path.unlink()
-        except OSError as error:
-            # The folding journal stays and is folded in next time (or replayed at start).
-            self._compaction_failed(error)
-            return
-        if self._compaction_error is not None:
-            logger.warning("the snapshot of %s is written again", self.path)
-        self._compaction_error = None
-        self._compaction_failures = 0
-        self._next_compaction_try = 0.0
-
-    def _save_word_index(self, checksum: str, index: dict[str, Any]) -> None:
-        write_atomically(self._index_path, orjson.dumps({"snapshot": checksum, **index}))
-
-    def _compaction_failed(self, error: OSError) -> None:
-        """Logs a compaction's failure once per cause and backs off before the next try;
-        saves go on into the journal meanwhile."""
-        cause = describe_os_error(error)
-        if cause != self._compaction_error:
-            logger.error(
-                "could not write the snapshot of %s (%s); saves go on into the journal and "
-                "the snapshot is tried again later",
-                self.path,
-                cause,
-            )
-        self._compaction_error = cause
-        self._compaction_failures += 1
-        pause = min(5.0 * 2 ** (self._compaction_failures - 1), 300.0)
-        self._next_compaction_try = time.monotonic() + pause
 
     def _restore_word_index(self) -> bool:
         try:
@@ -421,22 +309,13 @@ class FactStore(ReviewTables):
                 records.append({"table": table_name, "key": key, "doc_id": doc_id, "doc": doc})
         return records
 
-    def _journal_is_due(self) -> bool:
-        if self._journal.length < self._compact_after:
-            return False
-        floor = self._compact_min_bytes
-        if floor is None:
-            snapshot_bytes = self._storage.snapshot_bytes
-            floor = min(max(snapshot_bytes // JOURNAL_SHARE, MIN_JOURNAL_BYTES), MAX_JOURNAL_BYTES)
-        return self._journal.size >= floor
-
     def _doc_id(self, table_name: str, key: str, doc: dict[str, Any] | None) -> int | None:
         """The TinyDB doc id a change goes to; None when there is nothing to do."""
         if table_name == FACTS:
             return number_of(key)
         if table_name == REVISIONS:
             # History is never rewritten: a revision already recorded stays as it is.
-            if doc is None or self._has_revision(doc["fact_id"], doc["number"]):
+            if doc is None or self._index.has_revision(doc["fact_id"], doc["number"]):
                 return None
             next_id = self._next_doc_id[REVISIONS]
             self._next_doc_id[REVISIONS] = next_id + 1
@@ -492,7 +371,7 @@ class FactStore(ReviewTables):
                         self._index_fact(number, new)
             elif table_name == REVISIONS:
                 for record in inserted:
-                    self._index_revision(self._revision_records[record["doc_id"]])
+                    self._index.add_revision(self._revision_records[record["doc_id"]])
                     # Replayed from the journal: later revisions must not reuse the doc id.
                     next_id = max(self._next_doc_id[REVISIONS], record["doc_id"] + 1)
                     self._next_doc_id[REVISIONS] = next_id
@@ -513,14 +392,8 @@ class FactStore(ReviewTables):
             old = self._entities.get(key)
             self._entities[key] = entity
             self._words.set_entity(key, entity.all_names(), old.all_names() if old else ())
-        elif table_name == SUBSCRIPTIONS:
-            self._subscriptions[key] = Subscription.from_doc(doc)
-        elif table_name == SLOTS:
-            self._slots[key] = doc
-            if doc.get("status") in OPEN_SLOT_STATES:
-                self._open_slots[key] = doc
-            else:
-                self._open_slots.pop(key, None)
+        elif table_name in (SUBSCRIPTIONS, SLOTS):
+            self._remember_digest_doc(table_name, key, doc)
         elif table_name in (FEEDS, CANDIDATES):
             self._remember_review_doc(table_name, key, doc)
         else:
@@ -532,85 +405,21 @@ class FactStore(ReviewTables):
             old = self._entities.pop(key, None)
             if old is not None:
                 self._words.set_entity(key, (), old.all_names())
-        elif table_name == SUBSCRIPTIONS:
-            self._subscriptions.pop(key, None)
-        elif table_name == SLOTS:
-            self._slots.pop(key, None)
-            self._open_slots.pop(key, None)
+        elif table_name in (SUBSCRIPTIONS, SLOTS):
+            self._forget_digest_doc(table_name, key)
         elif table_name in (FEEDS, CANDIDATES):
             self._forget_review_doc(table_name, key)
         else:
             self._meta.pop(key, None)
 
     def _index_fact(self, number: int, fact: Fact, *, words: bool = True) -> None:
-        self._all.add(number)
-        if number > self._highest_number:
-            self._highest_number = number
-        if fact.status == "retracted":
-            self._retracted.add(number)
-        versions = self._entity_versions
-        by_entity_kind = self._by_entity_kind
-        kind = fact.kind
-        for entity_id in fact.entity_ids:
-            by_entity_kind[(entity_id, kind)].add(number)
-            versions[entity_id] += 1
-        for tag in fact.tags:
-            self._by_tag[tag].add(number)
-        if fact.source.url:
-            self._source_urls[fact.source.url] += 1
+        self._index.add(number, fact)
         if words:
             self._words.add(number, fact.statement, fact.tags)
 
     def _unindex_fact(self, number: int, old: Fact) -> None:
-        self._all.discard(number)
-        self._retracted.discard(number)
-        for entity_id in old.entity_ids:
-            self._by_entity_kind[(entity_id, old.kind)].discard(number)
-            self._entity_versions[entity_id] += 1
-        for tag in old.tags:
-            self._by_tag[tag].discard(number)
-        url = old.source.url
-        if url:
-            left = self._source_urls[url] - 1
-            if left > 0:
-                self._source_urls[url] = left
-            else:
-                del self._source_urls[url]
+        self._index.remove(number, old)
         self._words.remove(number, old.statement, old.tags)
-
-    def _has_revision(self, fact_id: str, number: int) -> bool:
-        known = self._revisions_by_fact.get(fact_id)
-        if known is None:
-            return False
-        if isinstance(known, Revision):
-            return known.number == number
-        return any(r.number == number for r in known)
-
-    def _index_revision(self, revision: Revision) -> None:
-        known = self._revisions_by_fact.get(revision.fact_id)
-        if known is None:
-            self._revisions_by_fact[revision.fact_id] = revision
-        else:
-            listed = [known] if isinstance(known, Revision) else list(known)
-            if any(r.number == revision.number for r in listed):
-                return
-            bisect.insort(listed, revision, key=lambda r: r.number)
-            self._revisions_by_fact[revision.fact_id] = tuple(listed)
-        by_time = self._revisions_by_time
-        if not by_time or revision.at >= by_time[-1].at:
-            by_time.append(revision)  # the usual case: history arrives in time order
-        else:
-            bisect.insort(by_time, revision, key=_revision_time)
-
-    def _facts_of_entities(
-        self, entity_ids: Iterable[str], kinds: Iterable[str] = FACT_KINDS
-    ) -> BitMap:
-        found = self._by_entity_kind
-        kinds = tuple(kinds)
-        return BitMap.union(
-            BitMap(),
-            *(found[key] for e in entity_ids for k in kinds if (key := (e, k)) in found),
-        )
 
     # -- reads ---------------------------------------------------------------------
 
@@ -629,7 +438,7 @@ class FactStore(ReviewTables):
 
     def facts(self) -> list[Fact]:
         with self._reads:
-            return [self._facts[number] for number in self._all]
+            return [self._facts[number] for number in self._index.all]
 
     def records(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Every record as the table, key and document it is stored under: what moving a
@@ -650,7 +459,7 @@ class FactStore(ReviewTables):
 
     def fact_count(self) -> int:
         with self._reads:
-            return len(self._all)
+            return len(self._index.all)
 
     def status_counts(self) -> Counter[str]:
         with self._reads:
@@ -659,7 +468,7 @@ class FactStore(ReviewTables):
     def facts_involving(self, entity_ids: Iterable[str]) -> list[Fact]:
         """Facts naming any of the entities, oldest first."""
         with self._reads:
-            return [self._facts[number] for number in self._facts_of_entities(entity_ids)]
+            return [self._facts[number] for number in self._index.of_entities(entity_ids)]
 
     def pages_involving(
         self, entity_ids: Iterable[str], sections: list[frozenset[str] | None], limit: int
@@ -672,37 +481,37 @@ class FactStore(ReviewTables):
             ids = list(dict.fromkeys(entity_ids))
             pages = []
             for kinds in sections:
-                involved = self._facts_of_entities(ids, kinds or FACT_KINDS)
-                active = involved - self._retracted
+                involved = self._index.of_entities(ids, kinds or FACT_KINDS)
+                active = involved - self._index.retracted
                 newest = [self._facts[n] for n in reversed(active[-limit:])] if limit else []
-                gone = involved & self._retracted
+                gone = involved & self._index.retracted
                 named = tuple(format_fact_id(n) for n in list(gone)[-NAMED_RETRACTED:])
                 pages.append(FactPage(newest, len(active), len(involved) - len(active), named))
             return pages
 
     def entity_versions(self, entity_ids: Iterable[str]) -> tuple[int, ...]:
         with self._reads:
-            return tuple(self._entity_versions[entity_id] for entity_id in entity_ids)
+            return tuple(self._index.entity_versions[entity_id] for entity_id in entity_ids)
 
     def count_involving(self, entity_id: str) -> int:
         """How many facts (retracted ones too) name the entity."""
         with self._reads:
-            return len(self._facts_of_entities([entity_id]))
+            return len(self._index.of_entities([entity_id]))
 
     def named_together(self, entity_id: str, other_id: str) -> bool:
         """Whether any fact names both entities."""
         with self._reads:
-            return not self._facts_of_entities([entity_id]).isdisjoint(
-                self._facts_of_entities([other_id])
+            return not self._index.of_entities([entity_id]).isdisjoint(
+                self._index.of_entities([other_id])
             )
 
     def has_tag(self, tag: str, entity_id: str | None = None) -> bool:
         """Whether any fact carries the tag (and, with ``entity_id``, names that entity)."""
         with self._reads:
-            tagged = self._by_tag.get(tag)
+            tagged = self._index.tagged(tag)
             if not tagged:
                 return False
-            return entity_id is None or not tagged.isdisjoint(self._facts_of_entities([entity_id]))
+            return entity_id is None or not tagged.isdisjoint(self._index.of_entities([entity_id]))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -722,7 +531,7 @@ class FactStore(ReviewTables):
         """The best ``limit`` matches, how many match in all, and how many retracted facts
         matched but were left out."""
         with self._reads:
-            exclude = BitMap() if include_retracted else self._retracted
+            exclude = BitMap() if include_retracted else self._index.retracted
             groups, everything = self._words.ranked_groups(query, exclude, limit)
             total = len(everything - exclude)
             wanted = total if limit is None else min(limit, total)
@@ -732,7 +541,7 @@ class FactStore(ReviewTables):
                     break
                 chosen += reversed(group[-(wanted - len(chosen)) :])
             retracted = len(everything) - total
-            gone = (everything & self._retracted) if not include_retracted else BitMap()
+            gone = (everything & self._index.retracted) if not include_retracted else BitMap()
             named = tuple(format_fact_id(n) for n in list(gone)[-NAMED_RETRACTED:])
             return SearchResult([self._facts[n] for n in chosen], total, retracted, named)
 
@@ -758,7 +567,7 @@ class FactStore(ReviewTables):
 
     def next_fact_id(self) -> str:
         with self._lock:
-            number = self._highest_number + 1
+            number = self._index.highest_number + 1
             if number >= MAX_FACT_NUMBER:
                 raise StoreWriteError(
                     f"not saved: every fact id up to F{MAX_FACT_NUMBER - 1} is taken"
@@ -817,135 +626,17 @@ class FactStore(ReviewTables):
             changes += [(REVISIONS, rev.key, rev.to_doc()) for rev in revisions]
             self._write(changes, progress)
 
-    def _write_as_snapshot(
-        self,
-        changes: list[tuple[str, str, dict[str, Any] | None]],
-        facts: list[Fact],
-        revisions: list[Revision],
-        progress: Callable[[str], None] | None,
-    ) -> None:
-        """Stores a large batch by writing a new snapshot that holds the store and the batch,
-        then applying the batch in memory: all or nothing, as the snapshot is replaced
-        atomically and memory changes only once it is on disk. The journal's records are
-        in memory already, so the new snapshot holds them too and the journal starts empty.
-        Facts and revisions go in as the records they are, never as documents."""
-        tell = progress or (lambda _step: None)
-        if self._compaction is not None:
-            self._compaction.join()
-        records = self._records_of(changes)
-        by_number = {fact.number: fact for fact in facts}
-        new_revisions: dict[str, Revision] = {}
-        for revision in revisions:
-            if not self._has_revision(revision.fact_id, revision.number):
-                new_revisions[revision.key] = revision  # the last wins, as in _write
-        first_revision = self._next_doc_id[REVISIONS]
-        numbered = dict(enumerate(new_revisions.values(), start=first_revision))
-        self._storage.table(FACTS)
-        self._storage.table(REVISIONS)
-        tables = self._storage.copy()
-        for record in records:
-            table = tables.setdefault(record["table"], {})
-            assert not isinstance(table, RecordTable)  # facts and revisions are not here
-            if record["doc"] is None:
-                table.pop(str(record["doc_id"]), None)
-            else:
-                table[str(record["doc_id"])] = {**record["doc"], "key": record["key"]}
-        for name, added in ((FACTS, by_number), (REVISIONS, numbered)):
-            table = tables[name]
-            assert isinstance(table, RecordTable)
-            table.records.update(added)
-        tell(f"writing the snapshot: {len(by_number):,} facts, {len(numbered):,} revisions")
-        try:
-            checksum = self._storage.save_snapshot(tables)
-        except TypeError as error:
-            raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None
-        except OSError as error:
-            raise StoreWriteError(f"not saved: {describe_os_error(error)}") from None
-        tell("snapshot written and synced: the batch is durable")
-        try:
-            self._journal.hand_over(self._folding_path)
-            self._folding_path.unlink()
-        except OSError as error:
-            # Harmless: replaying records the snapshot already holds changes nothing.
-            logger.warning("could not empty the journal of %s: %s", self.path, error)
-        with self._reads:
-            self._apply(records)
-            self._words.begin_bulk()
-            for number, fact in by_number.items():
-                old = self._facts.get(number)
-                if old is not None:
-                    self._unindex_fact(number, old)
-                self._facts[number] = fact
-                self._index_fact(number, fact)
-            self._words.end_bulk()
-            for doc_id, revision in numbered.items():
-                self._revision_records[doc_id] = revision
-                self._index_revision(revision)
-            self._next_doc_id[REVISIONS] = first_revision + len(numbered)
-            self._bump_versions({FACTS} | {record["table"] for record in records})
-        tell(f"{len(by_number) + len(numbered) + len(records):,} records applied in memory")
-        try:
-            self._save_word_index(checksum, self._words.dump())
-        except OSError as error:
-            logger.warning("the word index is rebuilt at the next start: %s", error)
-
-    # -- digests -------------------------------------------------------------------
-
-    def subscription(self, channel_id: str) -> Subscription | None:
-        with self._reads:
-            return self._subscriptions.get(channel_id)
-
-    def subscriptions(self) -> list[Subscription]:
-        with self._reads:
-            return list(self._subscriptions.values())
-
-    def put_subscription(self, subscription: Subscription) -> None:
-        with self._lock:
-            self._write([(SUBSCRIPTIONS, subscription.channel_id, subscription.to_doc())])
-
-    def delete_subscription(self, channel_id: str) -> None:
-        with self._lock:
-            self._write([(SUBSCRIPTIONS, channel_id, None)])
-
-    def slot(self, key: str) -> dict[str, Any] | None:
-        with self._reads:
-            return self._slots.get(key)
-
-    def open_slots(self, channel_id: str | None = None) -> dict[str, dict[str, Any]]:
-        """Slots claimed, part-posted or waiting for a retry, by key (one channel's when
-        ``channel_id`` is given)."""
-        with self._reads:
-            return {
-                key: doc
-                for key, doc in self._open_slots.items()
-                if channel_id is None or key.startswith(channel_id + "|")
-            }
-
-    def record_slot(
-        self, key: str, record: dict[str, Any], subscription: Subscription | None = None
-    ) -> None:
-        """Records a digest slot's outcome, with the subscription's new marks, in one batch."""
-        with self._lock:
-            changes: list[tuple[str, str, dict[str, Any] | None]] = [(SLOTS, key, record)]
-            if subscription is not None:
-                changes.append((SUBSCRIPTIONS, subscription.channel_id, subscription.to_doc()))
-            self._write(changes)
-
     # -- history -------------------------------------------------------------------
 
     def revisions_of(self, fact_id: str) -> list[Revision]:
         with self._reads:
             number = fact_number(fact_id)
-            known = None if number is None else self._revisions_by_fact.get(format_fact_id(number))
-            if known is None:
-                return []
-            return [known] if isinstance(known, Revision) else list(known)
+            return [] if number is None else self._index.revisions_of(format_fact_id(number))
 
     def revisions_since(self, since: str) -> list[Revision]:
         """Every change recorded after the ISO time ``since``, oldest first."""
         with self._reads:
-            start = bisect.bisect_right(self._revisions_by_time, since, key=_revision_time)
-            return self._revisions_by_time[start:]
+            return self._index.revisions_since(since)
 
     def seed(self, *, reset: bool = False) -> SeedReport:
         """Add the shipped seed's missing records; with ``reset``, rewrite the seed part."""
@@ -972,4 +663,4 @@ class FactStore(ReviewTables):
     def has_fact_source(self, urls: Iterable[str]) -> bool:
         """Whether any fact cites one of these links as its source."""
         with self._reads:
-            return any(url in self._source_urls for url in urls)
+            return self._index.cites(urls)
