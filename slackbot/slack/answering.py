@@ -6,15 +6,31 @@ from __future__ import annotations
 from slackbot.core import answers
 from slackbot.core.claims import OpenClaims, SubjectUnclear
 from slackbot.core.curation import History
-from slackbot.core.intel import ChipsAnswer, OneFact, Overview, SearchAnswer
+from slackbot.core.intel import (
+    ChipsAnswer,
+    CompanyCard,
+    MentionCard,
+    OneFact,
+    Overview,
+    SearchAnswer,
+)
 from slackbot.core.timeline import Timeline
 from slackbot.slack import render
+from slackbot.slack.cards import CardCache
 from slackbot.slack.services import Services
 
 
 def render_answer(
-    answer: answers.Answer, query: str, *, timezone: str, admin: bool = False
+    answer: answers.Answer,
+    query: str,
+    *,
+    timezone: str,
+    admin: bool = False,
+    cards: CardCache | None = None,
 ) -> render.Message:
+    """``cards``: entity cards already rendered for another name of the same entity."""
+    if cards is not None and isinstance(answer, CompanyCard | MentionCard):
+        return cards.answer(answer, query)
     if isinstance(answer, answers.FirstOfSeveral):
         others = ", ".join(f"`/whois {render.flat(name)}`" for name in answer.others)
         return render.prefixed(
@@ -63,4 +79,4 @@ def message_for(
         digests=services.digests,
         timezone=services.timezone,
     )
-    return render_answer(found, text, timezone=services.timezone, admin=admin)
+    return render_answer(found, text, timezone=services.timezone, admin=admin, cards=services.cards)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import SummitIntel
+from slackbot.slack.cards import CardCache
 from slackbot.slack.render import Message
 
 if TYPE_CHECKING:
@@ -128,6 +129,8 @@ class Services:
     corrections: CorrectionService | None = None
     # Publishes App Homes and keeps them current (none in the console).
     home: HomeBoard | None = None
+    # Entity cards by what they show, whatever name they were asked by.
+    cards: CardCache = field(default_factory=CardCache)
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

@@ -75,10 +75,8 @@ HELP_LINES = (
 
 
 def who(answer: WhoAnswer, query: str) -> Message:
-    if isinstance(answer, CompanyCard):
-        return company_card(answer, query)
-    if isinstance(answer, MentionCard):
-        return mention_card(answer, query)
+    if isinstance(answer, CompanyCard | MentionCard):
+        return asked_as(card(answer), "/whois", query)
     if isinstance(answer, Ambiguous):
         return ambiguous(answer)
     if isinstance(answer, NoMatch):
@@ -86,7 +84,19 @@ def who(answer: WhoAnswer, query: str) -> Message:
     return roster(answer)
 
 
-def company_card(card: CompanyCard, query: str) -> Message:
+def card(answer: CompanyCard | MentionCard) -> Message:
+    """An entity's card, without the share button: the same card answers every name of the
+    entity (see slackbot.slack.cards), and only the button holds the question."""
+    return company_card(answer) if isinstance(answer, CompanyCard) else mention_card(answer)
+
+
+def asked_as(message: Message, command: str, query: str) -> Message:
+    """``message`` as the answer to ``command query``: with the button that shares it."""
+    blocks = [*message.blocks, share_button(command, query)]
+    return Message(message.text, blocks, message.depends_on, message.markup)
+
+
+def company_card(card: CompanyCard) -> Message:
     company = card.company
     builder = Builder(reserve=2)
     builder.add(header(f"{company.name} at the MS CEO Summit 2024"))
@@ -112,7 +122,6 @@ def company_card(card: CompanyCard, query: str) -> Message:
         builder.add_facts(facts, hint, keep=3 * (len(filled) - position - 1))
     if every_fact:
         builder.add(context(legend(every_fact)))
-    builder.add(share_button("/whois", query))
     fact_lists = (card.attendance, card.on_the_table, card.context)
     counts = sum(len(facts.facts) + facts.more for facts in fact_lists)
     fallback = [
@@ -125,7 +134,7 @@ def company_card(card: CompanyCard, query: str) -> Message:
     return Message("\n".join(fallback), builder.blocks, depends_on)
 
 
-def mention_card(card: MentionCard, query: str) -> Message:
+def mention_card(card: MentionCard) -> Message:
     entity = card.entity
     builder = Builder(reserve=2)
     kind = {
@@ -150,7 +159,6 @@ def mention_card(card: MentionCard, query: str) -> Message:
         builder.add(context("No facts name it yet."))
     if card.facts.facts:
         builder.add(context(legend(card.facts.facts)))
-    builder.add(share_button("/whois", query))
     fallback = [f"{entity.name} ({kind}): {len(card.facts.facts) + card.facts.more} fact(s)."]
     fallback += [fact_plain(f) for f in card.facts.facts[:20]]
     return Message("\n".join(fallback), builder.blocks, (entity.id,))

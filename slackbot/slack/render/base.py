@@ -275,6 +275,21 @@ class TextBlock(Block):
         return {"type": self.type, "text": text}
 
 
+class PreparedBlock(Block):
+    """A block kept as the Slack JSON it renders to (see slackbot.slack.cards): a card
+    answering several questions is turned into JSON once. The dict is shared, never
+    changed."""
+
+    def __init__(self, rendered: dict[str, Any]) -> None:
+        self.type = rendered["type"]
+        self.block_id = None
+        self.color = None
+        self._rendered = rendered
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._rendered
+
+
 def section(text: str) -> Block:
     return TextBlock("section", "mrkdwn", clip(text, MAX_SECTION_TEXT))
 
