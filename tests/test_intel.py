@@ -360,6 +360,21 @@ def test_the_plain_text_blocks_give_the_json_slack_sdk_models_give(text: str) ->
         elements=[ButtonElement(text="Share to channel", action_id=SHARE_ACTION_ID, value=value)]
     )
     assert render.share_button("/whois", text).to_dict() == model.to_dict()
+    if text:  # a fact's statement is never empty
+        from slack_sdk.models.blocks import Option, OverflowMenuElement
+
+        from slackbot.slack.ids import FACT_MENU_ACTION
+        from slackbot.slack.render.base import FactMenuSection
+
+        menu = OverflowMenuElement(
+            action_id=FACT_MENU_ACTION,
+            options=[
+                Option(value="edit:F9", text="Edit"),
+                Option(value="retract:F9", text="Retract"),
+            ],
+        )
+        section = SectionBlock(text=MarkdownTextObject(text=long_text), accessory=menu)
+        assert FactMenuSection(long_text, "F9").to_dict() == section.to_dict()
 
 
 def test_matching_a_large_roster_finds_what_a_plain_scan_finds() -> None:

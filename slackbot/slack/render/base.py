@@ -14,10 +14,6 @@ from typing import Any, ClassVar
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
-    SectionBlock,
 )
 
 from slackbot.core.admins import Curators
@@ -378,12 +374,7 @@ class Builder:
             if notes and fact.id in notes:
                 line += f"\n{notes[fact.id]}"
             if with_menu:
-                menu = fact_menu(fact)
-                self.blocks.append(
-                    SectionBlock(
-                        text=MarkdownTextObject(text=clip(line, MAX_SECTION_TEXT)), accessory=menu
-                    )
-                )
+                self.blocks.append(FactMenuSection(clip(line, MAX_SECTION_TEXT), fact.id))
             else:
                 self.blocks.append(section(line))
         left_out = len(facts.facts) - len(shown) + facts.more
@@ -436,14 +427,35 @@ def not_admin(curators: Curators, what: str) -> Message:
     return Message(text, [section(text)], markup=True)
 
 
-def fact_menu(fact: Fact) -> OverflowMenuElement:
-    return OverflowMenuElement(
-        action_id=FACT_MENU_ACTION,
-        options=[
-            Option(value=f"edit:{fact.id}", text="Edit"),
-            Option(value=f"retract:{fact.id}", text="Retract"),
-        ],
-    )
+class FactMenuSection(Block):
+    """A fact's section with the admins' Edit / Retract menu, written straight as Slack's
+    JSON like ``TextBlock``: the models' ``to_dict`` of ten of these was two thirds of the
+    CPU of an admin's search (profiled at 100,000 facts). tests/test_intel.py compares the
+    JSON with the models'."""
+
+    MENU = (("edit", "Edit"), ("retract", "Retract"))
+
+    def __init__(self, text: str, fact_id: str) -> None:
+        self.type = "section"
+        self.block_id = None
+        self.color = None
+        self._text = text
+        self._fact_id = fact_id
+
+    def to_dict(self) -> dict[str, Any]:
+        options = [
+            {
+                "text": {"type": "plain_text", "text": label, "emoji": True},
+                "value": f"{verb}:{self._fact_id}",
+            }
+            for verb, label in self.MENU
+        ]
+        menu = {"type": "overflow", "action_id": FACT_MENU_ACTION, "options": options}
+        return {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": self._text},
+            "accessory": menu,
+        }
 
 
 SOMETHING_WENT_WRONG = (
