@@ -44,8 +44,12 @@ def add(built: Built, clock: DateClock, statement: str, status: str = "reported"
     return built.services.curator.add(draft, ADMIN).id
 
 
-def post_digests(slack: SlackSender, fake: FakeSlack, clock: DateClock) -> dict[str, str]:
-    """/digest now in each channel; the ts of each digest's first post, by channel."""
+def post_digests(
+    slack: SlackSender, fake: FakeSlack, clock: DateClock, store: FactStore, fact_id: str
+) -> dict[str, str]:
+    """/digest now in each channel; the ts of each digest's first post, by channel, once the
+    app has remembered that the post showed ``fact_id`` (it does so after Slack answers the
+    post with its ts, so the fake's seeing the post is not enough)."""
     found = {}
     for channel in CHANNELS:
         clock.advance(timedelta(seconds=1))
@@ -55,7 +59,9 @@ def post_digests(slack: SlackSender, fake: FakeSlack, clock: DateClock) -> dict[
         )
         assert reply.status == 200
         posted = fake.wait_for(lambda b=before: fake.calls_to("chat.postMessage", ok=True)[b:])
-        found[channel] = posted[0].response["ts"]
+        ts = posted[0].response["ts"]
+        fake.wait_for(lambda ts=ts: ts in json.dumps(store.meta(f"announced:{fact_id}")))
+        found[channel] = ts
     return found
 
 
@@ -89,7 +95,7 @@ def test_a_retraction_is_replied_under_every_digest_that_showed_the_fact_once(
     subscribe(slack, fake_slack)
     clock.advance(timedelta(minutes=5))
     fact_id = add(built, clock, "Samsung ships HBM3E samples to Microsoft.")
-    posted = post_digests(slack, fake_slack, clock)
+    posted = post_digests(slack, fake_slack, clock, store, fact_id)
     corrections = built.services.corrections
     assert corrections is not None
     assert corrections.post_due() == 0, "nothing changed yet"
@@ -115,7 +121,7 @@ def test_a_status_change_is_corrected_and_a_failed_reply_is_tried_again(
     subscribe(slack, fake_slack)
     clock.advance(timedelta(minutes=5))
     fact_id = add(built, clock, "Samsung may supply HBM4 to Microsoft next year.", "expected")
-    posted = post_digests(slack, fake_slack, clock)
+    posted = post_digests(slack, fake_slack, clock, built.services.intel.store, fact_id)
     clock.advance(timedelta(minutes=5))
     fact = built.services.curator.fact(fact_id)
     assert fact is not None
