@@ -5,25 +5,17 @@ because it is its own idea, as ``ReviewTables`` is."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from storage.models import Subscription
-from storage.tables import SLOTS, SUBSCRIPTIONS
+from storage.tables import SLOTS, SUBSCRIPTIONS, Change, TablePart
 
-Change = tuple[str, str, dict[str, Any] | None]
 # Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
 
 
-class DigestTables:
+class DigestTables(TablePart):
     """Subscriptions and slots, read from memory, written through ``FactStore._write``."""
-
-    _lock: threading.RLock
-    _reads: threading.RLock
-
-    def _write(self, changes: list[Change]) -> None:
-        raise NotImplementedError  # FactStore's journaled write
 
     def _init_digest_tables(self) -> None:
         self._subscriptions: dict[str, Subscription] = {}

@@ -19,7 +19,7 @@ import orjson
 from storage.files import StoreCorruptError, write_atomically
 from storage.journal import StoreWriteError, describe_os_error
 from storage.models import Fact, Revision
-from storage.tables import FACTS, REVISIONS
+from storage.tables import FACTS, REVISIONS, Change
 from storage.tinydb_glue import RecordTable, Tables
 
 if TYPE_CHECKING:
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from storage.index import WordIndex
     from storage.journal import Journal
     from storage.snapshot import SnapshotStorage
-
-Change = tuple[str, str, dict[str, Any] | None]
 
 logger = logging.getLogger(__name__)
 

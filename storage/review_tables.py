@@ -4,24 +4,15 @@ with the keys (GUIDs, canonical links) deduplication finds them by. A part of ``
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 from storage.models import Candidate, Fact, Feed, Revision
-from storage.tables import CANDIDATES, FACTS, FEEDS, REVISIONS
-
-Change = tuple[str, str, dict[str, Any] | None]
+from storage.tables import CANDIDATES, FACTS, FEEDS, REVISIONS, Change, TablePart
 
 
-class ReviewTables:
+class ReviewTables(TablePart):
     """Feeds and candidates, read from memory, written through ``FactStore._write``."""
-
-    _lock: threading.RLock
-    _reads: threading.RLock
-
-    def _write(self, changes: list[Change]) -> None:
-        raise NotImplementedError  # FactStore's journaled write
 
     def _init_review_tables(self) -> None:
         self._feeds: dict[str, Feed] = {}

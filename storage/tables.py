@@ -1,4 +1,13 @@
-"""The names of the store's tables, in one place for the modules that write them."""
+"""The names of the store's tables, in one place for the modules that write them, and what
+the parts of ``FactStore`` kept in their own modules (review and digest tables) share."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+# A put (a document) or a delete (None) of a table's key.
+Change = tuple[str, str, dict[str, Any] | None]
 
 ENTITIES = "entities"
 FACTS = "facts"
@@ -12,3 +21,15 @@ CANDIDATES = "candidates"
 DOCUMENT_TABLES = (ENTITIES, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
 # The review queue's tables: nothing an answer shows depends on them.
 REVIEW_TABLES = frozenset({FEEDS, CANDIDATES})
+
+
+class TablePart:
+    """A part of ``FactStore`` with tables of its own: it reads them under the store's
+    memory lock and writes them through the store's journaled write, under its writers'
+    lock (see storage.repository)."""
+
+    _lock: threading.RLock
+    _reads: threading.RLock
+
+    def _write(self, changes: list[Change]) -> None:
+        raise NotImplementedError  # FactStore's journaled write
