@@ -19,6 +19,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from slackbot.slack import direct
+
 CONSOLE_USER = "U0CONSOLE"
 CONSOLE_CHANNEL = "D0CONSOLE"
 PROMPT = "summit> "
@@ -117,7 +119,11 @@ class Console:
             "x-slack-request-timestamp": stamp,
             "x-slack-signature": signature or "",
         }
-        response = self._app.dispatch(BoltRequest(body=body, headers=headers))
+        # The path a signed request takes over HTTP: the direct path, else Bolt's.
+        direct_path = direct.of(self._app)
+        response = (
+            direct_path.answer_signed(body, stamp, signature) if direct_path else None
+        ) or self._app.dispatch(BoltRequest(body=body, headers=headers))
         if response.status != 200 or not response.body:
             return f"(no answer: HTTP {response.status})"
         return blocks_to_text(json.loads(response.body))

@@ -59,6 +59,17 @@ def test_shell_answers_piped_commands_one_per_line_and_exits(tmp_path: Path) -> 
     assert (tmp_path / "data" / "summit.json").exists(), "first start creates and seeds the store"
 
 
+def test_the_console_answers_a_command_with_payload_in_its_words(tmp_path: Path) -> None:
+    """Bolt reads a form body with "payload" in it as an interactive payload (and answered
+    404); the console goes through the direct path first, as HTTP does."""
+    searched = summitbot(tmp_path, "ask", "/summit search payload capacity")
+    digest = summitbot(tmp_path, "ask", "/digest payload")
+
+    assert searched.returncode == 0, searched.stderr
+    assert "HTTP 404" not in searched.stdout and "payload capacity" in searched.stdout
+    assert "HTTP 404" not in digest.stdout and "/digest" in digest.stdout
+
+
 def test_ask_answers_one_command(tmp_path: Path) -> None:
     result = summitbot(tmp_path, "ask", "/who", "sk")
     assert result.returncode == 0, result.stderr

@@ -153,10 +153,19 @@ class DirectCommands:
             text = raw.decode()
         except UnicodeDecodeError:
             return None
+        return self.answer_signed(
+            text,
+            environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+            environ.get("HTTP_X_SLACK_SIGNATURE"),
+        )
+
+    def answer_signed(
+        self, text: str, timestamp: str | None, signature: str | None
+    ) -> BoltResponse | None:
+        """The response to a signed form body (HTTP, or the console): answered here, or by
+        Bolt for a command whose text Bolt would misread; None leaves the body to Bolt."""
         if "command=" not in text:
             return None  # not a slash command: Bolt checks its signature
-        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
         if self._verifier is None or not self._verifier.is_valid(text, timestamp, signature):
             return None  # Bolt refuses it, and logs why
         body = dict(parse_qsl(text, keep_blank_values=True))
