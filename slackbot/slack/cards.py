@@ -17,11 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import Block
 
 from slackbot.core.intel import CompanyCard, FactList, MentionCard
 from slackbot.slack import i18n, render
-from slackbot.slack.render.base import PreparedBlock, ShareButton
+from slackbot.slack.render.base import PreparedBlock
 
 Card = CompanyCard | MentionCard
 
@@ -77,12 +77,7 @@ class CardCache:
                 self._cards.move_to_end(key)
         if kept is None:
             built = render.card(card)
-            blocks: list[Block] = [
-                block
-                if isinstance(block, ActionsBlock | ShareButton)
-                else PreparedBlock(block.to_dict())
-                for block in built.blocks
-            ]
+            blocks: list[Block] = [PreparedBlock(block.to_dict()) for block in built.blocks]
             kept = (card, render.Message(built.text, blocks, built.depends_on, built.markup))
             with self._lock:
                 self._cards[key] = kept

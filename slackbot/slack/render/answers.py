@@ -31,7 +31,6 @@ from slackbot.slack.render.base import (
     STATUS_BADGES,
     Builder,
     Message,
-    ShareButton,
     context,
     echo,
     entity_label,
@@ -48,6 +47,7 @@ from slackbot.slack.render.base import (
     retracted_note,
     section,
     share_button,
+    without_buttons,
 )
 
 HELP_LINES = (
@@ -382,7 +382,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
 
 def shared(message: Message, user_id: str) -> Message:
     """The answer as posted to a channel: no button, and who shared it."""
-    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock | ShareButton)]
+    blocks = without_buttons(message.blocks)
     blocks.append(context(f"Shared by <@{user_id}> from Summit Intel"))
     return Message(message.text, blocks)
 

@@ -26,13 +26,13 @@ from slackbot.slack.render.answers import _help_blocks, _overview_blocks
 from slackbot.slack.render.base import (
     MAX_VIEW_BLOCKS,
     Message,
-    ShareButton,
     context,
     escape,
     fact_line,
     header,
     mention,
     section,
+    without_buttons,
 )
 
 # The questions people ask first: (label, command, words).
@@ -154,5 +154,5 @@ def home_view(home: Home, timezone: str) -> View:
 def answer_modal(message: Message, title: str = "Summit Intel") -> View:
     """An answer asked from App Home, shown in a modal (App Home has no thread to answer in):
     its blocks without the Share button."""
-    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock | ShareButton)]
+    blocks = without_buttons(message.blocks)
     return View(type="modal", title=title[:24], close="Close", blocks=blocks[:MAX_VIEW_BLOCKS])

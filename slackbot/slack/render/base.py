@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
 )
 
@@ -245,7 +244,17 @@ def person_label(
     return label
 
 
-class TextBlock(Block):
+class _JsonBlock(Block):
+    """A block that writes its own Slack JSON: it sets what ``Block.__init__`` sets, without
+    that call (slack_sdk's models cost more than the answer: see ``TextBlock``)."""
+
+    def __init__(self, kind: str) -> None:
+        self.type = kind
+        self.block_id = None
+        self.color = None
+
+
+class TextBlock(_JsonBlock):
     """A section, context line or header: the blocks an answer is mostly made of, written
     straight as Slack's JSON. slack_sdk's model classes check and reflect over every
     attribute on each ``to_dict``, which was about 70% of the CPU of an answer computed
@@ -253,10 +262,7 @@ class TextBlock(Block):
     tests/test_intel.py compares with the models'. Other blocks stay models."""
 
     def __init__(self, kind: str, text_type: str, text: str) -> None:
-        # What Block.__init__ sets, without its call (a card makes one of these per fact).
-        self.type = kind
-        self.block_id = None
-        self.color = None
+        super().__init__(kind)
         self._text_type = text_type
         self._text = text
 
@@ -271,15 +277,13 @@ class TextBlock(Block):
         return {"type": self.type, "text": text}
 
 
-class PreparedBlock(Block):
+class PreparedBlock(_JsonBlock):
     """A block kept as the Slack JSON it renders to (see slackbot.slack.cards): a card
     answering several questions is turned into JSON once. The dict is shared, never
     changed."""
 
     def __init__(self, rendered: dict[str, Any]) -> None:
-        self.type = rendered["type"]
-        self.block_id = None
-        self.color = None
+        super().__init__(rendered["type"])
         self._rendered = rendered
 
     def to_dict(self) -> dict[str, Any]:
@@ -298,14 +302,14 @@ def header(text: str) -> Block:
     return TextBlock("header", "plain_text", clip(text, MAX_HEADER_TEXT))
 
 
-class ShareButton(Block):
+class ShareButton(_JsonBlock):
     """The "Share to channel" button under every answer, written straight as Slack's JSON
     like ``TextBlock`` (the models' ``to_dict`` of these two objects alone was a fifth of the
     rendering CPU of a card). Its value (the question, cut at 500 characters) stays within
     Slack's 2,000; tests/test_intel.py compares the JSON with the models'."""
 
     def __init__(self, command: str, text: str) -> None:
-        super().__init__(type="actions")
+        super().__init__("actions")
         self.value = json.dumps({"command": command, "text": text[:500]}, ensure_ascii=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -399,10 +403,17 @@ def notice(text: str) -> Message:
     return Message(text, [section(escape(text))])
 
 
+def without_buttons(blocks: Iterable[Block]) -> list[Block]:
+    """The blocks without their buttons (Share to channel, Suggest a fact): an answer shown
+    where those mean nothing. By the block's type, so a block kept as JSON counts too."""
+    return [block for block in blocks if block.type != "actions"]
+
+
 def in_thread(message: Message) -> Message:
     """An answer posted for everyone in a thread or DM: no "Share to channel" button."""
-    blocks = [b for b in message.blocks if not isinstance(b, ActionsBlock | ShareButton)]
-    return Message(message.text, blocks, message.depends_on, message.markup)
+    return Message(
+        message.text, without_buttons(message.blocks), message.depends_on, message.markup
+    )
 
 
 def mention(user_id: str) -> str:
@@ -427,7 +438,7 @@ def not_admin(curators: Curators, what: str) -> Message:
     return Message(text, [section(text)], markup=True)
 
 
-class FactMenuSection(Block):
+class FactMenuSection(_JsonBlock):
     """A fact's section with the admins' Edit / Retract menu, written straight as Slack's
     JSON like ``TextBlock``: the models' ``to_dict`` of ten of these was two thirds of the
     CPU of an admin's search (profiled at 100,000 facts). tests/test_intel.py compares the
@@ -436,9 +447,7 @@ class FactMenuSection(Block):
     MENU = (("edit", "Edit"), ("retract", "Retract"))
 
     def __init__(self, text: str, fact_id: str) -> None:
-        self.type = "section"
-        self.block_id = None
-        self.color = None
+        super().__init__("section")
         self._text = text
         self._fact_id = fact_id
 
