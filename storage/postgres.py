@@ -199,12 +199,6 @@ class PostgresStore(FactStore):
     def _apply_changes(self, changes: list[Change]) -> None:
         self._apply_records(self._records_of(changes))
 
-    def _apply_records(self, records: list[dict[str, Any]]) -> None:
-        if records:
-            with self._reads:
-                self._apply(records)
-                self._bump_versions({record["table"] for record in records})
-
     def catch_up(self, conn: psycopg.Connection[Any] | None = None) -> int:
         """Applies every change other replicas committed since the last one seen; returns
         how many. The log is read before the store's lock is taken (readers never wait on

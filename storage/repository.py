@@ -277,9 +277,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
             # orjson refuses text it cannot encode (a lone surrogate): nothing was written.
             raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None
         tell(f"journal written and synced: {len(records):,} records are durable")
-        with self._reads:
-            self._apply(records)
-            self._bump_versions({record["table"] for record in records})
+        self._apply_records(records)
         tell(f"{len(records):,} records applied to the store and its indexes")
         if self._journal_is_due() and time.monotonic() >= self._next_compaction_try:
             # The batch is durable in the journal: a compaction that fails must not make
@@ -288,6 +286,14 @@ class FactStore(Folding, DigestTables, ReviewTables):
                 self.compact(wait=False)
             except OSError as error:
                 self._compaction_failed(error)
+
+    def _apply_records(self, records: list[dict[str, Any]]) -> None:
+        """Applies durable records to memory, under the memory lock (readers wait only for
+        this, never for the fsync or commit before it)."""
+        if records:
+            with self._reads:
+                self._apply(records)
+                self._bump_versions({record["table"] for record in records})
 
     def _bump_versions(self, tables: set[str]) -> None:
         """After a write to ``tables``: what answer caches check."""
