@@ -8,23 +8,47 @@ word index (storage.index) is the other half, kept apart because it is about tex
 
 from __future__ import annotations
 
+import base64
 import bisect
+import heapq
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pyroaring import BitMap
 
+from storage.ids import number_of
 from storage.models import FACT_KINDS, Fact, Revision
 
 
-def _revision_time(revision: Revision) -> str:
-    return revision.at
+def _bitmap(encoded: str) -> BitMap:
+    return BitMap.deserialize(base64.b64decode(encoded))
+
+
+def _encoded(bitmap: BitMap) -> str:
+    return base64.b64encode(bitmap.serialize()).decode()
+
+
+def _column(encoded: str) -> array[int]:
+    column = array("q")
+    column.frombytes(base64.b64decode(encoded))
+    return column
+
+
+def _column_text(column: array[int]) -> str:
+    return base64.b64encode(column.tobytes()).decode()
 
 
 class FactIndex:
-    def __init__(self) -> None:
+    """History is kept as revision doc ids, read from ``revisions`` (records left in the
+    snapshot file until read): at a million facts, revision objects held for the index
+    would be 150 MB."""
+
+    def __init__(self, revisions: Mapping[int, Revision]) -> None:
         self.all = BitMap()
         self.retracted = BitMap()
+        self._by_status: dict[str, BitMap] = {"retracted": self.retracted}
         self.highest_number = 0
         self._by_entity_kind: dict[tuple[str, str], BitMap] = defaultdict(BitMap)
         self._by_tag: dict[str, BitMap] = defaultdict(BitMap)
@@ -32,9 +56,14 @@ class FactIndex:
         self.entity_versions: dict[str, int] = defaultdict(int)
         # Source links of the facts, with how many facts cite each.
         self._source_urls: Counter[str] = Counter()
-        # One revision, or a tuple in revision order: most facts have only one.
-        self._revisions_by_fact: dict[str, Revision | tuple[Revision, ...]] = {}
-        self._revisions_by_time: list[Revision] = []
+        self._revisions = revisions
+        # Revisions by fact: (fact number, revision doc id) pairs in fact order as two
+        # columns (16 bytes a revision), plus those added since as lists by fact number.
+        self._fact_numbers = array("q")
+        self._fact_revisions = array("q")
+        self._added_by_fact: dict[int, list[int]] = defaultdict(list)
+        # Revision doc ids in time order.
+        self._by_time = array("q")
 
     # -- facts ----------------------------------------------------------------------------
 
@@ -42,8 +71,10 @@ class FactIndex:
         self.all.add(number)
         if number > self.highest_number:
             self.highest_number = number
-        if fact.status == "retracted":
-            self.retracted.add(number)
+        status = self._by_status.get(fact.status)
+        if status is None:
+            status = self._by_status[fact.status] = BitMap()
+        status.add(number)
         # Called for every fact when a store loads, hence the local names.
         versions = self.entity_versions
         by_entity_kind = self._by_entity_kind
@@ -58,7 +89,8 @@ class FactIndex:
 
     def remove(self, number: int, old: Fact) -> None:
         self.all.discard(number)
-        self.retracted.discard(number)
+        for status in self._by_status.values():
+            status.discard(number)
         for entity_id in old.entity_ids:
             self._by_entity_kind[(entity_id, old.kind)].discard(number)
             self.entity_versions[entity_id] += 1
@@ -84,43 +116,120 @@ class FactIndex:
     def tagged(self, tag: str) -> BitMap | None:
         return self._by_tag.get(tag)
 
+    def status_counts(self) -> Counter[str]:
+        return Counter({status: len(found) for status, found in self._by_status.items() if found})
+
     def cites(self, urls: Iterable[str]) -> bool:
         """Whether any fact cites one of these links as its source."""
         return any(url in self._source_urls for url in urls)
 
     # -- history --------------------------------------------------------------------------
 
-    def has_revision(self, fact_id: str, number: int) -> bool:
-        known = self._revisions_by_fact.get(fact_id)
-        if known is None:
-            return False
-        if isinstance(known, Revision):
-            return known.number == number
-        return any(r.number == number for r in known)
+    def _revision_ids(self, fact_number: int) -> list[int]:
+        numbers = self._fact_numbers
+        at = bisect.bisect_left(numbers, fact_number)
+        end = bisect.bisect_right(numbers, fact_number, at)
+        found = list(self._fact_revisions[at:end])
+        added = self._added_by_fact.get(fact_number)
+        return found + added if added else found
 
-    def add_revision(self, revision: Revision) -> None:
-        known = self._revisions_by_fact.get(revision.fact_id)
-        if known is None:
-            self._revisions_by_fact[revision.fact_id] = revision
+    def has_revision(self, fact_id: str, number: int) -> bool:
+        revisions = self._revisions
+        return any(revisions[d].number == number for d in self._revision_ids(number_of(fact_id)))
+
+    def add_revision(self, doc_id: int, revision: Revision) -> None:
+        """Indexes a revision already stored under ``doc_id`` in ``revisions``."""
+        self._added_by_fact[number_of(revision.fact_id)].append(doc_id)
+        by_time = self._by_time
+        if not by_time or revision.at >= self._revisions[by_time[-1]].at:
+            by_time.append(doc_id)  # the usual case: history arrives in time order
         else:
-            listed = [known] if isinstance(known, Revision) else list(known)
-            if any(r.number == revision.number for r in listed):
-                return
-            bisect.insort(listed, revision, key=lambda r: r.number)
-            self._revisions_by_fact[revision.fact_id] = tuple(listed)
-        by_time = self._revisions_by_time
-        if not by_time or revision.at >= by_time[-1].at:
-            by_time.append(revision)  # the usual case: history arrives in time order
-        else:
-            bisect.insort(by_time, revision, key=_revision_time)
+            bisect.insort(by_time, doc_id, key=self._revision_time)
+
+    def _revision_time(self, doc_id: int) -> str:
+        return self._revisions[doc_id].at
 
     def revisions_of(self, fact_id: str) -> list[Revision]:
-        known = self._revisions_by_fact.get(fact_id)
-        if known is None:
-            return []
-        return [known] if isinstance(known, Revision) else list(known)
+        revisions = self._revisions
+        found = [revisions[d] for d in self._revision_ids(number_of(fact_id))]
+        found.sort(key=lambda revision: revision.number)
+        return found
 
     def revisions_since(self, since: str) -> list[Revision]:
         """Every change recorded after the ISO time ``since``, oldest first."""
-        start = bisect.bisect_right(self._revisions_by_time, since, key=_revision_time)
-        return self._revisions_by_time[start:]
+        start = bisect.bisect_right(self._by_time, since, key=self._revision_time)
+        revisions = self._revisions
+        return [revisions[d] for d in self._by_time[start:]]
+
+    def _by_fact_columns(self) -> tuple[array[int], array[int]]:
+        """The revisions by fact as two columns, those added since merged in."""
+        added = sorted((n, d) for n, ids in self._added_by_fact.items() for d in ids)
+        if not added:
+            return self._fact_numbers, self._fact_revisions
+        numbers, ids = array("q"), array("q")
+        for number, doc_id in heapq.merge(
+            zip(self._fact_numbers, self._fact_revisions, strict=True), added
+        ):
+            numbers.append(number)
+            ids.append(doc_id)
+        return numbers, ids
+
+    def load_history(self, entries: Iterable[tuple[int, int, str]]) -> None:
+        """Every revision as (fact number, doc id, time), in the order they were recorded:
+        the columns built at once when a store reads all its records."""
+        listed = list(entries)
+        by_fact = sorted((number, doc_id) for number, doc_id, _at in listed)
+        self._fact_numbers = array("q", (number for number, _doc_id in by_fact))
+        self._fact_revisions = array("q", (doc_id for _number, doc_id in by_fact))
+        self._added_by_fact.clear()
+        # A stable sort: revisions recorded at the same time keep their order, as appending
+        # them one by one would.
+        by_time = sorted(listed, key=lambda entry: entry[2])
+        self._by_time = array("q", (doc_id for _number, doc_id, _at in by_time))
+
+    # -- saved beside the snapshot ----------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything here as JSON values (bitmaps and columns in base64). Under the writers'
+        lock: nothing changes meanwhile, and what is read here is not changed."""
+        numbers, ids = self._by_fact_columns()
+        return {
+            "all": _encoded(self.all),
+            "highest_number": self.highest_number,
+            "statuses": {status: _encoded(found) for status, found in self._by_status.items()},
+            "by_entity_kind": [
+                [entity_id, kind, _encoded(found)]
+                for (entity_id, kind), found in self._by_entity_kind.items()
+                if found
+            ],
+            "by_tag": {tag: _encoded(found) for tag, found in self._by_tag.items() if found},
+            "entity_versions": dict(self.entity_versions),
+            "source_urls": dict(self._source_urls),
+            "fact_numbers": _column_text(numbers),
+            "fact_revisions": _column_text(ids),
+            "by_time": _column_text(self._by_time),
+        }
+
+    def restore(self, dumped: dict[str, Any]) -> None:
+        """Takes back what ``dump`` gave (raises ValueError, KeyError or TypeError if it is
+        not that)."""
+        self.all = _bitmap(dumped["all"])
+        self.highest_number = int(dumped["highest_number"])
+        self._by_status = {status: _bitmap(found) for status, found in dumped["statuses"].items()}
+        self.retracted = self._by_status.setdefault("retracted", BitMap())
+        self._by_entity_kind = defaultdict(BitMap)
+        for entity_id, kind, found in dumped["by_entity_kind"]:
+            self._by_entity_kind[(entity_id, kind)] = _bitmap(found)
+        self._by_tag = defaultdict(BitMap)
+        for tag, found in dumped["by_tag"].items():
+            self._by_tag[tag] = _bitmap(found)
+        self.entity_versions = defaultdict(int)
+        self.entity_versions.update(dumped["entity_versions"])
+        self._source_urls = Counter()
+        self._source_urls.update(dumped["source_urls"])
+        self._fact_numbers = _column(dumped["fact_numbers"])
+        self._fact_revisions = _column(dumped["fact_revisions"])
+        if len(self._fact_numbers) != len(self._fact_revisions):
+            raise ValueError("the revision columns differ in length")
+        self._added_by_fact.clear()
+        self._by_time = _column(dumped["by_time"])

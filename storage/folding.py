@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from storage.fact_index import FactIndex
     from storage.index import WordIndex
     from storage.journal import Journal
-    from storage.snapshot import SnapshotStorage
+    from storage.snapshot import Layout, SnapshotStorage
+    from storage.stored_records import StoredRecords
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,8 @@ class Folding:
     _journal: Journal
     _words: WordIndex
     _index: FactIndex
-    _facts: dict[int, Fact]
-    _revision_records: dict[int, Revision]
+    _facts: StoredRecords
+    _revision_records: StoredRecords
     _next_doc_id: dict[str, int]
     _index_path: Path
     _folding_path: Path
@@ -76,6 +77,18 @@ class Folding:
 
     def _unindex_fact(self, number: int, old: Fact) -> None:
         raise NotImplementedError
+
+    def _dump_indexes(self) -> dict[str, Any]:
+        """The fact and word indexes as JSON values, saved beside the snapshot they were
+        taken with. Under the writers' lock."""
+        return {"facts": self._index.dump(), **self._words.dump()}
+
+    def _save_indexes(self, layout: Layout, indexes: dict[str, Any]) -> None:
+        """Saves the snapshot's layout and the indexes beside it. Stamped with the snapshot
+        it belongs to: after a crash between the two writes, or a snapshot changed by hand,
+        the stamps differ and the next start reads every record instead."""
+        saved = {"snapshot": layout.checksum, **layout.dump(), **indexes}
+        write_atomically(self._index_path, orjson.dumps(saved))
 
     def _refuse_a_lost_snapshot(self) -> None:
         """A store that has been written before (its journal holds records, its index or a
@@ -121,7 +134,7 @@ class Folding:
                     return  # the journal grows a little longer meanwhile
                 running.join()
             tables = self._storage.copy()
-            index = self._words.dump()
+            index = self._dump_indexes()
             self._journal.hand_over(self._folding_path)
             if wait:
                 self._write_compaction(tables, index)
@@ -133,10 +146,10 @@ class Folding:
 
     def _write_compaction(self, tables: Tables, index: dict[str, Any]) -> None:
         try:
-            checksum = self._storage.save_snapshot(tables)
-            # Stamped with the snapshot it belongs to: after a crash between the two writes,
-            # or a snapshot changed by hand, the stamps differ and the index is rebuilt.
-            self._save_word_index(checksum, index)
+            layout = self._storage.save_snapshot(tables)
+            with self._reads:
+                self._storage.rebase(tables, layout)
+            self._save_indexes(layout, index)
             self._folding_path.unlink()
         except OSError as error:
             # The folding journal stays and is folded in next time (or replayed at start).
@@ -147,9 +160,6 @@ class Folding:
         self._compaction_error = None
         self._compaction_failures = 0
         self._next_compaction_try = 0.0
-
-    def _save_word_index(self, checksum: str, index: dict[str, Any]) -> None:
-        write_atomically(self._index_path, orjson.dumps({"snapshot": checksum, **index}))
 
     def _compaction_failed(self, error: OSError) -> None:
         """Logs a compaction's failure once per cause and backs off before the next try;
@@ -215,7 +225,7 @@ class Folding:
             table.records.update(added)
         tell(f"writing the snapshot: {len(by_number):,} facts, {len(numbered):,} revisions")
         try:
-            checksum = self._storage.save_snapshot(tables)
+            layout = self._storage.save_snapshot(tables)
         except TypeError as error:
             raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None
         except OSError as error:
@@ -239,11 +249,13 @@ class Folding:
             self._words.end_bulk()
             for doc_id, revision in numbered.items():
                 self._revision_records[doc_id] = revision
-                self._index.add_revision(revision)
+                self._index.add_revision(doc_id, revision)
             self._next_doc_id[REVISIONS] = first_revision + len(numbered)
             self._bump_versions({FACTS} | {record["table"] for record in records})
+            # Memory now holds what the snapshot does: its records are read from there.
+            self._storage.rebase(tables, layout)
         tell(f"{len(by_number) + len(numbered) + len(records):,} records applied in memory")
         try:
-            self._save_word_index(checksum, self._words.dump())
+            self._save_indexes(layout, self._dump_indexes())
         except OSError as error:
-            logger.warning("the word index is rebuilt at the next start: %s", error)
+            logger.warning("the indexes are built again at the next start: %s", error)

@@ -1,6 +1,7 @@
 """The fact store: the one API over TinyDB that the rest of Summit Intel uses.
 
-Reads are answered from memory (TinyDB over ``SnapshotStorage`` plus the indexes kept here);
+Reads are answered from memory (TinyDB over ``SnapshotStorage`` plus the indexes kept here,
+with facts and revisions read from the snapshot file when shown);
 every write is journaled and fsynced before it is applied, so it survives a crash once the
 method returns. The HTTP server and the scheduler call in from many threads, and TinyDB is
 not thread-safe, so two locks order them:
@@ -56,6 +57,7 @@ from storage.models import (
 from storage.review_tables import ReviewTables
 from storage.seed import apply_seed
 from storage.snapshot import SnapshotStorage
+from storage.stored_records import StoredRecords
 from storage.tables import (
     CANDIDATES,
     DOCUMENT_TABLES,
@@ -96,9 +98,9 @@ RECORD_CODECS = {FACTS: FACT_CODEC, REVISIONS: REVISION_CODEC}
 class FactStore(Folding, DigestTables, ReviewTables):
     """Entities, facts and the summit overview, durably stored in one TinyDB file.
 
-    Facts and revisions, the tables that grow, are kept once each as model records in the
-    TinyDB storage (``RecordTable``); a fact's TinyDB doc id is its number. The indexes
-    here are bitmaps of fact numbers."""
+    Facts and revisions, the tables that grow, are model records in the TinyDB storage
+    (``RecordTable``), left in the snapshot file until read; a fact's TinyDB doc id is its
+    number. The indexes here are bitmaps of fact numbers, saved beside each snapshot."""
 
     def __init__(
         self,
@@ -174,9 +176,9 @@ class FactStore(Folding, DigestTables, ReviewTables):
         self._doc_ids: dict[str, dict[str, int]] = defaultdict(dict)
         self._next_doc_id: dict[str, int] = defaultdict(lambda: 1)
         self._entities: dict[str, Entity] = {}
-        self._facts: dict[int, Fact] = self._records(FACTS)
-        self._revision_records: dict[int, Revision] = self._records(REVISIONS)
-        self._index = FactIndex()
+        self._facts: StoredRecords = self._records(FACTS)
+        self._revision_records: StoredRecords = self._records(REVISIONS)
+        self._index = FactIndex(self._revision_records)
         self._words = WordIndex(self._index.of_entities)
         self._meta: dict[str, Any] = {}
         self._init_digest_tables()
@@ -184,7 +186,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
         self.version = 0
         self.entities_version = 0
 
-    def _records(self, table_name: str) -> dict[int, Any]:
+    def _records(self, table_name: str) -> StoredRecords:
         table = self._storage.table(table_name)
         assert isinstance(table, RecordTable)
         return table.records
@@ -192,27 +194,54 @@ class FactStore(Folding, DigestTables, ReviewTables):
     # -- life cycle ---------------------------------------------------------------
 
     def _load(self) -> None:
+        """Reads the snapshot, restores the indexes saved beside it (or builds them from
+        every record, as the snapshot is read), then replays the journal."""
+        saved = self._read_saved_indexes()
+        history: list[tuple[int, int, str]] = []
+        rekeyed = False
+
+        def index_record(table_name: str, doc_id: int, record: Any) -> None:
+            nonlocal rekeyed
+            if table_name == FACTS:
+                self._index_fact(record.number, record)
+                rekeyed = rekeyed or doc_id != record.number
+            elif table_name == REVISIONS:
+                history.append((number_of(record.fact_id), doc_id, record.at))
+
+        self._words.begin_bulk()
+        laid_out = self._storage.load(saved, index_record)
+        self._words.end_bulk()
+        if saved is not None and not laid_out:
+            logger.info(
+                "built the indexes of %s from its records: the saved ones were saved for "
+                "another snapshot",
+                self.path,
+            )
         raw = self._storage.read()
         for table_name in DOCUMENT_TABLES:
             table = raw.get(table_name, {})
             for doc_id, doc in table.items():
                 self._remember(table_name, doc["key"], int(doc_id), doc)
-        by_number = {number_of(fact.id): fact for fact in self._facts.values()}
-        # Stores written before doc id == fact number: move each fact to its number.
-        rekeyed = any(d != n for d, n in zip(self._facts, by_number, strict=True))
+        if (laid_out and not self._restore_saved_indexes(saved)) or (self._storage.foreign_layout):
+            # (A foreign file may have been half read as a line layout first.)
+            self._fresh_indexes()
+            self._index_every_record()
+        elif not laid_out:
+            self._index.load_history(history)
+        history.clear()
         if rekeyed:
+            # Stores written before doc id == fact number: move each fact to its number.
+            by_number = {fact.number: fact for _doc_id, fact in self._facts.scan()}
             self._facts.clear()
             self._facts.update(by_number)
-        # The word index as it was at the snapshot, when it was saved with it: tokenising
-        # every statement again is most of the time a large store takes to load.
-        index_restored = not rekeyed and self._restore_word_index()
-        self._words.begin_bulk()
-        for number, fact in by_number.items():
-            self._index_fact(number, fact, words=not index_restored)
-        self._words.end_bulk()
-        for revision in self._revision_records.values():
-            self._index.add_revision(revision)
-        self._next_doc_id[REVISIONS] = max(self._revision_records, default=0) + 1
+        self._next_doc_id[REVISIONS] = max(self._revision_records.last_id(), 0) + 1
+        layout = self._storage.layout
+        if not laid_out and layout is not None and not rekeyed:
+            # Saved now, so that the next start reads only what it needs.
+            try:
+                self._save_indexes(layout, self._dump_indexes())
+            except OSError as error:
+                logger.warning("the indexes are built again at the next start: %s", error)
         # Only the last record for a key matters, so replay the journal as one batch.
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         if self._folding_path.exists():  # a compaction that did not finish: older records
@@ -246,17 +275,44 @@ class FactStore(Folding, DigestTables, ReviewTables):
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _restore_word_index(self) -> bool:
+    def _read_saved_indexes(self) -> dict[str, Any] | None:
         try:
-            dumped = orjson.loads(self._index_path.read_bytes())
-            if dumped.get("snapshot") != self._storage.checksum:
-                raise ValueError("saved for another snapshot")
-            self._words.restore(dumped)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            saved = orjson.loads(self._index_path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as error:
             if self._index_path.exists():
-                logger.info("building the word index from the facts: the saved one %s", error)
+                logger.info("reading every record of %s: its saved indexes %s", self.path, error)
+            return None
+        return saved if isinstance(saved, dict) else None
+
+    def _restore_saved_indexes(self, saved: dict[str, Any] | None) -> bool:
+        """The fact and word indexes as they were at the snapshot, saved with it."""
+        try:
+            if saved is None:
+                raise ValueError("none saved")
+            self._index.restore(saved["facts"])
+            self._words.restore(saved)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            logger.info("building the indexes of %s from its records: %s", self.path, error)
             return False
         return True
+
+    def _fresh_indexes(self) -> None:
+        self._index = FactIndex(self._revision_records)
+        self._words = WordIndex(self._index.of_entities)
+        for entity in self._entities.values():
+            self._words.set_entity(entity.id, entity.all_names(), ())
+
+    def _index_every_record(self) -> None:
+        """Indexes the snapshot's records, read from its file: for a snapshot whose saved
+        indexes could not be used although its layout could."""
+        self._words.begin_bulk()
+        for _doc_id, fact in self._facts.scan():
+            self._index_fact(fact.number, fact)
+        self._words.end_bulk()
+        self._index.load_history(
+            (number_of(revision.fact_id), doc_id, revision.at)
+            for doc_id, revision in self._revision_records.scan()
+        )
 
     # -- the write path --------------------------------------------------------------
 
@@ -377,7 +433,8 @@ class FactStore(Folding, DigestTables, ReviewTables):
                         self._index_fact(number, new)
             elif table_name == REVISIONS:
                 for record in inserted:
-                    self._index.add_revision(self._revision_records[record["doc_id"]])
+                    doc_id = record["doc_id"]
+                    self._index.add_revision(doc_id, self._revision_records[doc_id])
                     # Replayed from the journal: later revisions must not reuse the doc id.
                     next_id = max(self._next_doc_id[REVISIONS], record["doc_id"] + 1)
                     self._next_doc_id[REVISIONS] = next_id
@@ -444,7 +501,8 @@ class FactStore(Folding, DigestTables, ReviewTables):
 
     def facts(self) -> list[Fact]:
         with self._reads:
-            return [self._facts[number] for number in self._index.all]
+            # Read in file order without filling the cache of recently read facts.
+            return [fact for _number, fact in self._facts.scan()]
 
     def records(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Every record as the table, key and document it is stored under: what moving a
@@ -469,7 +527,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
 
     def status_counts(self) -> Counter[str]:
         with self._reads:
-            return Counter(fact.status for fact in self._facts.values())
+            return self._index.status_counts()
 
     def facts_involving(self, entity_ids: Iterable[str]) -> list[Fact]:
         """Facts naming any of the entities, oldest first."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from tinydb.table import Table
 
+from storage.stored_records import StoredRecords
+
 
 @dataclass(frozen=True)
 class Codec:
@@ -23,13 +25,13 @@ class RecordTable(MutableMapping[str, dict[str, Any]]):
     """A raw TinyDB table (``{"7": document}``) that keeps model records, not documents.
 
     A large table held as TinyDB documents costs a dict per document on top of the record
-    the store works with; this one keeps only the records (``records``, by int doc id),
-    encodes a document when TinyDB or a snapshot asks for one and decodes what TinyDB
-    writes."""
+    the store works with; this one keeps only the records (``records``, by int doc id, most
+    of them left in the snapshot file until read), encodes a document when TinyDB asks for
+    one and decodes what TinyDB writes."""
 
     def __init__(self, codec: Codec) -> None:
         self.codec = codec
-        self.records: dict[int, Any] = {}
+        self.records = StoredRecords(codec.decode)
 
     def __getitem__(self, doc_id: str) -> dict[str, Any]:
         return self.codec.encode(self.records[int(doc_id)])
@@ -54,7 +56,7 @@ class RecordTable(MutableMapping[str, dict[str, Any]]):
 
     def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
         encode = self.codec.encode
-        return ((doc_id, encode(record)) for doc_id, record in self.records.items())
+        return ((doc_id, encode(record)) for doc_id, record in self.records.scan())
 
 
 Tables = dict[str, "dict[str, Any] | RecordTable"]
