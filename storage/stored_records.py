@@ -5,8 +5,7 @@ Decoding every fact and revision into Python objects at start-up took 20 seconds
 in the snapshot stays there, found by its doc id (sorted arrays of ids, offsets and lengths,
 16 bytes a record) and decoded on demand, the last few thousand read kept (first in, first
 out: no bookkeeping on a hit); only the records written since the snapshot are held as
-objects. A snapshot write turns
-those into file records again (``rebase``).
+objects. A snapshot write turns those into file records again (``rebase``).
 
 Records are immutable, so a copy (what a snapshot is written from) shares the file part and
 copies only the small in-memory part, and identity tells whether a record changed since."""
