@@ -139,7 +139,7 @@ class FactIndex:
 
     def add_revision(self, doc_id: int, revision: Revision) -> None:
         """Indexes a revision already stored under ``doc_id`` in ``revisions``."""
-        self._added_by_fact[number_of(revision.fact_id)].append(doc_id)
+        self._added_by_fact[revision.fact_number].append(doc_id)
         by_time = self._by_time
         if not by_time or revision.at >= self._revisions[by_time[-1]].at:
             by_time.append(doc_id)  # the usual case: history arrives in time order
@@ -177,15 +177,35 @@ class FactIndex:
     def load_history(self, entries: Iterable[tuple[int, int, str]]) -> None:
         """Every revision as (fact number, doc id, time), in the order they were recorded:
         the columns built at once when a store reads all its records."""
+        self._fact_numbers, self._fact_revisions = array("q"), array("q")
+        self._added_by_fact.clear()
+        self._by_time = array("q")
+        self.add_history(entries)
+
+    def add_history(self, entries: Iterable[tuple[int, int, str]]) -> None:
+        """Revisions stored in one batch (a bulk import), as ``load_history`` takes them:
+        merged into the columns at once. One at a time, a million would leave a list per
+        fact behind."""
         listed = list(entries)
         by_fact = sorted((number, doc_id) for number, doc_id, _at in listed)
-        self._fact_numbers = array("q", (number for number, _doc_id in by_fact))
-        self._fact_revisions = array("q", (doc_id for _number, doc_id in by_fact))
-        self._added_by_fact.clear()
+        numbers, ids = array("q"), array("q")
+        columns = zip(self._fact_numbers, self._fact_revisions, strict=True)
+        for number, doc_id in heapq.merge(columns, by_fact):
+            numbers.append(number)
+            ids.append(doc_id)
+        self._fact_numbers, self._fact_revisions = numbers, ids
         # A stable sort: revisions recorded at the same time keep their order, as appending
         # them one by one would.
         by_time = sorted(listed, key=lambda entry: entry[2])
-        self._by_time = array("q", (doc_id for _number, doc_id, _at in by_time))
+        if (
+            not self._by_time
+            or not by_time
+            or by_time[0][2] >= self._revision_time(self._by_time[-1])
+        ):
+            self._by_time.extend(doc_id for _number, doc_id, _at in by_time)
+            return
+        for _number, doc_id, _at in by_time:  # older than history already here: rare
+            bisect.insort(self._by_time, doc_id, key=self._revision_time)
 
     # -- saved beside the snapshot ----------------------------------------------------------
 

@@ -249,7 +249,9 @@ class Folding:
             self._words.end_bulk()
             for doc_id, revision in numbered.items():
                 self._revision_records[doc_id] = revision
-                self._index.add_revision(doc_id, revision)
+            self._index.add_history(
+                (revision.fact_number, doc_id, revision.at) for doc_id, revision in numbered.items()
+            )
             self._next_doc_id[REVISIONS] = first_revision + len(numbered)
             self._bump_versions({FACTS} | {record["table"] for record in records})
             # Memory now holds what the snapshot does: its records are read from there.

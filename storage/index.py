@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import bisect
 import functools
+import itertools
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
@@ -278,13 +279,19 @@ class WordIndex:
         groups.sort(key=lambda item: (-item[0][0], -item[0][1]))
         return groups, everything
 
-    def sharing_rare_terms(self, text: str, count: int = 3) -> BitMap:
-        """Facts sharing one of the text's ``count`` rarest statement terms: a cheap shortlist
-        of possible near-duplicates, whatever the size of the store."""
+    def sharing_rare_terms(self, text: str, count: int = 4) -> BitMap:
+        """Facts sharing two of the text's ``count`` rarest statement terms (the one, for a
+        text with one): a shortlist of possible near-duplicates, whatever the size of the
+        store. A statement that reads almost the same shares nearly every word, so a typo
+        in one of those terms still leaves it on the list; one shared word, when the words
+        are common, put a third of a large store on it."""
         statements = self.statements
         terms = [term for term in dict.fromkeys(words(text)) if term in statements.postings]
         terms.sort(key=statements.count)
-        return BitMap.union(BitMap(), *(statements.get(term) for term in terms[:count]))
+        found = [statements.get(term) for term in terms[:count]]
+        if len(found) < 2:
+            return BitMap.union(BitMap(), *found)
+        return BitMap.union(BitMap(), *(a & b for a, b in itertools.combinations(found, 2)))
 
 
 @functools.lru_cache(maxsize=4096)

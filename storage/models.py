@@ -175,6 +175,10 @@ class Revision:
     def key(self) -> str:
         return f"{self.fact_id}#{self.number}"
 
+    @property
+    def fact_number(self) -> int:
+        return number_of(self.fact_id)
+
     def to_doc(self) -> dict[str, Any]:
         return {
             "fact_id": self.fact_id,

@@ -86,11 +86,16 @@ SNAPSHOT_BATCH = 20_000
 # stop path, where the journal is durable anyway and replayed at the next start, and that
 # start folds it in the background while the store already answers.
 QUICK_SNAPSHOT_BYTES = 64 << 20
+# Facts read under one hold of the memory lock by a read of many (storage.stored_records).
+READ_BATCH = 64
 
 Clock = Callable[[], datetime]
 
 
-FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id})
+# Decoded facts kept in memory: the facts of the cards and searches asked lately, and the
+# near-duplicate check's shortlists (about 35 MB; revisions are rarely read).
+CACHED_FACTS = 65_536
+FACT_CODEC = Codec(Fact.from_doc, lambda fact: {**fact.to_doc(), "key": fact.id}, CACHED_FACTS)
 REVISION_CODEC = Codec(Revision.from_doc, lambda rev: {**rev.to_doc(), "key": rev.key})
 RECORD_CODECS = {FACTS: FACT_CODEC, REVISIONS: REVISION_CODEC}
 
@@ -206,7 +211,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
                 self._index_fact(record.number, record)
                 rekeyed = rekeyed or doc_id != record.number
             elif table_name == REVISIONS:
-                history.append((number_of(record.fact_id), doc_id, record.at))
+                history.append((record.fact_number, doc_id, record.at))
 
         self._words.begin_bulk()
         laid_out = self._storage.load(saved, index_record)
@@ -310,7 +315,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
             self._index_fact(fact.number, fact)
         self._words.end_bulk()
         self._index.load_history(
-            (number_of(revision.fact_id), doc_id, revision.at)
+            (revision.fact_number, doc_id, revision.at)
             for doc_id, revision in self._revision_records.scan()
         )
 
@@ -501,8 +506,26 @@ class FactStore(Folding, DigestTables, ReviewTables):
 
     def facts(self) -> list[Fact]:
         with self._reads:
-            # Read in file order without filling the cache of recently read facts.
-            return [fact for _number, fact in self._facts.scan()]
+            records = self._facts.copy()
+        # Read from a copy, outside the memory lock (a million facts take seconds to decode),
+        # in file order and without filling the cache of recently read facts.
+        return [fact for _number, fact in records.scan()]
+
+    def _read_facts(self, numbers: Iterable[int]) -> list[Fact]:
+        """Facts by number, the memory lock taken a few dozen at a time: decoding thousands
+        of facts from the file must not hold other readers up. A fact deleted meanwhile is
+        left out."""
+        listed = list(numbers)
+        found: list[Fact] = []
+        for start in range(0, len(listed), READ_BATCH):
+            with self._reads:
+                facts = self._facts
+                found += [
+                    fact
+                    for number in listed[start : start + READ_BATCH]
+                    if (fact := facts.get(number)) is not None
+                ]
+        return found
 
     def records(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Every record as the table, key and document it is stored under: what moving a
@@ -532,7 +555,8 @@ class FactStore(Folding, DigestTables, ReviewTables):
     def facts_involving(self, entity_ids: Iterable[str]) -> list[Fact]:
         """Facts naming any of the entities, oldest first."""
         with self._reads:
-            return [self._facts[number] for number in self._index.of_entities(entity_ids)]
+            numbers = self._index.of_entities(entity_ids)
+        return self._read_facts(numbers)
 
     def pages_involving(
         self, entity_ids: Iterable[str], sections: list[frozenset[str] | None], limit: int
@@ -612,15 +636,15 @@ class FactStore(Folding, DigestTables, ReviewTables):
     def similar_statements(self, statement: str, cutoff: float) -> list[tuple[Fact, float]]:
         """Facts whose statement reads almost the same (rapidfuzz ratio >= cutoff), best first."""
         with self._reads:
-            wanted = fold(statement)
-            scored = []
-            for number in self._words.sharing_rare_terms(statement):
-                fact = self._facts[number]
-                score = fuzz.ratio(wanted, fold(fact.statement))
-                if score >= cutoff:
-                    scored.append((fact, score))
-            scored.sort(key=lambda pair: -pair[1])
-            return scored
+            shortlist = self._words.sharing_rare_terms(statement)
+        wanted = fold(statement)
+        scored = []
+        for fact in self._read_facts(shortlist):
+            score = fuzz.ratio(wanted, fold(fact.statement))
+            if score >= cutoff:
+                scored.append((fact, score))
+        scored.sort(key=lambda pair: -pair[1])
+        return scored
 
     def event(self) -> Event | None:
         with self._reads:

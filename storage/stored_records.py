@@ -3,9 +3,9 @@
 Decoding every fact and revision into Python objects at start-up took 20 seconds and
 1.3 KB a fact at a million facts, yet an answer reads a few dozen facts. So a record written
 in the snapshot stays there, found by its doc id (sorted arrays of ids, offsets and lengths,
-16 bytes a record) and decoded on demand, the last few thousand read kept (first in, first
-out: no bookkeeping on a hit); only the records written since the snapshot are held as
-objects. A snapshot write turns those into file records again (``rebase``).
+16 bytes a record) and decoded on demand, the most recently read kept; only the records
+written since the snapshot are held as objects. A snapshot write turns those into file
+records again (``rebase``).
 
 Records are immutable, so a copy (what a snapshot is written from) shares the file part and
 copies only the small in-memory part, and identity tells whether a record changed since."""
@@ -17,14 +17,16 @@ import contextlib
 import heapq
 import os
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-# Decoded file records kept for the next read: the facts answers show again and again, and
-# the card cache (slackbot.slack.cards) knows a fact by its object.
+# Decoded file records kept for the next read, the least recently read dropped first: the
+# facts answers show again and again, and the card cache (slackbot.slack.cards) knows a fact
+# by its object. A table gives its own number (facts keep far more than revisions).
 CACHED_RECORDS = 4096
 # File records read with one pread when written next to each other.
 READ_RUN = 512
@@ -113,13 +115,16 @@ class StoredRecords(MutableMapping[int, Any]):
     """Records by doc id: those of the snapshot read from its file, those written since held
     here (``_changed``), with the file records deleted since in ``_deleted``."""
 
-    def __init__(self, decode: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self, decode: Callable[[dict[str, Any]], Any], cached: int = CACHED_RECORDS
+    ) -> None:
         self._decode = decode
         self._file = RecordFile()
         self._changed: dict[int, Any] = {}
         self._deleted: set[int] = set()
         self._outside = 0  # changed records the file does not hold
-        self._cache: dict[int, Any] = {}
+        self._cached = cached
+        self._cache: OrderedDict[int, Any] = OrderedDict()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -127,17 +132,20 @@ class StoredRecords(MutableMapping[int, Any]):
         found = self._changed.get(doc_id, _MISSING)
         if found is not _MISSING:
             return found
-        found = self._cache.get(doc_id, _MISSING)
+        if doc_id in self._deleted:
+            raise KeyError(doc_id)
+        cache = self._cache
+        found = cache.get(doc_id, _MISSING)
         if found is not _MISSING:
+            cache.move_to_end(doc_id)
             return found
-        at = self._file.position(doc_id) if doc_id not in self._deleted else -1
+        record_file = self._file
+        at = record_file.position(doc_id)
         if at < 0:
             raise KeyError(doc_id)
-        record = self._decode(orjson.loads(self._file.document(at)))
-        cache = self._cache
-        if len(cache) >= CACHED_RECORDS:
-            with contextlib.suppress(StopIteration, KeyError):
-                del cache[next(iter(cache))]
+        record = self._decode(orjson.loads(record_file.document(at)))
+        if len(cache) >= self._cached:
+            cache.popitem(last=False)
         cache[doc_id] = record
         return record
 
@@ -237,7 +245,7 @@ class StoredRecords(MutableMapping[int, Any]):
 
     def copy(self) -> StoredRecords:
         """The records as they are now; later writes to either do not show in the other."""
-        copied = StoredRecords(self._decode)
+        copied = StoredRecords(self._decode, self._cached)
         copied._file = self._file
         copied._changed = dict(self._changed)
         copied._deleted = set(self._deleted)
@@ -251,6 +259,7 @@ class StoredRecords(MutableMapping[int, Any]):
         deleted: set[int] = set()
         touched = set(self._changed) | self._deleted | set(source._changed) | source._deleted
         for doc_id in touched:
+            self._cache.pop(doc_id, None)
             record = self._changed.get(doc_id, _MISSING)
             if record is _MISSING:
                 if doc_id not in self and written.position(doc_id) >= 0:
@@ -258,7 +267,7 @@ class StoredRecords(MutableMapping[int, Any]):
             elif source._changed.get(doc_id, _MISSING) is record:
                 # Now a file record. Cached while there is room, so that the object answers
                 # hold stays the one the store gives.
-                if len(self._cache) < CACHED_RECORDS:
+                if len(self._cache) < self._cached:
                     self._cache[doc_id] = record
             else:
                 changed[doc_id] = record

@@ -10,7 +10,7 @@ from typing import Any
 
 from tinydb.table import Table
 
-from storage.stored_records import StoredRecords
+from storage.stored_records import CACHED_RECORDS, StoredRecords
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Codec:
 
     decode: Callable[[dict[str, Any]], Any]
     encode: Callable[[Any], dict[str, Any]]
+    # How many decoded records the table keeps (storage.stored_records).
+    cached: int = CACHED_RECORDS
 
 
 class RecordTable(MutableMapping[str, dict[str, Any]]):
@@ -31,7 +33,7 @@ class RecordTable(MutableMapping[str, dict[str, Any]]):
 
     def __init__(self, codec: Codec) -> None:
         self.codec = codec
-        self.records = StoredRecords(codec.decode)
+        self.records = StoredRecords(codec.decode, codec.cached)
 
     def __getitem__(self, doc_id: str) -> dict[str, Any]:
         return self.codec.encode(self.records[int(doc_id)])

@@ -335,6 +335,17 @@ def test_the_word_index_follows_edits_and_deletes(store: FactStore) -> None:
     assert store.similar_statements("Qwerty replaced", 90)[0][0].id == first.id
 
 
+def test_near_duplicates_are_shortlisted_by_two_rare_words(store: FactStore) -> None:
+    original = store.add_fact(make_fact(store, "Xylofab signs a Quorbit wafer deal with Samsung"))
+    typo = "Xylofab signs a Qorbit wafer deal with Samsung"  # one rare word misspelt
+    assert [f.id for f, _score in store.similar_statements(typo, 90)] == [original.id]
+    # One shared word is not enough to be read (with common words, that was a third of a
+    # large store); two are.
+    both = store.add_fact(make_fact(store, "Vantrex supplies Glimmod parts"))
+    store.add_fact(make_fact(store, "Vantrex ships other things"))
+    assert list(store._words.sharing_rare_terms("Vantrex and Glimmod news")) == [both.number]
+
+
 def test_the_saved_word_index_equals_one_built_from_the_facts(
     db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

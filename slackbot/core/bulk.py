@@ -5,6 +5,7 @@ any line is bad."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -29,9 +30,19 @@ from slackbot.core.curation import (
 )
 from slackbot.core.feeds.review import REVIEW_CHANNEL_KEY
 from slackbot.core.hygiene import strings_in, unsafe_character
-from storage import Candidate, Entity, Fact, Feed, Revision, StoreWriteError, Subscription
+from storage import (
+    Candidate,
+    Entity,
+    Fact,
+    Feed,
+    Revision,
+    Source,
+    StoreWriteError,
+    Subscription,
+)
 from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
 from storage.ids import fact_id as make_fact_id
+from storage.models import shared_changes, shared_tuple
 from storage.text import compact
 
 # The store's own records a backup carries.
@@ -279,17 +290,26 @@ class BulkCuration:
         )
         if errors:
             raise Rejected(errors)
+        drafted = self.curator.fact_from_draft(draft, fact_id or "new", tuple(entity_ids))
+        # Values that repeat across lines are shared, as a store's own facts share them: an
+        # import holds every fact of the file until it stores them (a million at once).
+        intern = sys.intern
         fact = replace(
-            self.curator.fact_from_draft(draft, fact_id or "new", tuple(entity_ids)),
-            status=status,
+            drafted,
+            kind=intern(drafted.kind),
+            status=intern(status),
+            entity_ids=shared_tuple(drafted.entity_ids),
+            source=Source(intern(drafted.source.title), drafted.source.url),
+            tags=shared_tuple(drafted.tags),
+            happened_on=intern(drafted.happened_on) if drafted.happened_on else None,
             retraction_reason=record.get("retraction_reason"),
             outcome=_fact_id_or_none(record.get("outcome")),
             review_on=_day_or_none(record.get("review_on")),
             did_not_happen=record.get("did_not_happen") is True,
-            added_at=str(record.get("added_at") or now),
+            added_at=intern(str(record.get("added_at") or now)),
             updated_at=now,
-            added_by=str(record.get("added_by") or by),
-            origin=str(record.get("origin") or "admin"),
+            added_by=intern(str(record.get("added_by") or by)),
+            origin=intern(str(record.get("origin") or "admin")),
             revision=int(record.get("revision") or 1),
         )
         if existing is not None:
@@ -304,7 +324,7 @@ class BulkCuration:
             )
             return fact, Revision(fact.id, fact.revision, now, by, "imported", changes)
         # The fact itself holds the rest; bulk imports keep their history small.
-        imported = {"status": [None, fact.status]}
+        imported = shared_changes({"status": [None, fact.status]})
         return fact, Revision(fact.id, fact.revision, now, by, "imported", imported)
 
 
