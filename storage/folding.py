@@ -209,6 +209,7 @@ class Folding:
                 new_revisions[revision.key] = revision  # the last wins, as in _write
         first_revision = self._next_doc_id[REVISIONS]
         numbered = dict(enumerate(new_revisions.values(), start=first_revision))
+        del new_revisions  # a key string per revision: 100 MB at a million
         self._storage.table(FACTS)
         self._storage.table(REVISIONS)
         tables = self._storage.copy()
@@ -256,7 +257,9 @@ class Folding:
             self._bump_versions({FACTS} | {record["table"] for record in records})
             # Memory now holds what the snapshot does: its records are read from there.
             self._storage.rebase(tables, layout)
-        tell(f"{len(by_number) + len(numbered) + len(records):,} records applied in memory")
+        applied = len(by_number) + len(numbered) + len(records)
+        del tables, by_number, numbered  # not held while the indexes are saved
+        tell(f"{applied:,} records applied in memory")
         try:
             self._save_indexes(layout, self._dump_indexes())
         except OSError as error:
