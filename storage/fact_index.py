@@ -20,6 +20,7 @@ from pyroaring import BitMap
 
 from storage.ids import number_of
 from storage.models import FACT_KINDS, Fact, Revision
+from storage.stored_records import column_from_text, column_text
 
 
 def _bitmap(encoded: str) -> BitMap:
@@ -30,14 +31,8 @@ def _encoded(bitmap: BitMap) -> str:
     return base64.b64encode(bitmap.serialize()).decode()
 
 
-def _column(encoded: str) -> array[int]:
-    column = array("q")
-    column.frombytes(base64.b64decode(encoded))
-    return column
-
-
-def _column_text(column: array[int]) -> str:
-    return base64.b64encode(column.tobytes()).decode()
+# Two columns of numbers: (fact numbers, revision doc ids).
+Columns = tuple["array[int]", "array[int]"]
 
 
 class FactIndex:
@@ -161,15 +156,16 @@ class FactIndex:
         revisions = self._revisions
         return [revisions[d] for d in self._by_time[start:]]
 
-    def _by_fact_columns(self) -> tuple[array[int], array[int]]:
-        """The revisions by fact as two columns, those added since merged in."""
+    def _by_fact_columns(self, pairs: list[tuple[int, int]] | None = None) -> Columns:
+        """The revisions by fact as two columns, with those added since and the sorted
+        (fact number, doc id) ``pairs`` merged in."""
         added = sorted((n, d) for n, ids in self._added_by_fact.items() for d in ids)
-        if not added:
+        merging = list(heapq.merge(added, pairs or []))
+        if not merging:
             return self._fact_numbers, self._fact_revisions
         numbers, ids = array("q"), array("q")
-        for number, doc_id in heapq.merge(
-            zip(self._fact_numbers, self._fact_revisions, strict=True), added
-        ):
+        columns = zip(self._fact_numbers, self._fact_revisions, strict=True)
+        for number, doc_id in heapq.merge(columns, merging):
             numbers.append(number)
             ids.append(doc_id)
         return numbers, ids
@@ -188,12 +184,8 @@ class FactIndex:
         fact behind."""
         listed = list(entries)
         by_fact = sorted((number, doc_id) for number, doc_id, _at in listed)
-        numbers, ids = array("q"), array("q")
-        columns = zip(self._fact_numbers, self._fact_revisions, strict=True)
-        for number, doc_id in heapq.merge(columns, by_fact):
-            numbers.append(number)
-            ids.append(doc_id)
-        self._fact_numbers, self._fact_revisions = numbers, ids
+        self._fact_numbers, self._fact_revisions = self._by_fact_columns(by_fact)
+        self._added_by_fact.clear()
         # A stable sort: revisions recorded at the same time keep their order, as appending
         # them one by one would.
         by_time = sorted(listed, key=lambda entry: entry[2])
@@ -225,9 +217,9 @@ class FactIndex:
             "by_tag": {tag: _encoded(found) for tag, found in self._by_tag.items() if found},
             "entity_versions": dict(self.entity_versions),
             "source_urls": dict(self._source_urls),
-            "fact_numbers": _column_text(numbers),
-            "fact_revisions": _column_text(ids),
-            "by_time": _column_text(self._by_time),
+            "fact_numbers": column_text(numbers),
+            "fact_revisions": column_text(ids),
+            "by_time": column_text(self._by_time),
         }
 
     def restore(self, dumped: dict[str, Any]) -> None:
@@ -247,9 +239,9 @@ class FactIndex:
         self.entity_versions.update(dumped["entity_versions"])
         self._source_urls = Counter()
         self._source_urls.update(dumped["source_urls"])
-        self._fact_numbers = _column(dumped["fact_numbers"])
-        self._fact_revisions = _column(dumped["fact_revisions"])
+        self._fact_numbers = column_from_text(dumped["fact_numbers"])
+        self._fact_revisions = column_from_text(dumped["fact_revisions"])
         if len(self._fact_numbers) != len(self._fact_revisions):
             raise ValueError("the revision columns differ in length")
         self._added_by_fact.clear()
-        self._by_time = _column(dumped["by_time"])
+        self._by_time = column_from_text(dumped["by_time"])

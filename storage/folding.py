@@ -72,7 +72,7 @@ class Folding:
     def _bump_versions(self, tables: set[str]) -> None:
         raise NotImplementedError
 
-    def _index_fact(self, number: int, fact: Fact, *, words: bool = True) -> None:
+    def _index_fact(self, number: int, fact: Fact) -> None:
         raise NotImplementedError
 
     def _unindex_fact(self, number: int, old: Fact) -> None:

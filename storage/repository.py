@@ -17,6 +17,8 @@ with one lock, /whois while an admin saved stalled for the length of each fsync.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import logging
 import threading
@@ -86,10 +88,21 @@ SNAPSHOT_BATCH = 20_000
 # stop path, where the journal is durable anyway and replayed at the next start, and that
 # start folds it in the background while the store already answers.
 QUICK_SNAPSHOT_BYTES = 64 << 20
+# The newest facts of each entity read into the cache at start: two pages of a card (the
+# store does not know which kinds a card's sections take).
+WARM_PER_ENTITY = 90
 # Facts read under one hold of the memory lock by a read of many (storage.stored_records).
 READ_BATCH = 64
 
 Clock = Callable[[], datetime]
+
+
+def give_back_freed_memory() -> None:
+    """Returns the heap freed after loading (the saved indexes' JSON, 186 MB at a million
+    facts) to the system: glibc keeps freed memory for the process otherwise (37 MB of RSS
+    at a million facts). Nothing happens where there is no glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # Decoded facts kept in memory: the facts of the cards and searches asked lately, and the
@@ -171,6 +184,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
         finally:
             gc.freeze()
             gc.enable()
+        give_back_freed_memory()
 
     def _init_memory(self, storage: SnapshotStorage) -> None:
         """The store in memory: TinyDB over ``storage``, and the indexes kept beside it.
@@ -239,7 +253,7 @@ class FactStore(Folding, DigestTables, ReviewTables):
             by_number = {fact.number: fact for _doc_id, fact in self._facts.scan()}
             self._facts.clear()
             self._facts.update(by_number)
-        self._next_doc_id[REVISIONS] = max(self._revision_records.last_id(), 0) + 1
+        self._next_doc_id[REVISIONS] = self._revision_records.last_id() + 1
         layout = self._storage.layout
         if not laid_out and layout is not None and not rekeyed:
             # Saved now, so that the next start reads only what it needs.
@@ -258,6 +272,26 @@ class FactStore(Folding, DigestTables, ReviewTables):
             self._apply(list(latest.values()))
         if latest or rekeyed or self._storage.foreign_layout:
             self.compact(wait=self._snapshot_is_quick())
+        self._warm_fact_cache()
+
+    def _warm_fact_cache(self) -> None:
+        """Reads the newest facts of every entity, those named most often first, while the
+        cache of decoded facts has room: the facts a card shows, so that the first question
+        about a company after a start reads nothing from the file (at 100,000 facts, reading
+        them took an uncached /whois from 0.8 to 1.1 ms of CPU)."""
+        index = self._index
+        by_size = sorted(
+            ((len(index.of_entities([entity_id])), entity_id) for entity_id in self._entities),
+            reverse=True,
+        )
+        wanted = BitMap()
+        room = self._facts.room()
+        for _size, entity_id in by_size:
+            newest = index.of_entities([entity_id])[-WARM_PER_ENTITY:]
+            if len(wanted | newest) > room:
+                break
+            wanted |= newest
+        self._facts.warm(list(wanted))
 
     def close(self) -> None:
         with self._lock:
@@ -480,10 +514,9 @@ class FactStore(Folding, DigestTables, ReviewTables):
         else:
             self._meta.pop(key, None)
 
-    def _index_fact(self, number: int, fact: Fact, *, words: bool = True) -> None:
+    def _index_fact(self, number: int, fact: Fact) -> None:
         self._index.add(number, fact)
-        if words:
-            self._words.add(number, fact.statement, fact.tags)
+        self._words.add(number, fact.statement, fact.tags)
 
     def _unindex_fact(self, number: int, old: Fact) -> None:
         self._index.remove(number, old)

@@ -4,7 +4,6 @@ read from it when needed rather than held in memory (storage.stored_records)."""
 
 from __future__ import annotations
 
-import base64
 import io
 import itertools
 import logging
@@ -19,7 +18,7 @@ import orjson
 from tinydb.storages import Storage
 
 from storage.files import StoreCorruptError, write_atomically
-from storage.stored_records import RecordFile
+from storage.stored_records import RecordFile, column_from_text, column_text
 from storage.tinydb_glue import Codec, RecordTable, Tables
 
 logger = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ class Layout:
         return {
             "regions": {name: list(region) for name, region in self.regions.items()},
             "records": {
-                name: [base64.b64encode(column.tobytes()).decode() for column in columns]
+                name: [column_text(column) for column in columns]
                 for name, columns in self.records.items()
             },
         }
@@ -72,12 +71,10 @@ class Layout:
         for name, (start, end) in dumped["regions"].items():
             layout.regions[name] = (int(start), int(end))
         for name, encoded in dumped["records"].items():
-            columns = []
-            for code, text in zip(("q", "q", "l"), encoded, strict=True):
-                column = array(code)
-                column.frombytes(base64.b64decode(text))
-                columns.append(column)
-            ids, offsets, lengths = columns
+            ids, offsets, lengths = (
+                column_from_text(text, code)
+                for code, text in zip(("q", "q", "l"), encoded, strict=True)
+            )
             if not len(ids) == len(offsets) == len(lengths):
                 raise ValueError(f"the columns of {name} differ in length")
             layout.records[name] = (ids, offsets, lengths)

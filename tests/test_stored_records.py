@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from storage import Fact, FactStore, Revision, Source, StoreCorruptError
+from storage import Fact, FactStore, Revision, Source, StoreCorruptError, repository
+from storage.repository import WARM_PER_ENTITY
 from storage.snapshot import SnapshotStorage
 from storage.tinydb_glue import Codec, RecordTable
 
@@ -130,12 +131,34 @@ def _history_store(db_path: Path) -> dict[str, Any]:
         return _everything(store)
 
 
-def test_a_store_reopened_reads_no_record_until_asked(db_path: Path) -> None:
+def _newest_of_each_entity(store: FactStore) -> set[int]:
+    return {
+        number
+        for entity in store.entities()
+        for number in store._index.of_entities([entity.id])[-WARM_PER_ENTITY:]
+    }
+
+
+def test_a_store_reopened_reads_only_its_entities_newest_facts(db_path: Path) -> None:
     before = _history_store(db_path)
     with FactStore(db_path) as store:
-        assert store._facts._changed == {} and store._facts._cache == {}
-        assert store._revision_records._changed == {}
+        assert store._facts._changed == {} and store._revision_records._changed == {}
+        # What a card shows first is decoded at start (the cache has room for all here);
+        # nothing else is read.
+        assert set(store._facts._cache) == _newest_of_each_entity(store)
+        assert store._revision_records._cache == {}
         assert _everything(store) == before
+
+
+def test_warming_stops_where_the_cache_is_full(db_path: Path, monkeypatch: Any) -> None:
+    _history_store(db_path)
+    monkeypatch.setattr(repository, "FACT_CODEC", replace(repository.FACT_CODEC, cached=10))
+    monkeypatch.setattr(
+        repository, "RECORD_CODECS", {**repository.RECORD_CODECS, "facts": repository.FACT_CODEC}
+    )
+    with FactStore(db_path) as store:
+        assert len(store._facts._cache) <= 10
+        assert len(store.facts()) > 10  # all there, read from the file when asked
 
 
 def test_a_store_without_its_saved_layout_reads_every_record_once(
@@ -147,9 +170,9 @@ def test_a_store_without_its_saved_layout_reads_every_record_once(
         index_file.write_bytes(damage)
         with FactStore(db_path) as store:
             assert _everything(store) == before
-        # Saved again at that start: the next one reads no record.
+        # Saved again at that start: the next one reads only what it warms.
         with FactStore(db_path) as store:
-            assert store._facts._cache == {}
+            assert set(store._facts._cache) == _newest_of_each_entity(store)
             assert _everything(store) == before
 
 
