@@ -125,16 +125,16 @@ UNCACHED_PROFILE = (
     "slack_sdk's SignatureVerifier and the same listener is called (slackbot/slack/direct.py)"
     ". An entity's card is rendered once for all its names (slackbot/slack/cards.py): the "
     "1,500 names are about 500 entities' names, aliases and Korean names, so two in three "
-    "questions here find their card rendered and only add their share button. Where an "
-    "uncached /whois goes at 100,000 facts (profiled on this machine): waitress and the "
-    "signature check are the WSGI floor above (0.3 ms); the answer takes 0.37 ms (median) "
-    "to 0.48 ms (mean) of its thread's CPU inside the server, 0.23-0.26 ms when the same "
-    "answers are computed back to back in one process (matching and the card's pages about "
-    "0.1, rendering a third of the cards about 0.1, JSON encoding 0.03): served between "
-    "requests, the work runs with colder CPU caches. What keeps /whois at 8 clients above "
-    "1.5x the WSGI floor (about 0.45 ms of server CPU a request in all): the matching, the "
-    "pages and the claims of each card, computed per question; a cache of the answer by "
-    "entity before matching would close it where names repeat, not for a card asked once."
+    "questions here find their card rendered and only add their share button. Facts stay in "
+    "the snapshot file until an answer shows them (storage/stored_records.py); the store's "
+    "start decodes the newest 90 facts of each entity, up to 65,536, so a card's facts are "
+    "mostly decoded already, while a search's are read from the file (about 12 us a fact: "
+    "1.6 to read, 4.6 to parse, 5.7 to build). Where an uncached /whois goes at 100,000 "
+    "facts (profiled on this machine): waitress and the signature check are the WSGI floor "
+    "above (0.25-0.3 ms of CPU); matching, the card's pages and claims, rendering and JSON "
+    "take about 0.35 ms more, computed per question. What keeps /whois above 1.5x the WSGI "
+    "floor: that per-question work; a cache of the answer by entity before matching would "
+    "close it where names repeat, not for a card asked once."
 )
 
 
@@ -311,9 +311,11 @@ def latency_section(
     )
     startup.notes.append(
         "Start-up = `summitbot serve` started until GET /healthz answers 200, on the store as "
-        "`summitbot import` left it (snapshot plus the word index saved with it). The last "
-        "column starts the same store with the saved index deleted, so the index is rebuilt "
-        "from every statement. RSS after load is taken after sections 1 and 2 ran."
+        "`summitbot import` left it (the snapshot, and its layout and indexes saved beside "
+        "it); the start decodes the newest facts of each entity into the fact cache. The "
+        "last column starts the same store with the saved file deleted, so every record is "
+        "read and the indexes are built again. RSS after load is taken after sections 1 and "
+        "2 ran."
     )
     uncached.notes.append(
         "Summit Intel runs here with its answer cache as always; these questions are each "
