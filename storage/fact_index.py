@@ -8,7 +8,6 @@ word index (storage.index) is the other half, kept apart because it is about tex
 
 from __future__ import annotations
 
-import base64
 import bisect
 import heapq
 from array import array
@@ -19,17 +18,9 @@ from typing import Any
 from pyroaring import BitMap
 
 from storage.ids import number_of
+from storage.index import bitmap_from_text, bitmap_text
 from storage.models import FACT_KINDS, Fact, Revision
 from storage.stored_records import column_from_text, column_text
-
-
-def _bitmap(encoded: str) -> BitMap:
-    return BitMap.deserialize(base64.b64decode(encoded))
-
-
-def _encoded(bitmap: BitMap) -> str:
-    return base64.b64encode(bitmap.serialize()).decode()
-
 
 # Two columns of numbers: (fact numbers, revision doc ids).
 Columns = tuple["array[int]", "array[int]"]
@@ -206,15 +197,15 @@ class FactIndex:
         lock: nothing changes meanwhile, and what is read here is not changed."""
         numbers, ids = self._by_fact_columns()
         return {
-            "all": _encoded(self.all),
+            "all": bitmap_text(self.all),
             "highest_number": self.highest_number,
-            "statuses": {status: _encoded(found) for status, found in self._by_status.items()},
+            "statuses": {status: bitmap_text(found) for status, found in self._by_status.items()},
             "by_entity_kind": [
-                [entity_id, kind, _encoded(found)]
+                [entity_id, kind, bitmap_text(found)]
                 for (entity_id, kind), found in self._by_entity_kind.items()
                 if found
             ],
-            "by_tag": {tag: _encoded(found) for tag, found in self._by_tag.items() if found},
+            "by_tag": {tag: bitmap_text(found) for tag, found in self._by_tag.items() if found},
             "entity_versions": dict(self.entity_versions),
             "source_urls": dict(self._source_urls),
             "fact_numbers": column_text(numbers),
@@ -225,16 +216,18 @@ class FactIndex:
     def restore(self, dumped: dict[str, Any]) -> None:
         """Takes back what ``dump`` gave (raises ValueError, KeyError or TypeError if it is
         not that)."""
-        self.all = _bitmap(dumped["all"])
+        self.all = bitmap_from_text(dumped["all"])
         self.highest_number = int(dumped["highest_number"])
-        self._by_status = {status: _bitmap(found) for status, found in dumped["statuses"].items()}
+        self._by_status = {
+            status: bitmap_from_text(found) for status, found in dumped["statuses"].items()
+        }
         self.retracted = self._by_status.setdefault("retracted", BitMap())
         self._by_entity_kind = defaultdict(BitMap)
         for entity_id, kind, found in dumped["by_entity_kind"]:
-            self._by_entity_kind[(entity_id, kind)] = _bitmap(found)
+            self._by_entity_kind[(entity_id, kind)] = bitmap_from_text(found)
         self._by_tag = defaultdict(BitMap)
         for tag, found in dumped["by_tag"].items():
-            self._by_tag[tag] = _bitmap(found)
+            self._by_tag[tag] = bitmap_from_text(found)
         self.entity_versions = defaultdict(int)
         self.entity_versions.update(dumped["entity_versions"])
         self._source_urls = Counter()

@@ -118,7 +118,7 @@ class FactTermIndex(_Vocabulary):
     def dump(self) -> dict[str, int | str]:
         """The postings as JSON values: a fact number, or a serialized bitmap in base64."""
         return {
-            term: found if type(found) is int else base64.b64encode(found.serialize()).decode()  # type: ignore[union-attr]
+            term: found if type(found) is int else bitmap_text(found)  # type: ignore[arg-type]
             for term, found in self.postings.items()
         }
 
@@ -126,7 +126,7 @@ class FactTermIndex(_Vocabulary):
         """Takes back what ``dump`` gave (raises ValueError if it is not that)."""
         for term, found in dumped.items():
             if isinstance(found, str):
-                dumped[term] = BitMap.deserialize(base64.b64decode(found))  # type: ignore[assignment]
+                dumped[term] = bitmap_from_text(found)  # type: ignore[assignment]
             elif type(found) is not int:
                 raise ValueError(f"not a posting: {found!r:.40}")
         self.postings = dumped  # type: ignore[assignment]
@@ -298,6 +298,16 @@ class WordIndex:
 def _tag_terms(tags: tuple[str, ...]) -> frozenset[str]:
     # Facts share a few tag lists, so their terms are worked out once per list.
     return frozenset(term for tag in tags for term in words(tag))
+
+
+def bitmap_text(bitmap: BitMap) -> str:
+    """A bitmap as JSON can hold it (base64 of its serialized form)."""
+    return base64.b64encode(bitmap.serialize()).decode()
+
+
+def bitmap_from_text(text: str) -> BitMap:
+    """Takes back what ``bitmap_text`` gave."""
+    return BitMap.deserialize(base64.b64decode(text))
 
 
 def _group(candidates: BitMap, per_term: list[list[tuple[float, BitMap]]]) -> list[Group]:

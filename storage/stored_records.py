@@ -232,13 +232,8 @@ class StoredRecords(MutableMapping[int, Any]):
         """Every record, in doc id order, decoded without filling the cache: what loading
         an unindexed store or copying a store to another backend reads."""
         decode, loads = self._decode, orjson.loads
-        for doc_id, record, document in self._with_documents():
+        for doc_id, record, document in self.encoded():
             yield doc_id, record if document is None else decode(loads(document))
-
-    def encoded(self) -> Iterator[tuple[int, Any, bytes | None]]:
-        """Every record in doc id order: (doc id, record, None) for one held in memory,
-        (doc id, None, its JSON document) for one in the file, which is copied as it is."""
-        return self._with_documents()
 
     def _merged(self) -> Iterator[tuple[int, int, Any]]:
         """(doc id, file position or -1, held record or None) in doc id order."""
@@ -252,7 +247,9 @@ class StoredRecords(MutableMapping[int, Any]):
         from_memory = ((doc_id, -1, changed[doc_id]) for doc_id in held)
         return heapq.merge(from_file, from_memory, key=lambda item: item[0])
 
-    def _with_documents(self) -> Iterator[tuple[int, Any, bytes | None]]:
+    def encoded(self) -> Iterator[tuple[int, Any, bytes | None]]:
+        """Every record in doc id order: (doc id, record, None) for one held in memory,
+        (doc id, None, its JSON document) for one in the file, which is copied as it is."""
         batch: list[tuple[int, int, Any]] = []
         for item in self._merged():
             batch.append(item)
