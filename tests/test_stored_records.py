@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from storage import Fact, FactStore, Revision, Source, StoreCorruptError, repository
-from storage.repository import WARM_PER_ENTITY
+from storage.loading import WARM_PER_ENTITY
 from storage.snapshot import SnapshotStorage
 from storage.tinydb_glue import Codec, RecordTable
 
