@@ -286,12 +286,32 @@ class WordIndex:
         in one of those terms still leaves it on the list; one shared word, when the words
         are common, put a third of a large store on it."""
         statements = self.statements
-        terms = [term for term in dict.fromkeys(words(text)) if term in statements.postings]
-        terms.sort(key=statements.count)
-        found = [statements.get(term) for term in terms[:count]]
+        postings = statements.postings
+        # Ties go by the term itself, so the same text always gets the same shortlist.
+        terms = sorted(
+            postings.keys() & term_set(text), key=lambda term: (statements.count(term), term)
+        )
+        found = [postings[term] for term in terms[:count]]
         if len(found) < 2:
-            return BitMap.union(BitMap(), *found)
-        return BitMap.union(BitMap(), *(a & b for a, b in itertools.combinations(found, 2)))
+            return BitMap() if not found else _as_bitmap(found[0])
+        # A rare term is often in one fact, kept as a bare number: those pairs are worked
+        # out without building bitmaps, which took most of a check of an import line.
+        shared: set[int] = set()
+        both: list[BitMap] = []
+        for a, b in itertools.combinations(found, 2):
+            if isinstance(a, int):
+                if a == b if isinstance(b, int) else a in b:
+                    shared.add(a)
+            elif isinstance(b, int):
+                if b in a:
+                    shared.add(b)
+            else:
+                both.append(a & b)
+        return BitMap.union(BitMap(shared), *both)
+
+
+def _as_bitmap(found: int | BitMap) -> BitMap:
+    return BitMap((found,)) if isinstance(found, int) else found
 
 
 @functools.lru_cache(maxsize=4096)

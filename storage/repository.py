@@ -535,6 +535,8 @@ class FactStore(Loading, DigestTables, ReviewTables):
         """Facts whose statement reads almost the same (rapidfuzz ratio >= cutoff), best first."""
         with self._reads:
             shortlist = self._words.sharing_rare_terms(statement)
+        if not shortlist:
+            return []
         wanted = fold(statement)
         scored = []
         for fact in self._read_facts(shortlist):

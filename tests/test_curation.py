@@ -11,6 +11,7 @@ import pytest
 
 from slackbot.core import curation
 from storage import FactStore
+from storage.ids import number_of
 from tests.fake_slack import BOT_TOKEN, FakeSlack, ManualClock, block_kit_problems
 from tests.slack_client import (
     SlackSender,
@@ -533,6 +534,39 @@ def test_an_admin_restores_a_retracted_fact_with_a_revision(
     assert fact is not None and fact.status == "expected" and fact.retraction_reason is None
     assert [r.action for r in store.revisions_of("F9")] == ["retracted", "restored"]
     assert "not retracted" in slack.command("/summit", "restore F9", user_id=ADMIN).joined()
+
+
+def test_an_import_numbers_new_facts_after_every_id_in_use_in_the_store_or_the_file(
+    store: FactStore,
+) -> None:
+    from slackbot.core.bulk import BulkCuration
+    from slackbot.core.curation import Curator
+
+    def line(statement: str, fact_id: str | None = None) -> str:
+        record = {"statement": statement, "entities": ["samsung"], "source_title": "Numbering"}
+        return json.dumps(record | ({"id": fact_id} if fact_id else {}))
+
+    first_free = number_of(store.next_fact_id())
+    plain = [line(f"Samsung numbering test fact {word} for Microsoft") for word in "abc"]
+    report = BulkCuration(Curator(store)).import_lines(plain, "U0ADMIN")
+    assert not report.errors and report.added == 3
+    assert number_of(store.next_fact_id()) == first_free + 3
+    given = first_free + 3  # the file names the id the store's next new fact would take
+    mixed = [
+        line("Samsung numbering test, new before the given id"),
+        line("Samsung numbering test, the given id", f"F{given}"),
+        line("Samsung numbering test, new after the given id"),
+        line("Samsung numbering test, a far id", "F900"),
+    ]
+    report = BulkCuration(Curator(store)).import_lines(mixed, "U0ADMIN")
+    assert not report.errors and report.added == 4
+    numbered = {f.statement: f.id for f in store.facts() if "numbering test" in f.statement}
+    assert numbered["Samsung numbering test, the given id"] == f"F{given}"
+    assert numbered["Samsung numbering test, a far id"] == "F900"
+    assert numbered["Samsung numbering test, new before the given id"] == "F901"
+    assert numbered["Samsung numbering test, new after the given id"] == "F902"
+    for fact_id in numbered.values():
+        assert [r.action for r in store.revisions_of(fact_id)] == ["imported"]
 
 
 def test_an_import_refuses_a_statement_an_earlier_line_of_the_file_already_made(

@@ -511,6 +511,29 @@ def test_malformed_import_lines_are_reported_by_number(tmp_path: Path) -> None:
     assert "bidirectional" in result.stderr and "F999999998" in result.stderr
 
 
+def test_forbidden_characters_written_as_they_are_are_refused_too(tmp_path: Path) -> None:
+    # Written without escapes (ensure_ascii=False), in a value, a list and a key: the check
+    # that skips clean lines reads the raw text, and must not skip these.
+    db = tmp_path / "summit.json"
+    good = {"statement": "Samsung ships HBM to Microsoft.", "kind": "hardware"}
+    good |= {"entities": ["samsung"], "source_title": "Example"}
+    lines = [
+        good | {"statement": "Bidi \u202e raw"},
+        good | {"statement": "Isolate raw", "tags": ["hbm", "x\u2069"]},
+        good | {"statement": "Key raw", "note\u2066": "x"},
+        good | {"statement": "Korean 삼성전자 and é are fine"},
+    ]
+    path = tmp_path / "raw.jsonl"
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    assert "\u202e" in path.read_text(encoding="utf-8")
+    result = summitbot(db, "import", str(path))
+    assert result.returncode == 1
+    for number in (1, 2, 3):
+        assert f"raw.jsonl:{number}: " in result.stderr, result.stderr
+        assert "bidirectional" in result.stderr.split(f"raw.jsonl:{number}: ")[1].splitlines()[0]
+    assert "raw.jsonl:4:" not in result.stderr
+
+
 def test_fact_ids_never_pass_the_largest_the_store_can_address(tmp_path: Path) -> None:
     db = tmp_path / "summit.json"
     good = {"statement": "Samsung ships HBM to Microsoft.", "kind": "hardware"}

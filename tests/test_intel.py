@@ -43,6 +43,21 @@ def test_matching(intel: SummitIntel, query: str, expected: list[str]) -> None:
     assert [entity.id for entity in intel.matcher.match(query)] == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "compacted"),
+    [
+        ("SK-Hynix ", "skhynix"),
+        ("snake_case\tand TABS\x0b", "snakecaseandtabs"),  # _ is a word character to \w
+        ("LG  Electronics, Inc.", "lgelectronicsinc"),
+        ("\uff2c\uff27 전자", "lg전자"),  # full width folds to ASCII; Hangul is a letter
+        ("Straße", "strasse"),
+    ],
+)
+def test_compact_keeps_letters_and_digits_only(text: str, compacted: str) -> None:
+    # ASCII text takes a shortcut (a translation table, not the regex): both ways agree.
+    assert compact(text) == compacted
+
+
 def test_who_answers_by_kind(intel: SummitIntel) -> None:
     assert isinstance(intel.who(""), Roster)
     assert isinstance(intel.who("sk"), Ambiguous)

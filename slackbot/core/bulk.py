@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from array import array
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -29,14 +30,13 @@ from slackbot.core.curation import (
     slug,
 )
 from slackbot.core.feeds.review import REVIEW_CHANNEL_KEY
-from slackbot.core.hygiene import strings_in, unsafe_character
+from slackbot.core.hygiene import json_may_be_unsafe, strings_in, unsafe_character
 from storage import (
     Candidate,
     Entity,
     Fact,
     Feed,
     Revision,
-    Source,
     StoreWriteError,
     Subscription,
 )
@@ -45,7 +45,6 @@ from storage.ids import fact_id as make_fact_id
 from storage.models import shared_changes, shared_tuple
 from storage.text import compact
 
-# The store's own records a backup carries.
 # The store's own records a backup carries (the review channel an admin chose included).
 META_KEYS = ("source", "event", REVIEW_CHANNEL_KEY)
 
@@ -118,6 +117,7 @@ class BulkCuration:
         now = self.curator.now_stamp()
         with self.store.transaction():
             names = _NameIndex(self.store.entities())
+            numbering = _Numbering(number_of(self.store.next_fact_id()))
             for number, line in enumerate(lines, start=1):
                 if progress is not None:
                     progress(number)
@@ -127,7 +127,7 @@ class BulkCuration:
                     record = _parse_line(line)
                     if not isinstance(record, dict):
                         raise ValueError("each line must be a JSON object")
-                    for text in strings_in(record):
+                    for text in strings_in(record) if json_may_be_unsafe(line) else ():
                         problem = unsafe_character(text)
                         if problem:
                             raise Rejected({"text": f"a value contains {problem}"})
@@ -147,8 +147,15 @@ class BulkCuration:
                         entities[entity.id] = entity
                         names.add(entity)
                         continue
+                    given_id = _given_fact_id(record)
                     fact, revision = self._fact_from_record(
-                        record, names, by_statement, entities, by, now
+                        record,
+                        given_id or numbering.provisional_id(),
+                        names,
+                        by_statement,
+                        entities,
+                        by,
+                        now,
                     )
                 except Rejected as rejected:
                     report.errors.append((number, str(rejected)))
@@ -159,7 +166,11 @@ class BulkCuration:
                 if fact is None:
                     report.unchanged += 1
                     continue
-                if fact.id == "new" or self.store.fact(fact.id) is None:
+                if given_id is None:
+                    numbering.took(len(facts))
+                    report.added += 1
+                elif self.store.fact(given_id) is None:
+                    numbering.given(number_of(given_id))
                     report.added += 1
                 else:
                     report.updated += 1
@@ -169,7 +180,7 @@ class BulkCuration:
             report.entities = len(entities)
             by_statement.clear()  # no longer needed: its facts are about to be renumbered
             if not report.errors:
-                facts, revisions = self._number_new_facts(facts, revisions)
+                numbering.settle(facts, revisions)
                 # A backup's own revisions come last: they replace the "imported" ones.
                 self.store.put_many(
                     list(entities.values()),
@@ -182,26 +193,6 @@ class BulkCuration:
                     candidates=candidates,
                 )
         return report
-
-    def _number_new_facts(
-        self, facts: list[Fact], revisions: list[Revision]
-    ) -> tuple[list[Fact], list[Revision]]:
-        """New facts get ids after every id in use, in the store or in the file."""
-        highest = max(
-            [number_of(self.store.next_fact_id()) - 1]
-            + [fact.number for fact in facts if fact.id != "new"]
-        )
-        # Numbered in place: a million facts are not held twice, before and after.
-        for position, fact in enumerate(facts):
-            if fact.id == "new":
-                highest += 1
-                if highest >= MAX_FACT_NUMBER:
-                    raise StoreWriteError(
-                        f"not imported: the new facts would need ids past F{MAX_FACT_NUMBER - 1}"
-                    )
-                facts[position] = replace(fact, id=make_fact_id(highest))
-                revisions[position] = replace(revisions[position], fact_id=facts[position].id)
-        return facts, revisions
 
     def _entity_from_record(
         self, record: dict[str, Any], names: _NameIndex, pending: dict[str, Entity]
@@ -232,6 +223,7 @@ class BulkCuration:
     def _fact_from_record(
         self,
         record: dict[str, Any],
+        fact_id: str,
         names: _NameIndex,
         pending: Mapping[str, Fact],
         pending_entities: Container[str],
@@ -272,36 +264,23 @@ class BulkCuration:
             if isinstance(tags, str)
             else parse_tags(",".join(map(str, tags))),
         )
-        fact_id = str(record.get("id") or "").strip().upper() or None
-        if fact_id is not None:
-            # The number is the fact's place in the store's indexes: F007 is F7, and it has
-            # to leave room for the facts added after it (see MAX_FACT_NUMBER).
-            number = fact_number(fact_id)
-            if not number:
-                raise Rejected({"id": f"fact ids look like F12, not {fact_id[:20]!r}"})
-            if number >= MAX_FACT_NUMBER:
-                raise Rejected(
-                    {"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {fact_id[:20]!r}"}
-                )
-            fact_id = make_fact_id(number)
-        existing = self.store.fact(fact_id) if fact_id else None
+        existing = self.store.fact(fact_id)
         errors = self.curator.validate(
             draft, editing=fact_id, pending=pending, pending_entities=pending_entities
         )
         if errors:
             raise Rejected(errors)
-        drafted = self.curator.fact_from_draft(draft, fact_id or "new", tuple(entity_ids))
         # Values that repeat across lines are shared, as a store's own facts share them: an
         # import holds every fact of the file until it stores them (a million at once).
         intern = sys.intern
-        fact = replace(
-            drafted,
-            kind=intern(drafted.kind),
+        fact = self.curator.fact_from_draft(
+            draft,
+            fact_id,
+            shared_tuple(tuple(entity_ids)),
+            kind=intern(draft.kind),
             status=intern(status),
-            entity_ids=shared_tuple(drafted.entity_ids),
-            source=Source(intern(drafted.source.title), drafted.source.url),
-            tags=shared_tuple(drafted.tags),
-            happened_on=intern(drafted.happened_on) if drafted.happened_on else None,
+            tags=shared_tuple(draft.tags),
+            happened_on=intern(draft.happened_on) if draft.happened_on else None,
             retraction_reason=record.get("retraction_reason"),
             outcome=_fact_id_or_none(record.get("outcome")),
             review_on=_day_or_none(record.get("review_on")),
@@ -405,3 +384,59 @@ def _day_or_none(value: object) -> str | None:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         return None
+
+
+def _given_fact_id(record: dict[str, Any]) -> str | None:
+    """The id a line gives its fact, as the store spells it; None for a new fact."""
+    given = str(record.get("id") or "").strip().upper() or None
+    if given is None:
+        return None
+    # The number is the fact's place in the store's indexes: F007 is F7, and it has to
+    # leave room for the facts added after it (see MAX_FACT_NUMBER).
+    number = fact_number(given)
+    if not number:
+        raise Rejected({"id": f"fact ids look like F12, not {given[:20]!r}"})
+    if number >= MAX_FACT_NUMBER:
+        raise Rejected({"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {given[:20]!r}"})
+    return make_fact_id(number)
+
+
+class _Numbering:
+    """Ids for an import's new facts: after every id in use, in the store or in the file.
+
+    Each new fact takes the next id after the store's as its line is read, so a fact is
+    built once (a million of them, in a bulk import). Only a file that names ids of its own
+    past the store's can have given one that a new fact took: then the new facts are
+    numbered again after the highest, once the whole file is read."""
+
+    def __init__(self, first_free: int) -> None:
+        self._first_free = first_free
+        self._next = first_free
+        self._highest_given = 0
+        # Where the new facts are in the batch, for numbering them again.
+        self._new_positions = array("q")
+
+    def provisional_id(self) -> str:
+        return make_fact_id(self._next)
+
+    def took(self, position: int) -> None:
+        """The new fact at ``position`` of the batch kept the provisional id."""
+        self._next += 1
+        self._new_positions.append(position)
+
+    def given(self, number: int) -> None:
+        """The file gave a new fact this number."""
+        self._highest_given = max(self._highest_given, number)
+
+    def settle(self, facts: list[Fact], revisions: list[Revision]) -> None:
+        """Numbers the new facts again (in place) if the file gave one of their ids."""
+        after = max(self._first_free - 1, self._highest_given)
+        if after + len(self._new_positions) >= MAX_FACT_NUMBER:
+            raise StoreWriteError(
+                f"not imported: the new facts would need ids past F{MAX_FACT_NUMBER - 1}"
+            )
+        if self._highest_given < self._first_free:
+            return
+        for number, position in enumerate(self._new_positions, start=after + 1):
+            facts[position] = replace(facts[position], id=make_fact_id(number))
+            revisions[position] = replace(revisions[position], fact_id=facts[position].id)

@@ -4,6 +4,7 @@ import and export. Plain Python: the modal, the console and ``summitbot import``
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -273,17 +274,18 @@ class Curator:
         if len(draft.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in draft.tags):
             errors[TAGS] = f"Up to {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each."
         if STATEMENT not in errors:
-            duplicate = self._duplicate_of(statement, editing, pending)
-            if duplicate is not None and duplicate.id == "new":
-                # A fact of the same import file, not stored yet: it has no id to edit.
-                errors[STATEMENT] = (
-                    "An earlier line of the file says this already: "
-                    f"“{clip(duplicate.statement, 120)}”. Keep one of the two."
-                )
-            elif duplicate is not None:
+            duplicate = self._stored_duplicate_of(statement, editing)
+            earlier = pending.get(compact(statement)) if pending and not duplicate else None
+            if duplicate is not None:
                 errors[STATEMENT] = (
                     f"This reads like {duplicate.id} already: “{clip(duplicate.statement, 120)}”. "
                     f"Edit it instead with /summit edit {duplicate.id}."
+                )
+            elif earlier is not None:
+                # A fact of the same import file, not stored yet: there is nothing to edit.
+                errors[STATEMENT] = (
+                    "An earlier line of the file says this already: "
+                    f"“{clip(earlier.statement, 120)}”. Keep one of the two."
                 )
         return errors
 
@@ -313,13 +315,11 @@ class Curator:
                 }
         return {}
 
-    def _duplicate_of(
-        self, statement: str, editing: str | None, pending: Mapping[str, Fact] | None
-    ) -> Fact | None:
+    def _stored_duplicate_of(self, statement: str, editing: str | None) -> Fact | None:
         for fact, _score in self.store.similar_statements(statement, DUPLICATE_CUTOFF):
             if fact.id != editing and fact.status != "retracted":
                 return fact
-        return pending.get(compact(statement)) if pending else None
+        return None
 
     # -- changes ----------------------------------------------------------------------
 
@@ -346,19 +346,27 @@ class Curator:
         )
         return (*draft.entity_ids, entity.id), entity
 
-    def fact_from_draft(self, draft: FactDraft, fact_id: str, entity_ids: tuple[str, ...]) -> Fact:
+    def fact_from_draft(
+        self, draft: FactDraft, fact_id: str, entity_ids: tuple[str, ...], **fields: Any
+    ) -> Fact:
+        """The fact a checked draft describes. ``fields`` set the rest (who added it and
+        when, its history): an import sets them all, and builds each of a million facts
+        once rather than building it and then a changed copy."""
         url = draft.source_url.strip() or None
-        title = draft.source_title.strip() or (urlsplit(url).netloc if url else "")
-        return Fact(
-            id=fact_id,
-            statement=draft.statement.strip(),
-            kind=draft.kind,
-            status=draft.status,
-            entity_ids=entity_ids,
-            source=Source(title, url),
-            tags=draft.tags,
-            happened_on=draft.happened_on or None,
-        )
+        # Shared: many facts cite the same source (a newsroom, a filing).
+        title = sys.intern(draft.source_title.strip() or (urlsplit(url).netloc if url else ""))
+        values: dict[str, Any] = {
+            "id": fact_id,
+            "statement": draft.statement.strip(),
+            "kind": draft.kind,
+            "status": draft.status,
+            "entity_ids": entity_ids,
+            "source": Source(title, url),
+            "tags": draft.tags,
+            "happened_on": draft.happened_on or None,
+        }
+        values.update(fields)
+        return Fact(**values)
 
     def add(
         self,
