@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -56,6 +57,35 @@ def test_matching(intel: SummitIntel, query: str, expected: list[str]) -> None:
 def test_compact_keeps_letters_and_digits_only(text: str, compacted: str) -> None:
     # ASCII text takes a shortcut (a translation table, not the regex): both ways agree.
     assert compact(text) == compacted
+
+
+def test_a_card_is_built_once_for_every_name_until_the_store_or_the_day_changes(
+    store: FactStore,
+) -> None:
+    now = [datetime(2026, 11, 27, 12, tzinfo=UTC)]
+    intel = SummitIntel(store, clock=lambda: now[0])
+    first = intel.who("samsung")
+    assert isinstance(first, CompanyCard)
+    assert intel.who("삼성") is first and intel.who("Samsung Electronics") is first
+
+    store.put_fact(
+        Fact(
+            id=store.next_fact_id(),
+            statement="Samsung opens a card memo test lab.",
+            kind="context",
+            status="reported",
+            entity_ids=("samsung",),
+            source=Source("Memo test", None),
+        )
+    )
+    written = intel.who("samsung")
+    assert isinstance(written, CompanyCard) and written is not first
+    shown = written.attendance.facts + written.on_the_table.facts + written.context.facts
+    assert "Samsung opens a card memo test lab." in [fact.statement for fact in shown]
+    assert intel.who("삼성") is written
+
+    now[0] += timedelta(days=1)  # how long claims have been open changes at midnight
+    assert intel.who("samsung") is not written
 
 
 def test_who_answers_by_kind(intel: SummitIntel) -> None:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from slackbot.core.claims import DEFAULT_STALE_DAYS, ClaimBook, ClaimState
 from slackbot.core.matching import EntityMatcher, display_order
+from slackbot.core.memo import StampedMemo
 from slackbot.core.tags import normalise_tag
 from storage import FACT_KINDS, Entity, Event, Fact, Repository, utc_now
 from storage.text import compact, fold
@@ -189,6 +190,7 @@ class SummitIntel:
         self.claims = ClaimBook(store, clock=clock, stale_days=stale_days)
         self._matcher: EntityMatcher | None = None
         self._matcher_version = -1
+        self._cards: StampedMemo[CompanyCard | MentionCard] = StampedMemo()
 
     @property
     def matcher(self) -> EntityMatcher:
@@ -257,6 +259,14 @@ class SummitIntel:
         return self.card(matches[0])
 
     def card(self, entity: Entity) -> CompanyCard | MentionCard:
+        """The entity's card, kept until the store changes or the day turns (see
+        ``slackbot.core.memo``): every name it is asked by gets the same one."""
+        return self._cards.get(entity.id, self._card_stamp, lambda: self._build_card(entity))
+
+    def _card_stamp(self) -> tuple[int, date]:
+        return self.store.version, self.claims.today()
+
+    def _build_card(self, entity: Entity) -> CompanyCard | MentionCard:
         company = entity
         highlighted = None
         if entity.kind == "person" and entity.company_id:

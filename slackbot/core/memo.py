@@ -1,0 +1,53 @@
+"""Answers' pieces kept while what they were built from is unchanged.
+
+The answer cache (``slackbot.slack.services``) keeps whole answers by the words asked;
+``/whois samsung``, ``/whois 삼성전자`` and ``/whois Samsung Electronics`` are three entries
+there and one company card here. Reading a card's pages of facts, their claims and their
+order is most of what a card asked by a new name costs, so the card is kept by its entity,
+stamped with the store's version and the day (how long a claim has been open is part of a
+card): any write, or midnight, and it is built again."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+Value = TypeVar("Value")
+
+# Cards kept: a few hundred entities are asked about on a busy day.
+DEFAULT_SIZE = 1024
+
+
+class StampedMemo(Generic[Value]):
+    """Values by key, each kept with the stamp it was built under and given back only
+    under that same stamp; the least recently used go first."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, tuple[Hashable, Value]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: Hashable, stamp: Callable[[], Hashable], build: Callable[[], Value]
+    ) -> Value:
+        """The value kept for ``key`` if ``stamp()`` is what it was built under; else
+        ``build()``, kept unless the stamp moved while it was built (a write landed)."""
+        before = stamp()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == before:
+                self._kept.move_to_end(key)
+                return kept[1]
+        value = build()
+        if stamp() == before:
+            with self._lock:
+                self._kept[key] = (before, value)
+                self._kept.move_to_end(key)
+                if len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._kept)
