@@ -16,8 +16,9 @@ from typing import Generic, TypeVar
 
 Value = TypeVar("Value")
 
-# Cards kept: a few hundred entities are asked about on a busy day.
-DEFAULT_SIZE = 1024
+# Cards kept: the entities asked about in the last few minutes. A card holds up to 135
+# facts, most of them the ones the store keeps decoded anyway (the newest of each entity).
+DEFAULT_SIZE = 256
 
 
 class StampedMemo(Generic[Value]):
