@@ -42,6 +42,8 @@ from bench.report import (
     timed_import,
 )
 from bench.synth import write as write_synthetic
+from slackbot.app import LISTENER_THREADS
+from slackbot.server import WORKER_THREADS
 from tests.fake_slack import FakeSlack
 from tests.feed_server import FeedServer
 from tests.slack_client import DEFAULT_USER
@@ -114,8 +116,9 @@ def floors_section(fake: FakeSlack, requests: int, clients: list[int]) -> tuple[
             bare.stop()
     report.notes.append(
         "Each floor runs in its own process on the server settings the app uses (waitress, "
-        "8 threads; Bolt with the app's 64-thread listener pool). CPU per request is the "
-        "server process's user and system time over the requests it answered."
+        f"{WORKER_THREADS} threads; Bolt with the app's {LISTENER_THREADS}-thread listener "
+        "pool). CPU per request is the server process's user and system time over the "
+        "requests it answered."
     )
     return report, found
 
@@ -123,18 +126,28 @@ def floors_section(fake: FakeSlack, requests: int, clients: list[int]) -> tuple[
 UNCACHED_PROFILE = (
     "Slash commands answered from memory skip Bolt's pipeline: the signature is checked with "
     "slack_sdk's SignatureVerifier and the same listener is called (slackbot/slack/direct.py)"
-    ". An entity's card is rendered once for all its names (slackbot/slack/cards.py): the "
-    "1,500 names are about 500 entities' names, aliases and Korean names, so two in three "
-    "questions here find their card rendered and only add their share button. Facts stay in "
-    "the snapshot file until an answer shows them (storage/stored_records.py); the store's "
-    "start decodes the newest 90 facts of each entity, up to 65,536, so a card's facts are "
-    "mostly decoded already, while a search's are read from the file (about 12 us a fact: "
-    "1.6 to read, 4.6 to parse, 5.7 to build). Where an uncached /whois goes at 100,000 "
-    "facts (profiled on this machine): waitress and the signature check are the WSGI floor "
-    "above (0.25-0.3 ms of CPU); matching, the card's pages and claims, rendering and JSON "
-    "take about 0.35 ms more, computed per question. What keeps /whois above 1.5x the WSGI "
-    "floor: that per-question work; a cache of the answer by entity before matching would "
-    "close it where names repeat, not for a card asked once."
+    ". An entity's card is built once for all its names until the store changes or the day "
+    "turns (slackbot/core/memo.py), and rendered once (slackbot/slack/cards.py): the 1,500 "
+    "names are about 500 entities' names, aliases and Korean names, so one question in three "
+    "builds and renders a card and the others find it and add their share button. Facts "
+    "stay in the snapshot file until an answer shows them (storage/stored_records.py); the "
+    "store's start decodes the newest 90 facts of each entity, up to 65,536, so a card's "
+    "facts are mostly decoded already, while a search's are read from the file (about 12 us "
+    "a fact: 1.6 to read, 4.6 to parse, 5.7 to build). Where the server's CPU goes, per "
+    "/whois at 100,000 facts and 8 clients (probes on this machine, several runs): the WSGI "
+    "floor 0.19-0.23 ms; the app with its answer replaced by a constant (signature, form, "
+    "dispatch) 0.25-0.30 ms; the uncached /whois 0.6-0.74 ms. The same 1,480 answers built "
+    "by calling the WSGI app in one thread, without a server, take 0.24 ms each: in the "
+    "server, with waitress's threads taking turns on the GIL across both cores, the same "
+    "code takes about twice as long. With one GIL, p50 at 8 clients is about 8 x the CPU of "
+    "a request, so 1.5x the WSGI floor needs about 0.3 ms a request, which the app's own "
+    "request handling takes before any answer is built: /whois, /chips and /summit land "
+    "near 2x. What would close it: HTTP parsing and dispatch off the GIL (a server in C in "
+    "front of the same WSGI app) and several serving processes sharing the read path, not "
+    "available to one embedded store's process. The p99 at 32 clients is the same queue: "
+    "about 0.6 ms of CPU for each of 32 requests in flight, 16 waitress threads taking "
+    "turns on the GIL, and the 32-thread load generator on the same two cores (4 waitress "
+    "threads: p99 about the same, p50 15% higher, in a probe)."
 )
 
 
@@ -291,7 +304,10 @@ def latency_section(
             )
     latency.notes.append(
         "The bare app is slack-bolt acknowledging each command with a constant, served by the "
-        "same waitress set-up; the load generator runs on the same 2-core machine."
+        "same waitress set-up; the load generator runs on the same 2-core machine. Every "
+        "client opens its keep-alive connection before the clock starts (bench/measure.py), "
+        "in every section: until the run of 2026-11-27 23:02 the first request of each "
+        "client also made its TCP connection, 32 at once, which set p99 at 32 clients."
     )
     latency.notes.append(
         "Each client cycles through several questions (8 for /who, 4 for /chips, 3 searches). "

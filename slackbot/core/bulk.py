@@ -178,7 +178,7 @@ class BulkCuration:
                 by_statement[compact(fact.statement)] = fact
                 revisions.append(revision)
             report.entities = len(entities)
-            by_statement.clear()  # no longer needed: its facts are about to be renumbered
+            by_statement.clear()  # no longer needed: every line is checked
             if not report.errors:
                 numbering.settle(facts, revisions)
                 # A backup's own revisions come last: they replace the "imported" ones.
