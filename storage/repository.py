@@ -540,7 +540,8 @@ class FactStore(Loading, DigestTables, ReviewTables):
         wanted = fold(statement)
         scored = []
         for fact in self._read_facts(shortlist):
-            score = fuzz.ratio(wanted, fold(fact.statement))
+            # The cutoff lets rapidfuzz give up early (on lengths too far apart, first).
+            score = fuzz.ratio(wanted, fold(fact.statement), score_cutoff=cutoff)
             if score >= cutoff:
                 scored.append((fact, score))
         scored.sort(key=lambda pair: -pair[1])

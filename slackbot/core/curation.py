@@ -3,6 +3,7 @@ import and export. Plain Python: the modal, the console and ``summitbot import``
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Callable, Container, Iterable, Mapping
@@ -138,6 +139,16 @@ class History:
 
 def parse_tags(text: str) -> tuple[str, ...]:
     """'HBM, AI services' -> ('hbm', 'ai-services')"""
+    # An import's lines name the same few lists again and again: short ones are kept.
+    return _parse_short_tags(text) if len(text) <= 200 else _parse_tags(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_short_tags(text: str) -> tuple[str, ...]:
+    return _parse_tags(text)
+
+
+def _parse_tags(text: str) -> tuple[str, ...]:
     tags = []
     for raw in re.split(r"[,;\n]", text):
         tag = normalise_tag(raw)
