@@ -54,16 +54,13 @@ class _Vocabulary:
 
     def vocabulary(self) -> list[str]:
         if self._stale:
-            self._use_vocabulary(sorted(self.postings))
+            ordered = sorted(self.postings)
+            numbers = [term for term in ordered if term.isdigit()]
+            words = [term for term in ordered if not term.isdigit()]
+            self._vocabulary, self._spellings = ordered, (words, numbers)
+            self._near.clear()
+            self._stale = False
         return self._vocabulary
-
-    def _use_vocabulary(self, ordered: list[str]) -> None:
-        self._vocabulary = ordered
-        numbers = [term for term in ordered if term.isdigit()]
-        words = [term for term in ordered if not term.isdigit()]
-        self._spellings = (words, numbers)
-        self._near.clear()
-        self._stale = False
 
     def _term_added(self, term: str) -> None:
         """A term new to the index goes into the sorted lists where it belongs: sorting
@@ -231,11 +228,10 @@ class NameTermIndex(_Vocabulary):
                     del self.postings[term]
                     self._term_removed(term)
         for term in {t for name in names for t in words(name)}:
-            if term not in self.postings:
-                self.postings[term].add(entity_id)
+            new = term not in self.postings
+            self.postings[term].add(entity_id)
+            if new:
                 self._term_added(term)
-            else:
-                self.postings[term].add(entity_id)
 
 
 class WordIndex:
