@@ -3,6 +3,7 @@ a real feed server on loopback, a real store."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import random
@@ -98,6 +99,24 @@ def test_feeds_add_list_poll_remove_from_the_terminal(tmp_path: Path, server: Fe
     assert missing.returncode == 2 and "There is no feed '1'" in missing.stderr
 
 
+def _children_of(pid: int) -> set[int]:
+    """The processes ``pid`` started that still run (Linux: /proc/PID/task/TID/children)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie that only waits for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _size_of(journal: Path) -> int:
     """The journal's size; -1 while a compaction hands it over (between moving it to the
     folding journal and opening the new one, no file has its name)."""
@@ -189,8 +208,14 @@ def test_kill_9_of_the_server_mid_poll_then_restart_proposes_each_item_once(
         deadline = time.monotonic() + 60
         while _size_of(journal) == size and time.monotonic() < deadline:
             time.sleep(0.005)
+        parsing = _children_of(first.process.pid)  # its feed-parsing worker, and the like
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
+        # Killed, the server cannot shut its worker pool down: each child leaves by itself.
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in parsing) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert parsing and not [pid for pid in parsing if _alive(pid)]
         with FactStore(db) as between:
             recorded_before = sum(f.last_fetch_at is not None for f in between.feeds())
         second = ServerProcess(env, tmp_path)

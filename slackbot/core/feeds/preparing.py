@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ from slackbot.core.feeds.parsing import FeedItem, ParsedFeed, parse_feed
 from slackbot.core.matching import MentionFinder
 from storage import Entity
 from storage.text import fold
+
+# How often a parsing worker looks whether the process that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,23 @@ class EntitiesWanted(LookupError):
     """The worker has not seen the store's entities at this version: send them."""
 
 
-def lower_priority() -> None:
-    """A worker process's initializer: parsing yields the CPU to the process serving Slack."""
+def start_parsing_worker() -> None:
+    """A parsing process's initializer: parsing yields the CPU to the process serving Slack,
+    and the worker leaves when that process is gone. Killed (SIGKILL, the OOM killer), the
+    server cannot shut its pool down, and a worker waiting on the pool's queue would wait
+    forever: the queue's pipe never reads as closed, as the worker holds its other end too."""
     with contextlib.suppress(OSError):
         os.nice(10)
+    threading.Thread(
+        target=_leave_with, args=(os.getppid(),), name="leave-with-parent", daemon=True
+    ).start()
+
+
+def _leave_with(parent: int) -> None:
+    # Orphaned, a process is adopted by another (init, or a subreaper): its parent id changes.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def prepare(

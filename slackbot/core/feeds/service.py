@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
 from slackbot.core.feeds.links import canonical_link
-from slackbot.core.feeds.preparing import lower_priority, prepare_with
+from slackbot.core.feeds.preparing import prepare_with, start_parsing_worker
 from slackbot.core.feeds.recording import (
     PollRecorder,
     PollReport,
@@ -158,7 +158,7 @@ class FeedService:
                 self._parsers = ProcessPoolExecutor(
                     self._parse_processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=lower_priority,
+                    initializer=start_parsing_worker,
                 )
             return self._parsers
 
