@@ -136,7 +136,7 @@ UNCACHED_PROFILE = (
     "a fact: 1.6 to read, 4.6 to parse, 5.7 to build). Where the server's CPU goes, per "
     "/whois at 100,000 facts and 8 clients (probes on this machine, several runs): the WSGI "
     "floor 0.19-0.23 ms; the app with its answer replaced by a constant (signature, form, "
-    "dispatch) 0.25-0.30 ms; the uncached /whois 0.6-0.74 ms. The same 1,480 answers built "
+    "dispatch) 0.25-0.30 ms; the uncached /whois 0.6-0.76 ms. The same 1,480 answers built "
     "by calling the WSGI app in one thread, without a server, take 0.24 ms each: in the "
     "server, with waitress's threads taking turns on the GIL across both cores, the same "
     "code takes about twice as long. With one GIL, p50 at 8 clients is about 8 x the CPU of "
@@ -144,10 +144,11 @@ UNCACHED_PROFILE = (
     "request handling takes before any answer is built: /whois, /chips and /summit land "
     "near 2x. What would close it: HTTP parsing and dispatch off the GIL (a server in C in "
     "front of the same WSGI app) and several serving processes sharing the read path, not "
-    "available to one embedded store's process. The p99 at 32 clients is the same queue: "
-    "about 0.6 ms of CPU for each of 32 requests in flight, 16 waitress threads taking "
-    "turns on the GIL, and the 32-thread load generator on the same two cores (4 waitress "
-    "threads: p99 about the same, p50 15% higher, in a probe)."
+    "available to one embedded store's process. At 32 clients the same queue is 32 "
+    "requests deep (16 waitress threads taking turns on the GIL, the 32-thread load "
+    "generator on the same two cores): p50 is about 32 x the CPU of a request, and p99 "
+    "stays within about twice p50 (4 waitress threads instead of 16: p99 about the same, "
+    "p50 15% higher, in a probe)."
 )
 
 
