@@ -3,6 +3,7 @@ the questions that defeat the answer cache, and number formatting."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -110,11 +111,15 @@ def diverse_questions(store_folder: Path, limit: int = 1500) -> dict[str, list[s
                 break  # entity lines come first
             names += [record["name"], *record.get("aliases", []), record.get("korean_name") or ""]
     names = [name for name in dict.fromkeys(names) if name][:limit]
+    # Every pair of the benchmark's words, then triples to make up ``limit``: each search a
+    # different set of words (a random draw of pairs repeated a third of them).
     rng = random.Random(14)
     words = measure.WORDS
-    searches = list(
-        dict.fromkeys(f"search {rng.choice(words)} {rng.choice(words)}" for _ in range(limit))
-    )
+    pairs = list(itertools.combinations(words, 2))
+    triples = rng.sample(list(itertools.combinations(words, 3)), max(limit - len(pairs), 0))
+    chosen = [*pairs, *triples][:limit]
+    rng.shuffle(chosen)
+    searches = [f"search {' '.join(picked)}" for picked in chosen]
     return {"/whois": names, "/chips": names, "/summit": searches}
 
 
