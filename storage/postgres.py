@@ -251,23 +251,25 @@ class PostgresStore(FactStore):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside sees the latest state of every replica, and no other writer
-        until it ends (the advisory lock, on a connection of its own). The lock is waited
-        for before the store's own lock is taken: readers never wait on another replica."""
+        until it ends (the advisory lock, on a connection of its own). The store's own
+        writers' lock comes first, as every write method takes it before it writes: taken
+        the other way round, one thread held the database's lock and waited for the
+        store's while another held the store's and waited for the database's, and every
+        replica's writes stopped behind them. Readers take neither lock."""
         if self._held is not None:
             with self._lock:
                 yield
             return
         try:
-            with self._pool.connection() as conn:
+            with self._lock, self._pool.connection() as conn:
                 conn.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
                 try:
-                    with self._lock:
-                        self._local.conn = conn
-                        try:
-                            self.catch_up(conn)
-                            yield
-                        finally:
-                            self._local.conn = None
+                    self._local.conn = conn
+                    try:
+                        self.catch_up(conn)
+                        yield
+                    finally:
+                        self._local.conn = None
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
         except psycopg.OperationalError as error:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,6 +108,41 @@ def test_facts_added_at_once_on_two_replicas_get_distinct_ids(
     assert len(set(added)) == len(added) == 30
     seconds_until(lambda: all(first.fact(i) and second.fact(i) for i in added), 3)
     assert first.fact_count() == second.fact_count()
+
+
+def test_two_threads_of_one_replica_writing_two_ways_never_wait_on_each_other(
+    replicas: tuple[PostgresStore, PostgresStore],
+) -> None:
+    """One thread writes through ``transaction()`` (a form's save, a digest slot claimed),
+    another through a plain write (a subscription, a feed): the database's write lock and
+    the store's own must be taken in one order, or each thread ends up holding one and
+    waiting for the other, and every replica's writes stop behind it."""
+    store = replicas[0]
+    plain_has_the_store_lock = threading.Event()
+    done: list[str] = []
+
+    def plain_write() -> None:
+        # As every put_* method does: the store's lock, then the write (here held a moment
+        # longer, so that the other thread takes the database's lock in between).
+        with store._lock:
+            plain_has_the_store_lock.set()
+            time.sleep(0.3)
+            store.put_meta("plain", {"by": "a put method"})
+        done.append("plain")
+
+    def in_a_transaction() -> None:
+        plain_has_the_store_lock.wait(5)
+        with store.transaction():
+            store.put_meta("transaction", {"by": "a transaction"})
+        done.append("transaction")
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (plain_write, in_a_transaction)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(done) == ["plain", "transaction"], "the two writers deadlocked"
+    assert store.meta("plain") and store.meta("transaction")
 
 
 def replicas_named(first: PostgresStore, second: PostgresStore) -> list[tuple[PostgresStore, str]]:
