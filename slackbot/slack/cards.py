@@ -13,13 +13,12 @@ entry lives no other object can take one of those ids."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 
 from slack_sdk.models.blocks import Block
 
 from slackbot.core.intel import CompanyCard, FactList, MentionCard
+from slackbot.core.memo import StampedMemo
 from slackbot.slack import i18n, render
 from slackbot.slack.render.base import PreparedBlock
 
@@ -64,23 +63,21 @@ def card_key(card: Card) -> Hashable:
 
 class CardCache:
     def __init__(self, size: int = 128) -> None:
-        self._size = size
-        self._cards: OrderedDict[Hashable, tuple[Card, render.Message]] = OrderedDict()
-        self._lock = threading.Lock()
+        # No stamp to check: the key already says what the card shows.
+        self._cards: StampedMemo[tuple[Card, render.Message]] = StampedMemo(size)
 
     def answer(self, card: Card, query: str) -> render.Message:
         """The card as the answer to ``/whois query``."""
-        key = card_key(card)
-        with self._lock:
-            kept = self._cards.get(key)
-            if kept is not None:
-                self._cards.move_to_end(key)
-        if kept is None:
-            built = render.card(card)
-            blocks: list[Block] = [PreparedBlock(block.to_dict()) for block in built.blocks]
-            kept = (card, render.Message(built.text, blocks, built.depends_on, built.markup))
-            with self._lock:
-                self._cards[key] = kept
-                if len(self._cards) > self._size:
-                    self._cards.popitem(last=False)
+        kept = self._cards.get(card_key(card), _unstamped, lambda: (card, _prepared(card)))
         return render.asked_as(kept[1], "/whois", query)
+
+
+def _unstamped() -> None:
+    return None
+
+
+def _prepared(card: Card) -> render.Message:
+    """The card rendered, its blocks already turned into Slack's JSON."""
+    built = render.card(card)
+    blocks: list[Block] = [PreparedBlock(block.to_dict()) for block in built.blocks]
+    return render.Message(built.text, blocks, built.depends_on, built.markup)
