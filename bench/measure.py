@@ -22,7 +22,8 @@ from slackbot.core.feeds import FeedService, Fetcher
 from slackbot.core.intel import SummitIntel
 from slackbot.scheduler import DigestScheduler
 from slackbot.slack import render
-from storage import FactStore, Revision, utc_now
+from storage.api import Revision, utc_now
+from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_client import SlackSender, view_submission
 

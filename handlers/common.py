@@ -17,7 +17,7 @@ from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import i18n, render
 from slackbot.slack.delivery import Asker, post_to_response_url
 from slackbot.slack.services import Services, ephemeral_body
-from storage import Candidate, StoreWriteError
+from storage.api import Candidate, StoreWriteError
 
 logger = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from slackbot.slack.home import HomeBoard
 from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
-from storage import Repository, utc_now
+from storage.api import Repository, utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -36,47 +36,25 @@ from slackbot.slack import render
 from slackbot.slack.ids import EVENTS_PATH
 from slackbot.slack.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
 from slackbot.socket_mode import run_socket_mode
-from storage import (
-    FactStore,
+from slackbot.stores import (
+    database_status,
+    migrate_embedded,
+    open_store,
+    repair_journals,
+    safe_url,
+    upgrade_database,
+    write_atomically,
+)
+from storage.api import (
     JournalCorruptError,
+    Repository,
     StoreCorruptError,
     StoreLockedError,
     StoreOpenError,
     StoreWriteError,
 )
-from storage.files import write_atomically
-from storage.journal import repair as repair_journal
-
-# PostgreSQL's driver (psycopg with libpq, about 20 MB resident) is imported by the commands
-# that need it, not here: the embedded store is the default, and a process serving it never
-# touches PostgreSQL.
 
 logger = logging.getLogger("summitbot")
-
-
-def open_store(settings: Settings, *, seed: bool = True, follow: bool = False) -> FactStore:
-    """The store: PostgreSQL at SUMMITBOT_DATABASE_URL, else the embedded one at
-    SUMMITBOT_DB; seeded from the shipped seed the first time (unless ``seed`` is off: a
-    backup being restored brings its own). ``follow``: a server keeps applying the writes of
-    other replicas as they come."""
-    store: FactStore
-    if settings.database_url:
-        from storage.postgres import PostgresStore
-
-        store = PostgresStore(settings.database_url, follow=follow)
-        where = store.where
-    else:
-        store = FactStore(settings.db_path)
-        where = str(settings.db_path)
-    if seed and store.event() is None:
-        report = store.seed()
-        logger.info(
-            "seeded %s with %d entities and %d facts",
-            where,
-            report.entities_written,
-            report.facts_written,
-        )
-    return store
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -88,7 +66,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             DigestScheduler(
                 built.services.digests, built.services.feeds, built.services.corrections
             ),
-            settings.database_url,
+            settings,
         )
         server = GracefulServer(built.app, args.host, args.port, health=scheduler.health)
 
@@ -129,7 +107,7 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
             DigestScheduler(
                 built.services.digests, built.services.feeds, built.services.corrections
             ),
-            settings.database_url,
+            settings,
         )
         scheduler.start()
         try:
@@ -145,7 +123,7 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _console_app(settings: Settings, store: FactStore) -> tuple[App, str]:
+def _console_app(settings: Settings, store: Repository) -> tuple[App, str]:
     """The Bolt app for the console, and the secret its requests are signed with."""
     secret = secrets.token_hex(16)
     return build_app(settings, store, console_secret=secret), secret
@@ -177,9 +155,6 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import postgres
-    from storage.leadership import current_leader
-
     if not settings.database_url:
         print(
             "summitbot: `db` is for PostgreSQL: set SUMMITBOT_DATABASE_URL (the embedded store "
@@ -188,24 +163,20 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     if args.action == "upgrade":
-        before, after = postgres.upgrade(settings.database_url)
+        before, after = upgrade_database(settings.database_url)
         if before == after:
             print(f"the database is at schema version {after}, the latest: nothing to do")
         else:
             print(f"upgraded the database from schema version {before} to {after}")
         return 0
-    with postgres.connect(settings.database_url) as conn:
-        found = postgres.schema_version(conn)
-        leader = current_leader(conn)
-    state = "up to date" if found == postgres.SCHEMA_VERSION else "run `summitbot db upgrade`"
-    print(f"schema version {found} (this code: {postgres.SCHEMA_VERSION}): {state}")
-    print(f"scheduler leader: {leader or 'none running'}")
+    status = database_status(settings.database_url)
+    state = "up to date" if status.found == status.latest else "run `summitbot db upgrade`"
+    print(f"schema version {status.found} (this code: {status.latest}): {state}")
+    print(f"scheduler leader: {status.leader or 'none running'}")
     return 0
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import postgres
-    from storage.migrate import migrate
 
     url = args.to
     if not url.startswith(("postgresql://", "postgres://")):
@@ -217,13 +188,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"summitbot: there is no store at {settings.db_path} (SUMMITBOT_DB)", file=sys.stderr)
         return 2
     # The embedded store at SUMMITBOT_DB, whatever SUMMITBOT_DATABASE_URL says.
-    with FactStore(settings.db_path) as store:
-        moved = migrate(store, url)
+    moved = migrate_embedded(settings.db_path, url)
     counts = ", ".join(f"{count:,} {table}" for table, count in sorted(moved.counts.items()))
     if moved.copied:
-        print(f"copied {settings.db_path} to {postgres.safe_url(url)}: {counts}")
+        print(f"copied {settings.db_path} to {safe_url(url)}: {counts}")
     else:
-        print(f"{postgres.safe_url(url)} already holds this store: nothing copied ({counts})")
+        print(f"{safe_url(url)} already holds this store: nothing copied ({counts})")
     print(f"verified: every record matches (SHA-256 {moved.checksum[:16]}…), {moved.seconds:.1f} s")
     print("next: set SUMMITBOT_DATABASE_URL to that URL on every replica")
     return 0
@@ -382,17 +352,8 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_repair(settings: Settings, _args: argparse.Namespace) -> int:
     """Keeps every readable journal record and sets the unreadable lines aside."""
     db = settings.db_path
-    for journal in (db.with_name(db.name + ".journal"), db.with_name(db.name + ".journal.folding")):
-        if not journal.exists():
-            continue
-        kept, bad, aside = repair_journal(journal)
-        if bad:
-            print(
-                f"{journal}: kept {kept:,} readable record batches; {bad} unreadable line(s) "
-                f"moved to {aside}"
-            )
-        else:
-            print(f"{journal}: every record is readable ({kept:,} batches); nothing to repair")
+    for line in repair_journals(db):
+        print(line)
     with open_store(settings) as store:
         print(f"{db} opens: {store.fact_count():,} facts")
     return 0

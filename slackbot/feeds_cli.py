@@ -12,7 +12,7 @@ from slackbot.config import Settings
 from slackbot.core.feeds import FeedService, FeedUsageError, Fetcher, PollReport
 from slackbot.core.feeds.service import Preview, parse_add
 from slackbot.core.intel import SummitIntel
-from storage import Candidate, Feed, Repository
+from storage.api import Candidate, Feed, Repository
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

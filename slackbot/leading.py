@@ -6,22 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from slackbot.config import Settings
 from slackbot.scheduler import DigestScheduler
-from storage.ids import replica_name
+from slackbot.stores import leadership
+from storage.api import replica_name
 
 
 class ScheduledWork:
-    def __init__(self, scheduler: DigestScheduler, database_url: str | None) -> None:
+    def __init__(self, scheduler: DigestScheduler, settings: Settings) -> None:
         self.scheduler = scheduler
         self.name = replica_name()
-        self._leadership = None
-        if database_url:
-            # Imported only with PostgreSQL configured (psycopg; see slackbot.cli).
-            from storage.leadership import Leadership
-
-            self._leadership = Leadership(
-                database_url, scheduler.lead, scheduler.step_down, name=self.name
-            )
+        self._leadership = leadership(settings, scheduler.lead, scheduler.step_down, self.name)
         if self._leadership is not None:
             scheduler.service.leader = self.leader
 

@@ -1,10 +1,15 @@
-"""The storage interface: everything above ``storage`` uses only this.
+"""The storage interface: the one door into ``storage`` for everything above it.
 
 A backend implements ``Repository`` (the embedded TinyDB store, ``storage.repository.
-FactStore``, does; a PostgreSQL one can) and passes the contract suite in
-``tests/storage_contract/``. It returns model objects (``storage.models``) and plain ids and
-numbers, never an index structure or a lock; a caller that reads, decides and writes holds a
-``transaction()``."""
+FactStore``, and ``storage.postgres.PostgresStore`` do) and passes the contract suite in
+``tests/storage_contract/``. It returns model objects (``storage.models``: frozen) and plain
+ids and numbers, never an index structure, a lock or a dict the store keeps (documents such
+as ``meta()`` and ``slot()`` are copies); a caller that reads, decides and writes holds a
+``transaction()``.
+
+What callers need besides the interface (the models, the errors, how ids and names are
+written) is re-exported here, so that only the wiring (``slackbot.stores``) ever imports a
+backend; an import-linter contract keeps it so."""
 
 from __future__ import annotations
 
@@ -15,7 +20,65 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from storage.models import Candidate, Entity, Event, Fact, Feed, Revision, Subscription
+from storage.errors import (
+    JournalCorruptError,
+    StoreCorruptError,
+    StoreLockedError,
+    StoreOpenError,
+    StoreWriteError,
+)
+from storage.ids import MAX_FACT_NUMBER, fact_id, fact_number, number_of, replica_name
+from storage.models import (
+    ENTITY_KINDS,
+    FACT_KINDS,
+    FACT_STATUSES,
+    Candidate,
+    Entity,
+    Event,
+    Fact,
+    Feed,
+    Revision,
+    Source,
+    Subscription,
+    shared_changes,
+    shared_tuple,
+)
+from storage.text import compact, fold, words
+
+__all__ = [
+    "ENTITY_KINDS",
+    "FACT_KINDS",
+    "FACT_STATUSES",
+    "MAX_FACT_NUMBER",
+    "NAMED_RETRACTED",
+    "Candidate",
+    "Entity",
+    "Event",
+    "Fact",
+    "FactPage",
+    "Feed",
+    "JournalCorruptError",
+    "Repository",
+    "Revision",
+    "SearchResult",
+    "SeedReport",
+    "Source",
+    "StoreCorruptError",
+    "StoreLockedError",
+    "StoreOpenError",
+    "StoreWriteError",
+    "Subscription",
+    "compact",
+    "fact_id",
+    "fact_number",
+    "fold",
+    "number_of",
+    "replica_name",
+    "shared_changes",
+    "shared_tuple",
+    "utc_now",
+    "words",
+]
 
 
 def utc_now() -> datetime:
@@ -65,6 +128,8 @@ class Repository(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
+    def __enter__(self) -> Repository: ...
+    def __exit__(self, *exc: object) -> None: ...
 
     # -- entities and the event
     def entities(self) -> list[Entity]: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.models import Subscription
-from storage.tables import SLOTS, SUBSCRIPTIONS, Change, TablePart
+from storage.tables import SLOTS, SUBSCRIPTIONS, Change, TablePart, copy_document
 
 # Digest slot states that are not final (see slackbot.core.digests).
 OPEN_SLOT_STATES = frozenset({"claimed", "posting", "retrying"})
@@ -58,17 +58,20 @@ class DigestTables(TablePart):
 
     def slot(self, key: str) -> dict[str, Any] | None:
         with self._reads:
-            return self._slots.get(key)
+            doc = self._slots.get(key)
+        return copy_document(doc) if doc is not None else None
 
     def open_slots(self, channel_id: str | None = None) -> dict[str, dict[str, Any]]:
         """Slots claimed, part-posted or waiting for a retry, by key (one channel's when
         ``channel_id`` is given)."""
         with self._reads:
-            return {
+            found = {
                 key: doc
                 for key, doc in self._open_slots.items()
                 if channel_id is None or key.startswith(channel_id + "|")
             }
+        # Documents are replaced on write, never changed in place: copied outside the lock.
+        return {key: copy_document(doc) for key, doc in found.items()}
 
     def record_slot(
         self, key: str, record: dict[str, Any], subscription: Subscription | None = None

@@ -1,5 +1,5 @@
 """Files the store keeps safe: written atomically (temp, fsync, rename, directory fsync),
-and the process lock that keeps a second process off a store. Errors about them."""
+and the process lock that keeps a second process off a store."""
 
 from __future__ import annotations
 
@@ -10,18 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-
-class StoreCorruptError(RuntimeError):
-    """The store file exists but cannot be read as a TinyDB database."""
-
-
-class StoreOpenError(RuntimeError):
-    """The store's files cannot be opened (permissions, a read-only disk); the message says
-    which and what to do."""
-
-
-class StoreLockedError(RuntimeError):
-    """Another process already serves this store."""
+from storage.errors import StoreLockedError
 
 
 def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], None]) -> None:

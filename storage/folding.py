@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from storage.files import StoreCorruptError, write_atomically
-from storage.journal import StoreWriteError, describe_os_error
+from storage.errors import StoreCorruptError, StoreWriteError
+from storage.files import write_atomically
+from storage.journal import describe_os_error
 from storage.models import Fact, Revision
 from storage.tables import FACTS, REVISIONS, Change
 from storage.tinydb_glue import RecordTable, Tables
@@ -62,21 +63,17 @@ class Folding:
     _compact_min_bytes: int | None
     _quick_snapshot_bytes: int
 
-    # FactStore's write path (see there).
-    def _records_of(self, changes: list[Change]) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # Applying's (declared only: a stub here would shadow it)
 
-    def _apply(self, records: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
+        def _records_of(self, changes: list[Change]) -> list[dict[str, Any]]: ...
 
-    def _bump_versions(self, tables: set[str]) -> None:
-        raise NotImplementedError
+        def _apply(self, records: list[dict[str, Any]]) -> None: ...
 
-    def _index_fact(self, number: int, fact: Fact) -> None:
-        raise NotImplementedError
+        def _bump_versions(self, tables: set[str]) -> None: ...
 
-    def _unindex_fact(self, number: int, old: Fact) -> None:
-        raise NotImplementedError
+        def _index_fact(self, number: int, fact: Fact) -> None: ...
+
+        def _unindex_fact(self, number: int, old: Fact) -> None: ...
 
     def _dump_indexes(self) -> dict[str, Any]:
         """The fact and word indexes as JSON values, saved beside the snapshot they were

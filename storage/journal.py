@@ -27,18 +27,10 @@ from typing import Any
 
 import orjson
 
+from storage.errors import JournalCorruptError, StoreWriteError
 from storage.files import fsync_directory
 
 logger = logging.getLogger(__name__)
-
-
-class JournalCorruptError(RuntimeError):
-    """A journal line in the middle cannot be read; the message says where and what to do."""
-
-
-class StoreWriteError(RuntimeError):
-    """A write could not be made durable (disk full, read-only, I/O error); nothing of it
-    was stored. The message says why in words a person can act on."""
 
 
 def describe_os_error(error: OSError) -> str:

@@ -43,8 +43,11 @@ class Loading(Folding):
 
     _entities: dict[str, Entity]
 
-    def _remember(self, table_name: str, key: str, doc_id: int, doc: dict[str, Any]) -> None:
-        raise NotImplementedError  # FactStore's
+    if TYPE_CHECKING:  # Applying's (declared only: a stub here would shadow it)
+
+        def _remember(
+            self, table_name: str, key: str, doc_id: int, doc: dict[str, Any]
+        ) -> None: ...
 
     def _load(self) -> None:
         """Reads the snapshot, restores the indexes saved beside it (or builds them from

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from storage.journal import StoreWriteError
+from storage.errors import StoreWriteError
 from storage.postgres import WRITE_LOCK, connect, upgrade
 from storage.repository import FactStore
 

@@ -34,8 +34,7 @@ from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool
 
 from storage.api import utc_now
-from storage.files import StoreOpenError
-from storage.journal import StoreWriteError
+from storage.errors import StoreOpenError, StoreWriteError
 from storage.repository import RECORD_CODECS, Clock, FactStore
 from storage.snapshot import SnapshotStorage
 

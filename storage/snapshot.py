@@ -17,7 +17,8 @@ from typing import Any, BinaryIO
 import orjson
 from tinydb.storages import Storage
 
-from storage.files import StoreCorruptError, write_atomically
+from storage.errors import StoreCorruptError
+from storage.files import write_atomically
 from storage.stored_records import RecordFile, column_from_text, column_text
 from storage.tinydb_glue import Codec, RecordTable, Tables
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import orjson
+
 # A put (a document) or a delete (None) of a table's key.
 Change = tuple[str, str, dict[str, Any] | None]
 
@@ -21,6 +23,16 @@ CANDIDATES = "candidates"
 DOCUMENT_TABLES = (ENTITIES, SUBSCRIPTIONS, SLOTS, META, FEEDS, CANDIDATES)
 # The review queue's tables: nothing an answer shows depends on them.
 REVIEW_TABLES = frozenset({FEEDS, CANDIDATES})
+# Tables whose documents callers hand in and read back as plain dicts (the others become
+# frozen models): the store keeps its own copies of these, so that nothing a caller does to
+# a dict it wrote or read changes what is stored.
+PLAIN_DOCUMENT_TABLES = frozenset({SLOTS, META})
+
+
+def copy_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON document; through orjson, several times faster than deepcopy."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(doc))
+    return copied
 
 
 class TablePart:

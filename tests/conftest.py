@@ -12,7 +12,7 @@ from slackbot.config import Settings
 from slackbot.core.intel import SummitIntel
 from slackbot.server import GracefulServer
 from slackbot.slack import i18n
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, DateClock, FakeSlack
 from tests.slack_client import SlackSender
 

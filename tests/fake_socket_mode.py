@@ -16,7 +16,7 @@ from websockets.sync.server import ServerConnection, serve
 from slackbot.app import build_app
 from slackbot.config import Settings
 from slackbot.socket_mode import run_socket_mode
-from storage import Repository
+from storage.api import Repository
 from tests.fake_slack import APP_TOKEN, FakeSlack
 
 

@@ -11,7 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage import Fact, FactStore, Revision, Source
+from storage.api import Fact, Revision, Source
+from storage.repository import FactStore
 
 
 def save(db: Path, count: int, prefix: str) -> None:

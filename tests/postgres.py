@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from slackbot.core.curation import Curator, FactDraft
-from storage import Subscription
+from storage.api import Subscription
 from storage.postgres import PostgresStore, upgrade
 from tests.fake_slack import FakeSlack
 

@@ -13,7 +13,8 @@ from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
 from slackbot.slack.ids import HOME_ASK, HOME_PAUSE, HOME_PREVIEW, HOME_SEND_NOW
-from storage import FactStore, Subscription
+from storage.api import Subscription
+from storage.repository import FactStore
 from tests.fake_slack import FakeSlack, block_kit_problems
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_actions, block_texts

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from slackbot.config import Settings
-from storage import Fact, FactStore, Source
+from storage.api import Fact, Source
+from storage.repository import FactStore
 from tests.fake_slack import FakeSlack
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_texts

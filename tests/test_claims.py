@@ -20,7 +20,7 @@ from slackbot.slack.ids import (
     REVIEW_ON,
     SETTLE_AS,
 )
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import (

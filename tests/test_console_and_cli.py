@@ -325,7 +325,8 @@ def _subscribed_store(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from slackbot.core.curation import Curator, FactDraft
-    from storage import FactStore, Subscription
+    from storage.api import Subscription
+    from storage.repository import FactStore
 
     db = tmp_path / "data" / "summit.json"
     db.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import pytest
 from slackbot.app import Built
 from slackbot.core.curation import FactDraft
 from slackbot.scheduler import CORRECTION_JOB, DigestScheduler
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.slack_client import DEFAULT_USER, SlackSender, block_actions, block_texts
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from slackbot.core import curation
-from storage import FactStore
 from storage.ids import number_of
+from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack, ManualClock, block_kit_problems
 from tests.slack_client import (
     SlackSender,

@@ -20,7 +20,8 @@ from slackbot.core.digests import DigestRequest, UsageError, parse_request
 from slackbot.core.digests.service import DigestStatus
 from slackbot.scheduler import DigestScheduler, job_id
 from slackbot.slack import render
-from storage import FactStore, Subscription
+from storage.api import Subscription
+from storage.repository import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.slack_client import SlackSender
 
@@ -592,7 +593,7 @@ def test_the_next_run_is_shown_as_the_local_time_it_really_happens(
     zone: str, at: str, now: datetime, shown: str
 ) -> None:
     from slackbot.core.digests import local, next_run
-    from storage import Subscription
+    from storage.api import Subscription
 
     upcoming = next_run(Subscription("C1", "daily", at, zone), now)
     assert upcoming is not None and local(upcoming, zone).endswith(shown)

@@ -19,7 +19,7 @@ from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.slack import direct
 from slackbot.slack.listener_runner import answers_in_request
-from storage import FactStore
+from storage.repository import FactStore
 from tests.conftest import SIGNING_SECRET
 from tests.fake_slack import FakeSlack
 from tests.fake_socket_mode import socket_mode_app

@@ -28,7 +28,8 @@ import pytest
 
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
-from storage import FactStore, JournalCorruptError, StoreCorruptError, StoreWriteError
+from storage.api import JournalCorruptError, StoreCorruptError, StoreWriteError
+from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.processes import ServerProcess
 from tests.slack_client import SlackSender, view_submission
@@ -622,7 +623,7 @@ def fan_out(db: Path, fake: FakeSlack, now: str, kill_after: int | None = None) 
 def test_kill_9_in_the_middle_of_a_fan_out_never_loses_and_never_silently_repeats(
     tmp_path: Path, fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from storage import Fact, Revision, Source, Subscription
+    from storage.api import Fact, Revision, Source, Subscription
 
     channels = [f"C{number:04d}" for number in range(200 if FULL else 60)]
     db = tmp_path / "summit.json"

@@ -18,7 +18,7 @@ import pytest
 
 from slackbot.core.feeds import FeedService, Fetcher
 from slackbot.core.intel import SummitIntel
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.feed_server import FeedServer, document
 from tests.processes import ServerProcess

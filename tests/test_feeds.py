@@ -22,7 +22,7 @@ from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.parsing import parse_feed
 from slackbot.core.intel import CompanyCard, SummitIntel
 from slackbot.slack.render import feed_line
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import DateClock
 from tests.feed_server import FeedServer, document
 

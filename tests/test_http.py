@@ -14,8 +14,8 @@ import pytest
 from slackbot import server as server_module
 from slackbot.app import Built
 from slackbot.server import GracefulServer
-from storage import FactStore
 from storage.postgres import PostgresStore
+from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, FakeSlack, block_kit_problems
 from tests.slack_client import DEFAULT_USER, SlackSender
 

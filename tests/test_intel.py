@@ -12,7 +12,8 @@ import pytest
 from slackbot.core.intel import Ambiguous, CompanyCard, MentionCard, NoMatch, Roster, SummitIntel
 from slackbot.core.matching import EntityMatcher
 from slackbot.slack import render
-from storage import Entity, Fact, FactStore, Source
+from storage.api import Entity, Fact, Source
+from storage.repository import FactStore
 from storage.text import compact, fold
 from tests.fake_slack import block_kit_problems
 

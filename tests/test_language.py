@@ -18,7 +18,7 @@ from slackbot.slack.ids import HOME_ASK
 from slackbot.slack.render.answers import HELP_LINES
 from slackbot.slack.render.app_home import ASK
 from slackbot.slack.render.base import STATUS_MEANINGS, _Badges
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import FakeSlack
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_actions, block_texts

@@ -14,7 +14,7 @@ import pytest
 from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_texts

@@ -20,9 +20,10 @@ from slackbot.core.curation import Curator, EditConflict, FactDraft
 from slackbot.core.digests import DigestService
 from slackbot.core.digests.service import Delivery
 from slackbot.core.intel import SummitIntel
-from storage import Candidate, FactStore, Feed, StoreOpenError, StoreWriteError, Subscription
+from storage.api import Candidate, Feed, StoreOpenError, StoreWriteError, Subscription
 from storage.migrate import fingerprint, migrate
 from storage.postgres import SCHEMA_VERSION, PostgresStore, SchemaError, schema_version, upgrade
+from storage.repository import FactStore
 from tests.postgres import seconds_until, with_database
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.scheduler import DigestScheduler
 from slackbot.slack.ids import REVIEW_APPROVE, REVIEW_EDIT, REVIEW_REJECT
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.feed_server import FeedServer, document
 from tests.slack_client import (

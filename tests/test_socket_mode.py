@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from slackbot.config import Settings
-from storage import FactStore
+from storage.repository import FactStore
 from tests.fake_slack import APP_TOKEN, FakeSlack
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import block_texts

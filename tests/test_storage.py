@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from storage import (
+from storage.api import (
     Entity,
     Fact,
-    FactStore,
     Revision,
     Source,
     StoreCorruptError,
     StoreLockedError,
     StoreWriteError,
 )
+from storage.repository import FactStore
 from storage.seed import load_seed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -152,7 +152,7 @@ def test_a_second_process_on_the_same_store_is_refused_naming_the_holder(db_path
         [
             sys.executable,
             "-c",
-            "import sys, time; from storage import FactStore; "
+            "import sys, time; from storage.repository import FactStore; "
             f"s = FactStore({str(db_path)!r}); print('ready', flush=True); sys.stdin.read()",
         ],
         cwd=REPO,
@@ -172,7 +172,8 @@ def test_a_second_process_on_the_same_store_is_refused_naming_the_holder(db_path
 
 WRITER = """
 import sys
-from storage import Fact, FactStore, Source
+from storage.api import Fact, Source
+from storage.repository import FactStore
 store = FactStore(sys.argv[1], compact_after=int(sys.argv[2]), compact_min_bytes=0)
 n = 0
 while True:
@@ -431,7 +432,7 @@ def test_writes_go_on_while_a_background_compaction_writes_the_snapshot(db_path:
 def test_history_replayed_from_the_journal_is_not_overwritten_by_later_changes(
     db_path: Path,
 ) -> None:
-    from storage import Revision
+    from storage.api import Revision
 
     store = FactStore(db_path, compact_after=10**6)
     store.seed()

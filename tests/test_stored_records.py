@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from storage import Fact, FactStore, Revision, Source, StoreCorruptError, repository
+from storage import repository
+from storage.api import Fact, Revision, Source, StoreCorruptError
 from storage.loading import WARM_PER_ENTITY
+from storage.repository import FactStore
 from storage.snapshot import SnapshotStorage
 from storage.tinydb_glue import Codec, RecordTable
 

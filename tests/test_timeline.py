@@ -14,7 +14,8 @@ from slackbot.core.curation import Curator, FactDraft
 from slackbot.core.intel import SummitIntel
 from slackbot.core.timeline import TIMELINE_PAGE, Timeline, timeline
 from slackbot.slack import render
-from storage import Fact, FactStore, Revision, Source
+from storage.api import Fact, Revision, Source
+from storage.repository import FactStore
 from tests.fake_slack import DateClock, FakeSlack, block_kit_problems
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_texts

@@ -18,7 +18,8 @@ from slackbot.app import Built
 from slackbot.scheduler import DigestScheduler
 from slackbot.slack import render
 from slackbot.slack.markup import cut_at_word, to_plain_text
-from storage import Entity, Fact, FactStore, Source
+from storage.api import Entity, Fact, Source
+from storage.repository import FactStore
 from tests.fake_slack import BOT_USER, DateClock, FakeSlack, block_kit_problems, option_problems
 from tests.slack_client import (
     DEFAULT_CHANNEL,

@@ -16,7 +16,7 @@ from slackbot.slack import render
 from slackbot.slack.delivery import Asker
 from slackbot.slack.modals import open_fact_form, open_reject_form, open_suggest_form
 from slackbot.slack.services import Services
-from storage import Candidate, StoreWriteError
+from storage.api import Candidate, StoreWriteError
 
 
 def _clicked(body: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from slackbot.slack import render
 from slackbot.slack.delivery import Asker, display_name
 from slackbot.slack.markup import cut_at_word, to_plain_text
 from slackbot.slack.modals import open_fact_form
-from storage import StoreWriteError
+from storage.api import StoreWriteError
 
 logger = logging.getLogger(__name__)
 

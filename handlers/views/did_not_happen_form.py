@@ -14,7 +14,7 @@ from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.core.outcomes import open_claim, record_outcome
 from slackbot.slack import render
 from slackbot.slack.ids import SETTLE_AS
-from storage import StoreWriteError
+from storage.api import StoreWriteError
 
 # The form's fields that an error can be shown on; any other error goes on the statement.
 FIELDS = frozenset({curation.STATEMENT, curation.SOURCE_URL, curation.SOURCE_TITLE})

@@ -14,7 +14,7 @@ from slackbot.core.curation import EditConflict, NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.core.outcomes import record_outcome
 from slackbot.slack import render
-from storage import StoreWriteError
+from storage.api import StoreWriteError
 
 logger = logging.getLogger(__name__)
 

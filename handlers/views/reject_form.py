@@ -12,7 +12,7 @@ from slackbot.core.curation import NotFound
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
 from slackbot.slack.ids import REJECT_REASON
-from storage import StoreWriteError
+from storage.api import StoreWriteError
 
 
 def submit(

@@ -11,7 +11,7 @@ from handlers.common import Submitted
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.slack import render
 from slackbot.slack.ids import RETRACT_REASON
-from storage import StoreWriteError
+from storage.api import StoreWriteError
 
 
 def submit(

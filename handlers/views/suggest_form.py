@@ -12,7 +12,7 @@ from slackbot.core.curation import MAX_SOURCE_URL
 from slackbot.core.feeds.links import canonical_link
 from slackbot.slack import render
 from slackbot.slack.ids import SUGGEST_LINK, SUGGEST_STATEMENT
-from storage import StoreWriteError
+from storage.api import StoreWriteError
 
 
 def submit(

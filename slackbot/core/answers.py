@@ -23,7 +23,7 @@ from slackbot.core.intel import (
     WhoAnswer,
 )
 from slackbot.core.timeline import DateError, Timeline, parse_date, split_since, timeline
-from storage.ids import fact_number
+from storage.api import fact_number
 
 LOOKUP_COMMAND = "/whois"
 # Where Slack (or the console) still sends Slack's reserved name, it gets the same answer.

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from slackbot.core.claims import ClaimState, SubjectUnclear, is_open, subject_of
 from slackbot.core.intel import SummitIntel
 from slackbot.core.timeline import date_order
-from storage import Entity, Fact
+from storage.api import Entity, Fact
 
 FORMATS = ("md", "csv")
 STATUS_WORDS = {

@@ -31,7 +31,8 @@ from slackbot.core.curation import (
 )
 from slackbot.core.feeds.review import REVIEW_CHANNEL_KEY
 from slackbot.core.hygiene import json_may_be_unsafe, strings_in, unsafe_character
-from storage import (
+from storage.api import (
+    MAX_FACT_NUMBER,
     Candidate,
     Entity,
     Fact,
@@ -39,11 +40,13 @@ from storage import (
     Revision,
     StoreWriteError,
     Subscription,
+    compact,
+    fact_number,
+    number_of,
+    shared_changes,
+    shared_tuple,
 )
-from storage.ids import MAX_FACT_NUMBER, fact_number, number_of
-from storage.ids import fact_id as make_fact_id
-from storage.models import shared_changes, shared_tuple
-from storage.text import compact
+from storage.api import fact_id as make_fact_id
 
 # The store's own records a backup carries (the review channel an admin chose included).
 META_KEYS = ("source", "event", REVIEW_CHANNEL_KEY)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from slackbot.core.matching import EntityMatcher
-from storage import Entity, Fact, Repository, utc_now
+from storage.api import Entity, Fact, Repository, utc_now
 
 DEFAULT_STALE_DAYS = 90
 

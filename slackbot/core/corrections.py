@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage import Fact, Repository, utc_now
+from storage.api import Fact, Repository, utc_now
 
 logger = logging.getLogger(__name__)
 

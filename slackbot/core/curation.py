@@ -16,7 +16,7 @@ from slackbot.core.clipping import clip
 from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
 from slackbot.core.tags import normalise_tag
-from storage import (
+from storage.api import (
     ENTITY_KINDS,
     FACT_KINDS,
     Candidate,
@@ -25,9 +25,9 @@ from storage import (
     Repository,
     Revision,
     Source,
+    compact,
     utc_now,
 )
-from storage.text import compact
 
 # Field names: also the block and action ids of the modal's inputs, so errors land on them.
 ENTITIES = "entities"

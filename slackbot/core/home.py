@@ -13,7 +13,7 @@ from slackbot.core.claims import ClaimState, OpenClaims, open_claims
 from slackbot.core.digests import DigestService, DigestStatus, is_personal
 from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import Overview, SummitIntel
-from storage import Feed, Revision
+from storage.api import Feed, Revision
 
 DIGESTS_PER_PAGE = 5
 LATEST_CHANGES = 10

@@ -15,8 +15,7 @@ from slackbot.core.claims import DEFAULT_STALE_DAYS, ClaimBook, ClaimState
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.memo import StampedMemo
 from slackbot.core.tags import normalise_tag
-from storage import FACT_KINDS, Entity, Event, Fact, Repository, utc_now
-from storage.text import compact, fold
+from storage.api import FACT_KINDS, Entity, Event, Fact, Repository, compact, fold, utc_now
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
 # What Microsoft and a company may do together, when a fact names both of them.

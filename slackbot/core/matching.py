@@ -8,8 +8,7 @@ import threading
 from rapidfuzz import fuzz, process
 
 from slackbot.core.mentions import MentionFinder
-from storage.models import ENTITY_KINDS, Entity
-from storage.text import compact, fold
+from storage.api import ENTITY_KINDS, Entity, compact, fold
 
 MAX_QUERY_LENGTH = 200
 FUZZY_CUTOFF = 75.0

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from storage.models import Entity
+from storage.api import Entity
 
 SHOUTED_NAME_LENGTH = 4
 _WORD = re.compile(r"[^\W_]+")

@@ -10,7 +10,7 @@ from datetime import date
 
 from slackbot.core.claims import is_open
 from slackbot.core.curation import STATUS, Curator, FactDraft, Rejected, diff
-from storage import Fact, Revision
+from storage.api import Fact, Revision
 
 # What can settle a claim: something that happened (or was reported to), not another claim.
 OUTCOME_STATUSES = ("confirmed", "reported")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from storage.text import fold
+from storage.api import fold
 
 
 def normalise_tag(text: str) -> str:

@@ -14,7 +14,7 @@ from datetime import date
 
 from slackbot.core.claims import ClaimState, SubjectUnclear, facts_about
 from slackbot.core.intel import SummitIntel
-from storage import Entity, Fact
+from storage.api import Entity, Fact
 
 # Facts on one page of a timeline: a month's facts share a section, so this stays well
 # within Block Kit's 50 blocks even when every fact falls in another month.

@@ -15,7 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from slackbot.core.corrections import Correction
 from slackbot.core.digests import Delivery, Digest, RecordPost
 from slackbot.slack import render
-from storage import StoreWriteError, Subscription
+from storage.api import StoreWriteError, Subscription
 
 logger = logging.getLogger(__name__)
 

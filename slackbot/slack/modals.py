@@ -15,7 +15,7 @@ from slackbot.core.claims import ClaimState
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from slackbot.slack.services import Services
-from storage import Candidate, Fact
+from storage.api import Candidate, Fact
 
 logger = logging.getLogger(__name__)
 

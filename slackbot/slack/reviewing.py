@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slackbot.core.feeds import PollReport, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack import render
-from storage import Candidate, StoreWriteError
+from storage.api import Candidate, StoreWriteError
 
 logger = logging.getLogger(__name__)
 

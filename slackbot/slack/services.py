@@ -24,7 +24,7 @@ from slackbot.slack.render import Message
 if TYPE_CHECKING:
     from slackbot.slack.home import HomeBoard
 from slackbot.slack.reviewing import ReviewDesk
-from storage import Repository, utc_now
+from storage.api import Repository, utc_now
 
 
 @dataclass(frozen=True)

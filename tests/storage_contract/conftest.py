@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from storage import FactStore, Repository
+from storage.api import Repository
 from storage.postgres import PostgresStore
+from storage.repository import FactStore
 
 Opener = Callable[[], Repository]
 

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from storage import Entity, Fact, FactStore, Repository, Revision, Source, Subscription
+from storage.api import Entity, Fact, Repository, Revision, Source, Subscription
+from storage.repository import FactStore
 from tests.storage_contract.conftest import Opener
 
 NOW = "2026-11-24T08:00:00.000000+00:00"
@@ -221,3 +222,38 @@ def test_readers_do_not_wait_for_a_writer(repository: Repository) -> None:
         thread.join()
     stored = repository.fact(fact.id)
     assert stored is not None and stored.status == "confirmed"
+
+
+def test_documents_read_from_the_store_are_copies(repository: Repository) -> None:
+    """A caller that changes what it read (a correction marked on a post before its write
+    fails) changes nothing stored: the next snapshot would write it, and it would never be
+    posted."""
+    repository.put_meta("announced:F1", {"posts": [{"channel": "C0NEWS", "ts": "1.0"}]})
+    read = repository.meta("announced:F1")
+    assert read is not None
+    read["posts"][0]["corrected"] = "retracted"
+    read["posts"].append({"channel": "C0OTHER", "ts": "2.0"})
+    assert repository.meta("announced:F1") == {"posts": [{"channel": "C0NEWS", "ts": "1.0"}]}
+
+    key = "C0NEWS|2026-11-24T09:00"
+    repository.record_slot(key, {"status": "claimed", "at": NOW, "parts": [{"ts": "1.0"}]})
+    slot = repository.slot(key)
+    assert slot is not None
+    slot["status"] = "posted"
+    slot["parts"][0]["ts"] = "9.9"
+    repository.open_slots()[key]["status"] = "posted"
+    repository.open_slots("C0NEWS")[key]["parts"].clear()
+    expected = {"status": "claimed", "at": NOW, "parts": [{"ts": "1.0"}]}
+    assert repository.slot(key) == expected
+    assert repository.open_slots("C0NEWS") == {key: expected}
+
+
+def test_documents_written_are_not_held_by_reference(repository: Repository) -> None:
+    doc = {"posts": [{"channel": "C0NEWS", "ts": "1.0"}]}
+    repository.put_meta("announced:F2", doc)
+    doc["posts"][0]["ts"] = "changed after the write"
+    record = {"status": "claimed", "at": NOW}
+    repository.record_slot("C0NEWS|2026-11-25T09:00", record)
+    record["status"] = "changed after the write"
+    assert repository.meta("announced:F2") == {"posts": [{"channel": "C0NEWS", "ts": "1.0"}]}
+    assert repository.slot("C0NEWS|2026-11-25T09:00") == {"status": "claimed", "at": NOW}

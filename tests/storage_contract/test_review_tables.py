@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from storage import Candidate, Fact, Feed, Repository, Revision, Source
+from storage.api import Candidate, Fact, Feed, Repository, Revision, Source
 from tests.storage_contract.conftest import Opener
 
 NOW = "2026-11-24T08:00:00.000000+00:00"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from slackbot.core.intel import SummitIntel
 from slackbot.core.matching import display_order
-from storage import Entity, Fact, Repository, Subscription
+from storage.api import Entity, Fact, Repository, Subscription
 
 
 @dataclass(frozen=True)

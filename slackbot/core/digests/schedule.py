@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from storage import Subscription
+from storage.api import Subscription
 
 
 def trigger_for(subscription: Subscription) -> CronTrigger:

@@ -18,7 +18,7 @@ from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.intel import SummitIntel
 from slackbot.core.tags import normalise_tag
-from storage import Subscription, utc_now
+from storage.api import Subscription, utc_now
 
 logger = logging.getLogger(__name__)
 

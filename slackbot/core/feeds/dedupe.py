@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
-from storage.text import words
+from storage.api import words
 
 SIMILARITY = 90.0
 WINDOW = timedelta(days=7)

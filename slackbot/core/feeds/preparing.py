@@ -18,8 +18,7 @@ from slackbot.core.feeds.classify import suggested_kind, suggested_status
 from slackbot.core.feeds.dedupe import Headline, headline
 from slackbot.core.feeds.parsing import FeedItem, ParsedFeed, parse_feed
 from slackbot.core.matching import MentionFinder
-from storage import Entity
-from storage.text import fold
+from storage.api import Entity, fold
 
 # How often a parsing worker looks whether the process that started it is still there.
 PARENT_CHECK_SECONDS = 1.0

@@ -22,8 +22,7 @@ from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.parsing import FeedItem
 from slackbot.core.feeds.preparing import PreparedFeed, PreparedItem
 from slackbot.core.intel import SummitIntel
-from storage import Candidate, Feed, Source
-from storage.text import fold
+from storage.api import Candidate, Feed, Source, fold
 
 FAILING_AFTER = 5
 MAX_BACKOFF = timedelta(hours=24)

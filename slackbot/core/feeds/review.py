@@ -13,7 +13,7 @@ from slackbot.core.curation import MAX_STATEMENT, Curator, FactDraft, NotFound
 from slackbot.core.feeds.cleaning import MAX_SUMMARY, MAX_TITLE, plain_text
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.intel import SummitIntel
-from storage import Candidate, Fact, utc_now
+from storage.api import Candidate, Fact, utc_now
 
 REVIEW_CHANNEL_KEY = "review_channel"
 QUEUE_PAGE = 5

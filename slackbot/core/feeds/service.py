@@ -28,8 +28,7 @@ from slackbot.core.feeds.recording import (
     item_keys,
 )
 from slackbot.core.intel import SummitIntel
-from storage import Candidate, Feed, utc_now
-from storage.text import fold
+from storage.api import Candidate, Feed, fold, utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from slackbot.slack.ids import (
     FACT_MENU_ACTION,
     SHARE_ACTION_ID,
 )
-from storage import Entity, Fact
+from storage.api import Entity, Fact
 
 MAX_MESSAGE_BLOCKS = 50
 

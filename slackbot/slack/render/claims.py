@@ -42,7 +42,7 @@ from slackbot.slack.render.base import (
     share_button,
 )
 from slackbot.slack.render.forms import modal, text_input
-from storage import Fact
+from storage.api import Fact
 
 
 def _age(state: ClaimState) -> str:

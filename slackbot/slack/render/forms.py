@@ -40,7 +40,7 @@ from slackbot.slack.render.base import (
     notice,
     section,
 )
-from storage import Entity, Fact
+from storage.api import Entity, Fact
 
 KIND_LABELS = {
     "attendance": "Attendance",

@@ -43,7 +43,7 @@ from slackbot.slack.render.base import (
     section,
 )
 from slackbot.slack.render.forms import modal, text_input
-from storage import Candidate, Entity, Feed
+from storage.api import Candidate, Entity, Feed
 
 # More new candidates than this from one poll get one summary message, not one each.
 SUMMARY_OVER = 10
