@@ -68,6 +68,7 @@ __all__ = [
     "StoreOpenError",
     "StoreWriteError",
     "Subscription",
+    "Workspaces",
     "compact",
     "fact_id",
     "fact_number",
@@ -114,6 +115,27 @@ class SeedReport:
     facts_written: int
     entities_removed: int = 0
     facts_removed: int = 0
+
+
+class Workspaces(Protocol):
+    """Every workspace's store: a Slack team's (or, for an org-wide install, an enterprise
+    organisation's) facts, admins' state, subscriptions, feeds and candidates, kept apart
+    from every other's. The caller always names the workspace, taken from a signed request
+    or event, never from text a person typed; a store sees only its own workspace."""
+
+    def store(self, workspace: str) -> Repository:
+        """The workspace's store, opened on first use (empty for a new workspace)."""
+        ...
+
+    def stored(self) -> list[str]:
+        """Every workspace that has anything stored."""
+        ...
+
+    def delete(self, workspace: str) -> None:
+        """Deletes everything the workspace has stored."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Repository(Protocol):

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from storage.errors import StoreWriteError
-from storage.postgres import WRITE_LOCK, connect, upgrade
+from storage.postgres import DEFAULT_WORKSPACE, WRITE_LOCK, connect, upgrade
 from storage.repository import FactStore
 
 Record = tuple[str, str, dict[str, Any]]
@@ -49,7 +49,9 @@ def fingerprint(records: Iterable[Record]) -> tuple[dict[str, int], str]:
 
 def _stored(url: str) -> list[Record]:
     with connect(url) as conn:
-        rows = conn.execute("SELECT table_name, key, doc FROM records").fetchall()
+        rows = conn.execute(
+            "SELECT table_name, key, doc FROM records WHERE workspace = %s", (DEFAULT_WORKSPACE,)
+        ).fetchall()
     return [
         (table, key, orjson.loads(doc) if isinstance(doc, str) else doc) for table, key, doc in rows
     ]

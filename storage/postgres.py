@@ -1,20 +1,25 @@
-"""The fact store on PostgreSQL, for several replicas serving one workspace.
+"""The fact store on PostgreSQL, for several replicas serving one workspace or many.
 
 Each replica answers from memory exactly as the embedded store does (``FactStore``'s
 indexes, filled from the database at start): a card or a search costs the same
 microseconds, and no query leaves the process. PostgreSQL is what makes it durable and
 shared:
 
+- every row belongs to one workspace (``workspace``: a Slack team id, an enterprise id for
+  an org-wide install, or ``''`` for the one workspace of a single-workspace app); a store
+  (``PostgresStore``) reads and writes one workspace's rows and nothing else;
 - ``records`` holds every record's latest document (what a replica loads at start);
-- ``changes`` is the ordered log of writes: each replica applies the ones after the last it
-  has seen, woken by ``NOTIFY summit_changes`` and, should a notification be missed, by a
-  poll every second;
-- writers are serialized by a transaction-wide advisory lock, taken by ``transaction()``
-  and by every write. Whoever holds it first catches up with the log, so a read, a check
-  and a write made under it (an admin's edit at revision 3, a digest slot claimed, the next
-  fact id) see every other replica's writes: two admins on two replicas cannot overwrite
-  each other, and a slot cannot be claimed twice. The log's order is the lock's order,
-  so no replica can skip a change that commits late.
+- ``changes`` is the ordered log of writes: each replica applies its workspace's ones after
+  the last it has seen, woken by ``NOTIFY summit_changes`` (the payload names the workspace)
+  and, should a notification be missed, by a poll every second of ``workspace_heads``, the
+  last change of each workspace;
+- writers of a workspace are serialized by an advisory lock of that workspace, taken by
+  ``transaction()`` and by every write. Whoever holds it first catches up with the
+  workspace's log, so a read, a check and a write made under it (an admin's edit at
+  revision 3, a digest slot claimed, the next fact id) see every other replica's writes:
+  two admins on two replicas cannot overwrite each other, and a slot cannot be claimed
+  twice. A workspace's log order is its lock's order, so no replica can skip a change that
+  commits late; two workspaces never wait for each other.
 
 A write commits its rows and its change in one transaction before it returns; memory
 changes only after the commit.
@@ -40,10 +45,15 @@ from storage.snapshot import SnapshotStorage
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CHANNEL = "summit_changes"
-# pg_advisory_lock keys: any constant of the app's own (here "summit" in ASCII, as a bigint).
+# pg_advisory_lock keys: any constant of the app's own (here "summit" in ASCII, as a bigint)
+# for schema upgrades; a workspace's writers take the two-key form (these first four letters,
+# then the workspace's hash), a lock space of its own.
 WRITE_LOCK = 0x73756D6D6974
+WORKSPACE_LOCK = 0x73756D6D
+# The workspace of a single-workspace app (and of every store written before workspaces).
+DEFAULT_WORKSPACE = ""
 POLL_SECONDS = 1.0
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -63,6 +73,22 @@ MIGRATIONS: dict[int, list[str]] = {
             doc jsonb,
             at timestamptz NOT NULL DEFAULT now()
         )""",
+    ],
+    2: [
+        "ALTER TABLE records ADD COLUMN workspace text NOT NULL DEFAULT ''",
+        "ALTER TABLE records DROP CONSTRAINT records_pkey",
+        "ALTER TABLE records ADD PRIMARY KEY (workspace, table_name, key)",
+        "ALTER TABLE changes ADD COLUMN workspace text NOT NULL DEFAULT ''",
+        "CREATE INDEX changes_by_workspace ON changes (workspace, seq)",
+        # A workspace's last change, and its life: deleting a workspace starts a new epoch,
+        # so that a replica holding the old one drops it rather than add the new life's
+        # changes to it.
+        """CREATE TABLE workspace_heads (
+            workspace text PRIMARY KEY,
+            seq bigint NOT NULL,
+            epoch integer NOT NULL DEFAULT 0
+        )""",
+        "INSERT INTO workspace_heads SELECT workspace, max(seq) FROM changes GROUP BY workspace",
     ],
 }
 
@@ -84,7 +110,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
         return psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as error:
         raise StoreOpenError(
-            f"cannot reach the database at {safe_url(url)}: {_first_line(error)}; check "
+            f"cannot reach the database at {safe_url(url)}: {first_line(error)}; check "
             "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
         ) from None
 
@@ -120,20 +146,27 @@ def upgrade(url: str) -> tuple[int, int]:
 
 
 class PostgresStore(FactStore):
-    """``FactStore``'s memory, kept durable and in step across replicas by PostgreSQL."""
+    """One workspace's ``FactStore`` memory, kept durable and in step across replicas by
+    PostgreSQL."""
 
     def __init__(
         self,
         url: str,
         *,
+        workspace: str = DEFAULT_WORKSPACE,
+        pool: ConnectionPool | None = None,
         clock: Clock = utc_now,
         pool_size: int = 8,
         poll_seconds: float = POLL_SECONDS,
         follow: bool = True,
     ) -> None:
         """``follow``: keep applying other replicas' writes as they come (a server does; a
-        one-off command, which only needs the state when it writes, need not)."""
+        one-off command, which only needs the state when it writes, need not; a store of
+        ``PostgresWorkspaces`` is followed by it). ``pool``: connections shared with other
+        workspaces' stores (then not closed with this one)."""
         self.url = url
+        self.workspace = workspace
+        self.epoch = 0  # the workspace's life it was loaded in (see workspace_heads)
         self._clock = clock
         self._lock = threading.RLock()
         self._reads = threading.RLock()
@@ -142,22 +175,17 @@ class PostgresStore(FactStore):
         self._local = threading.local()
         self._last_seq = 0
         self._closing = threading.Event()
+        self._owns_pool = pool is None
         try:
-            self._check_schema()
-            self._pool = ConnectionPool(
-                url,
-                min_size=1,
-                max_size=pool_size,
-                kwargs=_connect_kwargs(),
-                configure=_configure,
-                open=True,
-                name="summit",
-            )
+            if pool is None:
+                self._check_schema()
+                pool = open_pool(url, pool_size)
+            self._pool = pool
             self._init_memory(SnapshotStorage(None, RECORD_CODECS))
             self._load()
         except psycopg.OperationalError as error:
             raise StoreOpenError(
-                f"cannot reach the database at {safe_url(url)}: {_first_line(error)}; check "
+                f"cannot reach the database at {safe_url(url)}: {first_line(error)}; check "
                 "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
             ) from None
         if follow:
@@ -170,27 +198,25 @@ class PostgresStore(FactStore):
         return safe_url(self.url)
 
     def _check_schema(self) -> None:
-        with connect(self.url) as conn:
-            found = schema_version(conn)
-        if found < SCHEMA_VERSION:
-            raise SchemaError(
-                f"the database at {safe_url(self.url)} is at schema version {found}, this "
-                f"code needs {SCHEMA_VERSION}: run `summitbot db upgrade` first"
-            )
-        if found > SCHEMA_VERSION:
-            raise SchemaError(
-                f"the database at {safe_url(self.url)} is at schema version {found}, newer "
-                f"than this code ({SCHEMA_VERSION}): run the newer version of Summit Intel"
-            )
+        check_schema(self.url)
 
     # -- loading and following other replicas ------------------------------------------
 
     def _load(self) -> None:
         with self._pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            row = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
+            row = conn.execute(
+                "SELECT coalesce(max(seq), 0), "
+                "(SELECT epoch FROM workspace_heads WHERE workspace = %s) "
+                "FROM changes WHERE workspace = %s",
+                (self.workspace, self.workspace),
+            ).fetchone()
             last = int(row[0]) if row else 0
-            rows = conn.execute("SELECT table_name, key, doc FROM records ORDER BY seq").fetchall()
+            self.epoch = int(row[1] or 0) if row else 0
+            rows = conn.execute(
+                "SELECT table_name, key, doc FROM records WHERE workspace = %s ORDER BY seq",
+                (self.workspace,),
+            ).fetchall()
         with self._lock:
             self._apply_changes([(table, key, doc) for table, key, doc in rows])
             self._last_seq = last
@@ -210,11 +236,17 @@ class PostgresStore(FactStore):
         with self._lock:
             return self._apply_rows(self._changes_after(conn, self._last_seq))
 
-    @staticmethod
-    def _changes_after(conn: psycopg.Connection[Any], seq: int) -> list[tuple[Any, ...]]:
+    def _changes_after(self, conn: psycopg.Connection[Any], seq: int) -> list[tuple[Any, ...]]:
         return conn.execute(
-            "SELECT seq, table_name, key, doc FROM changes WHERE seq > %s ORDER BY seq", (seq,)
+            "SELECT seq, table_name, key, doc FROM changes "
+            "WHERE workspace = %s AND seq > %s ORDER BY seq",
+            (self.workspace, seq),
         ).fetchall()
+
+    @property
+    def last_seq(self) -> int:
+        """The last change of this workspace applied here."""
+        return self._last_seq
 
     def _apply_rows(self, rows: list[tuple[Any, ...]]) -> int:
         if rows:
@@ -237,7 +269,7 @@ class PostgresStore(FactStore):
             except psycopg.Error as error:
                 if self._closing.is_set():
                     return
-                logger.warning("lost the database connection (%s); retrying", _first_line(error))
+                logger.warning("lost the database connection (%s); retrying", first_line(error))
                 self._closing.wait(self._poll_seconds)
 
     # -- writing ------------------------------------------------------------------------
@@ -261,7 +293,8 @@ class PostgresStore(FactStore):
             return
         try:
             with self._lock, self._pool.connection() as conn:
-                conn.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                lock = (WORKSPACE_LOCK, self.workspace)
+                conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", lock)
                 try:
                     self._local.conn = conn
                     try:
@@ -270,10 +303,10 @@ class PostgresStore(FactStore):
                     finally:
                         self._local.conn = None
                 finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", lock)
         except psycopg.OperationalError as error:
             raise StoreWriteError(
-                f"not saved: the database is unreachable ({_first_line(error)})"
+                f"not saved: the database is unreachable ({first_line(error)})"
             ) from None
 
     def _write(self, changes: list[Change], progress: Callable[[str], None] | None = None) -> None:
@@ -284,14 +317,15 @@ class PostgresStore(FactStore):
             records = self._records_of(changes)
             if not records:
                 return
+            workspace = self.workspace
             rows = [(r["table"], r["key"], _json(r["doc"])) for r in records]
             tell(f"writing {len(rows):,} records to the database")
             try:
                 with conn.transaction(), conn.cursor() as cursor:
                     cursor.executemany(
-                        "INSERT INTO changes (table_name, key, doc) VALUES (%s, %s, %s) "
-                        "RETURNING seq",
-                        rows,
+                        "INSERT INTO changes (workspace, table_name, key, doc) "
+                        "VALUES (%s, %s, %s, %s) RETURNING seq",
+                        [(workspace, *row) for row in rows],
                         returning=True,
                     )
                     seqs = []
@@ -302,32 +336,40 @@ class PostgresStore(FactStore):
                         if not cursor.nextset():
                             break
                     upserts = [
-                        (table, key, doc, seq)
+                        (workspace, table, key, doc, seq)
                         for (table, key, doc), seq in zip(rows, seqs, strict=True)
                         if doc is not None
                     ]
-                    deletes = [(table, key) for table, key, doc in rows if doc is None]
+                    deletes = [(workspace, table, key) for table, key, doc in rows if doc is None]
                     if upserts:
                         cursor.executemany(
-                            "INSERT INTO records (table_name, key, doc, seq) "
-                            "VALUES (%s, %s, %s, %s) ON CONFLICT (table_name, key) DO UPDATE "
+                            "INSERT INTO records (workspace, table_name, key, doc, seq) "
+                            "VALUES (%s, %s, %s, %s, %s) "
+                            "ON CONFLICT (workspace, table_name, key) DO UPDATE "
                             "SET doc = EXCLUDED.doc, seq = EXCLUDED.seq, "
                             "row_version = records.row_version + 1",
                             upserts,
                         )
                     if deletes:
                         cursor.executemany(
-                            "DELETE FROM records WHERE table_name = %s AND key = %s", deletes
+                            "DELETE FROM records "
+                            "WHERE workspace = %s AND table_name = %s AND key = %s",
+                            deletes,
                         )
-                    cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
+                    cursor.execute(
+                        "INSERT INTO workspace_heads (workspace, seq) VALUES (%s, %s) "
+                        "ON CONFLICT (workspace) DO UPDATE SET seq = EXCLUDED.seq",
+                        (workspace, seqs[-1]),
+                    )
+                    cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, workspace))
             except (TypeError, psycopg.DataError) as error:
                 # orjson refuses a lone surrogate, PostgreSQL a NUL: nothing was written.
                 raise StoreWriteError(
-                    f"not saved: text the store cannot encode ({_first_line(error)})"
+                    f"not saved: text the store cannot encode ({first_line(error)})"
                 ) from None
             except psycopg.OperationalError as error:
                 raise StoreWriteError(
-                    f"not saved: the database is unreachable ({_first_line(error)})"
+                    f"not saved: the database is unreachable ({first_line(error)})"
                 ) from None
             tell(f"committed: {len(rows):,} records are durable")
             # Our own change is the newest in the log: the lock held since catching up
@@ -339,9 +381,42 @@ class PostgresStore(FactStore):
     def compact(self, *, wait: bool = True) -> None:
         """Nothing to fold: PostgreSQL is the store's only durable form."""
 
+    @property
+    def closed(self) -> bool:
+        return self._closing.is_set()
+
     def close(self) -> None:
         self._closing.set()
-        self._pool.close()
+        if self._owns_pool:
+            self._pool.close()
+
+
+def check_schema(url: str) -> None:
+    """Refuses a database whose schema is not this code's, saying what to run."""
+    with connect(url) as conn:
+        found = schema_version(conn)
+    if found < SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database at {safe_url(url)} is at schema version {found}, this "
+            f"code needs {SCHEMA_VERSION}: run `summitbot db upgrade` first"
+        )
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database at {safe_url(url)} is at schema version {found}, newer "
+            f"than this code ({SCHEMA_VERSION}): run the newer version of Summit Intel"
+        )
+
+
+def open_pool(url: str, size: int) -> ConnectionPool:
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=size,
+        kwargs=_connect_kwargs(),
+        configure=_configure,
+        open=True,
+        name="summit",
+    )
 
 
 def _json(doc: dict[str, Any] | None) -> Jsonb | None:
@@ -354,7 +429,7 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     set_json_dumps(orjson.dumps, conn)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 

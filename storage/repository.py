@@ -127,6 +127,7 @@ class FactStore(Applying, Loading, DigestTables, ReviewTables):
         self._quick_snapshot_bytes = quick_snapshot_bytes
         self._lock = threading.RLock()
         self._reads = threading.RLock()
+        self._closed = False
         # A failed compaction is retried after a growing pause; its error is logged once.
         self._compaction_error: str | None = None
         self._compaction_failures = 0
@@ -197,8 +198,15 @@ class FactStore(Applying, Loading, DigestTables, ReviewTables):
 
     # -- life cycle ---------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             try:
                 if self._snapshot_is_quick() and (
                     self._journal.length or self._folding_path.exists()

@@ -365,3 +365,69 @@ def test_migrate_from_the_command_line_then_export_and_import_on_postgresql(
         ]
     bad = run_cli("migrate", "--to", "mysql://nope", url=None, **env_db)
     assert bad.returncode == 2 and "postgresql://" in bad.stderr
+
+
+def test_many_workspaces_on_two_replicas_follow_each_workspace(postgres_url: str) -> None:
+    """Two replicas, each holding workspaces ALPHA and BETA: a save in ALPHA on one shows in
+    ALPHA on the other within a second and nowhere in BETA; a workspace deleted on one is
+    dropped from the other's memory, and a new life of it starts empty there too."""
+    from storage.postgres_workspaces import PostgresWorkspaces
+
+    with (
+        PostgresWorkspaces(postgres_url, poll_seconds=0.2) as first,
+        PostgresWorkspaces(postgres_url, poll_seconds=0.2) as second,
+    ):
+        first.store("T0ALPHA").seed()
+        first.store("T0BETA").seed()
+        alpha, beta = second.store("T0ALPHA"), second.store("T0BETA")
+        assert alpha.fact_count() == beta.fact_count() > 0
+        fact = Curator(first.store("T0ALPHA")).add(draft("Samsung ships quokka wafers"), "U0A")
+        assert seconds_until(lambda: alpha.fact(fact.id) == fact, 3) < 1.0
+        assert beta.fact(fact.id) is None and beta.search_facts("quokka", None).total == 0
+
+        first.delete("T0ALPHA")
+        seconds_until(lambda: alpha.closed, 3)
+        reborn = first.store("T0ALPHA")
+        assert reborn.fact_count() == 0 and reborn.event() is None
+        reborn.seed()
+        new_life = Curator(reborn).add(draft("Samsung's first fact of a new life"), "U0A")
+        assert new_life.id == fact.id  # the same id, in another life of the workspace
+        again = second.store("T0ALPHA")
+        assert again is not alpha
+        assert again.fact(fact.id) == new_life
+        assert again.search_facts("quokka", None).total == 0
+        assert second.store("T0BETA") is beta and beta.fact_count() > 0
+
+
+def test_a_one_workspace_database_upgrades_to_workspaces_keeping_everything(
+    postgres_database: str,
+) -> None:
+    """A database written by the schema before workspaces (version 1) keeps every record as
+    the one workspace's (``''``), readable by a single-workspace app after the upgrade."""
+    from storage import postgres
+
+    url = with_database(
+        postgres_database,
+        str(psycopg.conninfo.conninfo_to_dict(postgres_database)["dbname"]),
+        options="-c search_path=before_workspaces",
+    )
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS before_workspaces")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE summit_schema (version int PRIMARY KEY)")
+        for statement in postgres.MIGRATIONS[1]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO summit_schema VALUES (1)")
+        conn.execute(
+            "INSERT INTO changes (table_name, key, doc) VALUES ('meta', 'old', '{\"a\": 1}')"
+        )
+        conn.execute(
+            "INSERT INTO records (table_name, key, doc, seq) "
+            "VALUES ('meta', 'old', '{\"a\": 1}', 1)"
+        )
+    assert upgrade(url) == (1, SCHEMA_VERSION)
+    with PostgresStore(url, follow=False) as store:
+        assert store.meta("old") == {"a": 1}
+        store.put_meta("new", {"b": 2})
+    with PostgresStore(url, follow=False) as store:
+        assert store.meta("new") == {"b": 2} and store.meta("old") == {"a": 1}
