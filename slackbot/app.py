@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.error import BoltError
 from slack_bolt.logger.messages import (
@@ -38,6 +38,7 @@ from slackbot.slack.home import HomeBoard
 from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
+from slackbot.slack.tenants import SingleTenant, Tenancy, not_installed
 from storage.api import Repository, utc_now
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,87 @@ def build_app(settings: Settings, store: Repository, **options: Any) -> App:
     return build(settings, store, **options).app
 
 
+def build_services(
+    settings: Settings,
+    store: Repository,
+    client: WebClient,
+    *,
+    admins: frozenset[str],
+    console: bool = False,
+    review_channel: str | None = None,
+    member_of_workspace: Callable[[dict[str, Any]], bool] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Services:
+    """One workspace's services over its store, posting with ``client`` (which carries the
+    workspace's bot token). ``admins``: user ids who curate whatever Slack says; the
+    console's operator is one, as they have the store's file in hand."""
+    admin_policy = AdminPolicy(
+        admins,
+        None if console else user_lookup(client),
+        workspace_admins=settings.workspace_admins,
+        member_of_workspace=member_of_workspace,
+        clock=monotonic,
+    )
+    intel = SummitIntel(store, clock=clock, stale_days=settings.stale_days)
+    digests = DigestService(
+        intel,
+        None if console else SlackDigestPoster(client),
+        clock=clock,
+        grace=timedelta(hours=settings.digest_grace_hours),
+    )
+    curator = Curator(store, clock)
+    corrections = CorrectionService(
+        store, None if console else SlackCorrectionPoster(client), clock=clock
+    )
+    digests.on_posted = lambda channel, ts, digest: corrections.announce(
+        [development.fact for development in digest.developments], channel, ts, "digest"
+    )
+    review = ReviewQueue(
+        intel,
+        curator,
+        clock=clock,
+        configured_channel=review_channel,
+        timezone=settings.timezone,
+    )
+    feeds = FeedService(
+        intel,
+        Fetcher(allow_private=settings.feeds_allow_private),
+        clock=clock,
+        # Serving Slack, documents are parsed in a worker process (see feeds.preparing).
+        parse_processes=0 if console else PARSE_PROCESSES,
+        record_cpu_share=1.0 if console else RECORD_CPU_SHARE,
+    )
+    desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
+    if desk is not None:
+        feeds.on_polled = desk.after_poll
+    services = Services(
+        settings.timezone,
+        intel,
+        curator,
+        admin_policy,
+        digests,
+        AnswerCache(store, clock=clock),
+        console,
+        review=review,
+        feeds=feeds,
+        desk=desk,
+        corrections=corrections,
+    )
+
+    if not console:
+        board = HomeBoard(client, services)
+        services = replace(services, home=board)
+        polled = feeds.on_polled
+
+        def after_poll(reports: list[PollReport]) -> None:
+            polled(reports)
+            board.refresh()  # the admins' queue count (candidates do not move the version)
+
+        feeds.on_polled = after_poll
+    return services
+
+
 def build(
     settings: Settings,
     store: Repository,
@@ -137,86 +219,52 @@ def build(
         raise ConfigError(
             f"Slack rejected SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token again"
         ) from None
-    # The console's operator has the store's file in hand: they are its admin.
-    admins = AdminPolicy(
-        settings.admins | {CONSOLE_USER} if console else settings.admins,
-        None if console else user_lookup(client),
-        workspace_admins=settings.workspace_admins,
-        clock=monotonic,
-    )
-    intel = SummitIntel(store, clock=clock, stale_days=settings.stale_days)
-    digests = DigestService(
-        intel,
-        None if console else SlackDigestPoster(client),
+    services = build_services(
+        settings,
+        store,
+        client,
+        admins=settings.admins | {CONSOLE_USER} if console else settings.admins,
+        console=console,
+        review_channel=settings.review_channel,
         clock=clock,
-        grace=timedelta(hours=settings.digest_grace_hours),
+        monotonic=monotonic,
     )
-    curator = Curator(store, clock)
-    corrections = CorrectionService(
-        store, None if console else SlackCorrectionPoster(client), clock=clock
-    )
-    digests.on_posted = lambda channel, ts, digest: corrections.announce(
-        [development.fact for development in digest.developments], channel, ts, "digest"
-    )
-    review = ReviewQueue(
-        intel,
-        curator,
-        clock=clock,
-        configured_channel=settings.review_channel,
-        timezone=settings.timezone,
-    )
-    feeds = FeedService(
-        intel,
-        Fetcher(allow_private=settings.feeds_allow_private),
-        clock=clock,
-        # Serving Slack, documents are parsed in a worker process (see feeds.preparing).
-        parse_processes=0 if console else PARSE_PROCESSES,
-        record_cpu_share=1.0 if console else RECORD_CPU_SHARE,
-    )
-    desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
-    if desk is not None:
-        feeds.on_polled = desk.after_poll
-    services = Services(
-        settings.timezone,
-        intel,
-        curator,
-        admins,
-        digests,
-        AnswerCache(store, clock=clock),
-        console,
-        review=review,
-        feeds=feeds,
-        desk=desk,
-        corrections=corrections,
-    )
-
-    if not console:
-        board = HomeBoard(client, services)
-        services = replace(services, home=board)
-        polled = feeds.on_polled
-
-        def after_poll(reports: list[PollReport]) -> None:
-            polled(reports)
-            board.refresh()  # the admins' queue count (candidates do not move the version)
-
-        feeds.on_polled = after_poll
 
     # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.
     app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
 
     i18n.set_default(settings.language)
 
+    tenancy = SingleTenant(services, client, CONSOLE_TEAM if console else None)
+    serve_workspaces(app, tenancy, secret)
+    return Built(app, services)
+
+
+def serve_workspaces(app: App, tenancy: Tenancy, secret: str) -> None:
+    """Every listener, handed the services of the request's workspace; a request from a
+    workspace the app is not installed in is refused before any listener runs."""
+
     @app.middleware
-    def provide_services(context: BoltContext, body: dict[str, Any], next: Any) -> None:
-        context["services"] = services
+    def provide_services(
+        context: BoltContext, body: dict[str, Any], next: Any
+    ) -> BoltResponse | None:
+        if context.team_id is None and context.enterprise_id is None:
+            # Nothing Slack sends for a workspace lacks both: as Bolt answers a request no
+            # listener takes.
+            return BoltResponse(status=404, body="")
+        tenant = tenancy.for_context(context)
+        if tenant is None:
+            logger.info("refused a request from %s: not installed there", context.team_id)
+            return not_installed()
+        context["services"] = tenant.services
         i18n.use_for(body)
         next()
+        return None
 
     @app.error
     def log_error(error: Exception, body: dict[str, Any]) -> None:
         logger.error("listener failed for a %s request: %r", body.get("type", "command"), error)
 
     # Commands answered from memory skip Bolt's pipeline (see slackbot.slack.direct).
-    direct.attach(app, direct.DirectCommands(app, services, secret, client, log_error))
+    direct.attach(app, direct.DirectCommands(app, tenancy, secret, log_error))
     register_listeners(app)
-    return Built(app, services)

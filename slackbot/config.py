@@ -44,6 +44,13 @@ class Settings:
     stale_days: int = 90
     # The interface's language (en or ko) where a request's Slack locale does not decide.
     language: str = "en"
+    # Many workspaces, installed through Slack's OAuth (SLACK_CLIENT_ID and _SECRET).
+    client_id: str | None = None
+    client_secret: str | None = None
+    # What a new installation's store starts with: the summit seed, or nothing.
+    seed: str = "summit"
+    # How long an uninstalled workspace's data is kept (reinstalling within it restores it).
+    uninstall_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -117,6 +124,30 @@ class Settings:
         language = (get("SUMMITBOT_LANG") or "en").lower()
         if language not in ("en", "ko"):
             raise ConfigError("SUMMITBOT_LANG must be en (English) or ko (Korean)")
+        client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        if bool(client_id) != bool(client_secret):
+            raise ConfigError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (Slack app settings → "
+                "Basic Information → App Credentials): set both to install in many workspaces"
+            )
+        if client_id and not bot_token and not database_url:
+            raise ConfigError(
+                "SUMMITBOT_DATABASE_URL is not set: serving many workspaces (SLACK_CLIENT_ID "
+                "and SLACK_CLIENT_SECRET without SLACK_BOT_TOKEN) needs PostgreSQL, e.g. "
+                "postgresql://summit@db:5432/summit; run `summitbot db upgrade` on it first"
+            )
+        seed = (get("SUMMITBOT_SEED") or "summit").lower()
+        if seed not in ("summit", "none"):
+            raise ConfigError(
+                "SUMMITBOT_SEED must be summit (a new workspace starts with the summit's facts) "
+                "or none (an empty store)"
+            )
+        retention = get("SUMMITBOT_UNINSTALL_RETENTION_DAYS") or "30"
+        if not retention.isdigit() or int(retention) > 3650:
+            raise ConfigError(
+                "SUMMITBOT_UNINSTALL_RETENTION_DAYS must be a number of days from 0 (delete at "
+                "once) to 3650"
+            )
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -136,14 +167,25 @@ class Settings:
             feeds_allow_private=allow_private in ("true", "1", "yes"),
             stale_days=int(stale),
             language=language,
+            client_id=client_id,
+            client_secret=client_secret,
+            seed=seed,
+            uninstall_retention_days=int(retention),
         )
+
+    @property
+    def many_workspaces(self) -> bool:
+        """Installed through Slack's OAuth in any number of workspaces: client id and secret
+        set, and no bot token (which would make it one workspace's app)."""
+        return bool(self.client_id and self.client_secret and not self.bot_token)
 
     @property
     def auto_mode(self) -> str:
         """What ``summitbot run`` starts: Socket Mode, HTTP, or the local console."""
-        if self.bot_token and self.app_token:
+        credentials = self.bot_token or self.many_workspaces
+        if credentials and self.app_token:
             return "socket"
-        if self.bot_token and self.signing_secret:
+        if credentials and self.signing_secret:
             return "serve"
         return "shell"
 
@@ -152,6 +194,7 @@ class Settings:
             "SLACK_BOT_TOKEN": self.bot_token,
             "SLACK_SIGNING_SECRET": self.signing_secret,
             "SLACK_APP_TOKEN": self.app_token,
+            "SLACK_CLIENT_ID": self.client_id,
         }
         for name in names:
             if not values[name]:

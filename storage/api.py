@@ -57,6 +57,7 @@ __all__ = [
     "Fact",
     "FactPage",
     "Feed",
+    "Installations",
     "JournalCorruptError",
     "Repository",
     "Revision",
@@ -68,6 +69,7 @@ __all__ = [
     "StoreOpenError",
     "StoreWriteError",
     "Subscription",
+    "WorkspaceRecord",
     "Workspaces",
     "compact",
     "fact_id",
@@ -115,6 +117,61 @@ class SeedReport:
     facts_written: int
     entities_removed: int = 0
     facts_removed: int = 0
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord:
+    """A workspace the app was installed in, and whether (and until when) it is gone."""
+
+    workspace: str
+    enterprise_id: str
+    team_id: str
+    org_wide: bool
+    name: str
+    installed_at: datetime
+    installed_by: str
+    uninstalled_at: datetime | None = None
+    delete_after: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.uninstalled_at is None
+
+
+class Installations(Protocol):
+    """Where the app is installed: installation and bot documents as the Slack layer writes
+    them, keyed by client id, enterprise, team and installing user (``''`` for none or for
+    the latest); the OAuth flow's one-use states; and each workspace's life."""
+
+    def save(
+        self,
+        kind: str,
+        client_id: str,
+        enterprise_id: str,
+        team_id: str,
+        user_id: str,
+        doc: dict[str, Any],
+    ) -> None: ...
+    def find(
+        self, kind: str, client_id: str, enterprise_id: str, team_id: str, user_id: str = ""
+    ) -> dict[str, Any] | None: ...
+    def delete(
+        self,
+        kind: str | None,
+        client_id: str,
+        enterprise_id: str,
+        team_id: str,
+        user_id: str | None = None,
+    ) -> int: ...
+    def issue_state(self, state: str, expires_at: datetime) -> None: ...
+    def consume_state(self, state: str, now: datetime) -> bool: ...
+    def installed(self, record: WorkspaceRecord) -> bool: ...
+    def uninstalled(self, workspace: str, at: datetime, delete_after: datetime) -> None: ...
+    def workspace(self, workspace: str) -> WorkspaceRecord | None: ...
+    def workspaces(self) -> list[WorkspaceRecord]: ...
+    def due_for_deletion(self, now: datetime) -> list[str]: ...
+    def forget(self, workspace: str) -> None: ...
+    def close(self) -> None: ...
 
 
 class Workspaces(Protocol):

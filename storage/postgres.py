@@ -45,7 +45,7 @@ from storage.snapshot import SnapshotStorage
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CHANNEL = "summit_changes"
 # pg_advisory_lock keys: any constant of the app's own (here "summit" in ASCII, as a bigint)
 # for schema upgrades; a workspace's writers take the two-key form (these first four letters,
@@ -89,6 +89,34 @@ MIGRATIONS: dict[int, list[str]] = {
             epoch integer NOT NULL DEFAULT 0
         )""",
         "INSERT INTO workspace_heads SELECT workspace, max(seq) FROM changes GROUP BY workspace",
+    ],
+    3: [
+        # Slack's installations (storage.installations): the latest of each workspace
+        # (user_id ''), each installer's, and the bot's, as slack_sdk writes them.
+        """CREATE TABLE slack_installations (
+            client_id text NOT NULL,
+            kind text NOT NULL,
+            enterprise_id text NOT NULL,
+            team_id text NOT NULL,
+            user_id text NOT NULL,
+            doc jsonb NOT NULL,
+            saved_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (client_id, kind, enterprise_id, team_id, user_id)
+        )""",
+        "CREATE TABLE slack_oauth_states (state text PRIMARY KEY, expires_at timestamptz NOT NULL)",
+        # Each workspace's life: the team (or organisation, for an org-wide install) whose
+        # facts it holds, who installed it and when, and when its data is to be deleted.
+        """CREATE TABLE workspaces (
+            workspace text PRIMARY KEY,
+            enterprise_id text NOT NULL DEFAULT '',
+            team_id text NOT NULL DEFAULT '',
+            org_wide boolean NOT NULL DEFAULT false,
+            name text NOT NULL DEFAULT '',
+            installed_at timestamptz NOT NULL,
+            installed_by text NOT NULL DEFAULT '',
+            uninstalled_at timestamptz,
+            delete_after timestamptz
+        )""",
     ],
 }
 

@@ -113,6 +113,9 @@ class SlackSender:
         channel_id: str = DEFAULT_CHANNEL,
         response_url: str | None = None,
         trigger_id: str = "trigger-unused",
+        team_id: str = "T0TEAM",
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
         **post: Any,
     ) -> Reply:
         # The caller who names a response URL watches it; else the answer is fetched from it.
@@ -121,10 +124,14 @@ class SlackSender:
             response_url = (
                 self.fake.response_url() if self.fake else "https://hooks.invalid/commands/1"
             )
+        enterprise = {"enterprise_id": enterprise_id} if enterprise_id else {}
+        if org_wide:
+            enterprise["is_enterprise_install"] = "true"
         body = urlencode(
             {
                 "token": "legacy-verification-token",
-                "team_id": "T0TEAM",
+                "team_id": team_id,
+                **enterprise,
                 "team_domain": "summit",
                 "channel_id": channel_id,
                 "channel_name": "general",
@@ -156,10 +163,10 @@ class SlackSender:
     def interactive(self, payload: dict[str, Any], **post: Any) -> Reply:
         return self.post(urlencode({"payload": json.dumps(payload)}), **post)
 
-    def event(self, event: dict[str, Any], **post: Any) -> Reply:
+    def event(self, event: dict[str, Any], *, team_id: str = "T0TEAM", **post: Any) -> Reply:
         envelope = {
             "token": "legacy",
-            "team_id": "T0TEAM",
+            "team_id": team_id,
             "api_app_id": "A0SUMMIT",
             "type": "event_callback",
             "event_id": f"Ev{time.time_ns()}",

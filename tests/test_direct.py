@@ -19,6 +19,7 @@ from slackbot.app import Built
 from slackbot.config import Settings
 from slackbot.slack import direct
 from slackbot.slack.listener_runner import answers_in_request
+from slackbot.slack.tenants import Tenant
 from storage.repository import FactStore
 from tests.conftest import SIGNING_SECRET
 from tests.fake_slack import FakeSlack
@@ -151,11 +152,23 @@ def test_answers_the_lookup_as_bolt_does_after_a_fact_changes(
 # -- the path itself, without a server ---------------------------------------------------
 
 
+class EveryBodysTenant:
+    """A tenancy that hands every request the same (stand-in) services."""
+
+    tenant = Tenant("T1", {"name": "services"}, WebClient())  # type: ignore[arg-type]
+
+    def for_body(self, _body: dict[str, Any]) -> Tenant:
+        return self.tenant
+
+    def for_context(self, _context: BoltContext) -> Tenant:
+        return self.tenant
+
+
 def direct_path(
     on_error: Callable[[Exception, dict[str, Any]], object] = lambda _e, _b: None,
 ) -> direct.DirectCommands:
     app = App(signing_secret=SIGNING_SECRET, token_verification_enabled=False, token="xoxb-x")
-    return direct.DirectCommands(app, {"name": "services"}, SIGNING_SECRET, WebClient(), on_error)
+    return direct.DirectCommands(app, EveryBodysTenant(), SIGNING_SECRET, on_error)
 
 
 def test_a_failing_listener_is_reported_and_answered_500() -> None:

@@ -337,3 +337,38 @@ def test_an_idle_server_waits_for_work_instead_of_spinning(
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert turns[0] <= 10, f"{turns[0]} turns of the loop in an idle second"
+
+
+def test_a_workspace_that_never_installed_the_app_gets_no_data(
+    slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    """A one-workspace app answers its token's team only: a request signed with the app's
+    secret but from another team (sharing the app's credentials, or forged in a workspace
+    it was never installed in) is told to install it, whichever way it is answered."""
+    from slackbot.slack.tenants import NOT_INSTALLED
+
+    ours = slack.command("/whois", "samsung")
+    assert "Samsung" in ours.joined()
+    for command, text in (("/whois", "samsung"), ("/summit", "search hbm"), ("/summit", "add")):
+        reply = slack.command(command, text, team_id="T0STRANGER", response_url="https://x/1")
+        assert reply.status == 200 and reply.body == NOT_INSTALLED, (command, text)
+    payload = {
+        "type": "block_actions",
+        "user": {"id": DEFAULT_USER, "team_id": "T0STRANGER"},
+        "team": {"id": "T0STRANGER"},
+        "actions": [{"action_id": "share_answer", "value": '{"command": "/whois"}'}],
+    }
+    assert slack.interactive(payload).body == NOT_INSTALLED
+    posted_before = len(fake_slack.calls)
+    mention = {"type": "app_mention", "user": DEFAULT_USER, "channel": "C0GENERAL"}
+    stranger = slack.event(mention | {"text": "<@U0BOT> who samsung", "ts": "1.1"}, team_id="T0X")
+    assert stranger.status == 200
+    # Our own mention after it is answered; the stranger's never is.
+    slack.event(mention | {"text": "<@U0BOT> who lg", "ts": "1.2"})
+
+    def answers() -> list[str]:
+        chat = [c for c in fake_slack.calls[posted_before:] if c.method.startswith("chat.")]
+        return [str(c.params.get("thread_ts")) for c in chat]
+
+    fake_slack.wait_for(answers)
+    assert answers() == ["1.2"]

@@ -192,7 +192,8 @@ def test_every_command_and_payload_is_acknowledged_within_3_s_while_users_info_i
         submitted = view_submission(view.to_dict(), {}, ALICE)
         sends[name] = lambda submitted=submitted: slack.interactive(submitted)
     sends["type-ahead"] = lambda: slack.interactive(
-        {"type": "block_suggestion", "user": {"id": ALICE}, "action_id": "entities", "value": "s"}
+        {"type": "block_suggestion", "user": {"id": ALICE}, "team": {"id": "T0TEAM"}}
+        | {"action_id": "entities", "value": "s"}
     )
     for callback, kind in (("add_summit_fact", "shortcut"), ("save_as_summit_fact", "message")):
         shortcut = {
@@ -471,7 +472,8 @@ def test_the_type_ahead_stays_within_slacks_option_limits(
 ) -> None:
     for typed in ("very long", ""):
         reply = slack.interactive(
-            {"type": "block_suggestion", "user": {"id": ADMIN}, "action_id": "entities"}
+            {"type": "block_suggestion", "user": {"id": ADMIN}, "team": {"id": "T0TEAM"}}
+            | {"action_id": "entities"}
             | {"value": typed, "block_id": "entities"}
         )
         assert reply.status == 200, reply.body

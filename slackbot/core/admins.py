@@ -34,11 +34,16 @@ class AdminPolicy:
         lookup: UserLookup | None = None,
         *,
         workspace_admins: bool = True,
+        member_of_workspace: Callable[[dict[str, Any]], bool] | None = None,
         cache_seconds: float = CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``member_of_workspace``: whether a user's record (users.info) is of this
+        workspace's own people; an admin of another organisation, in a shared channel, is
+        never one of ours."""
         self.admins = admins
         self._lookup = lookup
+        self._member_of_workspace = member_of_workspace
         self._workspace_admins = workspace_admins and lookup is not None
         self._cache_seconds = cache_seconds
         self._clock = clock
@@ -91,6 +96,8 @@ class AdminPolicy:
             # Slack could not say: refuse, but do not remember the refusal.
             return False
         allowed = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        if allowed and self._member_of_workspace is not None:
+            allowed = self._member_of_workspace(user)
         with self._lock:
             self._cache[user_id] = (now, allowed)
         return allowed

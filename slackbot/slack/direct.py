@@ -35,11 +35,11 @@ from urllib.parse import parse_qsl
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
-from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from slackbot.slack import i18n
 from slackbot.slack.listener_runner import InRequest, in_request_rule
+from slackbot.slack.tenants import Tenancy
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +61,24 @@ class _Listener:
 
 class DirectCommands:
     """The app's commands that may be answered without Bolt's pipeline, with what their
-    listeners need: the app's services (as its middleware puts them in Bolt's context), the
-    signing secret, the Web API client and the app's error handler."""
+    listeners need: the workspaces (each with its services, as the app's middleware puts
+    them in Bolt's context, and its Web API client), the signing secret and the app's error
+    handler.
+
+    A request from a workspace the tenancy does not know goes to Bolt, whose authorization
+    and the app's middleware refuse it: both ways give the same answer or the same refusal."""
 
     def __init__(
         self,
         app: App,
-        services: Any,
+        tenancy: Tenancy,
         signing_secret: str,
-        client: WebClient,
         on_error: ErrorHandler,
     ) -> None:
         self._app = app
-        self._services = services
+        self._tenancy = tenancy
         # Without a secret (commands that never serve Slack) nothing can be verified here.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
-        self._client = client
         self._on_error = on_error
         self._listeners: dict[str, _Listener] = {}
 
@@ -93,9 +95,12 @@ class DirectCommands:
         listener = self._listeners.get(body.get("command"))  # type: ignore[arg-type]
         if listener is None:
             return None
+        tenant = self._tenancy.for_body(body)
+        if tenant is None:
+            return None
         context = BoltContext(
-            services=self._services,
-            client=self._client,
+            services=tenant.services,
+            client=tenant.client,
             logger=logger,
             team_id=body.get("team_id"),
             user_id=body.get("user_id"),
@@ -111,7 +116,7 @@ class DirectCommands:
             "command": body,
             "payload": body,
             "context": context,
-            "client": self._client,
+            "client": tenant.client,
             "logger": logger,
         }
         try:
