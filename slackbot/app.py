@@ -113,6 +113,7 @@ def build_services(
     console: bool = False,
     review_channel: str | None = None,
     member_of_workspace: Callable[[dict[str, Any]], bool] | None = None,
+    left: Callable[[str], None] | None = None,
     clock: Callable[[], datetime] = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Services:
@@ -170,6 +171,7 @@ def build_services(
         feeds=feeds,
         desk=desk,
         corrections=corrections,
+        left=left,
     )
 
     if not console:
@@ -233,16 +235,15 @@ def build(
     # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.
     app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
 
-    i18n.set_default(settings.language)
-
     tenancy = SingleTenant(services, client, CONSOLE_TEAM if console else None)
-    serve_workspaces(app, tenancy, secret)
+    serve_workspaces(app, tenancy, secret, settings.language)
     return Built(app, services)
 
 
-def serve_workspaces(app: App, tenancy: Tenancy, secret: str) -> None:
+def serve_workspaces(app: App, tenancy: Tenancy, secret: str, language: str) -> None:
     """Every listener, handed the services of the request's workspace; a request from a
     workspace the app is not installed in is refused before any listener runs."""
+    i18n.set_default(language)
 
     @app.middleware
     def provide_services(

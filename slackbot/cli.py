@@ -11,7 +11,8 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -40,11 +41,13 @@ from slackbot.stores import (
     database_status,
     migrate_embedded,
     open_store,
+    open_workspaces,
     repair_journals,
     safe_url,
     upgrade_database,
     write_atomically,
 )
+from slackbot.tenancy import WorkspaceScheduling, build_for_workspaces
 from storage.api import (
     JournalCorruptError,
     Repository,
@@ -57,18 +60,46 @@ from storage.api import (
 logger = logging.getLogger("summitbot")
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+@contextmanager
+def serving(settings: Settings) -> Iterator[tuple[App, ScheduledWork]]:
+    """The app and its scheduled work, for one workspace (a bot token) or for every
+    workspace that installs it (client id and secret); closed afterwards."""
+    if settings.many_workspaces:
+        with open_workspaces(settings) as (workspaces, installations):
+            many = build_for_workspaces(settings, workspaces, installations)
+            collect_garbage_rarely()
+            grace = int(settings.digest_grace_hours * 3600)
+            work = ScheduledWork(WorkspaceScheduling(many.tenants, grace), settings)
+            try:
+                yield many.app, work
+            finally:
+                work.stop()
+                many.tenants.close()
+        return
     with open_store(settings, follow=True) as store:
         built = build(settings, store)
         collect_garbage_rarely()
-        scheduler = ScheduledWork(
-            DigestScheduler(
-                built.services.digests, built.services.feeds, built.services.corrections
-            ),
-            settings,
+        services = built.services
+        work = ScheduledWork(
+            DigestScheduler(services.digests, services.feeds, services.corrections), settings
         )
-        server = GracefulServer(built.app, args.host, args.port, health=scheduler.health)
+        try:
+            yield built.app, work
+        finally:
+            work.stop()
+            if services.feeds is not None:
+                services.feeds.close()
+            if services.home is not None:
+                services.home.close()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.many_workspaces:
+        settings.require("SLACK_SIGNING_SECRET")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    with serving(settings) as (app, work):
+        server = GracefulServer(app, args.host, args.port, health=work.health)
 
         def request_stop(_signum: int, _frame: FrameType | None) -> None:
             # Only a flag: the serving loop stops itself (see GracefulServer).
@@ -76,22 +107,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        try:
-            scheduler.start()
-            logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
-            server.run()
-        finally:
-            scheduler.stop()
-            if built.services.feeds is not None:
-                built.services.feeds.close()
-            if built.services.home is not None:
-                built.services.home.close()
+        work.start()
+        logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
+        if app.oauth_flow is not None:
+            logger.info("installs from %s%s", server.url, app.oauth_flow.install_path)
+        server.run()
     logger.info("stopped")
     return 0
 
 
 def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    if settings.many_workspaces:
+        settings.require("SLACK_APP_TOKEN")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     assert settings.app_token is not None
     stop = threading.Event()
 
@@ -100,25 +129,10 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with open_store(settings, follow=True) as store:
-        built = build(settings, store)
-        collect_garbage_rarely()
-        scheduler = ScheduledWork(
-            DigestScheduler(
-                built.services.digests, built.services.feeds, built.services.corrections
-            ),
-            settings,
-        )
-        scheduler.start()
-        try:
-            logger.info("Summit Intel connecting to Slack in Socket Mode")
-            run_socket_mode(built.app, settings.app_token, stop)
-        finally:
-            scheduler.stop()
-            if built.services.feeds is not None:
-                built.services.feeds.close()
-            if built.services.home is not None:
-                built.services.home.close()
+    with serving(settings) as (app, work):
+        work.start()
+        logger.info("Summit Intel connecting to Slack in Socket Mode")
+        run_socket_mode(app, settings.app_token, stop)
     logger.info("stopped")
     return 0
 

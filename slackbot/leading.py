@@ -7,18 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from slackbot.config import Settings
-from slackbot.scheduler import DigestScheduler
+from slackbot.scheduler import Scheduling
 from slackbot.stores import leadership
 from storage.api import replica_name
 
 
 class ScheduledWork:
-    def __init__(self, scheduler: DigestScheduler, settings: Settings) -> None:
+    def __init__(self, scheduler: Scheduling, settings: Settings) -> None:
         self.scheduler = scheduler
         self.name = replica_name()
         self._leadership = leadership(settings, scheduler.lead, scheduler.step_down, self.name)
         if self._leadership is not None:
-            scheduler.service.leader = self.leader
+            scheduler.set_leader(self.leader)
 
     def start(self) -> None:
         if self._leadership is None:

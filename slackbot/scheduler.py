@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -34,30 +36,54 @@ CORRECTION_JOB = "corrections"
 CORRECTION_SECONDS = 60
 
 
-def job_id(channel_id: str) -> str:
-    return f"digest:{channel_id}"
+class Scheduling(Protocol):
+    """What runs the scheduled work (one workspace's, or every workspace's): started by the
+    one process of the embedded store, or led and left by the replicas' leader election."""
+
+    def start(self) -> None: ...
+    def lead(self) -> None: ...
+    def step_down(self) -> None: ...
+    def shutdown(self) -> None: ...
+    def set_leader(self, leader: Callable[[], str | None]) -> None: ...
+
+
+def job_id(channel_id: str, prefix: str = "") -> str:
+    return f"{prefix}digest:{channel_id}"
+
+
+def background_scheduler(grace_seconds: int) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        timezone=UTC,
+        executors={"default": ThreadPoolExecutor(DELIVERY_THREADS)},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": grace_seconds or 1,
+        },
+    )
 
 
 class DigestScheduler:
+    """One workspace's digests, corrections and feed polls, as jobs of an APScheduler: its
+    own, or one shared by every workspace (``scheduler``), where this workspace's jobs are
+    told apart by ``prefix`` and started, stopped and removed alone."""
+
     def __init__(
         self,
         service: DigestService,
         feeds: FeedService | None = None,
         corrections: CorrectionService | None = None,
+        *,
+        scheduler: BackgroundScheduler | None = None,
+        prefix: str = "",
     ) -> None:
         self.service = service
         self.feeds = feeds
         self.corrections = corrections
         self.feed_seconds = FEED_CHECK_SECONDS
-        self.scheduler = BackgroundScheduler(
-            timezone=UTC,
-            executors={"default": ThreadPoolExecutor(DELIVERY_THREADS)},
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": int(service.grace.total_seconds()) or 1,
-            },
-        )
+        self.prefix = prefix
+        self._owns_scheduler = scheduler is None
+        self.scheduler = scheduler or background_scheduler(int(service.grace.total_seconds()))
         service.on_change = self.sync
         service.on_halt = self.stop_jobs
         self.retry_seconds = RETRY_CHECK_SECONDS
@@ -69,7 +95,7 @@ class DigestScheduler:
             self.service.retry_due,
             trigger="interval",
             seconds=self.retry_seconds,
-            id=RETRY_JOB,
+            id=self.prefix + RETRY_JOB,
             name="digest retries",
             replace_existing=True,
         )
@@ -79,7 +105,7 @@ class DigestScheduler:
                 self.feeds.poll_due,
                 trigger="interval",
                 seconds=self.feed_seconds,
-                id=FEED_JOB,
+                id=self.prefix + FEED_JOB,
                 name="feed polls",
                 replace_existing=True,
                 next_run_time=self.service.clock(),
@@ -89,11 +115,12 @@ class DigestScheduler:
                 self.corrections.post_due,
                 trigger="interval",
                 seconds=CORRECTION_SECONDS,
-                id=CORRECTION_JOB,
+                id=self.prefix + CORRECTION_JOB,
                 name="corrections in threads",
                 replace_existing=True,
             )
-        self.scheduler.start()
+        if self._owns_scheduler:
+            self.scheduler.start()
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
         for outcome in caught_up:
             logger.info("caught up a missed digest: %s", outcome.text)
@@ -122,19 +149,32 @@ class DigestScheduler:
         if self.scheduler.running:
             self.scheduler.pause()
 
-    def resync(self) -> None:
+    def set_leader(self, leader: Callable[[], str | None]) -> None:
+        """Where the scheduler runs, for /digest status (several replicas)."""
+        self.service.leader = leader
+
+    def resync(self, existing: set[str] | None = None) -> None:
         """Every channel's job matched to its subscription, including channels whose
-        subscription is gone."""
+        subscription is gone. ``existing``: the scheduler's job ids, when the caller has
+        them (one listing for every workspace of a shared scheduler)."""
         channels = {s.channel_id for s in self.service.store.subscriptions()}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("digest:"):
-                channels.add(job.id.removeprefix("digest:"))
+        digest_jobs = job_id("", self.prefix)
+        ids = existing if existing is not None else {job.id for job in self.scheduler.get_jobs()}
+        for found in ids:
+            if found.startswith(digest_jobs):
+                channels.add(found.removeprefix(digest_jobs))
         for channel_id in channels:
             self.sync(channel_id)
 
     def stop_jobs(self) -> None:
-        """Removes every digest job (the app may no longer post)."""
-        self.scheduler.remove_all_jobs()
+        """Removes every job of this workspace (the app may no longer post there)."""
+        if self._owns_scheduler:
+            self.scheduler.remove_all_jobs()
+            return
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(self.prefix):
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(job.id)
 
     def sync(self, channel_id: str) -> None:
         """Makes the channel's job match its subscription (added, moved, or removed)."""
@@ -146,17 +186,17 @@ class DigestScheduler:
             or self.service.halted is not None
         ):
             with contextlib.suppress(JobLookupError):
-                self.scheduler.remove_job(job_id(channel_id))
+                self.scheduler.remove_job(job_id(channel_id, self.prefix))
             return
         self.scheduler.add_job(
             self.service.deliver_due,
             trigger=trigger_for(subscription),
             args=[channel_id],
-            id=job_id(channel_id),
+            id=job_id(channel_id, self.prefix),
             name=f"digest for {channel_id}",
             replace_existing=True,
         )
 
     def shutdown(self) -> None:
-        if self.scheduler.running:
+        if self._owns_scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=True)

@@ -62,6 +62,14 @@ def wsgi_application(
         if path == HEALTH_PATH:
             report = {"ok": True, **(health() if health else {})}
             return plain(start_response, "200 OK", json.dumps(report) + "\n", "application/json")
+        oauth = app.oauth_flow
+        if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
+            # Installing from an "Add to Slack" link: Bolt's OAuth flow, browsers' GETs.
+            if method != "GET":
+                return plain(
+                    start_response, "405 Method Not Allowed", "open this page in a browser\n"
+                )
+            return slack(environ, start_response)
         if path != EVENTS_PATH:
             return plain(start_response, "404 Not Found", "not found\n")
         if method != "POST":

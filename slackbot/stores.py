@@ -10,13 +10,14 @@ touches PostgreSQL."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slackbot.config import Settings
-from storage.api import Repository
+from storage.api import Installations, Repository, Workspaces
 from storage.files import write_atomically
 from storage.journal import repair as repair_journal
 from storage.repository import FactStore
@@ -34,6 +35,7 @@ __all__ = [
     "migrate_embedded",
     "open_embedded",
     "open_store",
+    "open_workspaces",
     "repair_journals",
     "upgrade_database",
     "write_atomically",
@@ -62,6 +64,22 @@ def open_store(settings: Settings, *, seed: bool = True, follow: bool = False) -
             report.facts_written,
         )
     return store
+
+
+@contextmanager
+def open_workspaces(settings: Settings) -> Iterator[tuple[Workspaces, Installations]]:
+    """Every workspace's store and the installations, on PostgreSQL (many workspaces need
+    it; the settings refuse to start without it)."""
+    assert settings.database_url, "many workspaces need SUMMITBOT_DATABASE_URL"
+    from storage.installations import PostgresInstallations
+    from storage.postgres_workspaces import PostgresWorkspaces
+
+    installations = PostgresInstallations(settings.database_url)
+    try:
+        with PostgresWorkspaces(settings.database_url) as workspaces:
+            yield workspaces, installations
+    finally:
+        installations.close()
 
 
 def open_embedded(path: Path) -> Repository:

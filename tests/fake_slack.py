@@ -11,10 +11,15 @@
   works 5 times within 30 minutes of being issued, then answers 404 ``used_url`` or
   ``expired_url``; ``expire`` ends one at once.
 - ``slow`` makes a method take that many seconds before it answers.
+- Several workspaces (``FakeWorkspace``), each with its own bot token, bot user, channels
+  and users: a call with one workspace's token sees only that workspace's channels and
+  people. ``T0TEAM`` (token ``BOT_TOKEN``) is there from the start; more come with
+  ``tests/fake_oauth.py``, which answers ``oauth.v2.access``.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import random
@@ -87,6 +92,19 @@ class Channel:
     archived: bool = False
     is_im: bool = False
     is_mpim: bool = False
+    team: str = TEAM
+
+
+@dataclass
+class FakeWorkspace:
+    """One workspace the app is (or can be) installed in."""
+
+    team_id: str
+    name: str
+    bot_user: str
+    bot_id: str
+    enterprise_id: str | None = None
+    tokens: set[str] = field(default_factory=set)  # bot tokens Slack accepts for it now
 
 
 @dataclass
@@ -142,6 +160,10 @@ class FakeSlack:
         # Uploaded files by id: name, length, content, and where they were shared.
         self.files: dict[str, dict[str, Any]] = {}
         self.socket_url: str | None = None
+        default = FakeWorkspace(TEAM, "Summit", BOT_USER, "B0BOT", tokens={BOT_TOKEN})
+        self.workspaces: dict[str, FakeWorkspace] = {TEAM: default}
+        # The workspace of the call being answered (each call has a thread of its own).
+        self._current = threading.local()
         self._triggers: dict[str, float] = {}
         # response URL path -> (issued at on the clock, uses so far)
         self._response_urls: dict[str, tuple[float, int]] = {}
@@ -217,15 +239,33 @@ class FakeSlack:
         bot_member: bool = False,
         is_im: bool = False,
         is_mpim: bool = False,
+        team: str = TEAM,
     ) -> Channel:
-        members = {BOT_USER} if bot_member or is_im else set()
-        channel = Channel(channel_id, name, private or is_im or is_mpim, members)
+        members = {self.workspaces[team].bot_user} if bot_member or is_im else set()
+        channel = Channel(channel_id, name, private or is_im or is_mpim, members, team=team)
         channel.is_im, channel.is_mpim = is_im, is_mpim
         self.channels[channel_id] = channel
         return channel
 
-    def add_user(self, user_id: str, **profile: Any) -> None:
-        self.users[user_id] = {"id": user_id, "name": user_id.lower(), **profile}
+    def add_user(self, user_id: str, *, team: str = TEAM, **profile: Any) -> None:
+        self.users[user_id] = {"id": user_id, "name": user_id.lower(), "team_id": team, **profile}
+
+    @property
+    def workspace(self) -> FakeWorkspace:
+        """The workspace whose token the call being answered carries."""
+        found: FakeWorkspace = getattr(self._current, "workspace", self.workspaces[TEAM])
+        return found
+
+    def _channel(self, channel_id: str) -> Channel | None:
+        """A channel of the calling workspace (another's is not found, as in Slack)."""
+        channel = self.channels.get(channel_id)
+        return channel if channel is not None and channel.team == self.workspace.team_id else None
+
+    def workspace_of_token(self, token: str | None) -> FakeWorkspace | None:
+        for workspace in self.workspaces.values():
+            if token in workspace.tokens:
+                return workspace
+        return None
 
     def fail_next(
         self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
@@ -262,18 +302,35 @@ class FakeSlack:
             if token != APP_TOKEN:
                 return {"ok": False, "error": "invalid_auth"}
             return {"ok": True, "url": self.socket_url}
+        if method.startswith("oauth."):
+            return self.oauth(method, params)
         if token is None:
             return {"ok": False, "error": "not_authed"}
-        if token != BOT_TOKEN:
+        workspace = self.workspace_of_token(token)
+        if workspace is None:
             return {"ok": False, "error": "invalid_auth"}
+        self._current.workspace = workspace
         handler = getattr(self, "api_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
         result: dict[str, Any] = handler(params)
         return result
 
+    def oauth(self, method: str, _params: dict[str, Any]) -> dict[str, Any]:
+        """OAuth's methods: see tests/fake_oauth.py."""
+        return {"ok": False, "error": "unknown_method"}
+
     def api_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "T"}
+        found = self.workspace
+        return {
+            "ok": True,
+            "team_id": found.team_id,
+            "team": found.name,
+            "user_id": found.bot_user,
+            "bot_id": found.bot_id,
+            "enterprise_id": found.enterprise_id,
+            "url": f"https://{found.team_id.lower()}.slack.invalid/",
+        }
 
     def _message_problems(self, params: dict[str, Any]) -> dict[str, Any] | None:
         if not params.get("text"):
@@ -290,12 +347,12 @@ class FakeSlack:
             # Posting to a user id opens the app's direct-message channel with them.
             self.add_channel(f"D{params['channel']}", "dm", private=True, bot_member=True)
             params = {**params, "channel": f"D{params['channel']}"}
-        channel = self.channels.get(params.get("channel", ""))
+        channel = self._channel(params.get("channel", ""))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         if channel.archived:
             return {"ok": False, "error": "is_archived"}
-        if BOT_USER not in channel.members:
+        if self.workspace.bot_user not in channel.members:
             return {"ok": False, "error": "not_in_channel"}
         problem = self._message_problems(params)
         if problem:
@@ -315,26 +372,28 @@ class FakeSlack:
         return {"ok": True, "channel": posted["channel"], "ts": posted["ts"]}
 
     def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(params.get("channel", ""))
+        channel = self._channel(params.get("channel", ""))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("user"):
             return {"ok": False, "error": "user_not_found"}
-        if BOT_USER not in channel.members:
+        if self.workspace.bot_user not in channel.members:
             return {"ok": False, "error": "not_in_channel"}
         problem = self._message_problems(params)
         return problem or {"ok": True, "message_ts": f"{int(time.time())}.000100"}
 
     def api_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(params.get("channel", ""))
+        channel = self._channel(params.get("channel", ""))
         if channel is None or channel.is_private:
             return {"ok": False, "error": "channel_not_found"}
-        channel.members.add(BOT_USER)
+        channel.members.add(self.workspace.bot_user)
         return {"ok": True, "channel": {"id": channel.id, "name": channel.name}}
 
     def api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(params.get("channel", ""))
-        if channel is None or (channel.is_private and BOT_USER not in channel.members):
+        channel = self._channel(params.get("channel", ""))
+        if channel is None or (
+            channel.is_private and self.workspace.bot_user not in channel.members
+        ):
             return {"ok": False, "error": "channel_not_found"}
         return {
             "ok": True,
@@ -342,7 +401,7 @@ class FakeSlack:
                 "id": channel.id,
                 "name": channel.name,
                 "is_private": channel.is_private,
-                "is_member": BOT_USER in channel.members,
+                "is_member": self.workspace.bot_user in channel.members,
                 "is_archived": channel.archived,
                 "is_im": channel.is_im,
                 "is_mpim": channel.is_mpim,
@@ -353,7 +412,7 @@ class FakeSlack:
         user = self.users.get(params.get("user", ""))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user}
+        return {"ok": True, "user": user}  # a Slack Connect guest carries their own team
 
     def api_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
         user = str(params.get("user") or "")
@@ -362,7 +421,9 @@ class FakeSlack:
         joined = [
             {"id": channel.id, "name": channel.name}
             for channel in self.channels.values()
-            if user in channel.members and not channel.is_im
+            if user in channel.members
+            and not channel.is_im
+            and channel.team == self.workspace.team_id
         ]
         return {"ok": True, "channels": joined, "response_metadata": {"next_cursor": ""}}
 
@@ -372,9 +433,10 @@ class FakeSlack:
         users = str(params.get("users") or "").split(",")
         if len(users) != 1 or users[0] not in self.users:
             return {"ok": False, "error": "user_not_found"}
-        dm = f"D{users[0]}"
+        team = self.workspace.team_id
+        dm = f"D{users[0]}" if team == TEAM else f"D{team}{users[0]}"
         if dm not in self.channels:
-            self.add_channel(dm, "dm", private=True, bot_member=True)
+            self.add_channel(dm, "dm", private=True, bot_member=True, team=team)
         return {"ok": True, "channel": {"id": dm}}
 
     def api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -402,10 +464,10 @@ class FakeSlack:
     def api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
         listed = params.get("files")
         listed = json.loads(listed) if isinstance(listed, str) else listed
-        channel = self.channels.get(str(params.get("channel_id") or ""))
+        channel = self._channel(str(params.get("channel_id") or ""))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        if BOT_USER not in channel.members:
+        if self.workspace.bot_user not in channel.members:
             return {"ok": False, "error": "not_in_channel"}
         shared = []
         for entry in listed or []:
@@ -519,6 +581,10 @@ class FakeSlack:
                         fake.in_flight -= 1
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+                if auth.startswith("Basic "):  # oauth.v2.access: the app's id and secret
+                    pair = base64.b64decode(auth.removeprefix("Basic ")).decode()
+                    client_id, _, client_secret = pair.partition(":")
+                    params |= {"client_id": client_id, "client_secret": client_secret}
                 token = token or params.get("token")
                 forced = fake._forced[method].popleft() if fake._forced[method] else None
                 if (

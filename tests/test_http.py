@@ -350,7 +350,7 @@ def test_a_workspace_that_never_installed_the_app_gets_no_data(
     ours = slack.command("/whois", "samsung")
     assert "Samsung" in ours.joined()
     for command, text in (("/whois", "samsung"), ("/summit", "search hbm"), ("/summit", "add")):
-        reply = slack.command(command, text, team_id="T0STRANGER", response_url="https://x/1")
+        reply = slack.command(command, text, team_id="T0STRANGER")
         assert reply.status == 200 and reply.body == NOT_INSTALLED, (command, text)
     payload = {
         "type": "block_actions",

@@ -13,12 +13,12 @@ logger = logging.getLogger(__name__)
 
 
 def on_uninstalled(event: dict[str, Any], context: BoltContext) -> None:
-    services_of(context).digests.halt("the app was uninstalled from the workspace")
+    services_of(context).leave("the app was uninstalled from the workspace")
 
 
 def on_tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
     tokens = event.get("tokens") or {}
     if tokens.get("bot"):
-        services_of(context).digests.halt("the bot token was revoked")
+        services_of(context).leave("the bot token was revoked")
     else:
         logger.info("user tokens revoked (the app holds none): %s", tokens)

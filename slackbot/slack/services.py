@@ -131,6 +131,15 @@ class Services:
     home: HomeBoard | None = None
     # Entity cards by what they show, whatever name they were asked by.
     cards: CardCache = field(default_factory=CardCache)
+    # The app was uninstalled from the workspace or its bot token revoked (the reason): by
+    # default every digest stops; with many workspaces, the workspace is let go of too.
+    left: Callable[[str], None] | None = None
+
+    def leave(self, reason: str) -> None:
+        if self.left is not None:
+            self.left(reason)
+        else:
+            self.digests.halt(reason)
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

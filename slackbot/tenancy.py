@@ -1,0 +1,457 @@
+"""Many workspaces in one app: each installed workspace's services, built when it is first
+asked for, over its own store and posting with its own bot token.
+
+Bolt's OAuth support does the installing and authorizes every request through the
+installation store; this module adds what an app with a store per workspace needs around
+it: setting up a new installation's store (the summit seed, unless SUMMITBOT_SEED=none), the
+tenancy that hands each request its workspace's services (``slackbot.slack.tenants``), and
+Web API clients whose token is the installation's current one, rotated before it expires."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.base import STATE_PAUSED
+from cachetools import TTLCache
+from slack_bolt import App, BoltContext
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.token_rotation import TokenRotator
+from slack_sdk.web import SlackResponse
+
+from slackbot.app import (
+    LISTENER_THREADS,
+    bolt_logger,
+    build_services,
+    make_web_client,
+    serve_workspaces,
+)
+from slackbot.config import Settings
+from slackbot.scheduler import RESYNC_SECONDS, DigestScheduler, background_scheduler
+from slackbot.slack.installations import (
+    SummitInstallationStore,
+    SummitOAuthStateStore,
+    workspace_of,
+)
+from slackbot.slack.listener_runner import PromptListenerRunner
+from slackbot.slack.manifest import BOT_SCOPES
+from slackbot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SummitOAuthFlow, callback_options
+from slackbot.slack.tenants import NOT_INSTALLED, Tenant, workspace_of_body
+from storage.api import Installations, WorkspaceRecord, Workspaces, utc_now
+
+logger = logging.getLogger(__name__)
+
+WORKSPACES_JOB = "workspaces"
+# A token is refreshed this long before it expires (Bolt's default too).
+ROTATE_MINUTES = 120
+# How long a workspace's bot (its token) and whether it is installed are remembered: an
+# uninstall is seen at once on the replica that got the event, within this on the others.
+BOT_CACHE_SECONDS = 10.0
+
+
+class BotTokens:
+    """Each workspace's bot token, as the installation store has it now: rotated (and the
+    new token stored) before it is used when it expires within ``ROTATE_MINUTES``."""
+
+    def __init__(
+        self, store: SummitInstallationStore, rotator: TokenRotator, clock: Callable[[], float]
+    ) -> None:
+        self.store = store
+        self.rotator = rotator
+        self._bots: TTLCache[str, Bot | None] = TTLCache(4096, BOT_CACHE_SECONDS, timer=clock)
+        self._lock = threading.Lock()
+
+    def bot(self, record: WorkspaceRecord) -> Bot | None:
+        with self._lock:
+            if record.workspace in self._bots:
+                return self._bots[record.workspace]
+        bot = self.store.find_bot(
+            enterprise_id=record.enterprise_id or None,
+            team_id=record.team_id or None,
+            is_enterprise_install=record.org_wide,
+        )
+        if bot is not None and bot.bot_refresh_token is not None:
+            refreshed = self.rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_MINUTES
+            )
+            if refreshed is not None:
+                self.store.save_bot(refreshed)  # stored before it is used
+                bot = refreshed
+        with self._lock:
+            self._bots[record.workspace] = bot
+        return bot
+
+    def forget(self, workspace: str) -> None:
+        with self._lock:
+            self._bots.pop(workspace, None)
+
+
+class WorkspaceClient(WebClient):
+    """One workspace's Web API client: every call carries the workspace's current bot
+    token (looked up, and rotated when due, just before the call), so a client handed to a
+    digest poster or App Home board never holds a token that has since rotated."""
+
+    def __init__(self, token: Callable[[], str | None], **options: Any) -> None:
+        super().__init__(**options)
+        self._current_token = token
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        self.token = self._current_token()
+        return super().api_call(api_method, **kwargs)
+
+
+def client_for(template: WebClient, token: Callable[[], str | None]) -> WorkspaceClient:
+    client = WorkspaceClient(
+        token,
+        base_url=template.base_url,
+        timeout=template.timeout,
+        headers=template.headers,
+        logger=template.logger,
+    )
+    client.retry_handlers = list(template.retry_handlers)
+    return client
+
+
+class WorkspaceTenants:
+    """Every installed workspace's services (``slackbot.slack.tenants.Tenancy``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workspaces: Workspaces,
+        installations: Installations,
+        tokens: BotTokens,
+        template: WebClient,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.workspaces = workspaces
+        self.installations = installations
+        self.tokens = tokens
+        self.template = template
+        self.clock = clock
+        self.monotonic = monotonic
+        self._records: TTLCache[str, WorkspaceRecord | None] = TTLCache(
+            65536, BOT_CACHE_SECONDS, timer=monotonic
+        )
+        self._tenants: dict[str, Tenant] = {}
+        self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
+
+    # -- the tenancy ------------------------------------------------------------------
+
+    def for_context(self, context: BoltContext) -> Tenant | None:
+        if context.authorize_result is None:
+            return None
+        return self.tenant(
+            workspace_of(context.enterprise_id, context.team_id, context.is_enterprise_install)
+        )
+
+    def for_body(self, body: dict[str, Any]) -> Tenant | None:
+        return self.tenant(workspace_of_body(body))
+
+    def record(self, workspace: str) -> WorkspaceRecord | None:
+        """The workspace, while it is installed."""
+        with self._lock:
+            if workspace in self._records:
+                return self._records[workspace]
+        record = self.installations.workspace(workspace) if workspace else None
+        if record is not None and not record.active:
+            record = None
+        with self._lock:
+            self._records[workspace] = record
+        return record
+
+    def tenant(self, workspace: str) -> Tenant | None:
+        record = self.record(workspace)
+        if record is None:
+            return None
+        with self._lock:
+            tenant = self._tenants.get(workspace)
+            if tenant is not None:
+                return tenant
+            building = self._building.setdefault(workspace, threading.Lock())
+        with building:  # one workspace's first request never holds up another's
+            with self._lock:
+                tenant = self._tenants.get(workspace)
+            if tenant is None:
+                tenant = self._build(record)
+                with self._lock:
+                    self._tenants[workspace] = tenant
+            return tenant
+
+    def _build(self, record: WorkspaceRecord) -> Tenant:
+        def token() -> str | None:
+            bot = self.tokens.bot(record)
+            return bot.bot_token if bot is not None else None
+
+        client = client_for(self.template, token)
+        store = self.workspaces.store(record.workspace)
+
+        def ours(user: dict[str, Any]) -> bool:
+            # A guest from another organisation (Slack Connect) is never this one's admin.
+            if record.org_wide:
+                enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
+                return bool(enterprise == record.enterprise_id)
+            return bool(user.get("team_id") == record.team_id)
+
+        services = build_services(
+            self.settings,
+            store,
+            client,
+            admins=frozenset({record.installed_by}) if record.installed_by else frozenset(),
+            member_of_workspace=ours,
+            left=lambda reason: self.uninstalled(record.workspace, reason),
+            clock=self.clock,
+            monotonic=self.monotonic,
+        )
+        return Tenant(record.workspace, services, client)
+
+    # -- installing and leaving -------------------------------------------------------
+
+    def installed(self, installation: Installation) -> None:
+        """A new (or renewed) installation, stored by Bolt: the workspace's store made and
+        seeded, unless it was kept from before."""
+        org_wide = bool(installation.is_enterprise_install)
+        workspace = workspace_of(installation.enterprise_id, installation.team_id, org_wide)
+        record = WorkspaceRecord(
+            workspace=workspace,
+            enterprise_id=installation.enterprise_id or "",
+            team_id="" if org_wide else installation.team_id or "",
+            org_wide=org_wide,
+            name=(installation.enterprise_name if org_wide else installation.team_name) or "",
+            installed_at=self.clock(),
+            installed_by=installation.user_id or "",
+        )
+        kept = self.installations.installed(record)
+        store = self.workspaces.store(workspace)
+        if self.settings.seed == "summit" and store.event() is None:
+            report = store.seed()
+            logger.info(
+                "installed in %s (%s): seeded with %d facts",
+                workspace,
+                record.name,
+                report.facts_written,
+            )
+        else:
+            logger.info("installed in %s (%s)%s", workspace, record.name, " again" * kept)
+        self.forget(workspace)
+
+    def uninstalled(self, workspace: str, reason: str) -> None:
+        """The app was uninstalled there, or its bot token revoked: nothing more is posted
+        (its jobs stop here at once, on the scheduler's leader within its next look), the
+        installation is removed, and its data is deleted after the retention days (at once
+        with 0; reinstalling before then finds it as it was)."""
+        record = self.installations.workspace(workspace)
+        with self._lock:
+            tenant = self._tenants.get(workspace)
+        if tenant is not None:
+            tenant.services.digests.halt(reason)
+        if record is not None:
+            SummitInstallationStore(self.installations, self.tokens.store.client_id).delete_all(
+                enterprise_id=record.enterprise_id or None, team_id=record.team_id or None
+            )
+        now = self.clock()
+        retention = timedelta(days=self.settings.uninstall_retention_days)
+        self.installations.uninstalled(workspace, now, now + retention)
+        logger.warning("%s: %s; its data goes on %s", workspace, reason, now + retention)
+        self.forget(workspace)
+        if not retention:
+            self.purge(workspace)
+
+    def purge(self, workspace: str) -> None:
+        """Deletes everything of the workspace: its store, installation and record."""
+        record = self.installations.workspace(workspace)
+        self.forget(workspace)
+        if record is not None:
+            SummitInstallationStore(self.installations, self.tokens.store.client_id).delete_all(
+                enterprise_id=record.enterprise_id or None, team_id=record.team_id or None
+            )
+        self.workspaces.delete(workspace)
+        self.installations.forget(workspace)
+        logger.warning("deleted every record of workspace %s", workspace)
+
+    def purge_due(self) -> list[str]:
+        """Deletes the workspaces whose retention after an uninstall is over."""
+        due = self.installations.due_for_deletion(self.clock())
+        for workspace in due:
+            self.purge(workspace)
+        return due
+
+    def active(self) -> list[WorkspaceRecord]:
+        return [record for record in self.installations.workspaces() if record.active]
+
+    def forget(self, workspace: str) -> None:
+        """Drops what is remembered of the workspace (its services are built again)."""
+        with self._lock:
+            self._records.pop(workspace, None)
+            tenant = self._tenants.pop(workspace, None)
+        self.tokens.forget(workspace)
+        if tenant is not None:
+            close_services(tenant)
+
+    def open_tenants(self) -> list[Tenant]:
+        with self._lock:
+            return list(self._tenants.values())
+
+    def close(self) -> None:
+        for tenant in self.open_tenants():
+            close_services(tenant)
+
+
+def close_services(tenant: Tenant) -> None:
+    services = tenant.services
+    if services.feeds is not None:
+        services.feeds.close()
+    if services.home is not None:
+        services.home.close()
+
+
+@dataclass(frozen=True)
+class BuiltForWorkspaces:
+    app: App
+    tenants: WorkspaceTenants
+
+
+def build_for_workspaces(
+    settings: Settings,
+    workspaces: Workspaces,
+    installations: Installations,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> BuiltForWorkspaces:
+    """The Bolt app for any number of workspaces, installed through Slack's OAuth."""
+    assert settings.client_id and settings.client_secret
+    template = make_web_client(settings)  # no token: the API URL and retry handlers
+    store = SummitInstallationStore(installations, settings.client_id)
+    rotator = TokenRotator(
+        client_id=settings.client_id, client_secret=settings.client_secret, client=template
+    )
+    tokens = BotTokens(store, rotator, monotonic)
+    tenants = WorkspaceTenants(
+        settings, workspaces, installations, tokens, template, clock=clock, monotonic=monotonic
+    )
+    oauth_settings = OAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=[scope for scope, _why in BOT_SCOPES],
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=store,
+        installation_store_bot_only=True,
+        state_store=SummitOAuthStateStore(installations, clock=clock),
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+        callback_options=callback_options(tenants.installed),
+    )
+    # Bolt's authorizer makes its own token rotator with a client on Slack's default API
+    # URL; this one rotates through SLACK_API_URL like every other call.
+    oauth_settings.authorize = InstallationStoreAuthorize(
+        logger=bolt_logger(),
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+        installation_store=store,
+        bot_only=True,
+        client=template,
+    )
+    app = App(
+        signing_secret=settings.signing_secret or "",
+        client=template,
+        oauth_flow=SummitOAuthFlow(client=template, settings=oauth_settings),
+        logger=bolt_logger(),
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        user_facing_authorize_error_message=NOT_INSTALLED,
+    )
+    app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
+    serve_workspaces(app, tenants, settings.signing_secret or "", settings.language)
+    return BuiltForWorkspaces(app, tenants)
+
+
+class WorkspaceScheduling:
+    """One APScheduler for every installed workspace, run by the replica that leads: each
+    workspace's digests, corrections and feed polls are its jobs (a ``DigestScheduler``
+    with the workspace as the jobs' prefix). Every ``RESYNC_SECONDS`` the leader takes up
+    new installations, drops the jobs of workspaces that left, matches each workspace's jobs
+    to its subscriptions, and deletes the data of workspaces whose retention is over.
+
+    One workspace's trouble (a revoked token, 429s) stays in its own jobs: each job posts
+    for one channel with its workspace's token, and the scheduler's pool runs others meanwhile."""
+
+    def __init__(self, tenants: WorkspaceTenants, grace_seconds: int) -> None:
+        self.tenants = tenants
+        self.scheduler = background_scheduler(grace_seconds)
+        self._workspaces: dict[str, tuple[Tenant, DigestScheduler]] = {}
+        self._leader: Callable[[], str | None] | None = None
+        self._lock = threading.Lock()
+
+    def set_leader(self, leader: Callable[[], str | None]) -> None:
+        self._leader = leader
+
+    def start(self) -> None:
+        self.lead()
+
+    def lead(self) -> None:
+        if self.scheduler.state == STATE_PAUSED:
+            self.scheduler.resume()
+            self.sync()
+            return
+        self.scheduler.add_job(
+            self.sync,
+            trigger="interval",
+            seconds=RESYNC_SECONDS,
+            id=WORKSPACES_JOB,
+            name="workspaces matched to installations",
+            replace_existing=True,
+        )
+        self.scheduler.start()
+        self.sync()
+
+    def step_down(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def sync(self) -> None:
+        with self._lock:
+            self.tenants.purge_due()
+            active = {record.workspace for record in self.tenants.active()}
+            for workspace in list(self._workspaces):
+                tenant, jobs = self._workspaces[workspace]
+                current = self.tenants.tenant(workspace) if workspace in active else None
+                if current is not tenant:  # gone, or its services built again
+                    jobs.stop_jobs()
+                    del self._workspaces[workspace]
+            for workspace in sorted(active - set(self._workspaces)):
+                found = self.tenants.tenant(workspace)
+                if found is None:
+                    continue
+                services = found.services
+                jobs = DigestScheduler(
+                    services.digests,
+                    services.feeds,
+                    services.corrections,
+                    scheduler=self.scheduler,
+                    prefix=f"{workspace}:",
+                )
+                if self._leader is not None:
+                    jobs.set_leader(self._leader)
+                jobs.start()
+                self._workspaces[workspace] = (found, jobs)
+            existing = {job.id for job in self.scheduler.get_jobs()}
+            for _tenant, jobs in self._workspaces.values():
+                jobs.resync(existing)

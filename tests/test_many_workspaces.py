@@ -1,0 +1,157 @@
+"""Many workspaces: the app installed from its "Add to Slack" page in two workspaces, as
+browsers do, served over HTTP against a real PostgreSQL and the fake Slack with several
+workspaces; nothing one workspace stores ever reaches another."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from slackbot.config import Settings
+from slackbot.core.curation import FactDraft
+from slackbot.server import GracefulServer
+from slackbot.slack.tenants import NOT_INSTALLED
+from slackbot.tenancy import BuiltForWorkspaces, build_for_workspaces
+from storage.installations import PostgresInstallations
+from storage.postgres_workspaces import PostgresWorkspaces
+from tests.conftest import SIGNING_SECRET
+from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET, Browser, FakeSlackWithOAuth, install
+from tests.fake_slack import DateClock
+from tests.slack_client import SlackSender
+
+ACME, GLOBEX, STRANGER = "T0ACME", "T0GLOBEX", "T0STRANGER"
+ANNA, BORIS = "U0ANNA", "U0BORIS"  # who install the app in Acme and Globex
+
+
+@dataclass
+class ManyWorkspaces:
+    fake: FakeSlackWithOAuth
+    built: BuiltForWorkspaces
+    slack: SlackSender
+    browser: Browser
+    url: str
+
+
+@pytest.fixture
+def many(postgres_url: str) -> Iterator[ManyWorkspaces]:
+    with FakeSlackWithOAuth() as fake:
+        fake.add_workspace(ACME, "Acme")
+        fake.add_workspace(GLOBEX, "Globex")
+        fake.add_workspace(STRANGER, "Stranger")
+        fake.add_user(ANNA, team=ACME)
+        fake.add_user(BORIS, team=GLOBEX)
+        fake.add_channel("C0ACME", "acme-news", team=ACME)
+        fake.add_channel("C0GLOBEX", "globex-news", team=GLOBEX)
+        settings = Settings(
+            signing_secret=SIGNING_SECRET,
+            api_url=fake.api_url,
+            database_url=postgres_url,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            uninstall_retention_days=0,
+        )
+        assert settings.many_workspaces
+        installations = PostgresInstallations(postgres_url)
+        with PostgresWorkspaces(postgres_url, poll_seconds=0.2) as workspaces:
+            built = build_for_workspaces(
+                settings, workspaces, installations, clock=DateClock(datetime.now(UTC))
+            )
+            server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05)
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            sender = SlackSender(server.url, SIGNING_SECRET, fake)
+            try:
+                yield ManyWorkspaces(fake, built, sender, Browser(server.url), server.url)
+            finally:
+                sender.close()
+                server.stop()
+                thread.join(timeout=15)
+                built.tenants.close()
+        installations.close()
+
+
+def installed(many: ManyWorkspaces, team: str, installer: str) -> None:
+    status, page = install(many.browser, many.fake, team, installer)
+    assert status == 200, page
+    assert "is installed" in page
+
+
+def whois(many: ManyWorkspaces, team: str, text: str, user: str = ANNA) -> str:
+    reply = many.slack.command("/whois", text, team_id=team, user_id=user)
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def test_the_install_page_and_a_failed_install_say_what_to_do(many: ManyWorkspaces) -> None:
+    status, headers, page = many.browser.get("/slack/install")
+    assert status == 200 and "Add to Slack" in page and "state=" in page
+    assert "slack-app-oauth-state=" in headers.get("set-cookie", "")
+    # Back from Slack without the cookie (another browser): refused, and told what to do.
+    status, _headers, page = Browser(many.url).get("/slack/oauth_redirect?code=x&state=y")
+    assert status == 400 and "another browser" in page and "/slack/install" in page
+    status, _headers, page = many.browser.get("/slack/oauth_redirect?error=access_denied")
+    assert "cancelled" in page
+    assert many.fake.oauth_state.exchanges == 0
+
+
+def test_two_workspaces_install_and_never_see_each_others_facts(many: ManyWorkspaces) -> None:
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    # Each starts with the summit seed.
+    assert "Samsung Electronics" in whois(many, ACME, "samsung")
+    assert "Samsung Electronics" in whois(many, GLOBEX, "samsung", BORIS)
+
+    acme = many.built.tenants.tenant(ACME)
+    assert acme is not None
+    fact = acme.services.curator.add(
+        FactDraft(
+            statement="Samsung ships quokka wafers to Acme's Microsoft team.",
+            kind="hardware",
+            status="reported",
+            entity_ids=("samsung",),
+            source_url="https://acme.example/quokka",
+        ),
+        ANNA,
+    )
+    search = many.slack.command("/summit", "search quokka", team_id=ACME, user_id=ANNA)
+    assert fact.id in search.body and "quokka" in search.body
+    theirs = many.slack.command("/summit", "search quokka", team_id=GLOBEX, user_id=BORIS)
+    assert "No facts match" in theirs.body and "wafers" not in theirs.body
+    assert "quokka" not in whois(many, GLOBEX, "samsung", BORIS)
+    assert "quokka" in whois(many, ACME, "samsung")
+    globex = many.built.tenants.tenant(GLOBEX)
+    assert globex is not None and globex.services.intel.store.fact(fact.id) != fact
+
+
+def test_a_workspace_that_never_installed_gets_no_data(many: ManyWorkspaces) -> None:
+    installed(many, ACME, ANNA)
+    for command, text in (("/whois", "samsung"), ("/summit", "search hbm"), ("/summit", "add")):
+        reply = many.slack.command(command, text, team_id=STRANGER)
+        assert reply.status == 200 and NOT_INSTALLED in reply.body, (command, reply.body)
+        assert "Samsung" not in reply.body
+
+
+def test_every_web_api_call_carries_its_own_workspaces_token(many: ManyWorkspaces) -> None:
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    for team, user, channel in ((ACME, ANNA, "C0ACME"), (GLOBEX, BORIS, "C0GLOBEX")):
+        reply = many.slack.command(
+            "/digest", "daily 09:00", team_id=team, user_id=user, channel_id=channel
+        )
+        assert reply.status == 200 and "09:00" in reply.body, reply.body
+        mention = {"type": "app_mention", "user": user, "channel": channel, "ts": "1.1"}
+        reply = many.slack.event(mention | {"text": "<@U0BOT1> who samsung"}, team_id=team)
+        assert reply.status == 200
+    many.fake.wait_for(lambda: len(many.fake.calls_to("chat.postMessage", ok=True)) == 2)
+    calls = [c for c in many.fake.calls if c.method not in ("oauth.v2.access",)]
+    assert {"conversations.join", "chat.postMessage"} <= {c.method for c in calls}
+    for call in calls:
+        workspace = many.fake.workspace_of_token(call.token)
+        assert workspace is not None, call
+        channel = many.fake.channels.get(str(call.params.get("channel") or ""))
+        if channel is not None:
+            assert channel.team == workspace.team_id, call
