@@ -375,7 +375,7 @@ def cmd_repair(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_manifest(_settings: Settings, args: argparse.Namespace) -> int:
     try:
-        text = manifest_yaml(args.name, args.http_url)
+        text = manifest_yaml(args.name, args.http_url, distribute=args.distribute)
     except ManifestError as problem:
         print(f"summitbot: {problem}", file=sys.stderr)
         return 2
@@ -458,6 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(every request URL becomes URL/slack/events)",
     )
     manifest.add_argument("--name", default=DEFAULT_NAME, help="the app's display name")
+    manifest.add_argument(
+        "--distribute",
+        action="store_true",
+        help="for installing in many workspaces from an Add to Slack link (with --http-url): "
+        "the OAuth redirect URL and org-wide deployment",
+    )
     add(
         "repair",
         cmd_repair,

@@ -37,6 +37,7 @@ from slackbot.app import (
 )
 from slackbot.config import Settings
 from slackbot.scheduler import RESYNC_SECONDS, DigestScheduler, background_scheduler
+from slackbot.slack.ids import INSTALL_PATH, REDIRECT_PATH
 from slackbot.slack.installations import (
     SummitInstallationStore,
     SummitOAuthStateStore,
@@ -44,7 +45,7 @@ from slackbot.slack.installations import (
 )
 from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.manifest import BOT_SCOPES
-from slackbot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SummitOAuthFlow, callback_options
+from slackbot.slack.oauth import SummitOAuthFlow, callback_options
 from slackbot.slack.tenants import NOT_INSTALLED, Tenant, workspace_of_body
 from storage.api import Installations, WorkspaceRecord, Workspaces, utc_now
 

@@ -46,7 +46,11 @@ GENERATED = {
     "manifest.yml": shipped,
     "socket mode": lambda: build_manifest(),
     "http mode": lambda: build_manifest(http_url="https://summit.example.com"),
-    "renamed": lambda: build_manifest("Summit Intel (staging)", "http://10.0.0.5:3000/"),
+    "renamed": lambda: build_manifest("Summit Intel (staging)", "https://10.0.0.5:3000/"),
+    "distributed": lambda: build_manifest(http_url="https://summit.example.com", distribute=True),
+    "distributed on localhost": lambda: build_manifest(
+        http_url="http://localhost:3000", distribute=True
+    ),
 }
 
 
@@ -103,7 +107,14 @@ def test_socket_mode_has_no_request_urls() -> None:
 
 @pytest.mark.parametrize(
     ("name", "url"),
-    [("", None), ("x" * 36, None), ("Summit", "ftp://host"), ("Summit", "https://a b")],
+    [
+        ("", None),
+        ("x" * 36, None),
+        ("Summit", "ftp://host"),
+        ("Summit", "https://a b"),
+        ("Summit", "http://summit.example.com"),
+        ("Summit", "http://10.0.0.5:3000"),
+    ],
 )
 def test_bad_options_are_refused_with_a_reason(name: str, url: str | None) -> None:
     with pytest.raises(ManifestError):
@@ -150,3 +161,52 @@ def test_briefings_have_the_scopes_they_need() -> None:
     """Issue 16: /summit brief opens a DM (im:write) and uploads a file (files:write)."""
     scopes = yaml.safe_load((REPO / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"]
     assert {"im:write", "files:write"} <= set(scopes)
+
+
+def test_the_distributed_manifest_installs_from_a_link_in_many_workspaces() -> None:
+    manifest = build_manifest(http_url="https://summit.example.com/", distribute=True)
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://summit.example.com/slack/oauth_redirect"
+    ]
+    settings = manifest["settings"]
+    assert settings["org_deploy_enabled"] is True and settings["socket_mode_enabled"] is False
+    assert (
+        settings["event_subscriptions"]["request_url"] == "https://summit.example.com/slack/events"
+    )
+    single = build_manifest(http_url="https://summit.example.com/")
+    assert manifest["oauth_config"]["scopes"] == single["oauth_config"]["scopes"]
+    assert single["settings"]["org_deploy_enabled"] is False
+    assert "redirect_urls" not in single["oauth_config"]
+    with pytest.raises(ManifestError, match="--distribute needs --http-url"):
+        build_manifest(distribute=True)
+    local = build_manifest(http_url="http://127.0.0.1:3000", distribute=True)
+    assert local["oauth_config"]["redirect_urls"] == ["http://127.0.0.1:3000/slack/oauth_redirect"]
+
+
+# What in the code needs each scope: a Web API method it calls, or an event it handles.
+SCOPE_EVIDENCE = {
+    "commands": ["app.command("],
+    "chat:write": ["chat_postMessage", "chat_update"],
+    "users:read": ["users_info"],
+    "channels:read": ["conversations_info"],
+    "groups:read": ["conversations_info"],
+    "mpim:read": ["is_mpim"],
+    "channels:join": ["conversations_join"],
+    "app_mentions:read": ['app.event("app_mention")'],
+    "im:history": ['app.event("message")'],
+    "im:write": ["conversations_open"],
+    "files:write": ["files_upload_v2"],
+}
+
+
+@pytest.mark.parametrize("which", sorted(GENERATED))
+def test_every_manifest_asks_only_for_scopes_the_code_uses(which: str) -> None:
+    code = "\n".join(
+        path.read_text()
+        for folder in ("slackbot", "handlers")
+        for path in (REPO / folder).rglob("*.py")
+    )
+    scopes = GENERATED[which]()["oauth_config"]["scopes"]["bot"]
+    assert set(scopes) == set(SCOPE_EVIDENCE), "a scope without evidence, or evidence unused"
+    for scope in scopes:
+        assert any(evidence in code for evidence in SCOPE_EVIDENCE[scope]), scope

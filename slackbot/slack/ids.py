@@ -8,6 +8,9 @@ from slackbot.core import curation
 
 # Where Slack posts every request in HTTP mode (slash commands, interactivity, events).
 EVENTS_PATH = "/slack/events"
+# Installing from an "Add to Slack" link (Bolt's OAuth flow's default paths).
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 
 # Callback ids: modals and shortcuts.
 FACT_FORM = "fact_form"

@@ -13,7 +13,12 @@ from typing import Any
 import yaml
 
 from slackbot.core.answers import LOOKUP_COMMAND
-from slackbot.slack.ids import ADD_FACT_SHORTCUT, EVENTS_PATH, SAVE_MESSAGE_SHORTCUT
+from slackbot.slack.ids import (
+    ADD_FACT_SHORTCUT,
+    EVENTS_PATH,
+    REDIRECT_PATH,
+    SAVE_MESSAGE_SHORTCUT,
+)
 
 DEFAULT_NAME = "Summit Intel"
 MAX_APP_NAME = 35  # display_information.name in Slack's manifest schema
@@ -124,7 +129,6 @@ BOT_SCOPES = (
     ("users:read", "whether a user is a workspace admin or owner, and their time zone"),
     ("channels:read", "digests: whether I can post in a channel"),
     ("groups:read", "digests: whether I am in a private channel"),
-    ("im:read", "digests: telling a DM from a channel"),
     ("mpim:read", "digests: telling a group DM from a channel"),
     ("channels:join", "digests: joining a public channel"),
     ("app_mentions:read", "answering @Summit Intel who samsung in a thread"),
@@ -163,22 +167,51 @@ class ManifestError(ValueError):
     """An option of ``summitbot manifest`` that Slack would refuse; the message says why."""
 
 
-def request_url(http_url: str) -> str:
-    """Where Slack sends requests in HTTP mode: the server's base URL + ``/slack/events``."""
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def base_url(http_url: str) -> str:
+    """The server's public base URL, checked: https, or http for this machine only (Slack
+    sends requests and browsers come back from installing only over https)."""
     url = http_url.strip().rstrip("/")
-    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+    found = re.fullmatch(r"(https?)://([^\s/?#]+)(/[^\s?#]*)?", url)
+    if not found:
         raise ManifestError(
             f"--http-url {http_url!r} is not an http(s) URL; give the server's public base "
             "URL, e.g. https://summit.example.com"
         )
-    return url if url.endswith(EVENTS_PATH) else url + EVENTS_PATH
+    host = (
+        found.group(2).rsplit(":", 1)[0]
+        if not found.group(2).startswith("[")
+        else (found.group(2).split("]")[0] + "]")
+    )
+    if found.group(1) == "http" and host not in LOCAL_HOSTS:
+        raise ManifestError(
+            f"--http-url {http_url!r} is plain http: Slack sends requests only over https "
+            "(http is for localhost, behind a tunnel); give the https URL"
+        )
+    return url.removesuffix(EVENTS_PATH)
 
 
-def build_manifest(name: str = DEFAULT_NAME, http_url: str | None = None) -> dict[str, Any]:
-    """The manifest as Slack's schema wants it: Socket Mode, or HTTP with ``http_url``."""
+def request_url(http_url: str) -> str:
+    """Where Slack sends requests in HTTP mode: the server's base URL + ``/slack/events``."""
+    return base_url(http_url) + EVENTS_PATH
+
+
+def build_manifest(
+    name: str = DEFAULT_NAME, http_url: str | None = None, *, distribute: bool = False
+) -> dict[str, Any]:
+    """The manifest as Slack's schema wants it: Socket Mode, or HTTP with ``http_url``;
+    ``distribute``: for installing in many workspaces (HTTP only, which Slack's Marketplace
+    requires), with the OAuth redirect URL and org-wide deployment."""
     name = " ".join(name.split())
     if not name or len(name) > MAX_APP_NAME:
         raise ManifestError(f"--name must be 1 to {MAX_APP_NAME} characters")
+    if distribute and http_url is None:
+        raise ManifestError(
+            "--distribute needs --http-url: an app installed in many workspaces is served "
+            "over HTTP (Slack's Marketplace does not take Socket Mode apps)"
+        )
     url = request_url(http_url) if http_url is not None else None
     for command in SLASH_COMMANDS:
         if command.command in RESERVED_COMMANDS:
@@ -195,6 +228,9 @@ def build_manifest(name: str = DEFAULT_NAME, http_url: str | None = None) -> dic
         }
         return entry
 
+    oauth_config: dict[str, Any] = {"scopes": {"bot": [scope for scope, _why in BOT_SCOPES]}}
+    if distribute and http_url is not None:
+        oauth_config = {"redirect_urls": [base_url(http_url) + REDIRECT_PATH]} | oauth_config
     events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if url:
@@ -227,26 +263,33 @@ def build_manifest(name: str = DEFAULT_NAME, http_url: str | None = None) -> dic
             ],
             "slash_commands": [with_url(command) for command in SLASH_COMMANDS],
         },
-        "oauth_config": {"scopes": {"bot": [scope for scope, _why in BOT_SCOPES]}},
+        "oauth_config": oauth_config,
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
-            "org_deploy_enabled": False,
+            # An org-wide install is one installation and one fact space for every
+            # workspace of an Enterprise Grid organisation.
+            "org_deploy_enabled": distribute,
             "socket_mode_enabled": url is None,
             "token_rotation_enabled": False,
         },
     }
 
 
-def manifest_yaml(name: str = DEFAULT_NAME, http_url: str | None = None) -> str:
+def manifest_yaml(
+    name: str = DEFAULT_NAME, http_url: str | None = None, *, distribute: bool = False
+) -> str:
     """The manifest as YAML, with a header saying how it was made and each scope's reason."""
-    options = ""
+    options = " --distribute" if distribute else ""
     if name != DEFAULT_NAME:
         options += f" --name {name!r}"
     if http_url is not None:
         options += f" --http-url {http_url}"
     body = yaml.safe_dump(
-        build_manifest(name, http_url), sort_keys=False, allow_unicode=True, width=96
+        build_manifest(name, http_url, distribute=distribute),
+        sort_keys=False,
+        allow_unicode=True,
+        width=96,
     )
     reasons = dict(BOT_SCOPES)
     lines = []

@@ -17,10 +17,10 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.request import BoltRequest
 from slack_sdk.oauth.installation_store import Installation
 
+from slackbot.slack.ids import INSTALL_PATH
+
 logger = logging.getLogger(__name__)
 
-INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 
 # What a failed install's reason (Bolt's, or Slack's ``error``) means to the person.
 FAILURES = {
