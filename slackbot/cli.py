@@ -20,7 +20,7 @@ from types import FrameType
 from dotenv import load_dotenv
 from slack_bolt import App
 
-from slackbot import __version__, feeds_cli
+from slackbot import __version__, feeds_cli, workspaces_cli
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
@@ -471,6 +471,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feeds_cli.add_arguments(
         add("feeds", cmd_feeds, "news feeds: list, add, remove, pause, resume, poll [--dry-run]")
+    )
+    workspaces_cli.add_arguments(
+        add(
+            "workspaces",
+            lambda settings, args: workspaces_cli.run(settings, args, sys.stdout, sys.stderr),
+            "many workspaces: list, export TEAM FILE, purge TEAM --yes",
+        )
     )
     database = add("db", cmd_db, "PostgreSQL: upgrade the schema, or show its state")
     database.add_argument("action", choices=["upgrade", "status"])

@@ -72,24 +72,31 @@ class BotTokens:
         self._lock = threading.Lock()
 
     def bot(self, record: WorkspaceRecord) -> Bot | None:
-        with self._lock:
-            if record.workspace in self._bots:
-                return self._bots[record.workspace]
-        bot = self.store.find_bot(
-            enterprise_id=record.enterprise_id or None,
-            team_id=record.team_id or None,
-            is_enterprise_install=record.org_wide,
-        )
-        if bot is not None and bot.bot_refresh_token is not None:
-            refreshed = self.rotator.perform_bot_token_rotation(
-                bot=bot, minutes_before_expiration=ROTATE_MINUTES
+        with self._lock:  # one look-up (and rotation) at a time: a refresh token is used once
+            bot = self._bots.get(record.workspace)
+            if bot is not None and not self._expiring(bot):
+                return bot
+            bot = self.store.find_bot(
+                enterprise_id=record.enterprise_id or None,
+                team_id=record.team_id or None,
+                is_enterprise_install=record.org_wide,
             )
-            if refreshed is not None:
-                self.store.save_bot(refreshed)  # stored before it is used
-                bot = refreshed
-        with self._lock:
+            if bot is not None and bot.bot_refresh_token is not None:
+                refreshed = self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=ROTATE_MINUTES
+                )
+                if refreshed is not None:
+                    self.store.save_bot(refreshed)  # stored before it is used
+                    bot = refreshed
             self._bots[record.workspace] = bot
-        return bot
+            return bot
+
+    @staticmethod
+    def _expiring(bot: Bot) -> bool:
+        """Due for rotation: then the store is asked again (Bolt may have rotated it
+        already while answering a request) before rotating."""
+        expires_at = bot.bot_token_expires_at
+        return expires_at is not None and expires_at <= time.time() + ROTATE_MINUTES * 60
 
     def forget(self, workspace: str) -> None:
         with self._lock:
@@ -273,15 +280,8 @@ class WorkspaceTenants:
 
     def purge(self, workspace: str) -> None:
         """Deletes everything of the workspace: its store, installation and record."""
-        record = self.installations.workspace(workspace)
         self.forget(workspace)
-        if record is not None:
-            SummitInstallationStore(self.installations, self.tokens.store.client_id).delete_all(
-                enterprise_id=record.enterprise_id or None, team_id=record.team_id or None
-            )
-        self.workspaces.delete(workspace)
-        self.installations.forget(workspace)
-        logger.warning("deleted every record of workspace %s", workspace)
+        purge_workspace(self.workspaces, self.installations, self.tokens.store.client_id, workspace)
 
     def purge_due(self) -> list[str]:
         """Deletes the workspaces whose retention after an uninstall is over."""
@@ -309,6 +309,22 @@ class WorkspaceTenants:
     def close(self) -> None:
         for tenant in self.open_tenants():
             close_services(tenant)
+
+
+def purge_workspace(
+    workspaces: Workspaces, installations: Installations, client_id: str, workspace: str
+) -> None:
+    """Deletes everything stored of a workspace: its facts and every other record, its
+    installation (the bot's token) and the record of its life."""
+    record = installations.workspace(workspace)
+    if record is not None:
+        SummitInstallationStore(installations, client_id).delete_all(
+            enterprise_id=record.enterprise_id or None,
+            team_id=record.team_id or None,
+        )
+    workspaces.delete(workspace)
+    installations.forget(workspace)
+    logger.warning("deleted every record of workspace %s", workspace)
 
 
 def close_services(tenant: Tenant) -> None:

@@ -4,10 +4,14 @@ workspaces; nothing one workspace stores ever reaches another."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +27,7 @@ from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET, Browser, FakeSlackWithOAu
 from tests.fake_slack import DateClock
 from tests.slack_client import SlackSender
 
+REPO = Path(__file__).resolve().parent.parent
 ACME, GLOBEX, STRANGER = "T0ACME", "T0GLOBEX", "T0STRANGER"
 ANNA, BORIS = "U0ANNA", "U0BORIS"  # who install the app in Acme and Globex
 
@@ -34,10 +39,15 @@ class ManyWorkspaces:
     slack: SlackSender
     browser: Browser
     url: str
+    workspaces: PostgresWorkspaces
+    database_url: str
 
 
 @pytest.fixture
-def many(postgres_url: str) -> Iterator[ManyWorkspaces]:
+def many(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[ManyWorkspaces]:
+    """Served for many workspaces; ``request.param``: the retention days after an uninstall
+    (0: deleted at once)."""
+    retention = getattr(request, "param", 0)
     with FakeSlackWithOAuth() as fake:
         fake.add_workspace(ACME, "Acme")
         fake.add_workspace(GLOBEX, "Globex")
@@ -52,7 +62,7 @@ def many(postgres_url: str) -> Iterator[ManyWorkspaces]:
             database_url=postgres_url,
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
-            uninstall_retention_days=0,
+            uninstall_retention_days=retention,
         )
         assert settings.many_workspaces
         installations = PostgresInstallations(postgres_url)
@@ -65,7 +75,9 @@ def many(postgres_url: str) -> Iterator[ManyWorkspaces]:
             thread.start()
             sender = SlackSender(server.url, SIGNING_SECRET, fake)
             try:
-                yield ManyWorkspaces(fake, built, sender, Browser(server.url), server.url)
+                yield ManyWorkspaces(
+                    fake, built, sender, Browser(server.url), server.url, workspaces, postgres_url
+                )
             finally:
                 sender.close()
                 server.stop()
@@ -155,3 +167,138 @@ def test_every_web_api_call_carries_its_own_workspaces_token(many: ManyWorkspace
         channel = many.fake.channels.get(str(call.params.get("channel") or ""))
         if channel is not None:
             assert channel.team == workspace.team_id, call
+
+
+def add_quokka(many: ManyWorkspaces, team: str, user: str) -> str:
+    tenant = many.built.tenants.tenant(team)
+    assert tenant is not None
+    return tenant.services.curator.add(
+        FactDraft(
+            statement=f"Samsung ships quokka wafers to {team}.",
+            kind="hardware",
+            status="reported",
+            entity_ids=("samsung",),
+            source_url="https://example.com/quokka",
+        ),
+        user,
+    ).id
+
+
+def uninstall(many: ManyWorkspaces, team: str) -> None:
+    reply = many.slack.event({"type": "app_uninstalled"}, team_id=team)
+    assert reply.status == 200
+    many.fake.revoke(team)
+
+
+def test_uninstalling_with_no_retention_deletes_that_workspace_and_nothing_else(
+    many: ManyWorkspaces,
+) -> None:
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    add_quokka(many, ACME, ANNA)
+    theirs = add_quokka(many, GLOBEX, BORIS)
+    uninstall(many, ACME)
+    many.fake.wait_for(lambda: ACME not in many.workspaces.stored())
+    installations = many.built.tenants.installations
+    assert installations.workspace(ACME) is None
+    assert installations.find("bot", CLIENT_ID, "", ACME) is None
+    assert installations.find("bot", CLIENT_ID, "", GLOBEX) is not None
+    assert NOT_INSTALLED in many.slack.command("/whois", "samsung", team_id=ACME).body
+    assert "quokka" in whois(many, GLOBEX, "samsung", BORIS)
+    globex = many.built.tenants.tenant(GLOBEX)
+    assert globex is not None and globex.services.intel.store.fact(theirs) is not None
+
+
+@pytest.mark.parametrize("many", [30], indirect=True)
+def test_reinstalling_within_the_retention_finds_the_workspace_as_it_was(
+    many: ManyWorkspaces,
+) -> None:
+    installed(many, ACME, ANNA)
+    fact_id = add_quokka(many, ACME, ANNA)
+    uninstall(many, ACME)
+    many.fake.wait_for(lambda: many.built.tenants.record(ACME) is None)
+    record = many.built.tenants.installations.workspace(ACME)
+    assert record is not None and record.delete_after is not None
+    assert (record.delete_after - record.uninstalled_at).days == 30  # type: ignore[operator]
+    assert ACME in many.workspaces.stored(), "kept for the retention days"
+    assert NOT_INSTALLED in many.slack.command("/whois", "samsung", team_id=ACME).body
+    installed(many, ACME, ANNA)
+    assert "quokka" in whois(many, ACME, "samsung")
+    tenant = many.built.tenants.tenant(ACME)
+    assert tenant is not None and tenant.services.intel.store.fact(fact_id) is not None
+
+
+def test_workspaces_from_the_command_line(many: ManyWorkspaces, tmp_path: Path) -> None:
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    add_quokka(many, ACME, ANNA)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "SUMMITBOT_DATABASE_URL": many.database_url,
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_BOT_TOKEN": "",
+    }
+
+    def summitbot(*words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "slackbot", "workspaces", *words],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    listed = summitbot("list")
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split("\t")[0]: line.split("\t") for line in listed.stdout.splitlines()[1:]}
+    assert set(rows) == {ACME, GLOBEX}
+    assert rows[ACME][1] == "Acme" and rows[ACME][5] == "installed"
+    assert int(rows[ACME][3]) == int(rows[GLOBEX][3]) + 1  # the quokka fact
+    exported = summitbot("export", ACME, "acme.jsonl")
+    assert exported.returncode == 0, exported.stderr
+    lines = (tmp_path / "acme.jsonl").read_text().splitlines()
+    assert any("quokka" in line for line in lines)
+    assert summitbot("export", "T0NOBODY", "x.jsonl").returncode == 2
+    refused = summitbot("purge", ACME)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert ACME in many.workspaces.stored()
+    purged = summitbot("purge", ACME, "--yes")
+    assert purged.returncode == 0, purged.stderr
+    assert ACME not in many.workspaces.stored() and GLOBEX in many.workspaces.stored()
+    assert many.built.tenants.installations.workspace(ACME) is None
+
+
+def test_an_org_wide_install_answers_every_workspace_of_the_organisation_from_one_space(
+    many: ManyWorkspaces,
+) -> None:
+    many.fake.add_workspace("T0ORGA", "Org A", enterprise_id="E0ORG")
+    status, page = install(many.browser, many.fake, "T0ORGA", ANNA, org_wide=True)
+    assert status == 200 and "is installed" in page, page
+    fact_id = add_quokka(many, "E0ORG", ANNA)
+    for team in ("T0ORGA", "T0ORGB"):
+        reply = many.slack.command(
+            "/summit", "search quokka", team_id=team, enterprise_id="E0ORG", org_wide=True
+        )
+        assert fact_id in reply.body and "quokka" in reply.body, (team, reply.body)
+    alone = many.slack.command("/whois", "samsung", team_id="T0ORGC")
+    assert NOT_INSTALLED in alone.body, "a team outside the organisation gets nothing"
+
+
+def test_an_expiring_token_is_refreshed_and_stored_before_it_is_used(
+    many: ManyWorkspaces,
+) -> None:
+    many.fake.oauth_state.expires_in = 60  # within the two hours before expiry: rotate
+    installed(many, ACME, ANNA)
+    first = set(many.fake.workspaces[ACME].tokens)
+    exchanges = many.fake.oauth_state.exchanges
+    mention = {"type": "app_mention", "user": ANNA, "channel": "C0ACME", "ts": "1.1"}
+    many.fake.channels["C0ACME"].members.add(many.fake.workspaces[ACME].bot_user)
+    assert many.slack.event(mention | {"text": "<@U0BOT1> who lg"}, team_id=ACME).status == 200
+    posted = many.fake.wait_for(lambda: many.fake.calls_to("chat.postMessage", ok=True))
+    assert many.fake.oauth_state.exchanges > exchanges, "refreshed"
+    assert posted[0].token not in first, "posted with the new token"
+    bot = many.built.tenants.installations.find("bot", CLIENT_ID, "", ACME)
+    assert bot is not None and bot["bot_token"] in many.fake.workspaces[ACME].tokens
