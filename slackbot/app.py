@@ -175,7 +175,7 @@ def build_services(
     )
 
     if not console:
-        board = HomeBoard(client, services)
+        board = HomeBoard(client, services, monotonic=monotonic)
         services = replace(services, home=board)
         polled = feeds.on_polled
 
@@ -257,6 +257,12 @@ def serve_workspaces(app: App, tenancy: Tenancy, secret: str, language: str) -> 
         if tenant is None:
             logger.info("refused a request from %s: not installed there", context.team_id)
             return not_installed()
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not tenant.services.first_delivery(str(event_id)):
+            # Slack retries an event it thinks was missed (X-Slack-Retry-Num), and every
+            # replica may get one: it is answered once.
+            logger.info("event %s was delivered before: acknowledged, not answered again", event_id)
+            return BoltResponse(status=200, body="")
         context["services"] = tenant.services
         i18n.use_for(body)
         next()

@@ -47,6 +47,7 @@ from storage.text import compact, fold, words
 
 __all__ = [
     "ENTITY_KINDS",
+    "EVENT_CLAIM_SECONDS",
     "FACT_KINDS",
     "FACT_STATUSES",
     "MAX_FACT_NUMBER",
@@ -106,6 +107,9 @@ class SearchResult:
     retracted: int = 0
     retracted_ids: tuple[str, ...] = ()
 
+
+# How long an event id is remembered: Slack retries a delivery three times within minutes.
+EVENT_CLAIM_SECONDS = 3600
 
 # How many retracted facts a page or a search names in its note.
 NAMED_RETRACTED = 3
@@ -287,3 +291,9 @@ class Repository(Protocol):
         self, candidate: Candidate, fact: Fact | None = None, revision: Revision | None = None
     ) -> None: ...
     def has_fact_source(self, urls: Iterable[str]) -> bool: ...
+
+    # -- events Slack delivers (a retry, or the same event at two replicas)
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is claimed (within ``EVENT_CLAIM_SECONDS``);
+        False for the same id again, from any thread or replica."""
+        ...

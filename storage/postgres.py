@@ -38,7 +38,7 @@ import psycopg
 from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool
 
-from storage.api import utc_now
+from storage.api import EVENT_CLAIM_SECONDS, utc_now
 from storage.errors import StoreOpenError, StoreWriteError
 from storage.repository import RECORD_CODECS, Clock, FactStore
 from storage.snapshot import SnapshotStorage
@@ -106,6 +106,13 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE slack_oauth_states (state text PRIMARY KEY, expires_at timestamptz NOT NULL)",
         # Each workspace's life: the team (or organisation, for an org-wide install) whose
         # facts it holds, who installed it and when, and when its data is to be deleted.
+        # Events Slack delivered, claimed once whichever replica gets them.
+        """CREATE TABLE event_claims (
+            workspace text NOT NULL,
+            event_id text NOT NULL,
+            claimed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (workspace, event_id)
+        )""",
         """CREATE TABLE workspaces (
             workspace text PRIMARY KEY,
             enterprise_id text NOT NULL DEFAULT '',
@@ -195,6 +202,7 @@ class PostgresStore(FactStore):
         self.url = url
         self.workspace = workspace
         self.epoch = 0  # the workspace's life it was loaded in (see workspace_heads)
+        self._claims = 0
         self._clock = clock
         self._lock = threading.RLock()
         self._reads = threading.RLock()
@@ -405,6 +413,29 @@ class PostgresStore(FactStore):
             self._apply_records(records)
             self._last_seq = seqs[-1]
             tell(f"{len(rows):,} records applied to the store and its indexes")
+
+    def claim_event(self, event_id: str) -> bool:
+        """One row per event id: the first replica to insert it has it. Claims older than
+        an hour go, now and then, as claims are made."""
+        try:
+            with self._pool.connection() as conn:
+                row = conn.execute(
+                    "INSERT INTO event_claims (workspace, event_id) VALUES (%s, %s) "
+                    "ON CONFLICT DO NOTHING RETURNING 1",
+                    (self.workspace, event_id),
+                ).fetchone()
+                self._claims += 1
+                if self._claims % 500 == 1:
+                    conn.execute(
+                        "DELETE FROM event_claims "
+                        "WHERE claimed_at < now() - %s * interval '1 second'",
+                        (EVENT_CLAIM_SECONDS,),
+                    )
+        except psycopg.OperationalError as error:
+            # Answering twice beats not answering: the event is handled.
+            logger.warning("could not claim event %s (%s)", event_id, first_line(error))
+            return True
+        return row is not None
 
     def compact(self, *, wait: bool = True) -> None:
         """Nothing to fold: PostgreSQL is the store's only durable form."""

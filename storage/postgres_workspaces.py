@@ -97,6 +97,7 @@ class PostgresWorkspaces:
                 with conn.transaction():
                     conn.execute("DELETE FROM records WHERE workspace = %s", (workspace,))
                     conn.execute("DELETE FROM changes WHERE workspace = %s", (workspace,))
+                    conn.execute("DELETE FROM event_claims WHERE workspace = %s", (workspace,))
                     conn.execute(
                         "INSERT INTO workspace_heads (workspace, seq, epoch) VALUES (%s, 0, 1) "
                         "ON CONFLICT (workspace) DO UPDATE "

@@ -33,7 +33,14 @@ from pyroaring import BitMap
 from rapidfuzz import fuzz
 from tinydb import TinyDB
 
-from storage.api import NAMED_RETRACTED, FactPage, SearchResult, SeedReport, utc_now
+from storage.api import (
+    EVENT_CLAIM_SECONDS,
+    NAMED_RETRACTED,
+    FactPage,
+    SearchResult,
+    SeedReport,
+    utc_now,
+)
 from storage.applying import Applying
 from storage.digest_tables import DigestTables
 from storage.errors import StoreOpenError, StoreWriteError
@@ -128,6 +135,7 @@ class FactStore(Applying, Loading, DigestTables, ReviewTables):
         self._lock = threading.RLock()
         self._reads = threading.RLock()
         self._closed = False
+        self._event_claims: dict[str, float] = {}
         # A failed compaction is retried after a growing pause; its error is logged once.
         self._compaction_error: str | None = None
         self._compaction_failures = 0
@@ -517,6 +525,22 @@ class FactStore(Applying, Loading, DigestTables, ReviewTables):
     def delete_entity(self, entity_id: str) -> None:
         with self._lock:
             self._write([(ENTITIES, entity_id, None)])
+
+    def claim_event(self, event_id: str) -> bool:
+        """Claims live in memory: the embedded store is one process's, so no other process
+        can claim the same event, and writing each one to the journal would cost an fsync
+        per event. A restart forgets them (Slack's retries come within minutes)."""
+        now = time.monotonic()
+        with self._reads:
+            claims = self._event_claims
+            if len(claims) > 10_000 or (claims and next(iter(claims.values())) < now):
+                for key, until in list(claims.items()):
+                    if until < now:
+                        del claims[key]
+            if claims.get(event_id, 0.0) >= now:
+                return False
+            claims[event_id] = now + EVENT_CLAIM_SECONDS
+            return True
 
     def has_fact_source(self, urls: Iterable[str]) -> bool:
         """Whether any fact cites one of these links as its source."""

@@ -98,8 +98,9 @@ class SlackSender:
         timestamp: int | str | None = None,
         signed: bool = True,
         path: str = "/slack/events",
+        headers: dict[str, str] | None = None,
     ) -> Reply:
-        headers = {"Content-Type": content_type}
+        headers = {"Content-Type": content_type, **(headers or {})}
         if signed:
             headers.update(signed_headers(secret or self.secret, body, timestamp))
         return self._request("POST", path, body, headers)
@@ -163,13 +164,20 @@ class SlackSender:
     def interactive(self, payload: dict[str, Any], **post: Any) -> Reply:
         return self.post(urlencode({"payload": json.dumps(payload)}), **post)
 
-    def event(self, event: dict[str, Any], *, team_id: str = "T0TEAM", **post: Any) -> Reply:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        team_id: str = "T0TEAM",
+        event_id: str | None = None,
+        **post: Any,
+    ) -> Reply:
         envelope = {
             "token": "legacy",
             "team_id": team_id,
             "api_app_id": "A0SUMMIT",
             "type": "event_callback",
-            "event_id": f"Ev{time.time_ns()}",
+            "event_id": event_id or f"Ev{time.time_ns()}",
             "event_time": int(time.time()),
             "event": event,
         }

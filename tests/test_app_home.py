@@ -5,17 +5,18 @@ admins' desk, rebuilt within 2 s of a change, within Block Kit's 100 blocks with
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 
-from slackbot.app import Built
+from slackbot.app import Built, build
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
 from slackbot.slack.ids import HOME_ASK, HOME_PAUSE, HOME_PREVIEW, HOME_SEND_NOW
 from storage.api import Subscription
 from storage.repository import FactStore
-from tests.fake_slack import FakeSlack, block_kit_problems
+from tests.fake_slack import FakeSlack, ManualClock, block_kit_problems
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, block_actions, block_texts
 
@@ -238,3 +239,46 @@ def test_a_new_proposal_updates_the_admins_queue_count(
     assert slack.interactive(view_submission(form, statement, READER)).status == 200
     view = published(fake_slack, ADMIN, after=before)
     assert "1 candidate(s) waiting" in texts(view)
+
+
+def test_a_burst_of_changes_publishes_each_home_once_within_slacks_limit(
+    fake_slack: FakeSlack, settings: Settings, store: FactStore
+) -> None:
+    """40 open homes and 5 changes at once made 200 views.publish calls in 11 s; Slack
+    allows about 100 a minute per workspace. Now each home is published once for the
+    opening and once for the changes, and no minute sees more than Slack allows."""
+    from slackbot.slack.home import PUBLISH_BURST, PUBLISHES_PER_MINUTE
+
+    clock = ManualClock()
+    built = build(settings, store, monotonic=clock)
+    board = built.services.home
+    assert board is not None
+    users = [f"U0HOME{n:02d}" for n in range(40)]
+    for user in users:
+        fake_slack.add_user(user)
+    sent_at: list[float] = []
+    try:
+
+        def run(seconds: int, changes_at: int | None = None) -> None:
+            for second in range(seconds):
+                if second == changes_at:
+                    for _change in range(5):
+                        board.refresh()
+                sent_at.extend([clock()] * board.dispatch())
+                # Each second's homes are published before the clock moves on.
+                fake_slack.wait_for(
+                    lambda: len(fake_slack.calls_to("views.publish")) >= len(sent_at)
+                )
+                clock.advance(1.0)
+
+        for user in users:
+            board.opened(user)
+        run(60, changes_at=30)  # five changes while the last homes still wait to open
+        run(60)
+    finally:
+        board.close()
+    assert len(sent_at) == 80, "each home: once opened, once for the changes; none dropped"
+    per_user = Counter(c.params["user_id"] for c in fake_slack.calls_to("views.publish"))
+    assert set(per_user) == set(users) and set(per_user.values()) == {2}
+    busiest = max(sum(1 for at in sent_at if start <= at < start + 60) for start in sent_at)
+    assert busiest <= PUBLISHES_PER_MINUTE + PUBLISH_BURST <= 100

@@ -372,3 +372,20 @@ def test_a_workspace_that_never_installed_the_app_gets_no_data(
 
     fake_slack.wait_for(answers)
     assert answers() == ["1.2"]
+
+
+def test_a_retried_event_is_answered_once(slack: SlackSender, fake_slack: FakeSlack) -> None:
+    """Slack retries an event it thinks was missed, with the same event id and
+    X-Slack-Retry-Num; the app answers it once."""
+    fake_slack.add_channel("C0RETRY", "retry", bot_member=True)
+    mention = {"type": "app_mention", "user": DEFAULT_USER, "channel": "C0RETRY", "ts": "5.1"}
+    mention["text"] = "<@U0BOT> who samsung"
+    assert slack.event(mention, event_id="Ev0RETRY").status == 200
+    for attempt in (1, 2):
+        retry = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}
+        assert slack.event(mention, event_id="Ev0RETRY", headers=retry).status == 200
+    # A different event after them is answered, and by then the retries would have been.
+    assert slack.event(mention | {"ts": "5.2"}, event_id="Ev0OTHER").status == 200
+    fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    threads = [c.params.get("thread_ts") for c in fake_slack.calls_to("chat.postMessage")]
+    assert sorted(threads) == ["5.1", "5.2"]

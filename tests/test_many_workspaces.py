@@ -302,3 +302,38 @@ def test_an_expiring_token_is_refreshed_and_stored_before_it_is_used(
     assert posted[0].token not in first, "posted with the new token"
     bot = many.built.tenants.installations.find("bot", CLIENT_ID, "", ACME)
     assert bot is not None and bot["bot_token"] in many.fake.workspaces[ACME].tokens
+
+
+def test_the_same_event_at_two_replicas_is_answered_once(many: ManyWorkspaces) -> None:
+    installed(many, ACME, ANNA)
+    many.fake.channels["C0ACME"].members.add(many.fake.workspaces[ACME].bot_user)
+    settings = Settings(
+        signing_secret=SIGNING_SECRET,
+        api_url=many.fake.api_url,
+        database_url=many.database_url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    installations = PostgresInstallations(many.database_url)
+    with PostgresWorkspaces(many.database_url, poll_seconds=0.2) as workspaces:
+        other = build_for_workspaces(settings, workspaces, installations)
+        server = GracefulServer(other.app, "127.0.0.1", 0, tick_seconds=0.05)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        second = SlackSender(server.url, SIGNING_SECRET, many.fake)
+        try:
+            mention = {"type": "app_mention", "user": ANNA, "channel": "C0ACME", "ts": "7.1"}
+            mention["text"] = "<@U0BOT1> who samsung"
+            for replica in (many.slack, second, many.slack, second):
+                assert replica.event(mention, team_id=ACME, event_id="Ev0TWICE").status == 200
+            after = mention | {"ts": "7.2"}
+            assert second.event(after, team_id=ACME, event_id="Ev0AFTER").status == 200
+            many.fake.wait_for(lambda: len(many.fake.calls_to("chat.postMessage")) >= 2)
+        finally:
+            second.close()
+            server.stop()
+            thread.join(timeout=15)
+            other.tenants.close()
+    installations.close()
+    threads = [c.params.get("thread_ts") for c in many.fake.calls_to("chat.postMessage")]
+    assert sorted(threads) == ["7.1", "7.2"]

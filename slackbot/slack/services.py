@@ -135,6 +135,11 @@ class Services:
     # default every digest stops; with many workspaces, the workspace is let go of too.
     left: Callable[[str], None] | None = None
 
+    def first_delivery(self, event_id: str) -> bool:
+        """Whether this is the first time Slack delivered this event (a retry, or the same
+        event at another replica, is not)."""
+        return self.intel.store.claim_event(event_id)
+
     def leave(self, reason: str) -> None:
         if self.left is not None:
             self.left(reason)

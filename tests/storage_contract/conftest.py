@@ -85,6 +85,7 @@ def fill_beta(store: Repository) -> None:
     store.put_subscription(Subscription("C0BETA", "daily", "09:00", "UTC", since=BETA_AT))
     store.record_slot("C0BETA|2026-11-24T09:00", {"status": "claimed", "at": BETA_AT})
     store.put_meta("beta-only", {"posts": [{"channel": "C0BETA", "ts": "1.0"}]})
+    assert store.claim_event("Ev0001")  # ALPHA's tests claim the same id: theirs to claim
     store.put_feed(Feed(store.next_feed_id(), "https://beta.example/rss", "Beta news"))
     store.put_candidate(
         Candidate(

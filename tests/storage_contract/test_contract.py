@@ -257,3 +257,25 @@ def test_documents_written_are_not_held_by_reference(repository: Repository) -> 
     record["status"] = "changed after the write"
     assert repository.meta("announced:F2") == {"posts": [{"channel": "C0NEWS", "ts": "1.0"}]}
     assert repository.slot("C0NEWS|2026-11-25T09:00") == {"status": "claimed", "at": NOW}
+
+
+def test_an_event_is_claimed_once(open_repository: Opener) -> None:
+    """A retried delivery of an event (or the same event at a second replica) finds it
+    claimed: the app answers it once."""
+    store = open_repository()
+    try:
+        assert store.claim_event("Ev0001") is True
+        assert store.claim_event("Ev0001") is False
+        assert store.claim_event("Ev0002") is True
+        results: list[bool] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(store.claim_event("Ev0003")))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False] * 7 + [True]
+    finally:
+        store.close()
