@@ -42,6 +42,7 @@ from bench.report import (
     timed_import,
 )
 from bench.synth import write as write_synthetic
+from bench.workspaces import workspaces_section
 from slackbot.app import LISTENER_THREADS
 from slackbot.server import WORKER_THREADS
 from tests.fake_slack import FakeSlack
@@ -514,6 +515,12 @@ def main() -> None:
         "--big", action="store_true", help="add section 8: a million facts (make bench BIG=1)"
     )
     parser.add_argument("--big-size", type=int, default=1_000_000, help=argparse.SUPPRESS)
+    parser.add_argument("--workspaces", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only-workspaces",
+        action="store_true",
+        help="section 10 alone (many workspaces), written to bench/RESULTS-workspaces.md",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     requests, channels, clients, rounds = args.requests, args.channels, [1, 8, 32], 200
@@ -521,6 +528,15 @@ def main() -> None:
         sizes, requests, channels, clients, rounds = [1000], 16, 20, [1, 8], 5
     command = "python -m bench " + " ".join(sys.argv[1:])
     started = datetime.now(UTC)
+    if args.only_workspaces:
+        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
+            sections = [
+                workspaces_section(Path(tmp), requests, smoke=args.smoke, count=args.workspaces)
+            ]
+        if args.out == str(ROOT / "bench" / "RESULTS.md"):
+            args.out = str(ROOT / "bench" / "RESULTS-workspaces.md")
+        write_results(args.out, command, started, sections)
+        return
     with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
         workdir = Path(tmp)
         print("building stores…", flush=True)
@@ -542,9 +558,15 @@ def main() -> None:
         replicated = postgres_section(stores[largest], largest, workdir, requests, smoke=args.smoke)
         sections = [latency, floor_report, uncached, writing, operations, startup, fanout]
         sections += [feeds, socket, replicated]
+        print("many workspaces…", flush=True)
+        sections.append(workspaces_section(workdir, requests, smoke=args.smoke))
         if args.big:
             print(f"a store of {args.big_size:,} facts…", flush=True)
             sections.append(big_section(args.big_size, workdir, requests))
+    write_results(args.out, command, started, sections)
+
+
+def write_results(out: str, command: str, started: datetime, sections: list[Report]) -> None:
     text = (
         "# Summit Intel benchmarks\n\n"
         f"- Run: `{command.strip()}` (`make bench`), {started:%Y-%m-%d %H:%M} UTC, "
@@ -552,8 +574,8 @@ def main() -> None:
         f"- Machine: {machine()}\n\n" + "\n".join(section.markdown() for section in sections)
     )
     print(text)
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(f"written to {args.out}")
+    Path(out).write_text(text, encoding="utf-8")
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":

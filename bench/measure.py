@@ -8,6 +8,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+# A question, or a question and the workspace (team id) it is asked in.
+Asked = str | tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Stats:
     p50: float
@@ -55,7 +60,7 @@ def _run_clients(
     url: str,
     secret: str,
     command: str,
-    texts: list[str],
+    texts: Sequence[Asked],
     clients: int,
     total: int,
     until: threading.Event | None = None,
@@ -63,7 +68,8 @@ def _run_clients(
 ) -> Stats:
     """``total`` requests from ``clients`` keep-alive clients; with ``until``, as many as
     they make until it is set. ``disjoint``: each client asks its own share of ``texts``
-    (so no answer is asked for twice, while there are enough texts)."""
+    (so no answer is asked for twice, while there are enough texts). A text may name the
+    workspace it is asked in: ``(team, text)``."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -85,15 +91,17 @@ def _run_clients(
             mine_to_ask = texts[number::clients] or texts
             cycle = itertools.cycle(mine_to_ask)
         else:
-            cycle = itertools.cycle(texts[number % len(texts) :] + texts[: number % len(texts)])
+            cycle = itertools.cycle([*texts[number % len(texts) :], *texts[: number % len(texts)]])
         mine = []
         rounds = itertools.count() if until is not None else range(per_client)
         try:
             for _ in rounds:
                 if until is not None and until.is_set():
                     break
+                asked = next(cycle)
+                team, text = asked if isinstance(asked, tuple) else ("T0TEAM", asked)
                 started = time.perf_counter()
-                reply = sender.command(command, next(cycle))
+                reply = sender.command(command, text, team_id=team)
                 mine.append((time.perf_counter() - started) * 1000)
                 if reply.status != 200:
                     errors.append(f"{reply.status}: {reply.body[:80]}")
@@ -121,7 +129,7 @@ def http_load(
     url: str,
     secret: str,
     command: str,
-    texts: list[str],
+    texts: Sequence[Asked],
     clients: int,
     total: int,
     *,

@@ -116,7 +116,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     if settings.many_workspaces:
         settings.require("SLACK_APP_TOKEN")
     else:
@@ -131,8 +131,19 @@ def cmd_socket(settings: Settings, _args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     with serving(settings) as (app, work):
         work.start()
+        install_pages = None
+        if app.oauth_flow is not None:
+            # Requests come over the websocket, but installing is a browser's: the install
+            # page and Slack's redirect back are served over HTTP (HOST/PORT) all the same.
+            install_pages = GracefulServer(app, args.host, args.port, health=work.health)
+            threading.Thread(target=install_pages.run, name="install-pages", daemon=True).start()
+            logger.info("installs from %s%s", install_pages.url, app.oauth_flow.install_path)
         logger.info("Summit Intel connecting to Slack in Socket Mode")
-        run_socket_mode(app, settings.app_token, stop)
+        try:
+            run_socket_mode(app, settings.app_token, stop)
+        finally:
+            if install_pages is not None:
+                install_pages.stop()
     logger.info("stopped")
     return 0
 
@@ -424,7 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_http_options(add("run", cmd_run, "Socket Mode, HTTP or the console, by what is configured"))
     add_http_options(add("serve", cmd_serve, "serve Slack's requests over HTTP"))
-    add("socket", cmd_socket, "connect to Slack in Socket Mode")
+    add_http_options(
+        add(
+            "socket",
+            cmd_socket,
+            "connect to Slack in Socket Mode (many workspaces: install pages on HTTP)",
+        )
+    )
     add("shell", cmd_shell, "a local console: type /whois samsung, no Slack needed")
     ask = add("ask", cmd_ask, 'answer one command and exit, e.g. summitbot ask "/whois samsung"')
     ask.add_argument("text", nargs="+", help="the slash command and its text")

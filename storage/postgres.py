@@ -27,6 +27,7 @@ changes only after the commit.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -219,6 +220,10 @@ class PostgresStore(FactStore):
             self._pool = pool
             self._init_memory(SnapshotStorage(None, RECORD_CODECS))
             self._load()
+            # As the embedded store does once loaded: what was loaded lives as long as the
+            # store, so the cyclic collector need not walk it again at every full
+            # collection (a replica holding a thousand workspaces' stores paused for it).
+            gc.freeze()
         except psycopg.OperationalError as error:
             raise StoreOpenError(
                 f"cannot reach the database at {safe_url(url)}: {first_line(error)}; check "

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from slack_bolt import App
 from websockets.sync.server import ServerConnection, serve
 
 from slackbot.app import build_app
@@ -86,13 +87,15 @@ class SocketSender:
         self.socket = socket
         self.fake_slack = fake_slack
 
-    def __call__(self, name: str, text: str, user_id: str) -> dict[str, Any]:
+    def __call__(
+        self, name: str, text: str, user_id: str, team_id: str = "T0TEAM"
+    ) -> dict[str, Any]:
         envelope = {
             "command": name,
             "text": text,
             "user_id": user_id,
             "channel_id": "C0GENERAL",
-            "team_id": "T0TEAM",
+            "team_id": team_id,
             "response_url": self.fake_slack.response_url(),
             "trigger_id": self.fake_slack.issue_trigger(),
         }
@@ -115,14 +118,14 @@ class SocketSender:
 
 @contextmanager
 def socket_mode_app(
-    fake_slack: FakeSlack, settings: Settings, store: Repository
+    fake_slack: FakeSlack, settings: Settings, store: Repository, app: App | None = None
 ) -> Iterator[SocketSender]:
-    """The app connected over Socket Mode to a local websocket, as `summitbot run` does with
-    SLACK_APP_TOKEN set."""
+    """The app (by default one workspace's, on ``store``) connected over Socket Mode to a
+    local websocket, as `summitbot run` does with SLACK_APP_TOKEN set."""
     socket = FakeSocketMode().start()
     fake_slack.socket_url = socket.url
     stop = threading.Event()
-    app = build_app(settings, store)
+    app = app or build_app(settings, store)
     runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
     runner.start()
     try:

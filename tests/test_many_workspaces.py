@@ -4,6 +4,7 @@ workspaces; nothing one workspace stores ever reaches another."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,12 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from slack_bolt.request import BoltRequest
 
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
 from slackbot.server import GracefulServer
+from slackbot.slack import direct
 from slackbot.slack.tenants import NOT_INSTALLED
 from slackbot.tenancy import BuiltForWorkspaces, build_for_workspaces
 from storage.installations import PostgresInstallations
@@ -25,7 +29,8 @@ from storage.postgres_workspaces import PostgresWorkspaces
 from tests.conftest import SIGNING_SECRET
 from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET, Browser, FakeSlackWithOAuth, install
 from tests.fake_slack import DateClock
-from tests.slack_client import SlackSender
+from tests.fake_socket_mode import socket_mode_app
+from tests.slack_client import SlackSender, signed_headers
 
 REPO = Path(__file__).resolve().parent.parent
 ACME, GLOBEX, STRANGER = "T0ACME", "T0GLOBEX", "T0STRANGER"
@@ -337,3 +342,112 @@ def test_the_same_event_at_two_replicas_is_answered_once(many: ManyWorkspaces) -
     installations.close()
     threads = [c.params.get("thread_ts") for c in many.fake.calls_to("chat.postMessage")]
     assert sorted(threads) == ["7.1", "7.2"]
+
+
+def test_many_workspaces_without_a_database_refuse_to_start_saying_why(tmp_path: Path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "SUMMITBOT_"))
+    }
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
+    started = subprocess.run(
+        [sys.executable, "-m", "slackbot", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "SUMMITBOT_DATABASE_URL" in started.stderr and "Traceback" not in started.stderr
+
+
+def signed_form(
+    command: str, text: str, team: str, response_url: str
+) -> tuple[str, dict[str, str]]:
+    body = urlencode(
+        {
+            "team_id": team,
+            "channel_id": "C0ANY",
+            "user_id": ANNA,
+            "command": command,
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "t",
+        }
+    )
+    return body, signed_headers(SIGNING_SECRET, body)
+
+
+def test_the_direct_path_and_bolt_answer_alike_in_every_workspace(many: ManyWorkspaces) -> None:
+    """The same signed command, answered from memory or by Bolt's pipeline, gets the same
+    answer from the same workspace, or the same refusal."""
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    add_quokka(many, ACME, ANNA)
+    app = many.built.app
+    fast = direct.of(app)
+    assert fast is not None
+    for team in (ACME, GLOBEX, STRANGER):
+        for command, text in (
+            ("/whois", "samsung"),
+            ("/chips", "hbm"),
+            ("/summit", "search quokka"),
+        ):
+            body, headers = signed_form(command, text, team, many.fake.response_url())
+            answered = fast.answer_signed(
+                body, headers["x-slack-request-timestamp"], headers["x-slack-signature"]
+            )
+            bolt = app.dispatch(BoltRequest(body=body, headers=headers))
+            if team == STRANGER:
+                assert answered is None, "left to Bolt, which refuses it"
+                told = many.fake.wait_for(
+                    lambda: [p for p in many.fake.response_posts if NOT_INSTALLED in str(p)]
+                )
+                assert told and "Samsung" not in bolt.body
+                continue
+            if answered is None:
+                # Left to Bolt (an asker whose role only Slack can tell): answered there.
+                assert NOT_INSTALLED not in bolt.body and bolt.status == 200
+                continue
+            assert bolt.status == answered.status == 200
+            assert json.loads(bolt.body) == json.loads(answered.body), (team, command, text)
+            assert ("quokka wafers" in answered.body) == (team == ACME and text != "hbm")
+
+
+def test_a_slack_connect_guest_who_is_an_admin_elsewhere_is_not_one_here(
+    many: ManyWorkspaces,
+) -> None:
+    installed(many, ACME, ANNA)
+    many.fake.add_user("U0GUEST", team=GLOBEX, is_admin=True)  # Globex's admin, in Acme
+    many.fake.add_user("U0ACMEADMIN", team=ACME, is_admin=True)
+    tenant = many.built.tenants.tenant(ACME)
+    assert tenant is not None
+    admins = tenant.services.admins
+    assert admins.is_admin(ANNA), "the person who installed it"
+    assert admins.is_admin("U0ACMEADMIN")
+    assert not admins.is_admin("U0GUEST")
+    refused = many.slack.command("/summit", "add", team_id=ACME, user_id="U0GUEST")
+    assert "Only Summit Intel admins" in refused.body
+
+
+def test_many_workspaces_over_socket_mode(many: ManyWorkspaces) -> None:
+    """Installed from the install pages (HTTP), answered over Socket Mode: each workspace
+    from its own store, a stranger refused."""
+    installed(many, ACME, ANNA)
+    add_quokka(many, ACME, ANNA)
+    with socket_mode_app(many.fake, Settings(), None, many.built.app) as send:  # type: ignore[arg-type]
+        ours = send("/summit", "search quokka", ANNA, team_id=ACME)
+        assert "quokka" in json.dumps(ours)
+        stranger = send("/whois", "samsung", ANNA, team_id=STRANGER)
+    assert "Samsung" not in json.dumps(stranger)
+    told = many.fake.wait_for(
+        lambda: [p for p in many.fake.response_posts if NOT_INSTALLED in str(p)]
+    )
+    assert told
