@@ -34,6 +34,7 @@ RESYNC_JOB = "digest-resync"
 # Corrections in the threads of posts whose facts were retracted or changed status.
 CORRECTION_JOB = "corrections"
 CORRECTION_SECONDS = 60
+CATCH_UP_JOB = "catch-up"
 
 
 class Scheduling(Protocol):
@@ -121,6 +122,19 @@ class DigestScheduler:
             )
         if self._owns_scheduler:
             self.scheduler.start()
+            self.catch_up()
+        else:
+            # One of many workspaces: caught up on the shared pool, beside the others,
+            # rather than one workspace after another (each may wait out 429s).
+            self.scheduler.add_job(
+                self.catch_up,
+                id=self.prefix + CATCH_UP_JOB,
+                name="missed digests",
+                replace_existing=True,
+                next_run_time=self.service.clock(),
+            )
+
+    def catch_up(self) -> None:
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
         for outcome in caught_up:
             logger.info("caught up a missed digest: %s", outcome.text)
