@@ -222,3 +222,7 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler says "Running job …" and "… executed successfully" at INFO for every run of
+    # every job: with many workspaces, dozens of lines a second that say nothing.
+    if root.level >= logging.INFO:
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)

@@ -67,7 +67,10 @@ def background_scheduler(grace_seconds: int) -> BackgroundScheduler:
 class DigestScheduler:
     """One workspace's digests, corrections and feed polls, as jobs of an APScheduler: its
     own, or one shared by every workspace (``scheduler``), where this workspace's jobs are
-    told apart by ``prefix`` and started, stopped and removed alone."""
+    told apart by ``prefix`` and started, stopped and removed alone. In a shared scheduler
+    only the digests are this workspace's jobs: the periodic looks (retries, feed polls,
+    corrections) are one job each for every workspace (``sweep``), not three jobs a
+    workspace, which a thousand workspaces made the leader's steady work."""
 
     def __init__(
         self,
@@ -92,6 +95,17 @@ class DigestScheduler:
     def start(self) -> None:
         for subscription in self.service.store.subscriptions():
             self.sync(subscription.channel_id)
+        if not self._owns_scheduler:
+            # One of many workspaces: caught up on the shared pool, beside the others,
+            # rather than one workspace after another (each may wait out 429s).
+            self.scheduler.add_job(
+                self.catch_up,
+                id=self.prefix + CATCH_UP_JOB,
+                name="missed digests",
+                replace_existing=True,
+                next_run_time=self.service.clock(),
+            )
+            return
         self.scheduler.add_job(
             self.service.retry_due,
             trigger="interval",
@@ -120,19 +134,18 @@ class DigestScheduler:
                 name="corrections in threads",
                 replace_existing=True,
             )
-        if self._owns_scheduler:
-            self.scheduler.start()
-            self.catch_up()
-        else:
-            # One of many workspaces: caught up on the shared pool, beside the others,
-            # rather than one workspace after another (each may wait out 429s).
-            self.scheduler.add_job(
-                self.catch_up,
-                id=self.prefix + CATCH_UP_JOB,
-                name="missed digests",
-                replace_existing=True,
-                next_run_time=self.service.clock(),
-            )
+        self.scheduler.start()
+        self.catch_up()
+
+    def sweep(self, look: str) -> None:
+        """One of the periodic looks, for this workspace: ``retries``, ``feeds`` or
+        ``corrections`` (run by the shared scheduler's job for every workspace)."""
+        if look == "retries":
+            self.service.retry_due()
+        elif look == "feeds" and self.feeds is not None:
+            self.feeds.poll_due()
+        elif look == "corrections" and self.corrections is not None:
+            self.corrections.post_due()
 
     def catch_up(self) -> None:
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]

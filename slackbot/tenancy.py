@@ -36,7 +36,14 @@ from slackbot.app import (
     serve_workspaces,
 )
 from slackbot.config import Settings
-from slackbot.scheduler import RESYNC_SECONDS, DigestScheduler, background_scheduler
+from slackbot.scheduler import (
+    CORRECTION_SECONDS,
+    FEED_CHECK_SECONDS,
+    RESYNC_SECONDS,
+    RETRY_CHECK_SECONDS,
+    DigestScheduler,
+    background_scheduler,
+)
 from slackbot.slack.ids import INSTALL_PATH, REDIRECT_PATH
 from slackbot.slack.installations import (
     SummitInstallationStore,
@@ -52,6 +59,12 @@ from storage.api import Installations, WorkspaceRecord, Workspaces, utc_now
 logger = logging.getLogger(__name__)
 
 WORKSPACES_JOB = "workspaces"
+# The periodic looks every workspace gets, and how often (as one workspace's own jobs).
+SWEEPS = {
+    "retries": RETRY_CHECK_SECONDS,
+    "feeds": FEED_CHECK_SECONDS,
+    "corrections": CORRECTION_SECONDS,
+}
 # A token is refreshed this long before it expires (Bolt's default too).
 ROTATE_MINUTES = 120
 # How long a workspace's bot (its token) and whether it is installed are remembered: an
@@ -432,6 +445,16 @@ class WorkspaceScheduling:
             name="workspaces matched to installations",
             replace_existing=True,
         )
+        for look, seconds in SWEEPS.items():
+            self.scheduler.add_job(
+                self.sweep,
+                args=[look],
+                trigger="interval",
+                seconds=seconds,
+                id=f"every workspace's {look}",
+                name=f"every workspace's {look}",
+                replace_existing=True,
+            )
         self.scheduler.start()
         self.sync()
 
@@ -442,6 +465,17 @@ class WorkspaceScheduling:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+
+    def sweep(self, look: str) -> None:
+        """One periodic look (retries, feed polls, corrections) for every workspace in
+        turn; one workspace's failure is logged and the others go on."""
+        with self._lock:
+            every = list(self._workspaces.items())
+        for workspace, (_tenant, jobs) in every:
+            try:
+                jobs.sweep(look)
+            except Exception:
+                logger.exception("%s of workspace %s failed", look, workspace)
 
     def sync(self) -> None:
         with self._lock:

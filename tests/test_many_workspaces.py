@@ -9,9 +9,10 @@ import os
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ from slackbot.server import GracefulServer
 from slackbot.slack import direct
 from slackbot.slack.tenants import NOT_INSTALLED
 from slackbot.tenancy import BuiltForWorkspaces, build_for_workspaces
+from storage.api import Subscription
 from storage.installations import PostgresInstallations
 from storage.postgres_workspaces import PostgresWorkspaces
 from tests.conftest import SIGNING_SECRET
@@ -142,6 +144,32 @@ def test_two_workspaces_install_and_never_see_each_others_facts(many: ManyWorksp
     assert "quokka" in whois(many, ACME, "samsung")
     globex = many.built.tenants.tenant(GLOBEX)
     assert globex is not None and globex.services.intel.store.fact(fact.id) != fact
+
+    # Digests: what moved today, as each workspace's digest would post it.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    ours_digest, _tracking = acme.services.digests.preview_anywhere(today)
+    theirs_digest, _tracking = globex.services.digests.preview_anywhere(today)
+    assert fact.id in {d.fact.id for d in ours_digest.developments}
+    assert all("quokka" not in d.fact.statement for d in theirs_digest.developments)
+
+    # App Homes: the admins' desks list the latest changes, each its own workspace's.
+    for team, person in ((ACME, ANNA), (GLOBEX, BORIS)):
+        opened = {"type": "app_home_opened", "user": person, "tab": "home"}
+        assert many.slack.event(opened, team_id=team).status == 200
+    homes = {
+        person: many.fake.wait_for(
+            lambda person=person: [
+                c
+                for c in many.fake.calls_to("views.publish", ok=True)
+                if c.params["user_id"] == person
+            ]
+        )[-1]
+        for person in (ANNA, BORIS)
+    }
+    ours_home, theirs_home = str(homes[ANNA].params["view"]), str(homes[BORIS].params["view"])
+    assert f"`{fact.id}` added" in ours_home and "14 reported" in ours_home
+    assert f"`{fact.id}` added" not in theirs_home and "13 reported" in theirs_home
+    assert homes[ANNA].token != homes[BORIS].token
 
 
 def test_a_workspace_that_never_installed_gets_no_data(many: ManyWorkspaces) -> None:
@@ -266,6 +294,8 @@ def test_workspaces_from_the_command_line(many: ManyWorkspaces, tmp_path: Path) 
     assert exported.returncode == 0, exported.stderr
     lines = (tmp_path / "acme.jsonl").read_text().splitlines()
     assert any("quokka" in line for line in lines)
+    assert summitbot("export", GLOBEX, "globex.jsonl").returncode == 0
+    assert "quokka" not in (tmp_path / "globex.jsonl").read_text()
     assert summitbot("export", "T0NOBODY", "x.jsonl").returncode == 2
     refused = summitbot("purge", ACME)
     assert refused.returncode == 2 and "--yes" in refused.stderr
@@ -451,3 +481,59 @@ def test_many_workspaces_over_socket_mode(many: ManyWorkspaces) -> None:
         lambda: [p for p in many.fake.response_posts if NOT_INSTALLED in str(p)]
     )
     assert told
+
+
+def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
+    many: ManyWorkspaces,
+) -> None:
+    """The leader's one APScheduler serves every workspace: a digest due in each of two
+    workspaces is posted once in each, with that workspace's token; a workspace that
+    leaves loses its jobs."""
+    from slackbot.tenancy import WorkspaceScheduling
+
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    now = datetime.now(UTC)
+    due = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    for team, channel, user in ((ACME, "C0ACME", ANNA), (GLOBEX, "C0GLOBEX", BORIS)):
+        many.fake.channels[channel].members.add(many.fake.workspaces[team].bot_user)
+        tenant = many.built.tenants.tenant(team)
+        assert tenant is not None
+        tenant.services.intel.store.put_subscription(
+            Subscription(
+                channel,
+                "daily",
+                due.strftime("%H:%M"),
+                "UTC",
+                # The app's clock stands still in these tests: what it saves is from then.
+                since=(many.built.tenants.clock() - timedelta(seconds=1)).isoformat(),
+                created_at=(now - timedelta(days=1)).isoformat(timespec="microseconds"),
+                created_by=user,
+            )
+        )
+        add_quokka(many, team, user)
+    scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
+    try:
+        scheduling.lead()
+        posts = many.fake.wait_for(
+            lambda: (
+                (found := many.fake.calls_to("chat.postMessage", ok=True))
+                and len(found) >= 2
+                and found
+            ),
+            timeout=20,
+        )
+        jobs = {job.id for job in scheduling.scheduler.get_jobs()}
+        assert {f"{ACME}:digest:C0ACME", f"{GLOBEX}:digest:C0GLOBEX"} <= jobs
+        uninstall(many, GLOBEX)
+        scheduling.sync()
+        jobs = {job.id for job in scheduling.scheduler.get_jobs()}
+        assert f"{ACME}:digest:C0ACME" in jobs
+        assert not [job for job in jobs if job.startswith(GLOBEX)]
+    finally:
+        scheduling.shutdown()
+    by_channel = Counter(post.params["channel"] for post in posts)
+    assert by_channel == {"C0ACME": 1, "C0GLOBEX": 1}
+    for post in posts:
+        workspace = many.fake.workspace_of_token(post.token) or many.fake.workspaces[GLOBEX]
+        assert many.fake.channels[post.params["channel"]].team == workspace.team_id
