@@ -10,6 +10,7 @@ Web API clients whose token is the installation's current one, rotated before it
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -59,6 +60,8 @@ from storage.api import Installations, WorkspaceRecord, Workspaces, utc_now
 logger = logging.getLogger(__name__)
 
 WORKSPACES_JOB = "workspaces"
+# Workspaces looked at at once by the periodic looks (each look mostly waits on Slack).
+SWEEP_THREADS = 8
 # The periodic looks every workspace gets, and how often (as one workspace's own jobs).
 SWEEPS = {
     "retries": RETRY_CHECK_SECONDS,
@@ -163,9 +166,13 @@ class WorkspaceTenants:
         self.template = template
         self.clock = clock
         self.monotonic = monotonic
-        self._records: TTLCache[str, WorkspaceRecord | None] = TTLCache(
-            65536, BOT_CACHE_SECONDS, timer=monotonic
-        )
+        # Every installed workspace, read in one query every BOT_CACHE_SECONDS (a request
+        # never waits on the database to know its workspace); workspaces found not to be
+        # installed are remembered as long, so a stranger's requests do not query either.
+        self._installed: dict[str, WorkspaceRecord] = {}
+        self._installed_at = -math.inf
+        self._reloading = threading.Lock()
+        self._strangers: TTLCache[str, bool] = TTLCache(65536, BOT_CACHE_SECONDS, timer=monotonic)
         self._tenants: dict[str, Tenant] = {}
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
@@ -184,15 +191,34 @@ class WorkspaceTenants:
 
     def record(self, workspace: str) -> WorkspaceRecord | None:
         """The workspace, while it is installed."""
+        if self.monotonic() - self._installed_at > BOT_CACHE_SECONDS:
+            self._reload()
         with self._lock:
-            if workspace in self._records:
-                return self._records[workspace]
-        record = self.installations.workspace(workspace) if workspace else None
-        if record is not None and not record.active:
-            record = None
+            found = self._installed.get(workspace)
+            if found is not None or not workspace or workspace in self._strangers:
+                return found
+        # Not installed at the last look: installed since (on another replica), or never.
+        record = self.installations.workspace(workspace)
         with self._lock:
-            self._records[workspace] = record
-        return record
+            if record is not None and record.active:
+                self._installed[workspace] = record
+                return record
+            self._strangers[workspace] = True
+        return None
+
+    def _reload(self) -> None:
+        """Every installed workspace, in one query; one thread reloads while the others go
+        on with what was read last."""
+        if not self._reloading.acquire(blocking=False):
+            return
+        try:
+            installed = {r.workspace: r for r in self.installations.workspaces() if r.active}
+            with self._lock:
+                self._installed = installed
+                self._installed_at = self.monotonic()
+                self._strangers.clear()
+        finally:
+            self._reloading.release()
 
     def tenant(self, workspace: str) -> Tenant | None:
         record = self.record(workspace)
@@ -309,7 +335,8 @@ class WorkspaceTenants:
     def forget(self, workspace: str) -> None:
         """Drops what is remembered of the workspace (its services are built again)."""
         with self._lock:
-            self._records.pop(workspace, None)
+            self._installed.pop(workspace, None)
+            self._strangers.pop(workspace, None)
             tenant = self._tenants.pop(workspace, None)
         self.tokens.forget(workspace)
         if tenant is not None:
@@ -425,6 +452,8 @@ class WorkspaceScheduling:
         self._workspaces: dict[str, tuple[Tenant, DigestScheduler]] = {}
         self._leader: Callable[[], str | None] | None = None
         self._lock = threading.Lock()
+        self._sweeper = ThreadPoolExecutor(SWEEP_THREADS, thread_name_prefix="sweep")
+        self._sweeping: set[tuple[str, str]] = set()
 
     def set_leader(self, leader: Callable[[], str | None]) -> None:
         self._leader = leader
@@ -465,17 +494,32 @@ class WorkspaceScheduling:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self._sweeper.shutdown(wait=True, cancel_futures=True)
 
     def sweep(self, look: str) -> None:
-        """One periodic look (retries, feed polls, corrections) for every workspace in
-        turn; one workspace's failure is logged and the others go on."""
+        """One periodic look (retries, feed polls, corrections) for every workspace, on a
+        pool of its own: a workspace whose look is slow (a feed that takes its 20 s, a post
+        waiting out a 429) holds up no other's, and is not looked at again until its last
+        look is over. A failure is logged and the others go on."""
         with self._lock:
             every = list(self._workspaces.items())
         for workspace, (_tenant, jobs) in every:
-            try:
-                jobs.sweep(look)
-            except Exception:
-                logger.exception("%s of workspace %s failed", look, workspace)
+            key = (workspace, look)
+            with self._lock:
+                if key in self._sweeping:
+                    continue
+                self._sweeping.add(key)
+            self._sweeper.submit(self._sweep_one, key, jobs)
+
+    def _sweep_one(self, key: tuple[str, str], jobs: DigestScheduler) -> None:
+        workspace, look = key
+        try:
+            jobs.sweep(look)
+        except Exception:
+            logger.exception("%s of workspace %s failed", look, workspace)
+        finally:
+            with self._lock:
+                self._sweeping.discard(key)
 
     def sync(self) -> None:
         with self._lock:

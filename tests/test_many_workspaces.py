@@ -11,7 +11,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -537,3 +537,64 @@ def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
     for post in posts:
         workspace = many.fake.workspace_of_token(post.token) or many.fake.workspaces[GLOBEX]
         assert many.fake.channels[post.params["channel"]].team == workspace.team_id
+
+
+def test_a_workspace_installed_with_no_seed_starts_empty_and_answers(
+    many: ManyWorkspaces,
+) -> None:
+    """SUMMITBOT_SEED=none: a new installation's store is empty, and every answer there
+    says so plainly rather than failing."""
+    many.built.tenants.settings = replace(many.built.tenants.settings, seed="none")
+    installed(many, ACME, ANNA)
+    tenant = many.built.tenants.tenant(ACME)
+    assert tenant is not None
+    store = tenant.services.intel.store
+    assert store.event() is None and store.fact_count() == 0 and store.entities() == []
+    for command, text in (("/whois", "samsung"), ("/whois", ""), ("/chips", ""), ("/summit", "")):
+        reply = many.slack.command(command, text, team_id=ACME)
+        assert reply.status == 200 and reply.body, (command, text)
+        assert "went wrong" not in reply.body.lower(), (command, reply.body)
+
+
+def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspaces) -> None:
+    """Acme's token stops working (revoked, the event not yet arrived): Globex's due digest
+    is posted all the same, and Acme's is refused by Slack, not posted with another token."""
+    from slackbot.tenancy import WorkspaceScheduling
+
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    now = datetime.now(UTC)
+    due = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    for team, channel, user in ((ACME, "C0ACME", ANNA), (GLOBEX, "C0GLOBEX", BORIS)):
+        many.fake.channels[channel].members.add(many.fake.workspaces[team].bot_user)
+        tenant = many.built.tenants.tenant(team)
+        assert tenant is not None
+        tenant.services.intel.store.put_subscription(
+            Subscription(
+                channel,
+                "daily",
+                due.strftime("%H:%M"),
+                "UTC",
+                since=(many.built.tenants.clock() - timedelta(seconds=1)).isoformat(),
+                created_at=(now - timedelta(days=1)).isoformat(timespec="microseconds"),
+                created_by=user,
+            )
+        )
+        add_quokka(many, team, user)
+    many.fake.revoke(ACME)
+    scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
+    try:
+        scheduling.lead()
+        posted = many.fake.wait_for(
+            lambda: [
+                c
+                for c in many.fake.calls_to("chat.postMessage", ok=True)
+                if c.params["channel"] == "C0GLOBEX"
+            ],
+            timeout=20,
+        )
+    finally:
+        scheduling.shutdown()
+    assert len(posted) == 1
+    refused = [c for c in many.fake.calls_to("chat.postMessage") if c.params["channel"] == "C0ACME"]
+    assert all(not c.response.get("ok") for c in refused)
