@@ -8,7 +8,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +65,7 @@ def _run_clients(
     total: int,
     until: threading.Event | None = None,
     disjoint: bool = False,
+    kept: list[float] | None = None,
 ) -> Stats:
     """``total`` requests from ``clients`` keep-alive clients; with ``until``, as many as
     they make until it is set. ``disjoint``: each client asks its own share of ``texts``
@@ -109,6 +110,8 @@ def _run_clients(
             sender.close()
         with lock:
             latencies.extend(mine)
+            if kept is not None:
+                kept.extend(mine)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -141,6 +144,37 @@ def http_load(
         return _run_clients(url, secret, command, texts[:-20], clients, total, disjoint=True)
     _run_clients(url, secret, command, texts, 1, min(20, total))  # warm up
     return _run_clients(url, secret, command, texts, clients, total)
+
+
+def cold_rounds(
+    url: str | Callable[[], str],
+    secret: str,
+    command: str,
+    rounds: list[Sequence[Asked]],
+    clients: int,
+) -> Stats:
+    """Each round's questions asked once each by ``clients`` clients, every answer built
+    afresh; the latencies of all rounds together. ``url``: a server, or a function that
+    starts a fresh one for each round (its caches cold) and returns its URL."""
+    latencies: list[float] = []
+    elapsed = 0.0
+    for questions in rounds:
+        served = url() if callable(url) else url
+        started = time.perf_counter()
+        _run_clients(
+            served,
+            secret,
+            command,
+            questions,
+            clients,
+            len(questions),
+            disjoint=True,
+            kept=latencies,
+        )
+        elapsed += time.perf_counter() - started
+    return Stats(
+        statistics.median(latencies), percentile(latencies, 0.99), len(latencies) / elapsed
+    )
 
 
 def http_load_until(
