@@ -47,7 +47,8 @@ from slackbot.stores import (
     upgrade_database,
     write_atomically,
 )
-from slackbot.tenancy import WorkspaceScheduling, build_for_workspaces
+from slackbot.tenancy import build_for_workspaces
+from slackbot.workspace_scheduling import WorkspaceScheduling
 from storage.api import (
     JournalCorruptError,
     Repository,

@@ -489,7 +489,7 @@ def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
     """The leader's one APScheduler serves every workspace: a digest due in each of two
     workspaces is posted once in each, with that workspace's token; a workspace that
     leaves loses its jobs."""
-    from slackbot.tenancy import WorkspaceScheduling
+    from slackbot.workspace_scheduling import WorkspaceScheduling
 
     installed(many, ACME, ANNA)
     installed(many, GLOBEX, BORIS)
@@ -559,7 +559,7 @@ def test_a_workspace_installed_with_no_seed_starts_empty_and_answers(
 def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspaces) -> None:
     """Acme's token stops working (revoked, the event not yet arrived): Globex's due digest
     is posted all the same, and Acme's is refused by Slack, not posted with another token."""
-    from slackbot.tenancy import WorkspaceScheduling
+    from slackbot.workspace_scheduling import WorkspaceScheduling
 
     installed(many, ACME, ANNA)
     installed(many, GLOBEX, BORIS)
