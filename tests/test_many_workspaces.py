@@ -483,14 +483,9 @@ def test_many_workspaces_over_socket_mode(many: ManyWorkspaces) -> None:
     assert told
 
 
-def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
-    many: ManyWorkspaces,
-) -> None:
-    """The leader's one APScheduler serves every workspace: a digest due in each of two
-    workspaces is posted once in each, with that workspace's token; a workspace that
-    leaves loses its jobs."""
-    from slackbot.workspace_scheduling import WorkspaceScheduling
-
+def digests_due_in_acme_and_globex(many: ManyWorkspaces) -> None:
+    """Both installed, each with a channel whose daily digest fell due two minutes ago and
+    a fact to post in it."""
     installed(many, ACME, ANNA)
     installed(many, GLOBEX, BORIS)
     now = datetime.now(UTC)
@@ -512,6 +507,17 @@ def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
             )
         )
         add_quokka(many, team, user)
+
+
+def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
+    many: ManyWorkspaces,
+) -> None:
+    """The leader's one APScheduler serves every workspace: a digest due in each of two
+    workspaces is posted once in each, with that workspace's token; a workspace that
+    leaves loses its jobs."""
+    from slackbot.workspace_scheduling import WorkspaceScheduling
+
+    digests_due_in_acme_and_globex(many)
     scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
     try:
         scheduling.lead()
@@ -561,26 +567,7 @@ def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspa
     is posted all the same, and Acme's is refused by Slack, not posted with another token."""
     from slackbot.workspace_scheduling import WorkspaceScheduling
 
-    installed(many, ACME, ANNA)
-    installed(many, GLOBEX, BORIS)
-    now = datetime.now(UTC)
-    due = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
-    for team, channel, user in ((ACME, "C0ACME", ANNA), (GLOBEX, "C0GLOBEX", BORIS)):
-        many.fake.channels[channel].members.add(many.fake.workspaces[team].bot_user)
-        tenant = many.built.tenants.tenant(team)
-        assert tenant is not None
-        tenant.services.intel.store.put_subscription(
-            Subscription(
-                channel,
-                "daily",
-                due.strftime("%H:%M"),
-                "UTC",
-                since=(many.built.tenants.clock() - timedelta(seconds=1)).isoformat(),
-                created_at=(now - timedelta(days=1)).isoformat(timespec="microseconds"),
-                created_by=user,
-            )
-        )
-        add_quokka(many, team, user)
+    digests_due_in_acme_and_globex(many)
     many.fake.revoke(ACME)
     scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
     try:
