@@ -86,3 +86,17 @@ def test_a_changed_fact_a_person_or_another_language_is_another_card(
     )
     assert without_button(person) != without_button(after)  # the person is highlighted
     assert without_button(korean) != without_button(after)
+
+
+def test_no_html_entity_shows_as_text_in_a_long_search(built: Built) -> None:
+    """Slack's mrkdwn reads &amp;, &lt; and &gt; and nothing else: a search with more facts
+    than it shows told people to use a &quot;quoted phrase&quot;, entities and all."""
+    from slackbot.core.intel import SearchAnswer
+
+    store = built.services.intel.store
+    facts = store.facts()
+    message = render.search(SearchAnswer("samsung", facts[:3], total=len(facts)))
+    shown = json.dumps(message.to_dict(), ensure_ascii=False)
+    assert "more" in shown
+    for entity in ("&quot;", "&#39;", "&apos;", "&#"):
+        assert entity not in shown, entity

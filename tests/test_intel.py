@@ -447,3 +447,16 @@ def test_matching_a_large_roster_finds_what_a_plain_scan_finds() -> None:
         expected = scanned(query)
         assert {e.id for e in matcher.match(query)} == expected, query
         assert {e.id for e in matcher.match(query)} == expected, "asked again, from memory"
+
+
+@pytest.mark.parametrize("text", ["when", "When", "date"])
+def test_summit_when_answers_the_date(store: FactStore, text: str) -> None:
+    """Issue 26: `/summit when` gave the help."""
+    from slackbot.core.answers import HelpWanted, answer
+    from slackbot.core.curation import Curator
+    from slackbot.slack.answering import render_answer
+
+    found = answer(SummitIntel(store), Curator(store), "/summit", text)
+    assert not isinstance(found, HelpWanted)
+    message = render_answer(found, text, timezone="UTC")
+    assert "2024-05-14" in message.text

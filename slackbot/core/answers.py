@@ -121,7 +121,8 @@ def answer(
     sub_command, _, rest = text.strip().partition(" ")
     rest = rest.strip()
     match sub_command.lower():
-        case "":
+        case "" | "when" | "date":
+            # The overview opens with the summit's date and format.
             return intel.overview()
         case "help" | "?":
             return HelpWanted()

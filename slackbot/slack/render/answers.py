@@ -369,11 +369,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     )
     hidden = answer.total - len(answer.facts) - left_out
     if hidden > 0 and not left_out:
-        builder.add(
-            context(
-                f"…and {hidden} more — narrow it with more words or a &quot;quoted phrase&quot;"
-            )
-        )
+        builder.add(context(f"…and {hidden} more — narrow it with {NARROW_SEARCH}"))
     builder.add(share_button("/summit", f"search {answer.query}"))
     fallback = [f"{answer.total} fact(s) match “{flat(answer.query)}”:"]
     fallback += [fact_plain(fact) for fact in answer.facts]
