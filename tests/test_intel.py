@@ -460,3 +460,15 @@ def test_summit_when_answers_the_date(store: FactStore, text: str) -> None:
     assert not isinstance(found, HelpWanted)
     message = render_answer(found, text, timezone="UTC")
     assert "2024-05-14" in message.text
+
+
+def test_an_ambiguous_name_counts_the_facts_each_card_shows(intel: SummitIntel) -> None:
+    """Issue 26: `/whois sk` said "6 fact(s)" for SK Telecom, whose card shows 5 (the
+    summit-wide fact is the overview's, and retracted facts are left out)."""
+    from slackbot.core.intel import Ambiguous, shown_facts
+
+    found = intel.who("sk")
+    assert isinstance(found, Ambiguous) and len(found.matches) >= 2
+    for entity, count in found.matches:
+        card = intel.card(entity)
+        assert count == shown_facts(card), entity.name

@@ -102,6 +102,15 @@ class MentionCard:
     vendors: list[Entity] = field(default_factory=list)  # a product's, by display name
 
 
+def shown_facts(card: CompanyCard | MentionCard) -> int:
+    """How many facts a card lists, on its pages and beyond them ("and N more")."""
+    if isinstance(card, MentionCard):
+        lists = [card.facts]
+    else:
+        lists = [card.attendance, card.on_the_table, card.context]
+    return sum(len(facts.facts) + facts.more for facts in lists)
+
+
 @dataclass(frozen=True)
 class Ambiguous:
     query: str
@@ -252,8 +261,9 @@ class SummitIntel:
                 [e for e in everything if not (e.kind == "company" and e.attending)],
             )
         if len(matches) > 1:
+            # Each with the number its card shows: what `/whois <that name>` will list.
             return Ambiguous(
-                query, [(entity, self.store.count_involving(entity.id)) for entity in matches]
+                query, [(entity, shown_facts(self.card(entity))) for entity in matches]
             )
         return self.card(matches[0])
 
