@@ -472,3 +472,13 @@ def test_an_ambiguous_name_counts_the_facts_each_card_shows(intel: SummitIntel) 
     for entity, count in found.matches:
         card = intel.card(entity)
         assert count == shown_facts(card), entity.name
+
+
+def test_whois_alone_lists_everyone_the_overview_says_takes_part(intel: SummitIntel) -> None:
+    """Issue 26: `/whois` left out Bill Gates, whom the overview names as taking part."""
+    from slackbot.slack import render
+
+    message = render.roster(intel.who(""))  # type: ignore[arg-type]
+    shown = json.dumps(message.to_dict(), ensure_ascii=False)
+    assert "Bill Gates" in shown and "Bill Gates" in message.text
+    assert "Satya Nadella" in shown

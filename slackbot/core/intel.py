@@ -128,6 +128,8 @@ class NoMatch:
 class Roster:
     companies: list[tuple[Entity, list[Entity]]]
     mentioned: list[Entity]
+    # People the event names as taking part without the host company (Bill Gates).
+    also: list[Entity] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,14 @@ class SummitIntel:
                 for entity in self.store.entities()
                 if entity.kind == "company" and not entity.attending
             ]
-            return Roster(self._attending_companies(), sorted(mentioned, key=display_order))
+            event = self.store.event()
+            host = self.store.entity(event.host) if event else None
+            also = [
+                person
+                for person in (map(self.store.entity, event.host_people) if event else [])
+                if person is not None and (host is None or person.company_id != host.id)
+            ]
+            return Roster(self._attending_companies(), sorted(mentioned, key=display_order), also)
         matches = self.matcher.match(query)
         if not matches:
             everything = sorted(self.store.entities(), key=display_order)

@@ -206,6 +206,11 @@ def roster(answer: Roster) -> Message:
         people_text = ", ".join(person_label(person) for person in people) or "no people named"
         blocks.append(section(f"*{entity_label(company)}*\n{people_text}"))
         fallback.append(f"{company.name}: {', '.join(p.name for p in people) or '-'}")
+    if answer.also:
+        blocks.append(
+            section(f"*Also taking part*\n{', '.join(person_label(p) for p in answer.also)}")
+        )
+        fallback.append(f"Also taking part: {', '.join(p.name for p in answer.also)}")
     if answer.mentioned:
         blocks.append(context(f"Mentioned, not attending: {names(answer.mentioned)}"))
     blocks.append(context("`/whois &lt;company or person&gt;` for a card, e.g. `/whois sk hynix`"))
