@@ -25,6 +25,12 @@ from tests.fake_slack import block_kit_problems
         ("Samsung Electronics", ["samsung"]),
         ("samsnug", ["samsung"]),
         ("microsfot", ["microsoft"]),
+        # Issue 26: a company's typo of two edits is forgiven, as a person's is.
+        ("hynics", ["sk-hynix"]),
+        ("samsng", ["samsung"]),
+        ("telecon", ["sk-telecom"]),
+        ("nvidea", []),
+        ("abcdef", []),
         ("sk", ["sk-hynix", "sk-telecom"]),
         ("electronics", ["lg-electronics", "samsung"]),
         ("SK 하이닉스", ["sk-hynix"]),

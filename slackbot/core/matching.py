@@ -6,6 +6,7 @@ import bisect
 import threading
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from slackbot.core.mentions import MentionFinder
 from storage.api import ENTITY_KINDS, Entity, compact, fold
@@ -93,13 +94,25 @@ class EntityMatcher:
     def _fuzzy(self, key: str) -> set[str]:
         scored = process.extract(key, self._choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if not scored:
-            return set()
+            return self._few_edits(key)
         best = scored[0][1]
         return {
             self._keys[index][1]
             for _name, score, index in scored
             if score >= best - FUZZY_AMBIGUITY_MARGIN
         }
+
+    def _few_edits(self, key: str) -> set[str]:
+        """Names within two edits of a word of six letters or more (one for shorter): the
+        ratio's cutoff misses a short name typed with two slips (``hynics`` for Hynix)."""
+        allowed = 2 if len(key) >= 6 else 1
+        scored = process.extract(
+            key, self._choices, scorer=Levenshtein.distance, score_cutoff=allowed, limit=None
+        )
+        if not scored:
+            return set()
+        fewest = min(distance for _name, distance, _index in scored)
+        return {self._keys[index][1] for _name, distance, index in scored if distance == fewest}
 
 
 def _starting_with(pairs: list[tuple[str, str]], prefix: str) -> set[str]:
