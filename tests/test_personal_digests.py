@@ -78,6 +78,7 @@ def test_a_personal_digest_comes_as_a_dm_once_per_slot(
     clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=ZoneInfo("Asia/Seoul")).astimezone(UTC))
     saved = digest(slack, fake_slack, "me daily 08:00")
     assert "Your personal digest (a DM)" in saved and "08:00" in saved
+    assert "Usage:" not in saved, "what was saved, without the whole usage after it"
     assert store.subscription(ALICE) is not None, "kept under the person's id"
     assert store.subscription(CHANNEL) is None, "the channel has no digest of its own"
     add_fact(built, clock, "SK Hynix and Microsoft sign an HBM supply agreement", ("sk-hynix",))

@@ -32,7 +32,8 @@ CHANGING = frozenset({"track", "untrack", "pause", "resume", "off"})
 
 
 def status(services: Services, channel_id: str, saved: str = "") -> render.Message:
-    message = render.digest_status(services.digests.status(channel_id))
+    # The answer to a change says what was saved; the status alone adds every form.
+    message = render.digest_status(services.digests.status(channel_id), usage=not saved)
     return render.prefixed(saved, message) if saved else message
 
 

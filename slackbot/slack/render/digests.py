@@ -146,7 +146,9 @@ def digest_messages(digest: Digest) -> list[Message]:
     return [headline, *replies]
 
 
-def digest_status(status: DigestStatus) -> Message:
+def digest_status(status: DigestStatus, *, usage: bool = True) -> Message:
+    """A digest's settings and how it goes; ``usage``: with every /digest form after it
+    (for ``/digest status``, not for the answer to a change, which says what was saved)."""
     subscription, next_run_at = status.subscription, status.next_run
     tracked, interrupted = status.tracked, status.interrupted
     personal = is_personal(status.channel_id)
@@ -213,9 +215,10 @@ def digest_status(status: DigestStatus) -> Message:
         plain.append(f"Set up by: {mention(owner)}")
     # The fallback keeps the owner's mention (shown as a name): the rest is escaped here.
     fallback = "\n".join(line if line.startswith("Set up by") else escape(line) for line in plain)
-    return Message(
-        fallback, [section("\n".join(lines)), context(escape(DIGEST_USAGE))], markup=True
-    )
+    blocks: list[Block] = [section("\n".join(lines))]
+    if usage:
+        blocks.append(context(escape(DIGEST_USAGE)))
+    return Message(fallback, blocks, markup=True)
 
 
 DIGEST_USAGE = (
