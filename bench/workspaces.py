@@ -243,6 +243,7 @@ def workspaces_section(
         finally:
             replica.stop()
         started_ones: list[Server] = []
+        cpu_marks: list[float] = []
         alone_cpu_seconds = 0.0
 
         def fresh_one() -> str:
@@ -255,7 +256,6 @@ def workspaces_section(
             cpu_marks.append(server.cpu_seconds())
             return server.url
 
-        cpu_marks: list[float] = []
         try:
             alone = measure.cold_rounds(fresh_one, SECRET, "/whois", [names] * rounds, 8)
             alone_cpu_seconds += started_ones[-1].cpu_seconds() - cpu_marks[-1]

@@ -33,7 +33,6 @@ __all__ = [
     "database_status",
     "leadership",
     "migrate_embedded",
-    "open_embedded",
     "open_store",
     "open_workspaces",
     "repair_journals",
@@ -80,11 +79,6 @@ def open_workspaces(settings: Settings) -> Iterator[tuple[Workspaces, Installati
             yield workspaces, installations
     finally:
         installations.close()
-
-
-def open_embedded(path: Path) -> Repository:
-    """The embedded store at ``path``, whatever SUMMITBOT_DATABASE_URL says."""
-    return FactStore(path)
 
 
 def repair_journals(db_path: Path) -> list[str]:

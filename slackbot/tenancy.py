@@ -282,27 +282,27 @@ class WorkspaceTenants:
         (its jobs stop here at once, on the scheduler's leader within its next look), the
         installation is removed, and its data is deleted after the retention days (at once
         with 0; reinstalling before then finds it as it was)."""
-        record = self.installations.workspace(workspace)
         with self._lock:
             tenant = self._tenants.get(workspace)
         if tenant is not None:
             tenant.services.digests.halt(reason)
-        if record is not None:
-            SummitInstallationStore(self.installations, self.tokens.store.client_id).delete_all(
-                enterprise_id=record.enterprise_id or None, team_id=record.team_id or None
-            )
-        now = self.clock()
         retention = timedelta(days=self.settings.uninstall_retention_days)
+        if not retention:
+            logger.warning("%s: %s; its data goes now", workspace, reason)
+            self.purge(workspace)
+            return
+        delete_installation(self.tokens.store, self.installations.workspace(workspace))
+        now = self.clock()
         self.installations.uninstalled(workspace, now, now + retention)
         logger.warning("%s: %s; its data goes on %s", workspace, reason, now + retention)
         self.forget(workspace)
-        if not retention:
-            self.purge(workspace)
 
     def purge(self, workspace: str) -> None:
-        """Deletes everything of the workspace: its store, installation and record."""
-        self.forget(workspace)
+        """Deletes everything of the workspace: its store, installation and record. The
+        record goes before what is remembered here: forgotten first, the workspace would be
+        built again by a request or the scheduler's next look while still on record."""
         purge_workspace(self.workspaces, self.installations, self.tokens.store.client_id, workspace)
+        self.forget(workspace)
 
     def purge_due(self) -> list[str]:
         """Deletes the workspaces whose retention after an uninstall is over."""
@@ -338,15 +338,18 @@ def purge_workspace(
 ) -> None:
     """Deletes everything stored of a workspace: its facts and every other record, its
     installation (the bot's token) and the record of its life."""
-    record = installations.workspace(workspace)
-    if record is not None:
-        SummitInstallationStore(installations, client_id).delete_all(
-            enterprise_id=record.enterprise_id or None,
-            team_id=record.team_id or None,
-        )
+    store = SummitInstallationStore(installations, client_id)
+    delete_installation(store, installations.workspace(workspace))
     workspaces.delete(workspace)
     installations.forget(workspace)
     logger.warning("deleted every record of workspace %s", workspace)
+
+
+def delete_installation(store: SummitInstallationStore, record: WorkspaceRecord | None) -> None:
+    """The workspace's installations and bot (its tokens), as the installation store keeps
+    them."""
+    if record is not None:
+        store.delete_all(enterprise_id=record.enterprise_id or None, team_id=record.team_id or None)
 
 
 def close_services(tenant: Tenant) -> None:

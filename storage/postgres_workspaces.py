@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import psycopg
 
@@ -175,6 +174,3 @@ class PostgresWorkspaces:
                     return
                 logger.warning("lost the database connection (%s); retrying", first_line(error))
                 self._closing.wait(self._poll_seconds)
-
-    def health(self) -> dict[str, Any]:
-        return {"workspaces_open": len(self._open())}
