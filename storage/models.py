@@ -13,6 +13,18 @@ from storage.ids import number_of
 ENTITY_KINDS = ("company", "person", "product")
 FACT_KINDS = ("attendance", "agenda", "hardware", "product", "investment", "partnership", "context")
 FACT_STATUSES = ("confirmed", "reported", "expected", "retracted")
+# When the seed's source (an article written ahead of the 14 May 2024 summit) was published:
+# the month is all it gives. Stores written before facts had a reported date gain it on load.
+SEED_REPORTED_ON = "2024-05"
+# Facts that came from a candidate: stores from before reported dates kept the candidate's
+# publication day as the day it happened, which is the day it was reported.
+_PUBLISHED_ORIGINS = frozenset({"feed", "proposal"})
+
+
+def first_day(value: str) -> str:
+    """A day or a month (``2024-05``) as the ISO day it starts on: what dates of month
+    precision are compared and ordered by."""
+    return value if len(value) != 7 else f"{value}-01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,17 @@ class Entity:
         return cls(**values)
 
 
+def dates_before_reporting(origin: str, happened_on: str | None) -> tuple[str | None, str | None]:
+    """(happened_on, reported_on) of a fact written before facts kept when they were
+    reported: the seed's were reported in May 2024; a candidate's publication day was kept
+    as the day it happened, which is the day it was reported."""
+    if origin == "seed":
+        return happened_on, SEED_REPORTED_ON
+    if origin in _PUBLISHED_ORIGINS:
+        return None, happened_on
+    return happened_on, None
+
+
 @dataclass(frozen=True, slots=True)
 class Fact:
     id: str
@@ -73,10 +96,27 @@ class Fact:
     review_on: str | None = None
     # The outcome says the claim did not come true (it is kept, not retracted).
     did_not_happen: bool = False
+    # When the source reported it: its publication day, or month (``2024-05``) when that is
+    # all it gives. ``happened_on`` is when it happened, if the source says; ``added_at`` is
+    # when it was recorded here.
+    reported_on: str | None = None
 
     @property
     def number(self) -> int:
         return number_of(self.id)
+
+    @property
+    def dated_on(self) -> str | None:
+        """The day (or month) the fact belongs to in time: when it happened, else when it
+        was reported; None when the source gave neither."""
+        return self.happened_on or self.reported_on
+
+    @property
+    def day_key(self) -> str:
+        """The ISO day a fact is placed on in time, for ``since`` and timelines: its own date
+        (a month counts from its first day), else the day it was recorded."""
+        dated = self.happened_on or self.reported_on
+        return first_day(dated) if dated else self.added_at[:10]
 
     def to_doc(self) -> dict[str, Any]:
         # Written out field by field: snapshots encode every fact, and asdict deep-copies.
@@ -98,6 +138,7 @@ class Fact:
             "outcome": self.outcome,
             "review_on": self.review_on,
             "did_not_happen": self.did_not_happen,
+            "reported_on": self.reported_on,
         }
 
     @classmethod
@@ -109,6 +150,11 @@ class Fact:
         intern = sys.intern
         source = get("source") or {}
         happened_on = get("happened_on")
+        origin = intern(get("origin") or "seed")
+        if "reported_on" in doc:
+            reported_on = get("reported_on")
+        else:
+            happened_on, reported_on = dates_before_reporting(origin, happened_on)
         return cls(
             intern(doc["id"]),
             doc["statement"],
@@ -122,11 +168,12 @@ class Fact:
             intern(get("updated_at") or ""),
             intern(get("added_by") or "seed"),
             get("revision", 1),
-            intern(get("origin") or "seed"),
+            origin,
             get("retraction_reason"),
             get("outcome"),
             get("review_on"),
             bool(get("did_not_happen")),
+            intern(reported_on) if reported_on else None,
         )
 
 
@@ -348,6 +395,8 @@ class Candidate:
     reason: str | None = None
     review_channel: str | None = None
     review_ts: str | None = None
+    # The publication day in the source's own offset (``published_at`` is UTC, for order).
+    published_on: str | None = None
 
     @property
     def number(self) -> int:

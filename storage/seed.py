@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from storage.api import Repository, SeedReport
-from storage.models import Entity, Fact, Source
+from storage.models import SEED_REPORTED_ON, Entity, Fact, Source
 
 
 def load_seed() -> dict[str, Any]:
@@ -57,6 +57,7 @@ def apply_seed(store: Repository, at: datetime, *, reset: bool = False) -> SeedR
                     tags=tuple(doc["tags"]),
                     source=Source(title=source["title"], url=source.get("url")),
                     happened_on=doc.get("happened_on"),
+                    reported_on=doc.get("reported_on") or SEED_REPORTED_ON,
                     added_at=now,
                     updated_at=now,
                     added_by="seed",

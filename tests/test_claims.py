@@ -43,8 +43,9 @@ def people(fake_slack: FakeSlack) -> None:
 
 
 def seed_age(clock: DateClock) -> int:
-    """Days since the summit (14 May 2024): the seed's claims were said about it."""
-    return (clock.now.date() - date(2024, 5, 14)).days
+    """Days since the seed's claims were reported: its article gives May 2024, counted from
+    the month's first day."""
+    return (clock.now.date() - date(2024, 5, 1)).days
 
 
 def shown(reply: Any) -> str:

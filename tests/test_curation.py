@@ -89,13 +89,17 @@ def test_admin_opens_the_add_form_with_every_field(
         curation.SOURCE_URL,
         curation.SOURCE_TITLE,
         curation.HAPPENED_ON,
+        curation.REPORTED_ON,
+        curation.DIFFERENT_FACT,
         curation.TAGS,
         curation.NEW_ENTITY_NAME,
         curation.NEW_ENTITY_KOREAN,
         curation.NEW_ENTITY_ALIASES,
     } <= block_ids
-    date_block = next(b for b in view["blocks"] if b.get("block_id") == curation.HAPPENED_ON)
-    assert date_block["element"]["initial_date"] == date.today().isoformat()
+    reported = next(b for b in view["blocks"] if b.get("block_id") == curation.REPORTED_ON)
+    assert reported["element"]["initial_date"] == date.today().isoformat()
+    happened = next(b for b in view["blocks"] if b.get("block_id") == curation.HAPPENED_ON)
+    assert happened["optional"] and "initial_date" not in happened["element"]
     assert block_kit_problems(view["blocks"], 100) == []
 
 
@@ -170,7 +174,8 @@ def test_saving_a_fact_stores_it_closes_the_form_and_confirms(
     assert fact.statement == GOOD[curation.STATEMENT]
     assert fact.entity_ids == ("samsung", "hbm") and fact.status == "reported"
     assert fact.source.url == GOOD[curation.SOURCE_URL] and fact.tags == ("hbm", "supply")
-    assert fact.added_by == ADMIN and fact.happened_on == date.today().isoformat()
+    assert fact.added_by == ADMIN and fact.reported_on == date.today().isoformat()
+    assert fact.happened_on is None, "the source did not say when it happened"
     confirmation = fake_slack.wait_for(lambda: posts_to(fake_slack, response_url))[0]
     assert confirmation["response_type"] == "ephemeral"
     assert f"Added {fact.id}" in confirmation["text"]

@@ -416,7 +416,9 @@ def test_approving_makes_a_fact_and_rejecting_keeps_it_out(
     decided, fact = queue.approve(hbm.id, "U0ADMIN")
     assert decided.state == "approved" and decided.fact_id == fact.id
     assert fact.source.url == hbm.link and fact.source.title == "Seoul Tech Wire"
-    assert fact.happened_on == "2024-05-14" and fact.origin == "feed"
+    # Published "Wed, 15 May 2024 02:30:00 +0900": reported on the source's own day.
+    assert fact.reported_on == "2024-05-15" and fact.happened_on is None
+    assert fact.origin == "feed"
     revision = store.revisions_of(fact.id)[0]
     assert revision.reason == f"approved from feed {feed.id} (Seoul Tech Wire) by <@U0ADMIN>"
     card = intel.who("samsung")

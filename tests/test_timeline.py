@@ -72,11 +72,12 @@ def test_a_timeline_lists_facts_by_month_oldest_first_with_status_and_source(
     late = dated(curator, "Samsung ships HBM3E samples to Microsoft.", "2024-09-03", "confirmed")
     early = dated(curator, "Samsung and Microsoft discuss HBM supply.", "2024-05-20")
     shown = answer_text(slack.command("/summit", "timeline samsung"))
-    assert shown.index("May 2024") < shown.index(early) < shown.index("September 2024")
-    assert shown.index("September 2024") < shown.index(late)
+    # The seed's claims were reported in May 2024 (the month its article gives, counted
+    # from the first): before a fact of 20 May, never "Undated".
+    assert shown.index("May 2024") < shown.index("F9") < shown.index(early)
+    assert shown.index(early) < shown.index("September 2024") < shown.index(late)
+    assert "Undated" not in shown and "reported May 2024" in shown
     assert "Confirmed" in shown and "Example Wire 2024-09-03" in shown
-    # The seed's undated claims come after the dated facts, in their own group.
-    assert shown.index(late) < shown.index("Undated") < shown.index("F9")
 
 
 def test_since_cuts_the_timeline_and_a_bad_date_says_how_to_write_one(
@@ -87,7 +88,9 @@ def test_since_cuts_the_timeline_and_a_bad_date_says_how_to_write_one(
     late = dated(curator, "Samsung ships HBM3E samples to Microsoft.", "2024-09-03")
     shown = answer_text(slack.command("/summit", "timeline hbm since 2024-06"))
     assert late in shown and early not in shown
-    assert "F9" in shown, "undated facts count from the day they were added (the seed: today)"
+    assert "F9" not in shown, "the seed's facts were reported in May 2024, whenever stored"
+    mid_may = answer_text(slack.command("/summit", "timeline hbm since 2024-05-15"))
+    assert early in mid_may and "F9" not in mid_may
     tomorrow = (clock.now + timedelta(days=1)).date().isoformat()
     nothing = answer_text(slack.command("/summit", f"timeline hbm since {tomorrow}"))
     assert "No facts about HBM since" in nothing
@@ -132,10 +135,16 @@ def test_since_is_a_digest_of_what_moved_for_one_person(
     curator.retract("F13", "denied by LG", "U0ADMIN")
     clock.advance(timedelta(hours=1))
     day = start.date().isoformat()
-    shown = answer_text(slack.command("/summit", f"since {day}"))
-    assert added in shown and "New" in shown
+    # Since a day in 2024: what was reported or happened since, whenever it was stored,
+    # and the status changes recorded since; not the seed's May 2024 claims.
+    shown = answer_text(slack.command("/summit", "since 2024-06-01"))
+    assert added in shown and "New" in shown and "2024-06-10" in shown
     assert "F13" in shown and "denied by LG" in shown
+    assert "F9" not in shown and "F1`" not in shown
     assert "only you see this" in shown
+    # Since today: the retraction recorded today, not a story dated June 2024.
+    today = answer_text(slack.command("/summit", f"since {day}"))
+    assert "F13" in today and added not in today
     narrowed = answer_text(slack.command("/summit", f"since {day} sk telecom"))
     assert "Nothing moved about SK Telecom" in narrowed
     later = (start + timedelta(days=2)).date().isoformat()
@@ -161,7 +170,7 @@ def test_the_console_answers_timeline_and_since(tmp_path: Any) -> None:
     from tests.test_console_and_cli import summitbot
 
     timeline_text = summitbot(tmp_path, "ask", "/summit timeline hbm").stdout
-    assert "Timeline: HBM" in timeline_text and "Undated" in timeline_text
+    assert "Timeline: HBM" in timeline_text and "May 2024" in timeline_text
     since_text = summitbot(tmp_path, "ask", "/summit since 2020-01-01 samsung").stdout
     assert "Summit Intel digest" in since_text and "F9" in since_text
 

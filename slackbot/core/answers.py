@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from slackbot.core.claims import OpenClaims, SubjectUnclear, open_claims
 from slackbot.core.curation import Curator, History
@@ -155,9 +154,8 @@ def since_answer(digests: DigestService, text: str, timezone: str) -> Usage | Si
         since = parse_date(day)
     except DateError as error:
         return Usage(f"{error}, {example}.")
-    start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(timezone))
     wanted = tuple(name.strip() for name in re.split(r"[,;]", names) if name.strip())
-    digest, tracking = digests.preview_anywhere(start, wanted, timezone)
+    digest, tracking = digests.moved_since(since, wanted, timezone)
     return SinceAnswer(
         since,
         names.strip(),

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from slackbot.core.claims import ClaimState, SubjectUnclear, is_open, subject_of
 from slackbot.core.intel import SummitIntel
 from slackbot.core.timeline import date_order
-from storage.api import Entity, Fact
+from storage.api import Entity, Fact, first_day
 
 FORMATS = ("md", "csv")
 STATUS_WORDS = {
@@ -28,6 +28,7 @@ CSV_COLUMNS = (
     "id",
     "status",
     "happened_on",
+    "reported_on",
     "statement",
     "open_claim",
     "outcome",
@@ -121,7 +122,7 @@ def markdown(brief: Briefing) -> str:
     for fact in brief.facts:
         status = STATUS_WORDS.get(fact.status, fact.status)
         note = _claim_note(brief.claims.get(fact.id))
-        when = fact.happened_on or "undated"
+        when = fact.dated_on or "undated"
         lines.append(
             f"- **{status}**{note} · {fact.id} · {when}: {_md(fact.statement)} "
             f"— Source: {citation(fact)}"
@@ -140,15 +141,12 @@ def markdown(brief: Briefing) -> str:
     lines += ["", "## Timeline", ""]
     month = None
     for fact in brief.facts:
-        label = (
-            date.fromisoformat(fact.happened_on).strftime("%B %Y")
-            if fact.happened_on
-            else "Undated"
-        )
+        dated = fact.dated_on
+        label = date.fromisoformat(first_day(dated)).strftime("%B %Y") if dated else "Undated"
         if label != month:
             lines += ([""] if month else []) + [f"### {label}", ""]
             month = label
-        when = fact.happened_on or "undated"
+        when = fact.dated_on or "undated"
         lines.append(f"- {when} · {fact.id} · {_md(fact.statement)} — Source: {citation(fact)}")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -162,6 +160,7 @@ def rows(brief: Briefing) -> list[dict[str, str]]:
                 "id": fact.id,
                 "status": fact.status,
                 "happened_on": fact.happened_on or "",
+                "reported_on": fact.reported_on or "",
                 "statement": fact.statement,
                 "open_claim": "yes" if state is not None and state.outcome is None else "",
                 "outcome": state.outcome.id if state is not None and state.outcome else "",

@@ -19,6 +19,7 @@ from slackbot.core.curation import (
     HAPPENED_ON,
     MAX_ENTITY_NAME,
     NEW_ENTITY_KINDS,
+    REPORTED_ON,
     TAGS,
     Curator,
     FactDraft,
@@ -41,6 +42,7 @@ from storage.api import (
     StoreWriteError,
     Subscription,
     compact,
+    dates_before_reporting,
     fact_number,
     number_of,
     shared_changes,
@@ -253,6 +255,13 @@ class BulkCuration:
         happened_on = record.get("happened_on")
         if happened_on is not None and not isinstance(happened_on, str):
             raise Rejected({HAPPENED_ON: "happened_on is a date like 2024-05-14"})
+        reported_on = record.get("reported_on")
+        if reported_on is not None and not isinstance(reported_on, str):
+            raise Rejected({REPORTED_ON: "reported_on is a date like 2024-05-14 or a month"})
+        if "reported_on" not in record:  # an export from before facts kept it
+            happened_on, reported_on = dates_before_reporting(
+                str(record.get("origin") or "admin"), happened_on or None
+            )
         status = str(record.get("status", "reported"))
         draft = FactDraft(
             statement=str(record.get("statement", "")),
@@ -263,6 +272,7 @@ class BulkCuration:
             source_url=str(record.get("source_url", source.get("url")) or ""),
             source_title=str(record.get("source_title", source.get("title")) or ""),
             happened_on=happened_on or None,
+            reported_on=reported_on or None,
             tags=parse_tags(tags)
             if isinstance(tags, str)
             else parse_tags(",".join(map(str, tags))),
@@ -284,6 +294,7 @@ class BulkCuration:
             status=intern(status),
             tags=shared_tuple(draft.tags),
             happened_on=intern(draft.happened_on) if draft.happened_on else None,
+            reported_on=intern(draft.reported_on) if draft.reported_on else None,
             retraction_reason=record.get("retraction_reason"),
             outcome=_fact_id_or_none(record.get("outcome")),
             review_on=_day_or_none(record.get("review_on")),

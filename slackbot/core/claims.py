@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from slackbot.core.matching import EntityMatcher
-from storage.api import Entity, Fact, Repository, utc_now
+from storage.api import Entity, Fact, Repository, first_day, utc_now
 
 DEFAULT_STALE_DAYS = 90
 
@@ -20,15 +20,18 @@ DEFAULT_STALE_DAYS = 90
 @dataclass(frozen=True)
 class ClaimState:
     claim: Fact
-    open_days: int  # since it was said (happened on), or since it was stored when undated
+    open_days: int  # since it was reported (else dated, else stored)
     stale: bool
     outcome: Fact | None  # the fact saying what came of it, once recorded
 
 
 def claim_day(fact: Fact, event_day: str | None = None) -> date:
-    """When the claim was made: the day it is dated, else, for the seed's claims (quoted from
-    the article about the summit), the summit's day, else the day it was stored. Counting a
-    seed claim from the day the store was set up would make a 2024 claim look new."""
+    """When the claim was made: the day its source reported it (a month counts from its
+    first day), else the day it is dated, else, for the seed's claims (quoted from the
+    article about the summit), the summit's day, else the day it was stored. Counting a claim
+    from the day it was stored would make a 2024 claim look new."""
+    if fact.reported_on:
+        return date.fromisoformat(first_day(fact.reported_on))
     if fact.happened_on:
         return date.fromisoformat(fact.happened_on)
     if fact.origin == "seed" and event_day:

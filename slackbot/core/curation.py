@@ -26,7 +26,9 @@ from storage.api import (
     Revision,
     Source,
     compact,
+    first_day,
     utc_now,
+    words,
 )
 
 # Field names: also the block and action ids of the modal's inputs, so errors land on them.
@@ -41,6 +43,8 @@ STATUS = "status"
 SOURCE_URL = "source_url"
 SOURCE_TITLE = "source_title"
 HAPPENED_ON = "happened_on"
+REPORTED_ON = "reported_on"
+DIFFERENT_FACT = "different_fact"
 TAGS = "tags"
 
 MAX_STATEMENT = 1000
@@ -63,6 +67,7 @@ TRACKED_FIELDS = (
     "entity_ids",
     "source",
     "happened_on",
+    "reported_on",
     "tags",
     "retraction_reason",
     "outcome",
@@ -92,6 +97,10 @@ class FactDraft:
     source_title: str = ""
     happened_on: str | None = None
     tags: tuple[str, ...] = ()
+    # The source's publication day (or month, 2024-05).
+    reported_on: str | None = None
+    # The admin says it is a different fact from the stored one it reads like.
+    different_fact: bool = False
 
     @classmethod
     def of(cls, fact: Fact) -> FactDraft:
@@ -104,6 +113,7 @@ class FactDraft:
             source_title=fact.source.title,
             happened_on=fact.happened_on,
             tags=fact.tags,
+            reported_on=fact.reported_on,
         )
 
 
@@ -135,6 +145,40 @@ class History:
     revisions: list[Revision]
     facts: dict[str, Fact]
     found: bool = True
+
+
+# What tells two facts apart however alike their words: numbers (amounts, counts, years,
+# percentages, with their scale) and named months.
+_PARTICULAR = re.compile(
+    r"\d+(?:[.,]\d+)*\s*(?:%|percent|per cent|trillion|billion|million|bn|tn|m\b|k\b|조|억|만)?"
+    # A month only beside a number ("14 May", "May 2024"): "may" is also a verb.
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?=\.?\s*\d)"
+    r"|(?<=\d )(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+
+
+_SCALES = (("bn", "billion"), ("tn", "trillion"), ("m", "million"), ("k", "thousand"))
+
+
+def particulars(statement: str) -> list[str]:
+    """The numbers and months a statement gives, in a comparable form, sorted."""
+    found = []
+    for match in _PARTICULAR.finditer(statement):
+        text = re.sub(r"\s+", "", match.group(0).casefold()).replace(",", "")
+        if text[:1].isalpha():
+            text = text[:3]
+        for short, scale in _SCALES:
+            if text.endswith(short) and text[: -len(short)].replace(".", "").isdigit():
+                text = text[: -len(short)] + scale
+        found.append(text.replace("percent", "%").replace("per cent", "%"))
+    return sorted(found)
+
+
+def same_particulars(one: str, other: str) -> bool:
+    """Whether two statements give the same numbers, amounts and dates: "invest $3 billion"
+    and "invest $2 billion" are different facts however alike the rest reads."""
+    return particulars(one) == particulars(other)
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
@@ -259,18 +303,18 @@ class Curator:
             (SOURCE_TITLE, "source title", draft.source_title),
             (TAGS, "tags", " ".join(draft.tags)),
             (HAPPENED_ON, "date", draft.happened_on or ""),
+            (REPORTED_ON, "date", draft.reported_on or ""),
         ):
             refused = refusal(label, text)
             if refused:
                 errors[name] = refused
-        if draft.happened_on:
-            try:
-                happened = date.fromisoformat(draft.happened_on)
-            except ValueError:
-                errors[HAPPENED_ON] = "Use a date like 2024-05-14."
-            else:
-                if happened > self.latest_possible_date():
-                    errors[HAPPENED_ON] = "That date is in the future; pick the day it happened."
+        for name, value, what in (
+            (HAPPENED_ON, draft.happened_on, "it happened"),
+            (REPORTED_ON, draft.reported_on, "the source reported it"),
+        ):
+            problem = self._date_problem(value, what, month_allowed=name == REPORTED_ON)
+            if problem and name not in errors:
+                errors[name] = problem
         unknown = [
             eid
             for eid in draft.entity_ids
@@ -285,12 +329,15 @@ class Curator:
         if len(draft.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in draft.tags):
             errors[TAGS] = f"Up to {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each."
         if STATEMENT not in errors:
-            duplicate = self._stored_duplicate_of(statement, editing)
+            duplicate = None
+            if not draft.different_fact:
+                duplicate = self._stored_duplicate_of(statement, editing)
             earlier = pending.get(compact(statement)) if pending and not duplicate else None
             if duplicate is not None:
                 errors[STATEMENT] = (
                     f"This reads like {duplicate.id} already: “{clip(duplicate.statement, 120)}”. "
-                    f"Edit it instead with /summit edit {duplicate.id}."
+                    f"Edit it instead with /summit edit {duplicate.id}, or tick “It is a "
+                    "different fact” to save it anyway."
                 )
             elif earlier is not None:
                 # A fact of the same import file, not stored yet: there is nothing to edit.
@@ -326,11 +373,45 @@ class Curator:
                 }
         return {}
 
+    def _date_problem(self, value: str | None, what: str, *, month_allowed: bool) -> str | None:
+        if not value:
+            return None
+        try:
+            if month_allowed and re.fullmatch(r"\d{4}-\d{2}", value):
+                day = date.fromisoformat(f"{value}-01")
+            else:
+                day = date.fromisoformat(value)
+        except ValueError:
+            return "Use a date like 2024-05-14" + (
+                " or a month like 2024-05." if month_allowed else "."
+            )
+        if day > self.latest_possible_date():
+            return f"That date is in the future; pick the day {what}."
+        return None
+
     def _stored_duplicate_of(self, statement: str, editing: str | None) -> Fact | None:
         for fact, _score in self.store.similar_statements(statement, DUPLICATE_CUTOFF):
-            if fact.id != editing and fact.status != "retracted":
-                return fact
+            if fact.id == editing or fact.status == "retracted":
+                continue
+            if not same_particulars(statement, fact.statement):
+                continue
+            if self._named_in(statement) != self._named_in(fact.statement):
+                continue
+            return fact
         return None
+
+    def _named_in(self, statement: str) -> frozenset[str]:
+        """The entities a statement names, by any of their names as whole words: "Samsung
+        will supply HBM" and "SK Hynix will supply HBM" read alike but are different facts.
+        (Only run on the few stored statements that read like a draft.)"""
+        text = f" {' '.join(words(statement))} "
+        return frozenset(
+            entity.id
+            for entity in self.store.entities()
+            if any(
+                f" {' '.join(words(name))} " in text for name in entity.all_names() if words(name)
+            )
+        )
 
     # -- changes ----------------------------------------------------------------------
 
@@ -375,6 +456,7 @@ class Curator:
             "source": Source(title, url),
             "tags": draft.tags,
             "happened_on": draft.happened_on or None,
+            "reported_on": draft.reported_on or None,
         }
         values.update(fields)
         return Fact(**values)
@@ -424,6 +506,13 @@ class Curator:
             errors = self.validate(draft, editing=current.id)
             if errors:
                 raise Rejected(errors)
+            if (
+                current.reported_on
+                and len(current.reported_on) == len("2024-05")
+                and draft.reported_on == first_day(current.reported_on)
+            ):
+                # A date picker can only say a day: the month the source gave stays.
+                draft = replace(draft, reported_on=current.reported_on)
             entity_ids, new_entity = self.entities_for(draft)
             updated = replace(
                 self.fact_from_draft(draft, current.id, entity_ids),

@@ -15,7 +15,17 @@ from slackbot.core.claims import DEFAULT_STALE_DAYS, ClaimBook, ClaimState
 from slackbot.core.matching import EntityMatcher, display_order
 from slackbot.core.memo import StampedMemo
 from slackbot.core.tags import normalise_tag
-from storage.api import FACT_KINDS, Entity, Event, Fact, Repository, compact, fold, utc_now
+from storage.api import (
+    FACT_KINDS,
+    Entity,
+    Event,
+    Fact,
+    Repository,
+    compact,
+    first_day,
+    fold,
+    utc_now,
+)
 
 ATTENDANCE_KINDS = frozenset({"attendance"})
 # What Microsoft and a company may do together, when a fact names both of them.
@@ -71,7 +81,8 @@ def by_relevance(asked: list[Entity]) -> Callable[[list[Fact]], list[Fact]]:
         statement = fold(fact.statement)
         named = any(_has_words(statement, name) for name in names)
         # Newest dated first (an ordinal sorts descending negated); undated facts last.
-        age = -date.fromisoformat(fact.happened_on).toordinal() if fact.happened_on else 1
+        dated = fact.dated_on
+        age = -date.fromisoformat(first_day(dated)).toordinal() if dated else 1
         return (not named, STATUS_RANK.get(fact.status, 9), age, fact.number)
 
     return lambda facts: sorted(facts, key=key)

@@ -1,10 +1,12 @@
 """Facts over time: what happened to a company or product (or to everyone), in the order it
 happened, a page at a time; and the words ``/summit timeline`` and ``/summit since`` take.
 
-A fact's place is the day it happened. Facts nobody dated (the seed article's claims, for
-one) come after the dated ones, in the order they were added: placing them on the day they
-were stored would put a 2024 claim in whatever month the store was set up. ``since`` keeps
-the undated facts that were added on or after the day."""
+A fact's place in time is its own date: when it happened if the source says, else when the
+source reported it (a month, such as the seed article's May 2024, counts from its first
+day). When it was recorded here is another matter: placing a 2024 claim on the day a store
+was set up would put it in whatever month that was. Facts with no date at all (an import
+that gave none) come last, as "Undated"; ``since`` counts those from the day they were
+recorded."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import date
 
 from slackbot.core.claims import ClaimState, SubjectUnclear, facts_about
 from slackbot.core.intel import SummitIntel
-from storage.api import Entity, Fact
+from storage.api import Entity, Fact, first_day
 
 # Facts on one page of a timeline: a month's facts share a section, so this stays well
 # within Block Kit's 50 blocks even when every fact falls in another month.
@@ -46,13 +48,14 @@ def split_since(text: str) -> tuple[str, date | None]:
 
 
 def fact_day(fact: Fact) -> str:
-    """The ISO day a fact is placed on: when it happened, else when it was added."""
-    return fact.happened_on or fact.added_at[:10]
+    """The ISO day a fact is placed on: its own date, else the day it was recorded."""
+    return fact.day_key
 
 
 def date_order(fact: Fact) -> tuple[bool, str, int]:
     """Sort key of the timeline: dated facts by day, then the undated ones, each by id."""
-    return (fact.happened_on is None, fact.happened_on or "", fact.number)
+    dated = fact.dated_on
+    return (dated is None, first_day(dated) if dated else "", fact.number)
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,8 @@ def timeline(intel: SummitIntel, query: str, since: date | None) -> Timeline | S
     on_the_line = sorted((fact for fact in active if fact_day(fact) >= start), key=date_order)
     page, rest = on_the_line[:TIMELINE_PAGE], on_the_line[TIMELINE_PAGE:]
     next_since = None
-    if rest and rest[0].happened_on and rest[0].happened_on > (page[0].happened_on or ""):
-        next_since = date.fromisoformat(rest[0].happened_on)
+    if rest and rest[0].dated_on and date_order(rest[0])[1] > date_order(page[0])[1]:
+        next_since = date.fromisoformat(date_order(rest[0])[1])
     retracted = len(facts) - len(active)
     claims = intel.claims.states(page)
     return Timeline(subject, since, page, len(rest), next_since, retracted, claims)

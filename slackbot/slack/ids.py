@@ -35,6 +35,8 @@ FACT_FORM_FIELDS = frozenset(
         curation.SOURCE_URL,
         curation.SOURCE_TITLE,
         curation.HAPPENED_ON,
+        curation.REPORTED_ON,
+        curation.DIFFERENT_FACT,
         curation.TAGS,
         curation.NEW_ENTITY_NAME,
         curation.NEW_ENTITY_KIND,

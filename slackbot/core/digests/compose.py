@@ -28,8 +28,10 @@ class Development:
 
 @dataclass(frozen=True)
 class DigestGroup:
-    company: Entity | None
+    company: Entity | None  # None: no company, or several (``several``)
     developments: list[Development]
+    # Facts naming several companies, none of them the one tracked or asked about.
+    several: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,24 +66,38 @@ def compose(
     until: datetime,
     *,
     include_unrecorded: bool = False,
+    dated_from: str | None = None,
 ) -> Digest:
     """Developments (facts added, changed in status or retracted) after the subscription's
     mark and up to ``until``, for what it tracks, grouped by company. ``include_unrecorded``
     (previews) also counts facts with no history at all (the seed's) as added when they
-    were; a scheduled digest never needs that, and it reads every fact."""
+    were; a scheduled digest never needs that, and it reads every fact.
+
+    ``dated_from`` (an ISO day: ``/summit since``) asks by the facts' own dates instead:
+    facts reported or happening on or after that day are new, whenever they were recorded,
+    and of the rest only status changes recorded since the mark are listed."""
     store = intel.store
     event = store.event()
     host_id = event.host if event else None
     end = until.isoformat(timespec="microseconds")
     tracked = tracked_entity_ids(intel, subscription)
     first_status: dict[str, str | None] = {}
+    if dated_from is not None:
+        dated = [
+            fact
+            for fact in store.facts()
+            if fact.day_key >= dated_from and fact.added_at <= end and fact.status != "retracted"
+        ]
+        dated.sort(key=lambda fact: (fact.day_key, fact.number))
+        first_status.update(dict.fromkeys((fact.id for fact in dated), None))
     for revision in store.revisions_since(subscription.since):
         if revision.at > end:
             break
         if revision.fact_id in first_status:
             continue
         if revision.action in ("added", "imported") and revision.number == 1:
-            first_status[revision.fact_id] = None
+            if dated_from is None:
+                first_status[revision.fact_id] = None
         elif "status" in revision.changes:
             first_status[revision.fact_id] = revision.changes["status"][0]
     if include_unrecorded:
@@ -100,14 +116,14 @@ def compose(
             continue
         if not _is_tracked(fact, subscription, tracked):
             continue
-        company = _group_company(store, fact, host_id)
-        key = company.id if company else ""
+        key, company = _group_of(store, fact, host_id, tracked)
         companies[key] = company
         groups.setdefault(key, []).append(Development(fact, old_status, fact.status))
     ordered = sorted(
         groups,
         key=lambda key: (
-            companies[key] is None,
+            key == "",
+            key == SEVERAL,
             display_order(companies[key]) if companies[key] else (),  # type: ignore[arg-type]
         ),
     )
@@ -116,7 +132,7 @@ def compose(
         subscription.timezone,
         subscription.since,
         end,
-        [DigestGroup(companies[key], groups[key]) for key in ordered],
+        [DigestGroup(companies[key], groups[key], key == SEVERAL) for key in ordered],
         subscription.created_by,
     )
 
@@ -137,7 +153,17 @@ def _is_tracked(fact: Fact, subscription: Subscription, tracked: set[str]) -> bo
     )
 
 
-def _group_company(store: Repository, fact: Fact, host_id: str | None) -> Entity | None:
+# The group of facts naming several companies, none of them the one tracked or asked about
+# (no company id has spaces).
+SEVERAL = "several companies"
+
+
+def _group_of(
+    store: Repository, fact: Fact, host_id: str | None, tracked: set[str]
+) -> tuple[str, Entity | None]:
+    """The group a development is filed under, and its company: the one company (other
+    than the host) it names; among several, the one tracked or asked about, else
+    ``SEVERAL``. The host when it is alone; no company ("") when it names none."""
     companies: list[Entity] = []
     for entity_id in fact.entity_ids:
         entity = store.entity(entity_id)
@@ -147,7 +173,11 @@ def _group_company(store: Repository, fact: Fact, host_id: str | None) -> Entity
             entity = store.entity(entity.company_id)
         if entity is not None and entity.kind == "company" and entity not in companies:
             companies.append(entity)
-    # The host is in most facts; group by the partner unless the host is alone.
     partners = [c for c in companies if c.id != host_id]
-    ranked = sorted(partners or companies, key=display_order)
-    return ranked[0] if ranked else None
+    if len(partners) > 1:
+        asked = [c for c in partners if c.id in tracked]
+        if len(asked) != 1:
+            return SEVERAL, None
+        partners = asked
+    ranked = partners or companies
+    return (ranked[0].id, ranked[0]) if ranked else ("", None)

@@ -10,8 +10,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slackbot.core.digests.compose import Digest, compose
 from slackbot.core.digests.parsing import DigestRequest, UsageError
@@ -240,6 +241,21 @@ class DigestService:
         )
         resolved = self._resolve(draft, names, add=True)
         digest = compose(self.intel, resolved.subscription, self._now(), include_unrecorded=True)
+        return digest, resolved
+
+    def moved_since(
+        self, day: date, names: tuple[str, ...] = (), timezone: str = "UTC"
+    ) -> tuple[Digest, TrackResult]:
+        """What moved since ``day`` (``/summit since``), for ``names`` (everything when
+        none), by the facts' own dates: facts reported or happening since the day, and
+        status changes recorded since its midnight in ``timezone``."""
+        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
+        stamp = start.astimezone(UTC).isoformat(timespec="microseconds")
+        draft = Subscription(
+            PREVIEW_CHANNEL, "daily", "09:00", timezone, since=stamp, created_at=stamp
+        )
+        resolved = self._resolve(draft, names, add=True)
+        digest = compose(self.intel, resolved.subscription, self._now(), dated_from=day.isoformat())
         return digest, resolved
 
     def set_paused(self, channel_id: str, paused: bool) -> Subscription:

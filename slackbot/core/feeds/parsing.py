@@ -4,6 +4,8 @@ encoding they are declared in (or, for Korean feeds, often not declared)."""
 from __future__ import annotations
 
 import calendar
+import codecs
+import email.utils
 import io
 import re
 from dataclasses import dataclass
@@ -46,17 +48,60 @@ def _declared_encoding(content: bytes, content_type: str | None) -> str | None:
     return declared.group(2).decode("ascii").lower() if declared else None
 
 
+# A byte order mark says the encoding whatever the declaration claims (XML 1.0, appendix F).
+# UTF-32's marks come first: UTF-32LE's begins with UTF-16LE's.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# An undeclared document that is neither UTF-8 nor Korean: Western outlets write Windows-1252
+# (Latin-1 with curly quotes and dashes in 0x80-0x9F).
+_WESTERN = "cp1252"
+
+
+def _byte_order_mark(content: bytes) -> str | None:
+    return next((name for mark, name in _BYTE_ORDER_MARKS if content.startswith(mark)), None)
+
+
+def _reads_as_korean(text: str) -> bool:
+    """Whether text decoded as CP949 is Korean rather than Latin-1 read wrongly: Korean
+    writing is almost all in EUC-KR's 2,350 common syllables, while Latin-1's accented
+    letters next to ASCII decode to CP949's rare extension syllables."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    common = 0
+    for ch in wide:
+        try:
+            ch.encode("euc-kr")
+        except UnicodeEncodeError:
+            continue
+        common += 1
+    return common >= 0.9 * len(wide)
+
+
 def as_utf8(content: bytes, content_type: str | None) -> bytes:
-    """The document re-encoded as UTF-8 with its declaration saying so: EUC-KR read as CP949,
-    and an undeclared document that is not UTF-8 tried as CP949 before feedparser's
-    Windows-1252 guess turns Hangul into noise."""
-    declared = _declared_encoding(content, content_type)
-    candidates = [_SUPERSETS.get(declared, declared)] if declared else []
-    candidates += ["utf-8", "cp949"]
+    """The document re-encoded as UTF-8 with its declaration saying so: a byte order mark
+    decides first (UTF-8, 16 or 32); EUC-KR is read as CP949; an undeclared document that is
+    not UTF-8 is tried as CP949 (Korean outlets) and else read as Windows-1252, before
+    feedparser's own guess turns Hangul into noise or warns about a declaration there is
+    not."""
+    marked = _byte_order_mark(content)
+    declared = None if marked else _declared_encoding(content, content_type)
+    candidates = [marked] if marked else []
+    if declared:
+        candidates.append(_SUPERSETS.get(declared, declared))
+    candidates += ["utf-8", "cp949", _WESTERN]
     for encoding in candidates:
         try:
             text = content.decode(encoding)
         except (LookupError, UnicodeDecodeError):
+            continue
+        chosen = _SUPERSETS.get(declared, declared) if declared else None
+        if encoding == "cp949" and chosen != "cp949" and not _reads_as_korean(text):
             continue
         body = text.encode("utf-8")
         return _XML_DECLARATION.sub(rb"\g<1>utf-8\g<3>", body, count=1)
@@ -64,14 +109,34 @@ def as_utf8(content: bytes, content_type: str | None) -> bytes:
 
 
 def _published(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        moment = entry.get(key)
-        if moment:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(moment), UTC)
-            except (OverflowError, ValueError, OSError):
-                continue
+    """When the item was published, in the offset the source wrote it in: feedparser's
+    parsed dates are UTC, and the day an item was reported is the source's own day (08:00 on
+    10 June in Seoul is 23:00 on 9 June in UTC)."""
+    for key in ("published", "updated", "created"):
+        moment = entry.get(f"{key}_parsed")
+        if not moment:
+            continue
+        try:
+            instant = datetime.fromtimestamp(calendar.timegm(moment), UTC)
+        except (OverflowError, ValueError, OSError):
+            continue
+        written = _with_offset(entry.get(key))
+        return written if written is not None and written == instant else instant
     return None
+
+
+def _with_offset(text: Any) -> datetime | None:
+    """An RFC 822 or ISO 8601 date as written, offset kept; None for anything else."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return None
+    return moment if moment.tzinfo is not None else None
 
 
 def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:

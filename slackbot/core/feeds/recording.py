@@ -106,6 +106,7 @@ def candidate_of(
         kind=prepared.kind,
         status=prepared.status,
         keys=keys,
+        published_on=item.published_at.date().isoformat() if item.published_at else None,
     )
 
 

@@ -109,7 +109,12 @@ class ReviewQueue:
         statement = candidate.title
         if candidate.proposed_by and candidate.summary:
             statement = candidate.summary
-        published = datetime.fromisoformat(candidate.published_at)
+        # The publication day as the source dated it, in its own offset: an item published
+        # "Mon, 10 Jun 2024 08:00 +0900" was reported on 10 June, wherever the reader is.
+        reported_on = candidate.published_on
+        if reported_on is None:  # a candidate from before the source's own day was kept
+            published = datetime.fromisoformat(candidate.published_at)
+            reported_on = published.astimezone(ZoneInfo(self.timezone)).date().isoformat()
         return FactDraft(
             statement=statement[:MAX_STATEMENT],
             kind=candidate.kind,
@@ -117,7 +122,7 @@ class ReviewQueue:
             entity_ids=candidate.entity_ids,
             source_url=candidate.link or "",
             source_title=candidate.outlet or "",
-            happened_on=published.astimezone(ZoneInfo(self.timezone)).date().isoformat(),
+            reported_on=reported_on,
         )
 
     def _pending(self, candidate_id: str) -> Candidate:

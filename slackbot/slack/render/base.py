@@ -5,6 +5,7 @@ so that it can never turn into a mention or a link."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -174,9 +175,31 @@ def fact_ids_in(message: Message) -> list[str]:
     return list(found)
 
 
+def fact_date(fact: Fact) -> str:
+    """A fact's own date as a line shows it: "2024-06-10" when it happened then, "reported
+    2024-06-10" (or "reported May 2024") when the source gave only its own date."""
+    if fact.happened_on:
+        return fact.happened_on
+    if not fact.reported_on:
+        return ""
+    reported = fact.reported_on
+    if len(reported) == len("2024-05"):
+        reported = month_name(reported)
+    return _("reported {date}").format(date=reported)
+
+
+def month_name(value: str) -> str:
+    """2024-06 (or a day in it) → "June 2024", or its Korean form."""
+    year, month = int(value[:4]), int(value[5:7])
+    if current_language() == "ko":
+        return f"{year}년 {month}월"
+    return f"{calendar.month_name[month]} {year}"
+
+
 def fact_line(fact: Fact, *, with_source: bool = True, claim: ClaimState | None = None) -> str:
     badge = claim_badge(fact, claim)
-    when = f" · {fact.happened_on}" if fact.happened_on else ""
+    dated = fact_date(fact)
+    when = f" · {escape(dated)}" if dated else ""
     line = f"{badge} · `{fact.id}`{when}\n{escape(fact.statement)}"
     return f"{line}\n:link: {source_link(fact)}" if with_source else line
 

@@ -27,6 +27,7 @@ from slackbot.slack.render.base import (
     context,
     entity_label,
     escape,
+    fact_date,
     header,
     mention,
     notice,
@@ -48,7 +49,11 @@ def _development_line(development: Development) -> str:
         if fact.status == "retracted" and fact.retraction_reason
         else ""
     )
-    return f"{change} · `{fact.id}`\n{escape(fact.statement)}{reason}\n:link: {source_link(fact)}"
+    when = f" · {escape(fact_date(fact))}" if fact.dated_on else ""
+    return (
+        f"{change} · `{fact.id}`{when}\n{escape(fact.statement)}{reason}\n"
+        f":link: {source_link(fact)}"
+    )
 
 
 def development_counts(counts: dict[str, int]) -> str:
@@ -69,8 +74,14 @@ def _digest_period(digest: Digest) -> str:
     return f"{local(digest.since, digest.timezone)} → {local(digest.until, digest.timezone)}"
 
 
+def _group_name(group: DigestGroup) -> str:
+    if group.company is not None:
+        return group.company.name
+    return _("Several companies") if group.several else _("Other")
+
+
 def _group_plain(group: DigestGroup) -> str:
-    name = group.company.name if group.company else "Other"
+    name = _group_name(group)
     return f"{name}: " + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
 
 
@@ -96,7 +107,7 @@ def digest_messages(digest: Digest) -> list[Message]:
     summary = section(f"*{_digest_summary(digest)}*\n{_digest_period(digest)}{escape(interrupted)}")
     detail_blocks: list[tuple[DigestGroup, list[Block]]] = []
     for group in digest.groups:
-        title = entity_label(group.company) if group.company else "Other"
+        title = entity_label(group.company) if group.company else escape(_group_name(group))
         blocks: list[Block] = [section(f"*{title}*")]
         blocks += [section(_development_line(d)) for d in group.developments]
         detail_blocks.append((group, blocks))
@@ -109,8 +120,7 @@ def digest_messages(digest: Digest) -> list[Message]:
     if len(everything) < MAX_MESSAGE_BLOCKS:
         return [Message("\n".join(fallback), [*everything, footer])]
     by_company = ", ".join(
-        f"{group.company.name if group.company else 'Other'} ({len(group.developments)})"
-        for group in digest.groups
+        f"{_group_name(group)} ({len(group.developments)})" for group in digest.groups
     )
     headline = Message(
         f"Summit Intel digest: {_digest_summary(digest)}. Details in the thread.",

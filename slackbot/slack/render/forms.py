@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    CheckboxesElement,
     DatePickerElement,
     DividerBlock,
     ExternalDataMultiSelectElement,
@@ -40,7 +41,7 @@ from slackbot.slack.render.base import (
     notice,
     section,
 )
-from storage.api import Entity, Fact
+from storage.api import Entity, Fact, first_day
 
 KIND_LABELS = {
     "attendance": "Attendance",
@@ -205,10 +206,21 @@ def fact_form(
             max_length=curation.MAX_SOURCE_TITLE,
         ),
         InputBlock(
+            block_id=curation.REPORTED_ON,
+            label="When the source reported it",
+            hint="The day it was published",
+            element=DatePickerElement(
+                action_id=curation.REPORTED_ON,
+                initial_date=first_day(draft.reported_on) if draft.reported_on else today,
+            ),
+        ),
+        InputBlock(
             block_id=curation.HAPPENED_ON,
             label="When it happened",
+            optional=True,
+            hint="If the source says; leave it empty when it does not",
             element=DatePickerElement(
-                action_id=curation.HAPPENED_ON, initial_date=draft.happened_on or today
+                action_id=curation.HAPPENED_ON, initial_date=draft.happened_on or None
             ),
         ),
         text_input(
@@ -217,6 +229,16 @@ def fact_form(
             initial=", ".join(draft.tags),
             max_length=MAX_TAGS_INPUT,
             hint="Comma-separated, e.g. hbm, investment",
+        ),
+        InputBlock(
+            block_id=curation.DIFFERENT_FACT,
+            label="Reads like a stored fact?",
+            optional=True,
+            hint="Tick it when the form says this reads like a stored fact but it is not one",
+            element=CheckboxesElement(
+                action_id=curation.DIFFERENT_FACT,
+                options=[Option(value="yes", text="It is a different fact")],
+            ),
         ),
         DividerBlock(),
         section("*Someone or something new?* Leave these empty when it is in the list above."),
@@ -309,7 +331,7 @@ def saved(fact: Fact, action: str) -> Message:
 
 def _state_value(element: dict[str, Any]) -> Any:
     kind = element.get("type")
-    if kind in ("multi_external_select", "multi_static_select"):
+    if kind in ("multi_external_select", "multi_static_select", "checkboxes"):
         return [option["value"] for option in element.get("selected_options") or []]
     if kind in ("static_select", "external_select", "radio_buttons"):
         option = element.get("selected_option")
@@ -361,6 +383,8 @@ def draft_from(values: dict[str, Any], known_ids: Callable[[], Iterable[str]]) -
         source_title=text(curation.SOURCE_TITLE),
         happened_on=text(curation.HAPPENED_ON) or None,
         tags=curation.parse_tags(text(curation.TAGS)),
+        reported_on=text(curation.REPORTED_ON) or None,
+        different_fact=bool(values.get(curation.DIFFERENT_FACT)),
     )
 
 

@@ -18,20 +18,19 @@ from slackbot.slack.render.base import (
     context,
     echo,
     escape,
+    fact_date,
     fact_line,
     fact_plain,
     flat,
     header,
     legend,
+    month_name,
     notice,
     section,
     share_button,
 )
 from slackbot.slack.render.digests import development_counts, digest_messages
-
-
-def _month(day: str) -> str:
-    return date.fromisoformat(day).strftime("%B %Y")
+from storage.api import first_day
 
 
 def _command(subject: str, since: date | None) -> str:
@@ -48,7 +47,7 @@ def timeline(answer: Timeline) -> Message:
         about = f" about {subject.name}" if subject else ""
         return notice(f"No facts{about}{since} yet; `/summit timeline` shows every fact.")
     blocks: list[Block] = [header(title)]
-    dated = [fact.happened_on for fact in answer.facts if fact.happened_on]
+    dated = [first_day(fact.dated_on) for fact in answer.facts if fact.dated_on]
     span = f"{len(answer.facts)} fact(s)"
     if dated:
         span += f", {dated[0]} → {dated[-1]}, oldest first"
@@ -59,7 +58,7 @@ def timeline(answer: Timeline) -> Message:
     blocks.append(context(escape(span)))
     by_month: dict[str, list[str]] = {}
     for fact in answer.facts:
-        month = _month(fact.happened_on) if fact.happened_on else _("Undated")
+        month = month_name(fact.dated_on) if fact.dated_on else _("Undated")
         by_month.setdefault(month, []).append(fact_line(fact, claim=answer.claims.get(fact.id)))
     for month, lines in by_month.items():
         # One section per month while it fits Slack's 3,000 characters, then another.
@@ -81,7 +80,7 @@ def timeline(answer: Timeline) -> Message:
     blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
     blocks.append(share_button("/summit", asked.removeprefix("/summit ")))
     fallback = [f"{title} ({span}):"] + [
-        f"{fact.happened_on or 'undated'} {fact_plain(fact)}" for fact in answer.facts[:20]
+        f"{fact_date(fact) or 'undated'} {fact_plain(fact)}" for fact in answer.facts[:20]
     ]
     depends_on = None  # any fact may fall on the line, so any change renews it
     return Message("\n".join(fallback), blocks, depends_on)
