@@ -20,7 +20,7 @@ from types import FrameType
 from dotenv import load_dotenv
 from slack_bolt import App
 
-from slackbot import __version__, feeds_cli, workspaces_cli
+from slackbot import __version__, feeds_cli, review_cli, workspaces_cli
 from slackbot.app import build, build_app
 from slackbot.config import ConfigError, Settings, configure_logging
 from slackbot.console import Console, blocks_to_text, run_console
@@ -375,6 +375,11 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
         return feeds_cli.run(settings, store, args, sys.stdout)
 
 
+def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    with open_store(settings) as store:
+        return review_cli.run(settings, store, args, sys.stdout, sys.stderr)
+
+
 def cmd_repair(settings: Settings, _args: argparse.Namespace) -> int:
     """Keeps every readable journal record and sets the unreadable lines aside."""
     db = settings.db_path
@@ -490,6 +495,9 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_cli.add_arguments(
         add("feeds", cmd_feeds, "news feeds: list, add, remove, pause, resume, poll [--dry-run]")
     )
+    review_cli.add_arguments(
+        add("review", cmd_review, "the review queue: list, approve ID, reject ID [--reason WHY]")
+    )
     workspaces_cli.add_arguments(
         add(
             "workspaces",
@@ -528,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
             "manifest",
             "repair",
             "feeds",
+            "review",
             "db",
             "migrate",
         } or (args.command == "run" and settings.auto_mode == "shell")

@@ -196,7 +196,7 @@ def opened_view(call_params: dict[str, Any]) -> dict[str, Any]:
 
 def _initial_state(element: dict[str, Any]) -> dict[str, Any]:
     kind = element["type"]
-    if kind == "multi_external_select":
+    if kind in ("multi_external_select", "checkboxes"):
         return {"type": kind, "selected_options": element.get("initial_options", [])}
     if kind in ("static_select", "radio_buttons", "external_select"):
         return {"type": kind, "selected_option": element.get("initial_option")}
@@ -210,6 +210,9 @@ def _state_for(element: dict[str, Any], value: Any) -> dict[str, Any]:
     if kind == "multi_external_select":
         options = [{"value": v, "text": {"type": "plain_text", "text": v}} for v in value]
         return {"type": kind, "selected_options": options}
+    if kind == "checkboxes":  # ticked: the options whose values are given
+        ticked = [o for o in element.get("options", []) if o["value"] in value]
+        return {"type": kind, "selected_options": ticked}
     if kind in ("static_select", "radio_buttons", "external_select"):
         option = {"value": value, "text": {"type": "plain_text", "text": value}}
         return {"type": kind, "selected_option": option if value is not None else None}

@@ -4,14 +4,24 @@ answered through the response URL."""
 
 from __future__ import annotations
 
-from handlers.common import announce_waiting
-from slackbot.core.feeds import FeedUsageError
+from handlers.common import announce_waiting, settle
+from slackbot.core.curation import NotFound, Rejected
+from slackbot.core.feeds import AlreadyDecided, FeedUsageError
 from slackbot.core.feeds.service import USAGE
 from slackbot.slack import render
 from slackbot.slack.delivery import REVIEW_CANNOT_POST, Asker, ensure_can_post
 from slackbot.slack.services import Services
+from storage.api import StoreWriteError
 
-KINDS = frozenset({"feeds", "queue", "review"})
+KINDS = frozenset({"feeds", "queue", "review", "approve", "reject"})
+CONSOLE_POLLS = (
+    "was added. The console does not poll feeds on a schedule: `/summit feeds poll` polls "
+    "now, and `/summit queue` lists what it found (connected to Slack, the app polls it)"
+)
+DECIDE_USAGE = (
+    "Say which candidate: `/summit approve C12`, or `/summit reject C12 why`; "
+    "`/summit queue` lists those waiting."
+)
 REVIEW_USAGE = (
     "Run `/summit review here` in the channel where new candidates should be posted for review."
 )
@@ -30,9 +40,48 @@ def answer(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
             )
         if kind == "review":
             return review_here(services, rest, asker)
+        if kind in ("approve", "reject"):
+            return decide(services, kind, rest, asker)
         return feeds(services, rest, asker)
     except FeedUsageError as error:
         return render.notice(str(error))
+
+
+def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Message:
+    """``/summit approve C12`` or ``/summit reject C12 why``: the queue decided by typing,
+    as the buttons decide it (the console has no buttons)."""
+    assert services.review is not None
+    candidate_id, _, reason = rest.strip().partition(" ")
+    if not candidate_id:
+        return render.notice(DECIDE_USAGE)
+    try:
+        if kind == "approve":
+            decided, fact = services.review.approve(candidate_id, asker.user_id)
+        else:
+            decided = services.review.reject(candidate_id, asker.user_id, reason.strip())
+    except AlreadyDecided as done:
+        return render.already_decided(done.candidate, services.timezone)
+    except NotFound as missing:
+        return render.notice(f"{missing} {DECIDE_USAGE}")
+    except Rejected as rejected:
+        problems = " ".join(rejected.errors.values())
+        return render.notice(
+            f"{decided_id(candidate_id)} is not approved as it stands: {problems} "
+            "Use its Edit button in Slack to fix it, or reject it."
+        )
+    except StoreWriteError as error:
+        return render.notice(render.not_saved(error))
+    settle(services, decided, None, from_queue=False)
+    if kind == "approve":
+        return render.saved(fact, "approved")
+    why = f": {decided.reason}" if decided.reason else ""
+    return render.notice(
+        f"Rejected {decided.id} (“{decided.title}”){why}. It stays out of answers."
+    )
+
+
+def decided_id(typed: str) -> str:
+    return typed.strip().upper()[:20]
 
 
 def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
@@ -68,6 +117,9 @@ def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
         return render.feed_list(service.feeds(), services.timezone)
     if sub == "add":
         feed = service.add(argument, asker.user_id)
+        if services.console:
+            # The console runs no scheduler: it says so rather than leave a feed unpolled.
+            return render.feed_changed(feed, CONSOLE_POLLS)
         return render.feed_changed(
             feed,
             f"was added; it is polled every {feed.interval_minutes} "

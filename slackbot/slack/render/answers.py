@@ -71,6 +71,7 @@ HELP_LINES = (
     ("/summit add · edit F9 · retract F9 why · restore F9", "curating facts (admins)"),
     ("/summit feeds · feeds add URL", "news feeds polled for new developments (admins)"),
     ("/summit queue · review here", "candidates waiting for review; where they are posted"),
+    ("/summit approve C12 · reject C12 why", "deciding a candidate by typing (admins)"),
 )
 
 
