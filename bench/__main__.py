@@ -10,6 +10,8 @@
    full poll cycle, deduplication precision and recall, a cycle of 304s, and /whois at the
    largest store while a cycle runs in the serving process.
 7. Socket Mode: envelope to acknowledgement, for repeated and uncached questions.
+11. Names and stories on hand-labelled headlines, beside plain matching
+    (``--only-labelled``: this section alone, written to bench/RESULTS-labelled.md).
 
 `python -m bench --smoke` runs all of it small (1,000 facts, few requests): `make test` does,
 so the benchmarks keep working; it asserts nothing about speed.
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from bench import feeds_synth, measure
 from bench.big import big_section
+from bench.labelled import labelled_section
 from bench.postgres import postgres_section
 from bench.report import (
     ADMIN,
@@ -521,6 +524,11 @@ def main() -> None:
         action="store_true",
         help="section 10 alone (many workspaces), written to bench/RESULTS-workspaces.md",
     )
+    parser.add_argument(
+        "--only-labelled",
+        action="store_true",
+        help="section 11 alone (labelled headlines), written to bench/RESULTS-labelled.md",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     requests, channels, clients, rounds = args.requests, args.channels, [1, 8, 32], 200
@@ -528,6 +536,11 @@ def main() -> None:
         sizes, requests, channels, clients, rounds = [1000], 16, 20, [1, 8], 5
     command = "python -m bench " + " ".join(sys.argv[1:])
     started = datetime.now(UTC)
+    if args.only_labelled:
+        if args.out == str(ROOT / "bench" / "RESULTS.md"):
+            args.out = str(ROOT / "bench" / "RESULTS-labelled.md")
+        write_results(args.out, command, started, [labelled_section()])
+        return
     if args.only_workspaces:
         with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
             sections = [
@@ -560,6 +573,7 @@ def main() -> None:
         sections += [feeds, socket, replicated]
         print("many workspaces…", flush=True)
         sections.append(workspaces_section(workdir, requests, smoke=args.smoke))
+        sections.append(labelled_section())
         if args.big:
             print(f"a store of {args.big_size:,} facts…", flush=True)
             sections.append(big_section(args.big_size, workdir, requests))

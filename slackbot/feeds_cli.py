@@ -114,9 +114,10 @@ def describe_poll(report: PollReport) -> str:
 def candidate_line(candidate: Candidate) -> str:
     when = candidate.published_at[:16] + (" (undated)" if candidate.published_guessed else "")
     names = ", ".join(candidate.entity_ids)
+    also = f" · another source for {candidate.source_for}" if candidate.source_for else ""
     return (
         f"{candidate.title}\n\t\t{candidate.link or '(no link)'}\n"
-        f"\t\t{when} · {names} · {candidate.kind}, {candidate.status}"
+        f"\t\t{when} · {names} · {candidate.kind}, {candidate.status}{also}"
     )
 
 

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from slackbot.config import Settings
 from slackbot.core.curation import Curator, NotFound, Rejected
-from slackbot.core.feeds import AlreadyDecided, ReviewQueue
+from slackbot.core.feeds import AlreadyDecided, NotAbout, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.feeds_cli import candidate_line
 from storage.api import Repository
@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reject = actions.add_parser("reject", help="keep a candidate out of the facts")
     reject.add_argument("id", help="the candidate's id, e.g. C12")
     reject.add_argument("--reason", default="", help="why, kept with the decision")
-    for sub in (approve, reject):
+    not_about = actions.add_parser(
+        "not-about", help="say words of a candidate do not mean a name (MS Society: Microsoft)"
+    )
+    not_about.add_argument("id", help="the candidate's id, e.g. C12")
+    not_about.add_argument("name", help="who it is not about, e.g. microsoft")
+    not_about.add_argument("--phrase", required=True, help="the words that misled, as written")
+    for sub in (approve, reject, not_about):
         sub.add_argument("--by", default="cli", help="who the decision is recorded as")
 
 
@@ -45,13 +51,17 @@ def run(
     try:
         if action == "list":
             return _list(queue, args.page, out)
-        if action == "approve":
+        if action == "not-about":
+            decided = queue.not_about(args.id, args.name, args.phrase, args.by)
+            state = "rejected: it named nobody else" if decided.state == "rejected" else "kept"
+            print(f"“{args.phrase}” is not {args.name} from now on; {decided.id} {state}", file=out)
+        elif action == "approve":
             decided, fact = queue.approve(args.id, args.by)
             print(f"approved {decided.id} as {fact.id}: {fact.statement}", file=out)
         else:
             decided = queue.reject(args.id, args.by, args.reason)
             print(f"rejected {decided.id}: {decided.title}", file=out)
-    except (NotFound, AlreadyDecided) as problem:
+    except (NotFound, AlreadyDecided, NotAbout) as problem:
         print(f"summitbot: {problem}; `summitbot review list` shows those waiting", file=err)
         return 2
     except Rejected as rejected:

@@ -70,8 +70,9 @@ class FactIndex:
             versions[entity_id] += 1
         for tag in fact.tags:
             self._by_tag[tag].add(number)
-        if fact.source.url:
-            self._source_urls[fact.source.url] += 1
+        for source in (fact.source, *fact.more_sources):
+            if source.url:
+                self._source_urls[source.url] += 1
 
     def remove(self, number: int, old: Fact) -> None:
         self.all.discard(number)
@@ -82,8 +83,10 @@ class FactIndex:
             self.entity_versions[entity_id] += 1
         for tag in old.tags:
             self._by_tag[tag].discard(number)
-        url = old.source.url
-        if url:
+        for source in (old.source, *old.more_sources):
+            url = source.url
+            if not url:
+                continue
             left = self._source_urls[url] - 1
             if left > 0:
                 self._source_urls[url] = left

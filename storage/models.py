@@ -47,6 +47,9 @@ class Entity:
     description: str | None = None
     vendors: tuple[str, ...] = ()
     origin: str = "seed"
+    # Phrases an admin said are not about this entity ("MS Society" for Microsoft): a news
+    # item's words in them never name it.
+    not_names: tuple[str, ...] = ()
 
     def all_names(self) -> tuple[str, ...]:
         names = (self.name, *self.aliases)
@@ -60,6 +63,7 @@ class Entity:
         values = {key: value for key, value in doc.items() if key in _ENTITY_FIELDS}
         values["aliases"] = tuple(values.get("aliases") or ())
         values["vendors"] = tuple(values.get("vendors") or ())
+        values["not_names"] = tuple(values.get("not_names") or ())
         return cls(**values)
 
 
@@ -100,6 +104,8 @@ class Fact:
     # all it gives. ``happened_on`` is when it happened, if the source says; ``added_at`` is
     # when it was recorded here.
     reported_on: str | None = None
+    # Other outlets that reported the same development, added from the review queue.
+    more_sources: tuple[Source, ...] = ()
 
     @property
     def number(self) -> int:
@@ -139,6 +145,7 @@ class Fact:
             "review_on": self.review_on,
             "did_not_happen": self.did_not_happen,
             "reported_on": self.reported_on,
+            "more_sources": [{"title": s.title, "url": s.url} for s in self.more_sources],
         }
 
     @classmethod
@@ -174,6 +181,10 @@ class Fact:
             get("review_on"),
             bool(get("did_not_happen")),
             intern(reported_on) if reported_on else None,
+            tuple(
+                Source(intern(s.get("title") or ""), s.get("url"))
+                for s in get("more_sources") or ()
+            ),
         )
 
 
@@ -397,6 +408,8 @@ class Candidate:
     review_ts: str | None = None
     # The publication day in the source's own offset (``published_at`` is UTC, for order).
     published_on: str | None = None
+    # A stored fact that already says this: approving adds this source to it, no new fact.
+    source_for: str | None = None
 
     @property
     def number(self) -> int:

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from handlers.common import announce_waiting, settle
 from slackbot.core.curation import NotFound, Rejected
-from slackbot.core.feeds import AlreadyDecided, FeedUsageError
+from slackbot.core.feeds import AlreadyDecided, FeedUsageError, NotAbout
 from slackbot.core.feeds.service import USAGE
 from slackbot.slack import render
 from slackbot.slack.delivery import REVIEW_CANNOT_POST, Asker, ensure_can_post
 from slackbot.slack.services import Services
 from storage.api import StoreWriteError
 
-KINDS = frozenset({"feeds", "queue", "review", "approve", "reject"})
+KINDS = frozenset({"feeds", "queue", "review", "approve", "reject", "notabout", "not-about"})
+NOT_ABOUT_USAGE = (
+    "Say which candidate, who it is not about, and the words that misled: "
+    "`/summit notabout C12 microsoft: MS Society`."
+)
 CONSOLE_POLLS = (
     "was added. The console does not poll feeds on a schedule: `/summit feeds poll` polls "
     "now, and `/summit queue` lists what it found (connected to Slack, the app polls it)"
@@ -42,6 +46,8 @@ def answer(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
             return review_here(services, rest, asker)
         if kind in ("approve", "reject"):
             return decide(services, kind, rest, asker)
+        if kind in ("notabout", "not-about"):
+            return not_about(services, rest, asker)
         return feeds(services, rest, asker)
     except FeedUsageError as error:
         return render.notice(str(error))
@@ -78,6 +84,33 @@ def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
     return render.notice(
         f"Rejected {decided.id} (“{decided.title}”){why}. It stays out of answers."
     )
+
+
+def not_about(services: Services, rest: str, asker: Asker) -> render.Message:
+    """``/summit notabout C12 microsoft: MS Society``: the words "MS Society" do not mean
+    Microsoft, in this candidate or any item after it."""
+    assert services.review is not None
+    candidate_id, _, said = rest.strip().partition(" ")
+    who, colon, phrase = said.partition(":")
+    if not colon:
+        who, _, phrase = said.strip().partition(" ")
+    if not candidate_id or not who.strip() or not phrase.strip():
+        return render.notice(NOT_ABOUT_USAGE)
+    try:
+        updated = services.review.not_about(candidate_id, who.strip(), phrase, asker.user_id)
+    except AlreadyDecided as done:
+        return render.already_decided(done.candidate, services.timezone)
+    except (NotFound, NotAbout) as problem:
+        return render.notice(str(problem))
+    except StoreWriteError as error:
+        return render.notice(render.not_saved(error))
+    said_of = f"“{phrase.strip()}” will not be read as {who.strip()} again"
+    if updated.state == "rejected":
+        settle(services, updated, None, from_queue=False)
+        return render.notice(
+            f"Noted: {said_of}. {updated.id} named nobody else, so it is rejected."
+        )
+    return render.notice(f"Noted: {said_of}; {updated.id} stays in the queue for the rest.")
 
 
 def decided_id(typed: str) -> str:

@@ -73,6 +73,7 @@ TRACKED_FIELDS = (
     "outcome",
     "review_on",
     "did_not_happen",
+    "more_sources",
 )
 
 
@@ -225,7 +226,7 @@ def _value(fact: Fact, name: str) -> Any:
     if isinstance(value, Source):
         return {"title": value.title, "url": value.url}
     if isinstance(value, tuple):
-        return list(value)
+        return [{"title": v.title, "url": v.url} if isinstance(v, Source) else v for v in value]
     return value
 
 
@@ -529,6 +530,43 @@ class Curator:
             updated = replace(updated, revision=current.revision + 1, updated_at=now)
             revision = Revision(current.id, updated.revision, now, by, "edited", changes)
             self.store.put_fact(updated, revision)
+            return updated
+
+    def add_source(
+        self,
+        fact_id: str,
+        source: Source,
+        by: str,
+        *,
+        reason: str | None = None,
+        settle: Callable[[Fact], Candidate] | None = None,
+    ) -> Fact:
+        """Another outlet reports what a fact says: its source is added to the fact, with a
+        revision (``settle``: the candidate it came from, decided in the same write)."""
+        with self.store.transaction():
+            current = self.require(fact_id)
+            known = {(s.url, s.title) for s in (current.source, *current.more_sources)}
+            if (source.url, source.title) in known:
+                updated = current
+            else:
+                now = self.now_stamp()
+                updated = replace(
+                    current,
+                    more_sources=(*current.more_sources, source),
+                    revision=current.revision + 1,
+                    updated_at=now,
+                )
+            if updated is current:
+                if settle is not None:
+                    self.store.record_decision(settle(current))
+                return current
+            revision = Revision(
+                current.id, updated.revision, now, by, "sourced", diff(current, updated), reason
+            )
+            if settle is None:
+                self.store.put_fact(updated, revision)
+            else:
+                self.store.record_decision(settle(updated), updated, revision)
             return updated
 
     def retract(self, fact_id: str, reason: str, by: str) -> Fact:

@@ -4,7 +4,7 @@ review queue until an admin approves (a fact) or rejects them. No Slack code her
 from slackbot.core.feeds.fetching import Fetcher, FetchResult, RefusedAddress
 from slackbot.core.feeds.parsing import FeedItem, ParsedFeed, parse_feed
 from slackbot.core.feeds.recording import PollReport
-from slackbot.core.feeds.review import AlreadyDecided, ReviewQueue
+from slackbot.core.feeds.review import AlreadyDecided, NotAbout, ReviewQueue
 from slackbot.core.feeds.service import FeedService, FeedUsageError
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "FeedUsageError",
     "FetchResult",
     "Fetcher",
+    "NotAbout",
     "ParsedFeed",
     "PollReport",
     "RefusedAddress",

@@ -1,11 +1,19 @@
-"""Near-duplicate headlines: the same story from two outlets becomes one candidate with two
-sources. Titles are compared with rapidfuzz's token-set ratio after normalisation, only
-against stories published within a week of each other.
+"""One story, one candidate: the same development from two outlets, in other words or in
+the other language, becomes one candidate with two sources.
 
-Normalising is most of the work: the outlet's name is cut off ("… - Reuters"), every name
-of a known company, person or product becomes that entity ("SKT" and "SK Telecom" are one
-word), and hedges ("reportedly") go. What is left differs between two retellings in
-wording; two different stories differ in a name or a number, which no retelling changes."""
+Two headlines published within 72 hours of each other tell one story when either
+- they retell it in nearly the same words: rapidfuzz's token-set ratio after normalising
+  (the outlet's name cut off, "… - Reuters"; every name of a known company, person or
+  product written as that entity, so "SKT" and "SK Telecom" are one word; hedges such as
+  "reportedly" gone), with no name or number in one that the other lacks; or
+- they report the same development: the same companies (a person counts as their
+  company), the same products or one naming fewer, the same amounts and numbers (a
+  retelling in the same language may leave them out; across languages they must match,
+  "$100 million" being "1억 달러"), and something more in common: a word, for two
+  headlines in one language, or the kind of development, across languages.
+
+A different counterpart (Nvidia rather than Microsoft), amount, generation or quarter, or
+a week between them, keeps two headlines apart."""
 
 from __future__ import annotations
 
@@ -17,10 +25,12 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
+from slackbot.core.feeds.classify import suggested_kind
+from slackbot.core.particulars import particulars
 from storage.api import words
 
 SIMILARITY = 90.0
-WINDOW = timedelta(days=7)
+WINDOW = timedelta(hours=72)
 # Token-set ratio calls a title contained in a longer one a perfect match ("Samsung" and
 # "Samsung ships HBM to Microsoft"); two retellings share at least three quarters of their
 # words, two stories about the same company far fewer.
@@ -36,22 +46,100 @@ _NAME = re.compile(r"(?<=\s)[A-Z][\w.&'-]*|\b\w*\d\w*\b")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 
 Canonical = Callable[[str], str]
+# Who and what a headline is about: its companies and its products, as entity ids.
+StoryNames = Callable[[str], tuple[frozenset[str], frozenset[str]]]
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Capitalised words that say nothing of which story it is.
+_PLAIN_NAMES = frozenset(
+    "ai ceo ceos llm llms mou korean korea south tech the a an in on for to with and of".split()
+)
+# A capitalised word, or part of a hyphenated one ("AI-powered": AI).
+_CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w&]*")
+# Kinds of development that can be one story told two ways: a chip launched is a product
+# to one outlet and hardware to another, and "context" is what no word decided.
+_KINDRED = frozenset({frozenset({"product", "hardware"})})
+
+
+def _no_story(_text: str) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(), frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Headline:
-    """A headline as deduplication compares it: its words, and its names and numbers."""
+    """A headline as deduplication compares it: its words, its names and numbers, and the
+    development it reports (companies, products, particulars, kind, language)."""
 
     text: str
     terms: frozenset[str]
     names: frozenset[str]
+    companies: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()
+    particulars: frozenset[str] = frozenset()
+    kind: str = "context"
+    korean: bool = False
+    # Capitalised names that are no tracked entity (Nvidia, Azure, Japan), after the first word.
+    untracked: frozenset[str] = frozenset()
+
+    @property
+    def content(self) -> frozenset[str]:
+        """Its words other than the names of entities."""
+        return frozenset(term for term in self.terms if not term.startswith("ent"))
 
 
-def headline(title: str, canonical: Canonical = lambda text: text) -> Headline:
-    story = canonical(_without_outlet(title))
-    terms = [term for term in words(story) if term not in HEDGES]
-    names = frozenset(_POSSESSIVE.sub("", name).casefold() for name in _NAME.findall(story))
-    return Headline(" ".join(terms), frozenset(terms), names)
+def headline(
+    title: str, canonical: Canonical = lambda text: text, story: StoryNames = _no_story
+) -> Headline:
+    plain = _without_outlet(title)
+    written = canonical(plain)
+    terms = [term for term in words(written) if term not in HEDGES]
+    names = frozenset(_POSSESSIVE.sub("", name).casefold() for name in _NAME.findall(written))
+    companies, products = story(plain)
+    after_first = written.split(None, 1)[1] if " " in written.strip() else ""
+    untracked = frozenset(
+        name.casefold()
+        for name in _CAPITALISED.findall(after_first)
+        if not name.startswith("ENT") and name.casefold() not in _PLAIN_NAMES
+    )
+    return Headline(
+        " ".join(terms),
+        frozenset(terms),
+        names,
+        companies,
+        products,
+        particulars(written),
+        suggested_kind(plain),
+        _HANGUL.search(plain) is not None,
+        untracked,
+    )
+
+
+def same_development(new: Headline, old: Headline) -> bool:
+    """Whether two headlines report one development (see the module's docstring)."""
+    if not new.companies or new.companies != old.companies:
+        return False
+    if not (new.products <= old.products or old.products <= new.products):
+        return False
+    if new.korean != old.korean:
+        if new.particulars != old.particulars:
+            return False
+        if new.kind == old.kind and new.kind != "context":
+            return True
+        if frozenset({new.kind, old.kind}) in _KINDRED:
+            return True
+        # No kind said by both: two companies together, or the same figures or products,
+        # say which development it is; one company alone in two languages could be any.
+        specific = len(new.companies) > 1 or bool(new.particulars) or bool(new.products)
+        return "context" in (new.kind, old.kind) and specific
+    if new.particulars and old.particulars and new.particulars != old.particulars:
+        return False
+    if new.untracked - old.untracked and old.untracked - new.untracked:
+        return False
+    # Something more in common than the names: the same amounts, a word, or the kind.
+    return (
+        bool(new.particulars and new.particulars == old.particulars)
+        or bool(new.content & old.content)
+        or new.kind == old.kind
+    )
 
 
 def _without_outlet(title: str) -> str:
@@ -71,18 +159,26 @@ class NearDuplicates:
         canonical: Canonical = lambda text: text,
         similarity: float = SIMILARITY,
         window: timedelta = WINDOW,
+        story: StoryNames = _no_story,
     ) -> None:
         self.canonical = canonical
+        self.story = story
         self.similarity = similarity
         self.window = window
         self._titles: dict[str, tuple[Headline, datetime]] = {}
         self._postings: dict[str, set[str]] = defaultdict(set)
+        self._by_companies: dict[frozenset[str], set[str]] = defaultdict(set)
+
+    def _prepared(self, title: str | Headline) -> Headline:
+        return title if isinstance(title, Headline) else headline(title, self.canonical, self.story)
 
     def add(self, key: str, title: str | Headline, published: datetime) -> None:
-        prepared = title if isinstance(title, Headline) else headline(title, self.canonical)
+        prepared = self._prepared(title)
         self._titles[key] = (prepared, published)
         for term in prepared.terms:
             self._postings[term].add(key)
+        if prepared.companies:
+            self._by_companies[prepared.companies].add(key)
 
     def rename(self, old: str, new: str) -> None:
         """A headline's id changed (a new candidate numbered when it was stored)."""
@@ -90,16 +186,19 @@ class NearDuplicates:
         if found is None:
             return
         self._titles[new] = found
-        for term in found[0].terms:
-            keys = self._postings[term]
+        for keys in (*(self._postings[term] for term in found[0].terms), self._companies(found)):
             keys.discard(old)
             keys.add(new)
+
+    def _companies(self, found: tuple[Headline, datetime]) -> set[str]:
+        return self._by_companies[found[0].companies] if found[0].companies else set()
 
     def forget(self, key: str) -> None:
         found = self._titles.pop(key, None)
         if found is not None:
             for term in found[0].terms:
                 self._postings[term].discard(key)
+            self._companies(found).discard(key)
 
     def _neighbours(self, terms: frozenset[str]) -> set[str]:
         """Every headline that could share ``MIN_SHARED`` of these words, found from the
@@ -139,8 +238,9 @@ class NearDuplicates:
         return {key for key, count in hits.items() if count >= enough}
 
     def find(self, title: str | Headline, published: datetime) -> str | None:
-        """The id of the story this headline retells, if one was added."""
-        new = title if isinstance(title, Headline) else headline(title, self.canonical)
+        """The id of the story this headline retells, if one was added: the closest
+        retelling in words, else the nearest in time reporting the same development."""
+        new = self._prepared(title)
         if len(new.terms) < 2:
             return None
         best: tuple[float, str] | None = None
@@ -151,9 +251,20 @@ class NearDuplicates:
             score = self._score(new, old)
             if score is not None and (best is None or (score, key) > best):
                 best = (score, key)
-        return best[1] if best else None
+        if best is not None:
+            return best[1]
+        nearest: tuple[timedelta, str] | None = None
+        for key in self._by_companies.get(new.companies, ()) if new.companies else ():
+            old, old_published = self._titles[key]
+            apart = abs(old_published - published)
+            closer = nearest is None or (apart, key) < nearest
+            if apart <= self.window and closer and same_development(new, old):
+                nearest = (apart, key)
+        return nearest[1] if nearest else None
 
     def _score(self, new: Headline, old: Headline) -> float | None:
+        if new.companies and old.companies and new.companies != old.companies:
+            return None  # the same words about another company
         shared = len(new.terms & old.terms) / max(len(new.terms), len(old.terms))
         if shared < MIN_SHARED:
             return None

@@ -104,7 +104,7 @@ def prepare(
                 fold(text),
                 suggested_kind(text),
                 suggested_status(text),
-                headline(item.title, finder.canonical),
+                headline(item.title, finder.canonical, finder.story_names),
             )
         )
     return PreparedFeed(parsed, items)

@@ -14,9 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from slackbot.core.feeds.dedupe import NearDuplicates
+from slackbot.core.feeds.dedupe import WINDOW, NearDuplicates, headline, same_development
 from slackbot.core.feeds.fetching import FetchResult
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.parsing import FeedItem
@@ -208,7 +208,7 @@ class PollRecorder:
         (built from the store once per process, when the first poll records)."""
         matcher = self.intel.matcher
         if self._recent is None or self._recent_matcher is not matcher:
-            recent = NearDuplicates(matcher.mentions.canonical)
+            recent = NearDuplicates(matcher.mentions.canonical, story=matcher.mentions.story_names)
             found_since = iso(now - RECENT_FOUND)
             for candidate in self.store.candidates():
                 if candidate.found_at >= found_since:
@@ -240,6 +240,11 @@ class PollRecorder:
             published = item.published_at or now
             retelling = _Retelling(feed.name, item.link, keys)
             same = self._same_story(keys, prepared, published, new, recent)
+            source_for = self._fact_of(same) if same is not None and same not in new else None
+            if source_for is not None:
+                same = None  # an approved story told again: offered as another source
+            if same is None and source_for is None:
+                source_for = self._fact_saying(prepared, published)
             if same is not None:
                 merged += 1
                 if same in new:
@@ -250,6 +255,8 @@ class PollRecorder:
             candidate = candidate_of(
                 prepared, f"{_PENDING}{len(new)}", feed.name, now, feed_id=feed.id, keys=keys
             )
+            if source_for is not None:
+                candidate = replace(candidate, source_for=source_for)
             new[candidate.id] = candidate
             recent.add(candidate.id, prepared.headline, published)
         feed = replace(
@@ -263,6 +270,32 @@ class PollRecorder:
         report = PollReport(feed, feed.last_result or "", merged=merged, dropped=dropped)
         report.new = list(new.values())
         return self._write(report, retellings)
+
+    def _fact_of(self, candidate_id: str) -> str | None:
+        """The fact an approved candidate became, while it is stored and not retracted."""
+        candidate = self.store.candidate(candidate_id)
+        if candidate is None or candidate.state != "approved" or not candidate.fact_id:
+            return None
+        fact = self.store.fact(candidate.fact_id)
+        return fact.id if fact is not None and fact.status != "retracted" else None
+
+    def _fact_saying(self, prepared: PreparedItem, published: datetime) -> str | None:
+        """A stored fact reporting the same development as this item, dated within
+        ``dedupe.WINDOW`` of it: the item is then another source for that fact."""
+        story = prepared.headline
+        if not story.companies:
+            return None
+        day = published.date()
+        mentions = self.intel.matcher.mentions
+        for fact in reversed(self.store.facts_involving(sorted(story.companies))):
+            if fact.status == "retracted":
+                continue
+            if abs((date.fromisoformat(fact.day_key) - day).days) > WINDOW.days:
+                continue
+            told = headline(fact.statement, mentions.canonical, mentions.story_names)
+            if same_development(story, told):
+                return fact.id
+        return None
 
     def _same_story(
         self,

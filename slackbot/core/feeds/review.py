@@ -12,12 +12,21 @@ from zoneinfo import ZoneInfo
 from slackbot.core.curation import MAX_STATEMENT, Curator, FactDraft, NotFound
 from slackbot.core.feeds.cleaning import MAX_SUMMARY, MAX_TITLE, plain_text
 from slackbot.core.feeds.links import canonical_link
+from slackbot.core.feeds.recording import host_of
 from slackbot.core.intel import SummitIntel
-from storage.api import Candidate, Fact, utc_now
+from storage.api import Candidate, Entity, Fact, Source, fold, utc_now
 
 REVIEW_CHANNEL_KEY = "review_channel"
 QUEUE_PAGE = 5
 MAX_REASON = 300
+
+
+class NotAbout(ValueError):
+    """A "not about" that cannot be recorded as given; the message says what to give."""
+
+
+def _example_phrase(title: str) -> str:
+    return " ".join(title.split()[:2]) or "the words"
 
 
 class AlreadyDecided(RuntimeError):
@@ -153,6 +162,15 @@ class ReviewQueue:
                 )
                 return decided[0]
 
+            if candidate.source_for and draft is None:
+                fact = self.curator.add_source(
+                    candidate.source_for,
+                    Source(candidate.outlet or host_of(candidate.link or ""), candidate.link),
+                    by,
+                    reason=f"another source, approved from {where} by <@{by}>",
+                    settle=settle,
+                )
+                return decided[0], fact
             fact = self.curator.add(
                 draft or self.draft_for(candidate),
                 by,
@@ -173,6 +191,52 @@ class ReviewQueue:
             )
             self.store.record_decision(candidate)
             return candidate
+
+    def not_about(self, candidate_id: str, entity_ref: str, phrase: str, by: str) -> Candidate:
+        """An admin says the candidate's ``phrase`` does not mean ``entity_ref`` ("MS
+        Society" is not Microsoft): the phrase is kept with the entity, so no item is
+        matched to it by those words again, and the candidate no longer names it; a
+        candidate left naming nobody is rejected. ``NotAbout`` says what is wrong."""
+        phrase = " ".join(phrase.split())[:MAX_TITLE]
+        with self.store.transaction():
+            candidate = self._pending(candidate_id)
+            entity = self._named_entity(candidate, entity_ref)
+            text = f"{candidate.title} {candidate.summary}"
+            if not phrase or fold(phrase) not in fold(text):
+                raise NotAbout(
+                    f"Give the words of {candidate.id} that do not mean {entity.name}, as "
+                    f"written, e.g. `/summit notabout {candidate.id} {entity.name.lower()}: "
+                    f"{_example_phrase(candidate.title)}`."
+                )
+            if entity.id not in self.intel.matcher.mentions.names_in(phrase):
+                raise NotAbout(f"“{phrase}” does not name {entity.name}; nothing to change.")
+            if phrase not in entity.not_names:
+                self.store.put_entity(replace(entity, not_names=(*entity.not_names, phrase)))
+            remaining = tuple(eid for eid in candidate.entity_ids if eid != entity.id)
+            changes: dict[str, object] = {"entity_ids": remaining}
+            if not remaining:
+                changes.update(
+                    state="rejected",
+                    decided_by=by,
+                    decided_at=self._stamp(),
+                    reason=plain_text(f"not about {entity.name} (“{phrase}”)", MAX_REASON),
+                )
+                updated = replace(candidate, **changes)  # type: ignore[arg-type]
+                self.store.record_decision(updated)
+            else:
+                updated = replace(candidate, **changes)  # type: ignore[arg-type]
+                self.store.put_many([], [], [], candidates=[updated])
+            return updated
+
+    def _named_entity(self, candidate: Candidate, entity_ref: str) -> Entity:
+        named = [self.store.entity(eid) for eid in candidate.entity_ids]
+        choices = [entity for entity in named if entity is not None]
+        wanted = {entity.id for entity in self.intel.matcher.match(entity_ref)}
+        found = [entity for entity in choices if entity.id in wanted]
+        if not found:
+            names = ", ".join(entity.name for entity in choices) or "nobody"
+            raise NotAbout(f"{candidate.id} names {names}; say which of them it is not about.")
+        return found[0]
 
     def _origin(self, candidate: Candidate) -> str:
         if candidate.proposed_by:

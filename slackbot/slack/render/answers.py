@@ -72,6 +72,7 @@ HELP_LINES = (
     ("/summit feeds · feeds add URL", "news feeds polled for new developments (admins)"),
     ("/summit queue · review here", "candidates waiting for review; where they are posted"),
     ("/summit approve C12 · reject C12 why", "deciding a candidate by typing (admins)"),
+    ("/summit notabout C12 microsoft: MS Society", "words that do not mean a name (admins)"),
 )
 
 

@@ -28,7 +28,7 @@ from slackbot.slack.ids import (
     FACT_MENU_ACTION,
     SHARE_ACTION_ID,
 )
-from storage.api import Entity, Fact
+from storage.api import Entity, Fact, Source
 
 MAX_MESSAGE_BLOCKS = 50
 
@@ -138,8 +138,16 @@ def clip(text: str, limit: int) -> str:
 
 
 def source_link(fact: Fact) -> str:
-    title = escape(fact.source.title or "source")
-    url = fact.source.url
+    """The fact's source as a link, then any other outlets that reported it."""
+    links = [_one_source(source) for source in (fact.source, *fact.more_sources)]
+    if len(links) == 1:
+        return links[0]
+    return f"{links[0]} · {_('also')} " + ", ".join(links[1:])
+
+
+def _one_source(source: Source) -> str:
+    title = escape(source.title or "source")
+    url = source.url
     if url:
         if "|" in url or ">" in url or "<" in url:
             url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")

@@ -93,6 +93,11 @@ def _candidate_blocks(candidate: Candidate, names: Names, timezone: str) -> list
     if candidate.sources:
         others = ", ".join(_link(s.url, s.title or "another outlet") for s in candidate.sources)
         lines.append(f"*Also reported by:* {others}")
+    if candidate.source_for:
+        lines.append(
+            f":link: *Another source for `{candidate.source_for}`*, which says this already: "
+            "approving adds this outlet to it (no new fact); Edit makes a fact of its own."
+        )
     return [section(clip("\n".join(lines), MAX_SECTION_TEXT)), context(f"`{candidate.id}`")]
 
 
@@ -124,6 +129,11 @@ def review_message(candidate: Candidate, names: Names, timezone: str) -> Message
 def decision_line(candidate: Candidate, timezone: str) -> str:
     when = local_time(candidate.decided_at, timezone)
     who = mention(candidate.decided_by or "")
+    if candidate.state == "approved" and candidate.source_for == candidate.fact_id:
+        return (
+            f":white_check_mark: Approved by {who} at {when} as another source for "
+            f"`{candidate.fact_id}`"
+        )
     if candidate.state == "approved":
         return f":white_check_mark: Approved by {who} at {when} as `{candidate.fact_id}`"
     reason = f": {escape(candidate.reason)}" if candidate.reason else ""
