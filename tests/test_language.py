@@ -27,19 +27,22 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def marked_messages() -> set[str]:
-    """Every English message the code translates: the literals passed to _() and the
-    tables whose entries are passed to it (help lines, statuses, the Ask buttons)."""
+    """Every English message the code translates: the literals passed to _() (and marked
+    with N_ in the domain, to be translated where shown) and the tables whose entries are
+    passed to it (help lines, statuses, the Ask buttons)."""
     found: set[str] = set()
-    for path in (REPO / "slackbot").rglob("*.py"):
+    for path in [*(REPO / "slackbot").rglob("*.py"), *(REPO / "handlers").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
+                and node.func.id in ("_", "N_", "_n")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
                 found.add(str(node.args[0].value))
+                if node.func.id == "_n" and isinstance(node.args[1], ast.Constant):
+                    found.add(str(node.args[1].value))
     found |= {what for _command, what in HELP_LINES}
     found |= set(STATUS_MEANINGS.values()) | {label for _e, label in _Badges.LABELS.values()}
     found |= {label for label, _command, _words in ASK}

@@ -16,6 +16,7 @@ from slackbot.core.digests import UsageError
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import explained
 from slackbot.slack.ids import HOME_PAUSE, HOME_PREVIEW, HOME_RESUME
 from slackbot.slack.modals import open_fact_form
 from slackbot.slack.render.app_home import answer_modal
@@ -77,7 +78,7 @@ def digest(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
             if outcome.kind != "posted":
                 asker.tell(render.notice(f"The digest was not posted: {outcome.text}."))
     except UsageError as problem:
-        asker.tell(render.digest_usage(str(problem)))
+        asker.tell(render.digest_usage(explained(problem)))
     _refresh(services, asker.user_id)
 
 

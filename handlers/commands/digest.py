@@ -18,6 +18,7 @@ from slackbot.core.digests import (
 )
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker, ensure_can_post, user_lookup
+from slackbot.slack.i18n import _, explained
 from slackbot.slack.services import Services
 
 IN_CONSOLE = (
@@ -49,24 +50,36 @@ def quick_answer(services: Services, channel_id: str, request: DigestRequest) ->
             result = digests.track(channel_id, request.names, add=request.action == "track")
             notes = []
             if result.added:
-                done = "Tracking" if request.action == "track" else "No longer tracking"
-                notes.append(f"{done} {', '.join(result.added)}.")
+                done = (
+                    _("Tracking {names}.")
+                    if request.action == "track"
+                    else _("No longer tracking {names}.")
+                )
+                notes.append(done.format(names=", ".join(result.added)))
             if result.unknown:
-                notes.append(f"I don't know {', '.join(result.unknown)}; try `/whois` or a tag.")
+                notes.append(
+                    _("I don't know {names}; try {command} or a tag.").format(
+                        names=", ".join(result.unknown), command="`/whois`"
+                    )
+                )
             for name, matches in result.ambiguous:
-                notes.append(f"“{name}” could be {', '.join(matches)}; be more specific.")
+                notes.append(
+                    _("“{name}” could be {matches}; be more specific.").format(
+                        name=name, matches=", ".join(matches)
+                    )
+                )
             return status(services, channel_id, " ".join(notes))
         if request.action == "pause":
             digests.set_paused(channel_id, True)
-            return status(services, channel_id, "Paused.")
+            return status(services, channel_id, _("Paused."))
         if request.action == "off":
             digests.turn_off(channel_id)
             if is_personal(channel_id):
-                return render.notice("Your personal digest is off. Nothing is kept.")
-            return render.notice("Digests for this channel are off. Nothing is kept.")
+                return render.notice(_("Your personal digest is off. Nothing is kept."))
+            return render.notice(_("Digests for this channel are off. Nothing is kept."))
     except UsageError as problem:
-        return render.digest_usage(str(problem))
-    return render.digest_usage("Unknown /digest command.")
+        return render.digest_usage(explained(problem))
+    return render.digest_usage(_("Unknown /digest command."))
 
 
 def slow_answer(
@@ -82,27 +95,35 @@ def slow_answer(
         if request.action == "now":
             outcome = digests.post_now(channel_id)
             if outcome.kind == "posted":
-                where = "to you as a DM" if is_personal(channel_id) else "here"
-                return render.notice(f"Posted the digest {where}: {outcome.text}.")
+                posted = (
+                    _("Posted the digest to you as a DM: {result}.")
+                    if is_personal(channel_id)
+                    else _("Posted the digest here: {result}.")
+                )
+                return render.notice(posted.format(result=outcome.text))
             if outcome.kind == "empty":
-                return render.notice(f"Nothing new: {outcome.text}. Nothing was posted.")
+                return render.notice(
+                    _("Nothing new: {result}. Nothing was posted.").format(result=outcome.text)
+                )
             return render.notice(
-                f"The digest was not posted: {outcome.text}. `/digest status` has the details."
+                _("The digest was not posted: {result}. {command} has the details.").format(
+                    result=outcome.text, command="`/digest status`"
+                )
             )
         if request.cadence is None and request.action not in ("resume",):
             return quick_answer(services, channel_id, request)
         # A personal digest goes to the person's DM with the app, which is always there.
         problem = None if is_personal(channel_id) else ensure_can_post(client, channel_id)
         if problem is not None:
-            return render.notice(problem + " Nothing was changed.")
+            return render.notice(problem + " " + _("Nothing was changed."))
         if request.action == "resume":
             digests.set_paused(channel_id, False)
-            return status(services, channel_id, "Resumed.")
+            return status(services, channel_id, _("Resumed."))
         timezone = request.timezone or user_timezone(client, user_id) or services.timezone
         digests.schedule(channel_id, request, check_timezone(timezone), user_id)
-        return status(services, channel_id, "Saved.")
+        return status(services, channel_id, _("Saved."))
     except UsageError as problem:
-        return render.digest_usage(str(problem))
+        return render.digest_usage(explained(problem))
 
 
 def user_timezone(client: WebClient, user_id: str) -> str | None:
@@ -124,7 +145,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     try:
         request = parse_request(words)
     except UsageError as problem:
-        usage = render.digest_usage(str(problem))
+        usage = render.digest_usage(explained(problem))
         ack_with_answer(ack, lambda: usage)
         return
     user_id = str(command["user_id"])

@@ -7,7 +7,8 @@ words through here, so every way in gives the same answer. (Curating sub-command
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from slackbot.core.claims import OpenClaims, SubjectUnclear, open_claims
@@ -22,6 +23,7 @@ from slackbot.core.intel import (
     WhoAnswer,
 )
 from slackbot.core.timeline import DateError, Timeline, parse_date, split_since, timeline
+from slackbot.core.wording import N_
 from storage.api import fact_number
 
 LOOKUP_COMMAND = "/whois"
@@ -57,9 +59,14 @@ class NoSuchFact:
 
 @dataclass(frozen=True)
 class Usage:
-    """Words a sub-command did not understand, with what to type instead."""
+    """Words a sub-command did not understand, with what to type instead: a template marked
+    for translation (``N_``) and the values that fill it."""
 
     problem: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def text(self, translate: Callable[[str], str] = lambda template: template) -> str:
+        return translate(self.problem).format(**self.values)
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,14 @@ def answer(
             try:
                 subject, since = split_since(rest)
             except DateError as error:
-                return Usage(f"{error}, e.g. `/summit timeline samsung since 2024-05-01`.")
+                return Usage(
+                    N_("“{typed}” is not a date: write it as {form}, e.g. {example}."),
+                    {
+                        "typed": error.typed,
+                        "form": "2024-06-01",
+                        "example": "`/summit timeline samsung since 2024-05-01`",
+                    },
+                )
             return timeline(intel, subject, since)
         case "open" | "claims":
             return open_claims(intel.store, intel.matcher, intel.claims, rest)
@@ -147,13 +161,16 @@ def since_answer(digests: DigestService, text: str, timezone: str) -> Usage | Si
     """``2024-06-01 [samsung, hbm]``: the day (from its midnight in ``timezone``) and
     what to follow, as ``/digest track`` takes it."""
     day, _, names = text.strip().partition(" ")
-    example = "e.g. `/summit since 2024-06-01` or `/summit since 2024-06-01 samsung, hbm`"
+    examples = "`/summit since 2024-06-01`, `/summit since 2024-06-01 samsung, hbm`"
     if not day:
-        return Usage(f"Say from which day: {example}.")
+        return Usage(N_("Say from which day, e.g. {examples}."), {"examples": examples})
     try:
         since = parse_date(day)
     except DateError as error:
-        return Usage(f"{error}, {example}.")
+        return Usage(
+            N_("“{typed}” is not a date: write it as {form}, e.g. {example}."),
+            {"typed": error.typed, "form": "2024-06-01", "example": examples},
+        )
     wanted = tuple(name.strip() for name in re.split(r"[,;]", names) if name.strip())
     digest, tracking = digests.moved_since(since, wanted, timezone)
     return SinceAnswer(

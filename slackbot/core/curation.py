@@ -16,6 +16,7 @@ from slackbot.core.clipping import clip
 from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
 from slackbot.core.tags import normalise_tag
+from slackbot.core.wording import N_, said
 from storage.api import (
     ENTITY_KINDS,
     FACT_KINDS,
@@ -271,33 +272,39 @@ class Curator:
         errors: dict[str, str] = {}
         statement = draft.statement.strip()
         if not statement:
-            errors[STATEMENT] = "Write the statement: what happened or was said."
+            errors[STATEMENT] = said(N_("Write the statement: what happened or was said."))
         elif len(statement) > MAX_STATEMENT:
-            errors[STATEMENT] = (
-                f"Keep it to {MAX_STATEMENT:,} characters; this one has {len(statement):,}."
+            errors[STATEMENT] = said(
+                N_("Keep it to {limit} characters; this one has {count}."),
+                limit=f"{MAX_STATEMENT:,}",
+                count=f"{len(statement):,}",
             )
         if draft.kind not in FACT_KINDS:
-            errors[KIND] = f"Pick a kind: {', '.join(FACT_KINDS)}."
+            errors[KIND] = said(N_("Pick a kind: {kinds}."), kinds=", ".join(FACT_KINDS))
         if draft.status not in EDITABLE_STATUSES:
-            errors[STATUS] = "Pick a status: confirmed, reported or expected."
+            errors[STATUS] = said(N_("Pick a status: confirmed, reported or expected."))
         url = draft.source_url.strip()
         if url:
             parts = urlsplit(url) if url.isprintable() else None
             if len(url) > MAX_SOURCE_URL:
-                errors[SOURCE_URL] = f"Keep the link to {MAX_SOURCE_URL:,} characters."
+                errors[SOURCE_URL] = said(
+                    N_("Keep the link to {limit} characters."), limit=f"{MAX_SOURCE_URL:,}"
+                )
             elif (
                 parts is None
                 or parts.scheme not in ("http", "https")
                 or not parts.netloc
                 or any(ch.isspace() for ch in url)
             ):
-                errors[SOURCE_URL] = (
-                    "Use a web link that starts with http:// or https://, with no spaces."
+                errors[SOURCE_URL] = said(
+                    N_("Use a web link that starts with http:// or https://, with no spaces.")
                 )
         elif not draft.source_title.strip():
-            errors[SOURCE_URL] = "Give the source: a link, a title, or both."
+            errors[SOURCE_URL] = said(N_("Give the source: a link, a title, or both."))
         if len(draft.source_title.strip()) > MAX_SOURCE_TITLE:
-            errors[SOURCE_TITLE] = f"Keep the source title to {MAX_SOURCE_TITLE} characters."
+            errors[SOURCE_TITLE] = said(
+                N_("Keep the source title to {limit} characters."), limit=MAX_SOURCE_TITLE
+            )
         for name, label, text in (
             (STATEMENT, "statement", draft.statement),
             (SOURCE_URL, "link", draft.source_url),
@@ -322,23 +329,35 @@ class Curator:
             if self.store.entity(eid) is None and eid not in pending_entities
         ]
         if unknown:
-            errors[ENTITIES] = f"Unknown: {', '.join(unknown)}. Pick from the list."
+            errors[ENTITIES] = said(
+                N_("Unknown: {names}. Pick from the list."), names=", ".join(unknown)
+            )
         elif not draft.entity_ids and draft.new_entity is None:
-            errors[ENTITIES] = "Pick at least one company, person or product, or name a new one."
+            errors[ENTITIES] = said(
+                N_("Pick at least one company, person or product, or name a new one.")
+            )
         if draft.new_entity is not None:
             errors.update(self._new_entity_errors(draft.new_entity))
         if len(draft.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in draft.tags):
-            errors[TAGS] = f"Up to {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each."
+            errors[TAGS] = said(
+                N_("Up to {count} tags of at most {limit} characters each."),
+                count=MAX_TAGS,
+                limit=MAX_TAG_LENGTH,
+            )
         if STATEMENT not in errors:
             duplicate = None
             if not draft.different_fact:
                 duplicate = self._stored_duplicate_of(statement, editing)
             earlier = pending.get(compact(statement)) if pending and not duplicate else None
             if duplicate is not None:
-                errors[STATEMENT] = (
-                    f"This reads like {duplicate.id} already: “{clip(duplicate.statement, 120)}”. "
-                    f"Edit it instead with /summit edit {duplicate.id}, or tick “It is a "
-                    "different fact” to save it anyway."
+                errors[STATEMENT] = said(
+                    N_(
+                        "This reads like {id} already: “{statement}”. Edit it instead with "
+                        "{command}, or tick “It is a different fact” to save it anyway."
+                    ),
+                    id=duplicate.id,
+                    statement=clip(duplicate.statement, 120),
+                    command=f"/summit edit {duplicate.id}",
                 )
             elif earlier is not None:
                 # A fact of the same import file, not stored yet: there is nothing to edit.
@@ -350,7 +369,7 @@ class Curator:
 
     def _new_entity_errors(self, new: NewEntity) -> dict[str, str]:
         if not new.name.strip():
-            return {NEW_ENTITY_NAME: "Give the new company or person a name."}
+            return {NEW_ENTITY_NAME: said(N_("Give the new company or person a name."))}
         for name, label, text in (
             (NEW_ENTITY_NAME, "name", new.name),
             (NEW_ENTITY_ALIASES, "other names", " ".join(new.aliases)),
@@ -365,12 +384,14 @@ class Curator:
             field = NEW_ENTITY_NAME if len(new.name.strip()) > MAX_ENTITY_NAME else None
             return {field or NEW_ENTITY_ALIASES: too_long}
         if new.kind not in NEW_ENTITY_KINDS:
-            return {NEW_ENTITY_KIND: "Pick company, person or product."}
+            return {NEW_ENTITY_KIND: said(N_("Pick company, person or product."))}
         wanted = {compact(name) for name in (new.name, *new.aliases) if compact(name)}
         for entity in self.store.entities():
             if wanted & {compact(name) for name in entity.all_names()}:
                 return {
-                    NEW_ENTITY_NAME: f"{entity.name} already exists; pick it in the list above."
+                    NEW_ENTITY_NAME: said(
+                        N_("{name} already exists; pick it in the list above."), name=entity.name
+                    )
                 }
         return {}
 
@@ -383,11 +404,15 @@ class Curator:
             else:
                 day = date.fromisoformat(value)
         except ValueError:
-            return "Use a date like 2024-05-14" + (
-                " or a month like 2024-05." if month_allowed else "."
-            )
+            if month_allowed:
+                return said(
+                    N_("Use a date like {day} or a month like {month}."),
+                    day="2024-05-14",
+                    month="2024-05",
+                )
+            return said(N_("Use a date like {day}."), day="2024-05-14")
         if day > self.latest_possible_date():
-            return f"That date is in the future; pick the day {what}."
+            return said(N_("That date is in the future; pick the day {what}."), what=what)
         return None
 
     def _stored_duplicate_of(self, statement: str, editing: str | None) -> Fact | None:

@@ -27,6 +27,10 @@ _SINCE = re.compile(r"^(?P<subject>.*?)\s*(?:\bsince\s+(?P<since>\S+))?\s*$", re
 class DateError(ValueError):
     """A date the person typed that is not one; the message says what to type."""
 
+    def __init__(self, typed: str) -> None:
+        super().__init__(f"“{typed}” is not a date: write it as 2024-06-01")
+        self.typed = typed
+
 
 def parse_date(text: str) -> date:
     """2024-06-01, or a month (2024-06) meaning its first day."""
@@ -36,7 +40,7 @@ def parse_date(text: str) -> date:
             return date.fromisoformat(f"{cleaned}-01")
         return date.fromisoformat(cleaned)
     except ValueError:
-        raise DateError(f"“{cleaned[:40]}” is not a date: write it as 2024-06-01") from None
+        raise DateError(cleaned[:40]) from None
 
 
 def split_since(text: str) -> tuple[str, date | None]:

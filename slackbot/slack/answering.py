@@ -17,6 +17,7 @@ from slackbot.core.intel import (
 from slackbot.core.timeline import Timeline
 from slackbot.slack import render
 from slackbot.slack.cards import CardCache
+from slackbot.slack.i18n import _
 from slackbot.slack.services import Services
 
 
@@ -34,13 +35,18 @@ def render_answer(
     if isinstance(answer, answers.FirstOfSeveral):
         others = ", ".join(f"`/whois {render.flat(name)}`" for name in answer.others)
         return render.prefixed(
-            f"One name at a time: here is “{render.flat(answer.answered)}”; ask {others} next.",
+            _("One name at a time: here is “{name}”; ask {others} next.").format(
+                name=render.flat(answer.answered), others=others
+            ),
             render.who(answer.answer, answer.answered),
         )
     if isinstance(answer, answers.NoSuchFact):
         return render.notice(
-            f"There is no fact {render.flat(answer.fact_id)}; "
-            "`/summit search <words>` finds facts by what they say."
+            _("There is no fact {id}.").format(id=render.flat(answer.fact_id))
+            + " "
+            + _("{command} finds facts by what they say.").format(
+                command="`/summit search <words>`"
+            )
         )
     if isinstance(answer, answers.HelpWanted):
         return render.help_message(unknown=answer.unknown)

@@ -70,3 +70,26 @@ def _(message: str) -> str:
     if language == "en":
         return message
     return catalogue(language).get(message, message)
+
+
+def translated(text: str) -> str:
+    """A sentence the domain said (``slackbot.core.wording.Said``) in the reader's language;
+    any other text as it is."""
+    template = getattr(text, "template", None)
+    if not isinstance(template, str):
+        return text
+    values = getattr(text, "values", {})
+    return _(template).format(**values)
+
+
+def explained(error: BaseException) -> str:
+    """What an error says, in the reader's language where the domain said it in words it
+    marked (its first argument a ``Said``)."""
+    said = error.args[0] if error.args else None
+    return translated(said) if isinstance(said, str) else str(error)
+
+
+def _n(one: str, many: str, count: int) -> str:
+    """The message for ``count`` things: ``one`` for one, ``many`` otherwise (Korean has one
+    form; each is in the catalogue)."""
+    return _(one if count == 1 else many)

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slackbot.core.claims import ClaimState
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
+from slackbot.slack.i18n import _
 from slackbot.slack.services import Services
 from storage.api import Candidate, Fact
 
@@ -58,16 +59,16 @@ def open_fact_form(
         "channel_id": channel_id,
     }
     titles = {
-        "edit": f"Edit {fact.id}" if fact else "",
-        "approve": f"Approve {candidate.id}" if candidate else "",
-        "outcome": f"Outcome of {outcome_of.id}" if outcome_of else "",
-        "add": "Add fact",
+        "edit": _("Edit {id}").format(id=fact.id) if fact else "",
+        "approve": _("Approve {id}").format(id=candidate.id) if candidate else "",
+        "outcome": _("Outcome of {id}").format(id=outcome_of.id) if outcome_of else "",
+        "add": _("Add fact"),
     }
     if outcome_of is not None and note is None:
-        note = (
-            f"What came of {outcome_of.id}: “{render.flat(outcome_of.statement)}”? Say what "
-            f"happened (Confirmed or Reported); {outcome_of.id} then shows it as its outcome."
-        )
+        note = _(
+            "What came of {id}: “{statement}”? Say what happened (Confirmed or Reported); {id} "
+            "then shows it as its outcome."
+        ).format(id=outcome_of.id, statement=render.flat(outcome_of.statement))
     title = titles[mode]
     view = render.fact_form(
         draft,

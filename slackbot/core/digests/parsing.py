@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slackbot.core.wording import N_, said
+
 CADENCES = ("daily", "weekdays", "weekly")
 
 
@@ -35,8 +37,11 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UsageError(
-            f"“{name[:40]}” is not a time zone; use an Area/City name such as Asia/Seoul, "
-            "Europe/London or America/New_York."
+            said(
+                N_("“{name}” is not a time zone; use an Area/City name such as {examples}."),
+                name=name[:40],
+                examples="Asia/Seoul, Europe/London, America/New_York",
+            )
         ) from None
     return name
 
@@ -52,20 +57,36 @@ def parse_request(text: str) -> DigestRequest:
     if action in ("track", "untrack"):
         names = tuple(n.strip() for n in " ".join(rest).split(",") if n.strip())
         if not names:
-            raise UsageError(f"Say what to {action}, e.g. `/digest {action} samsung, hbm`.")
+            raise UsageError(
+                said(
+                    N_("Say what to track, e.g. {example}.")
+                    if action == "track"
+                    else N_("Say what to untrack, e.g. {example}."),
+                    example=f"`/digest {action} samsung, hbm`",
+                )
+            )
         return DigestRequest(action, names=names)
     if action in CADENCES:
         weekday = None
         if action == "weekly":
             if not rest or rest[0].lower()[:3] not in WEEKDAYS:
-                raise UsageError("Say the day: `/digest weekly mon 09:00`.")
+                raise UsageError(
+                    said(N_("Say the day: {example}."), example="`/digest weekly mon 09:00`")
+                )
             weekday, rest = rest[0].lower()[:3], rest[1:]
         if not rest or not _TIME.match(rest[0]) or len(rest) > 2:
-            raise UsageError(f"Say the time as HH:MM, e.g. `/digest {action} 09:00`.")
+            raise UsageError(
+                said(
+                    N_("Say the time as HH:MM, e.g. {example}."),
+                    example=f"`/digest {action} 09:00`",
+                )
+            )
         hour, minute = _TIME.match(rest[0]).groups()  # type: ignore[union-attr]
         timezone = check_timezone(rest[1]) if len(rest) == 2 else None
         return DigestRequest(action, action, f"{int(hour):02d}:{minute}", weekday, timezone)
-    raise UsageError(f"“{words[0][:30]}” is not something /digest does.")
+    raise UsageError(
+        said(N_("“{word}” is not something {command} does."), word=words[0][:30], command="/digest")
+    )
 
 
 def is_personal(channel_id: str) -> bool:

@@ -19,6 +19,7 @@ from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.intel import SummitIntel
 from slackbot.core.tags import normalise_tag
+from slackbot.core.wording import N_, said
 from storage.api import Subscription, utc_now
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class DigestStatus:
     """A channel's digest as ``/digest status`` shows it."""
 
     subscription: Subscription | None
-    next_run: str | None  # local time in words; None when paused, suspended or none
+    next_run: str | None  # the ISO moment; None when paused, suspended or none
     tracked: list[str]  # entity names and #tags
     interrupted: list[str]  # local times of digests cut off mid-post
     # With several replicas: the one whose scheduler posts digests now (None: none leads).
@@ -177,7 +178,7 @@ class DigestService:
         tracked += [f"#{tag}" for tag in subscription.tracked_tags]
         return DigestStatus(
             subscription,
-            local(upcoming, subscription.timezone) if upcoming else None,
+            upcoming.isoformat() if upcoming else None,
             tracked,
             self.interrupted(channel_id),
             leader=self.leader() if self.leader else None,
@@ -189,7 +190,10 @@ class DigestService:
         subscription = self.store.subscription(channel_id)
         if subscription is None:
             raise UsageError(
-                "This channel has no digest yet. Start one with `/digest daily 09:00`."
+                said(
+                    N_("This channel has no digest yet. Start one with {command}."),
+                    command="`/digest daily 09:00`",
+                )
             )
         return subscription
 

@@ -49,6 +49,7 @@ from slackbot.slack.render.base import (
     share_button,
     without_buttons,
 )
+from slackbot.slack.render.history import status_word
 
 HELP_LINES = (
     ("/whois", "every attending company and its people"),
@@ -98,16 +99,28 @@ def asked_as(message: Message, command: str, query: str) -> Message:
     return Message(message.text, blocks, message.depends_on, message.markup)
 
 
+def kind_word(kind: str) -> str:
+    """An entity's kind (or a product's category) as the reader's language says it."""
+    words = {
+        "company": _("company"),
+        "person": _("person"),
+        "product": _("product"),
+        "hardware": _("hardware"),
+    }
+    return words.get(kind, kind)
+
+
 def company_card(card: CompanyCard) -> Message:
     company = card.company
     builder = Builder(reserve=2)
-    builder.add(header(f"{company.name} at the MS CEO Summit 2024"))
-    people = ", ".join(person_label(p, card.highlighted) for p in card.people) or "none named"
+    builder.add(header(_("{name} at the MS CEO Summit 2024").format(name=company.name)))
+    people = ", ".join(person_label(p, card.highlighted) for p in card.people) or _("none named")
     intro = f"*{entity_label(company)}*\n*{_('People')}:* {people}"
     if card.highlighted is not None:
-        intro = f"*{person_label(card.highlighted)}* attends for {entity_label(company)}\n" + (
-            f"*{_('People')}:* {people}"
+        attends = _("{person} attends for {company}").format(
+            person=f"*{person_label(card.highlighted)}*", company=entity_label(company)
         )
+        intro = f"{attends}\n" + (f"*{_('People')}:* {people}")
     builder.add(section(intro))
     hint = f"`/summit search {escape(company.name.split()[0].lower())} &lt;words&gt;`"
     sections = (
@@ -127,8 +140,8 @@ def company_card(card: CompanyCard) -> Message:
     fact_lists = (card.attendance, card.on_the_table, card.context)
     counts = sum(len(facts.facts) + facts.more for facts in fact_lists)
     fallback = [
-        f"{company.name}: {', '.join(p.name for p in card.people) or 'no people named'}; "
-        f"{counts} fact(s)."
+        f"{company.name}: {', '.join(p.name for p in card.people) or _('no people named')}; "
+        + _("{count} fact(s).").format(count=counts)
     ]
     # The fallback is cut at 3,000 characters: a few facts fill it.
     fallback += [fact_plain(f) for f in (card.on_the_table.facts + card.context.facts)[:20]]
@@ -140,9 +153,9 @@ def mention_card(card: MentionCard) -> Message:
     entity = card.entity
     builder = Builder(reserve=2)
     kind = {
-        "company": "mentioned, not attending",
-        "person": "person",
-        "product": f"{entity.category or 'product'}",
+        "company": _("mentioned, not attending"),
+        "person": _("person"),
+        "product": kind_word(entity.category or "product"),
     }.get(entity.kind, entity.kind)
     builder.add(header(entity.name))
     lines = [f"*{entity_label(entity)}* — {kind}"]
@@ -158,121 +171,167 @@ def mention_card(card: MentionCard) -> Message:
         builder.add(DividerBlock())
         builder.add_facts(card.facts, f"`/summit search {echo(entity.name.lower())} &lt;words&gt;`")
     else:
-        builder.add(context("No facts name it yet."))
+        builder.add(context(_("No facts name it yet.")))
     if card.facts.facts:
         builder.add(context(legend(card.facts.facts)))
-    fallback = [f"{entity.name} ({kind}): {len(card.facts.facts) + card.facts.more} fact(s)."]
+    total = len(card.facts.facts) + card.facts.more
+    fallback = [f"{entity.name} ({kind}): " + _("{count} fact(s).").format(count=total)]
     fallback += [fact_plain(f) for f in card.facts.facts[:20]]
     return Message("\n".join(fallback), builder.blocks, (entity.id,))
 
 
 def ambiguous(answer: Ambiguous) -> Message:
     builder = Builder(reserve=0)
-    builder.add(section(f"*{len(answer.matches)} matches for “{echo(answer.query)}”* — pick one:"))
+    builder.add(
+        section(
+            "*"
+            + _("{count} matches for “{query}”").format(
+                count=len(answer.matches), query=echo(answer.query)
+            )
+            + "* — "
+            + _("pick one:")
+        )
+    )
     for entity, fact_count in answer.matches[: builder.room()]:
         builder.add(
             section(
-                f"*{entity_label(entity)}* — {entity.kind}, {fact_count} fact(s)\n"
+                f"*{entity_label(entity)}* — {kind_word(entity.kind)}, "
+                + _("{count} fact(s)").format(count=fact_count)
+                + "\n"
                 f"`/whois {escape(entity.name)}`"
             )
         )
-    text = f"{len(answer.matches)} matches for “{flat(answer.query)}”: " + ", ".join(
-        entity.name for entity, _count in answer.matches
+    text = (
+        _("{count} matches for “{query}”").format(
+            count=len(answer.matches), query=flat(answer.query)
+        )
+        + ": "
+        + ", ".join(entity.name for entity, _count in answer.matches)
     )
     return Message(text, builder.blocks, tuple(entity.id for entity, _count in answer.matches))
 
 
 def no_match(answer: NoMatch) -> Message:
     text = (
-        f"Nothing matches “{echo(answer.query)}”.\n"
-        f"*Attending:* {names(answer.companies)}\n"
-        f"*Also known:* {names(answer.others)}\n"
-        "Try `/whois samsung`, `/whois 곽노정` or `/summit search &lt;words&gt;`."
+        _("Nothing matches “{query}”.").format(query=echo(answer.query))
+        + f"\n*{_('Attending')}:* {names(answer.companies)}\n"
+        f"*{_('Also known')}:* {names(answer.others)}\n"
+        + _("Try {examples}.").format(
+            examples="`/whois samsung`, `/whois 곽노정`, `/summit search &lt;words&gt;`"
+        )
     )
     fallback = (
-        f"Nothing matches “{flat(answer.query)}”. Attending: "
+        _("Nothing matches “{query}”.").format(query=flat(answer.query))
+        + f" {_('Attending')}: "
         + ", ".join(entity.name for entity in answer.companies)
-        + ". Try /whois samsung or /summit search <words>."
+        + ". "
+        + _("Try {examples}.").format(examples="/whois samsung, /summit search <words>")
     )
     # Anyone may suggest what is missing; an admin reviews it first.
     suggest = ActionsBlock(
-        elements=[ButtonElement(text="Suggest a fact", action_id=SUGGEST_ACTION, value="miss")]
+        elements=[ButtonElement(text=_("Suggest a fact"), action_id=SUGGEST_ACTION, value="miss")]
     )
     return Message(fallback, [section(text), suggest])
 
 
 def roster(answer: Roster) -> Message:
-    blocks: list[Block] = [header("Who attends the MS CEO Summit 2024")]
-    fallback = ["Attending the MS CEO Summit 2024:"]
+    blocks: list[Block] = [header(_("Who attends the MS CEO Summit 2024"))]
+    fallback = [_("Attending the MS CEO Summit 2024:")]
     for company, people in answer.companies:
-        people_text = ", ".join(person_label(person) for person in people) or "no people named"
+        people_text = ", ".join(person_label(person) for person in people) or _("no people named")
         blocks.append(section(f"*{entity_label(company)}*\n{people_text}"))
         fallback.append(f"{company.name}: {', '.join(p.name for p in people) or '-'}")
     if answer.also:
         blocks.append(
-            section(f"*Also taking part*\n{', '.join(person_label(p) for p in answer.also)}")
+            section(f"*{_('Also taking part')}*\n{', '.join(person_label(p) for p in answer.also)}")
         )
-        fallback.append(f"Also taking part: {', '.join(p.name for p in answer.also)}")
+        fallback.append(f"{_('Also taking part')}: {', '.join(p.name for p in answer.also)}")
     if answer.mentioned:
-        blocks.append(context(f"Mentioned, not attending: {names(answer.mentioned)}"))
-    blocks.append(context("`/whois &lt;company or person&gt;` for a card, e.g. `/whois sk hynix`"))
+        blocks.append(context(f"{_('Mentioned, not attending')}: {names(answer.mentioned)}"))
+    blocks.append(
+        context(
+            _("{command} for a card, e.g. {example}").format(
+                command="`/whois &lt;company or person&gt;`", example="`/whois sk hynix`"
+            )
+        )
+    )
     blocks.append(share_button("/whois", ""))
     return Message("\n".join(fallback), blocks)
 
 
 def chips(answer: ChipsAnswer) -> Message:
     builder = Builder(reserve=3)
-    builder.add(header("AI hardware on the table"))
+    builder.add(header(_("AI hardware on the table")))
     every_fact = [fact for chip in answer.parts for fact in chip.facts.facts]
     builder.say_source_once(every_fact)
     if answer.nothing_for is not None:
         text = (
-            f"{answer.nothing_for.name} has no hardware on the table in the facts. "
-            f"`/whois {answer.nothing_for.name}` has its card; `/chips` lists all the hardware."
+            _("{name} has no hardware on the table in the facts.").format(
+                name=answer.nothing_for.name
+            )
+            + " "
+            + _("{card} has its card; {chips} lists all the hardware.").format(
+                card=f"`/whois {answer.nothing_for.name}`", chips="`/chips`"
+            )
         )
         return Message(text, [section(escape(text))])
     if answer.unmatched:
         builder.add(
             section(
-                f"No hardware matches “{echo(answer.query)}”. Here is everything on the table;"
-                " filter with `/chips hbm` or `/chips samsung`."
+                _("No hardware matches “{query}”. Here is everything on the table;").format(
+                    query=echo(answer.query)
+                )
+                + " "
+                + _("filter with {examples}.").format(examples="`/chips hbm`, `/chips samsung`")
             )
         )
     fallback = []
     for chip in answer.parts:
         if builder.room() < 2:
-            builder.add(context("…more parts — narrow it with `/chips &lt;part or vendor&gt;`"))
+            builder.add(
+                context(
+                    _("…more parts — narrow it with {command}").format(
+                        command="`/chips &lt;part or vendor&gt;`"
+                    )
+                )
+            )
             break
-        vendors = names(chip.vendors) or "not named in the source"
+        vendors = names(chip.vendors) or _("not named in the source")
         description = f" — {escape(chip.part.description)}" if chip.part.description else ""
         builder.add(
             DividerBlock(),
-            section(f"*{escape(chip.part.name)}*{description}\n*Vendors:* {vendors}"),
+            section(f"*{escape(chip.part.name)}*{description}\n*{_('Vendors')}:* {vendors}"),
         )
         also = {
-            fact_id: f"_also: {escape(', '.join(others))}_" for fact_id, others in chip.also.items()
+            fact_id: f"_{_('also')}: {escape(', '.join(others))}_"
+            for fact_id, others in chip.also.items()
         }
         builder.add_facts(chip.facts, f"`/chips {escape(chip.part.name.lower())}`", notes=also)
         if chip.see:
-            refs = ", ".join(f"`{fact_id}` (under {escape(first)})" for fact_id, first in chip.see)
-            builder.add(context(f"Also about {escape(chip.part.name)}: {refs}"))
-        vendor_names = ", ".join(vendor.name for vendor in chip.vendors) or "not named"
+            refs = ", ".join(
+                f"`{fact_id}` ({_('under {name}').format(name=escape(first))})"
+                for fact_id, first in chip.see
+            )
+            about = _("Also about {part}").format(part=escape(chip.part.name))
+            builder.add(context(f"{about}: {refs}"))
+        vendor_names = ", ".join(vendor.name for vendor in chip.vendors) or _("not named")
         fallback.append(
-            f"{chip.part.name} (vendors: {vendor_names}): "
+            f"{chip.part.name} ({_('Vendors')}: {vendor_names}): "
             + "; ".join(fact_plain(fact) for fact in chip.facts.facts[:20])
         )
     if every_fact:
         builder.add(context(legend(every_fact)))
     if not answer.unmatched:
         builder.add(share_button("/chips", answer.query))
-    return Message("\n".join(fallback) or "No hardware recorded.", builder.blocks)
+    return Message("\n".join(fallback) or _("No hardware recorded."), builder.blocks)
 
 
 def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
     event = overview.event
     if event is None:
-        return [section("No summit overview is stored yet. Run `summitbot seed`.")], (
-            "No summit overview is stored yet."
+        missing = _("No summit overview is stored yet.")
+        return [section(f"{missing} {_('Run {command}.').format(command='`summitbot seed`')}")], (
+            missing
         )
     host_name = entity_label(overview.host) if overview.host else escape(event.host)
     host_id = overview.host.id if overview.host else None
@@ -283,9 +342,11 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
         if p.company_id == host_id
     )
     also = ", ".join(person_label(p) for p in overview.host_people if p.company_id != host_id)
-    hosting = f"Hosted by {host_name}" + (f" with {hosts}" if hosts else "")
+    hosting = _("Hosted by {host}").format(host=host_name)
+    if hosts:
+        hosting += " " + _("with {people}").format(people=hosts)
     if also:
-        hosting += f"; also taking part: {also}"
+        hosting += f"; {_('also taking part')}: {also}"
     attendees = "\n".join(
         f"• *{entity_label(company)}*: {', '.join(person_label(p) for p in people) or '—'}"
         for company, people in overview.companies
@@ -298,7 +359,7 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
     )
     summit_wide = "\n".join(fact_line(fact) for fact in overview.summit_wide)
     counts = " · ".join(
-        f"{count} {status}" for status, count in sorted(overview.fact_counts.items())
+        f"{count} {status_word(status)}" for status, count in sorted(overview.fact_counts.items())
     )
     blocks: list[Block] = [
         header(event.name),
@@ -306,11 +367,16 @@ def _overview_blocks(overview: Overview) -> tuple[list[Block], str]:
         section(f"*{_('Who attends')}*\n{attendees}"),
         section(f"*{_('Themes')}*\n{themes}"),
         *([section(f"*{_('About the summit')}*\n{summit_wide}")] if summit_wide else []),
-        context(f"Fact store: {counts or 'empty'} · `/summit help` lists every command"),
+        context(
+            f"{_('Fact store')}: {counts or _('empty')} · "
+            + _("{command} lists every command").format(command="`/summit help`")
+        ),
     ]
+    host = overview.host.name if overview.host else event.host
     fallback = (
-        f"{event.name}, {event.date}: {event.format}. Hosted by "
-        f"{overview.host.name if overview.host else event.host}. Attending: "
+        f"{event.name}, {event.date}: {event.format}. "
+        + _("Hosted by {host}").format(host=host)
+        + f". {_('Attending')}: "
         + ", ".join(company.name for company, _people in overview.companies)
         + "."
     )
@@ -338,20 +404,26 @@ def _help_blocks() -> list[Block]:
 
 def help_message(unknown: str | None = None) -> Message:
     blocks = _help_blocks()
-    fallback = "Summit Intel commands: " + "; ".join(c for c, _what in HELP_LINES)
+    fallback = f"{_('Summit Intel commands')}: " + "; ".join(c for c, _what in HELP_LINES)
     if unknown is not None:
-        blocks.insert(0, section(f"I don't know “{echo(unknown)}”. Here is what I can do:"))
-        fallback = f"Unknown command “{flat(unknown)}”. " + fallback
+        said = _("I don't know “{words}”. Here is what I can do:")
+        blocks.insert(0, section(said.format(words=echo(unknown))))
+        fallback = _("Unknown command “{words}”.").format(words=flat(unknown)) + " " + fallback
     return Message(fallback, blocks)
 
 
-# Facts with every word come first; a quoted phrase must appear as written.
-NARROW_SEARCH = "more words, or a “quoted phrase”"
+def narrow_search() -> str:
+    # Facts with every word come first; a quoted phrase must appear as written.
+    return _("more words, or a “quoted phrase”")
 
 
 def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
     if not answer.query.strip():
-        return notice("Tell me what to look for, e.g. `/summit search hbm supply`.")
+        return notice(
+            _("Tell me what to look for, e.g. {example}.").format(
+                example="`/summit search hbm supply`"
+            )
+        )
     if not answer.facts:
         retracted = (
             f" ({plain_words(retracted_note(answer.retracted_hidden, answer.retracted_ids))})"
@@ -359,26 +431,31 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
             else ""
         )
         return Message(
-            f"No facts match “{flat(answer.query)}”{retracted}.",
+            _("No facts match “{query}”").format(query=flat(answer.query)) + f"{retracted}.",
             [
                 section(
-                    f"No facts match “{echo(answer.query)}”{retracted}. Try fewer or other"
-                    " words, a company (`/whois samsung`) or a part (`/chips hbm`)."
+                    _("No facts match “{query}”").format(query=echo(answer.query))
+                    + f"{retracted}. "
+                    + _(
+                        "Try fewer or other words, a company ({company}) or a part ({part})."
+                    ).format(company="`/whois samsung`", part="`/chips hbm`")
                 )
             ],
         )
     builder = Builder(reserve=1)
-    builder.add(section(f"*{answer.total} fact(s) match “{echo(answer.query)}”*"))
+    matched = _("{count} fact(s) match “{query}”")
+    builder.add(section(f"*{matched.format(count=answer.total, query=echo(answer.query))}*"))
     left_out = builder.add_facts(
         FactList(answer.facts, answer.retracted_hidden, 0, answer.retracted_ids, answer.claims),
-        NARROW_SEARCH,
+        narrow_search(),
         with_menu=admin,
     )
     hidden = answer.total - len(answer.facts) - left_out
     if hidden > 0 and not left_out:
-        builder.add(context(f"…and {hidden} more — narrow it with {NARROW_SEARCH}"))
+        more = _("…and {count} more — narrow it with {how}")
+        builder.add(context(more.format(count=hidden, how=narrow_search())))
     builder.add(share_button("/summit", f"search {answer.query}"))
-    fallback = [f"{answer.total} fact(s) match “{flat(answer.query)}”:"]
+    fallback = [matched.format(count=answer.total, query=flat(answer.query)) + ":"]
     fallback += [fact_plain(fact) for fact in answer.facts]
     return Message("\n".join(fallback), builder.blocks)
 
@@ -386,7 +463,7 @@ def search(answer: SearchAnswer, *, admin: bool = False) -> Message:
 def shared(message: Message, user_id: str) -> Message:
     """The answer as posted to a channel: no button, and who shared it."""
     blocks = without_buttons(message.blocks)
-    blocks.append(context(f"Shared by <@{user_id}> from Summit Intel"))
+    blocks.append(context(_("Shared by {person} from Summit Intel").format(person=f"<@{user_id}>")))
     return Message(message.text, blocks)
 
 
@@ -401,20 +478,28 @@ def one_fact(answer: OneFact) -> Message:
     fact = answer.fact
     named = ", ".join(entity_label(entity) for entity in answer.entities) or "—"
     blocks: list[Block] = [
-        header(f"Fact {fact.id}"),
+        header(_("Fact {id}").format(id=fact.id)),
         section(fact_line(fact, claim=answer.claim)),
-        context(f"*Names:* {named}"),
+        context(f"*{_('Names')}:* {named}"),
     ]
     claim = answer.claim
     if claim is not None and claim.outcome is None:
-        review = f"; review on {claim.claim.review_on}" if claim.claim.review_on else ""
-        blocks.append(
-            context(f"An open claim, said {claim.open_days} days ago{review} · `/summit open`")
+        review = (
+            "; " + _("review on {day}").format(day=claim.claim.review_on)
+            if claim.claim.review_on
+            else ""
         )
+        said = _("An open claim, said {days} days ago").format(days=claim.open_days)
+        blocks.append(context(f"{said}{review} · `/summit open`"))
     if fact.retraction_reason:
-        blocks.append(context(f"Retracted: {escape(fact.retraction_reason)}"))
-    changes = f"{answer.changes} change(s) recorded" if answer.changes else "no changes recorded"
-    blocks.append(context(f"`/summit history {fact.id}` shows its history ({changes})"))
+        blocks.append(context(f"{_('Retracted')}: {escape(fact.retraction_reason)}"))
+    changes = (
+        _("{count} change(s) recorded").format(count=answer.changes)
+        if answer.changes
+        else _("no changes recorded")
+    )
+    history = _("{command} shows its history").format(command=f"`/summit history {fact.id}`")
+    blocks.append(context(f"{history} ({changes})"))
     blocks.append(share_button("/summit", fact.id))
     fallback = f"{fact_plain(fact)} — /summit history {fact.id}"
     return Message(fallback, blocks)

@@ -9,7 +9,6 @@ import json
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 from slack_sdk.models.views import View
 
-from slackbot.core.digests import describe_schedule, local
 from slackbot.core.home import DigestCard, Home
 from slackbot.slack.i18n import _
 from slackbot.slack.ids import (
@@ -31,9 +30,12 @@ from slackbot.slack.render.base import (
     fact_line,
     header,
     mention,
+    schedule_words,
     section,
+    when,
     without_buttons,
 )
+from slackbot.slack.render.history import action_word
 
 # The questions people ask first: (label, command, words).
 ASK = (
@@ -69,13 +71,14 @@ def _digest_blocks(card: DigestCard) -> list[Block]:
         return []
     where = f"*{_('Your personal digest')}* (DM)" if card.personal else f"*<#{card.channel_id}>*"
     if subscription.suspended_reason:
-        state = f":warning: Suspended: {escape(subscription.suspended_reason)}"
+        state = f":warning: {_('Suspended')}: {escape(subscription.suspended_reason)}"
     elif subscription.paused:
         state = f":double_vertical_bar: {_('Paused')}"
     else:
-        state = f":calendar: {_('Next')}: {escape(status.next_run or '—')}"
+        upcoming = when(status.next_run, subscription.timezone) if status.next_run else "—"
+        state = f":calendar: {_('Next')}: {escape(upcoming)}"
     lines = [
-        f"{where} · {escape(describe_schedule(subscription))}",
+        f"{where} · {escape(schedule_words(subscription))}",
         state,
         f"*{_('Tracking')}:* {escape(', '.join(status.tracked) or _('everything'))}",
         f"*{_('Last')}:* {escape(subscription.last_result or _('none yet'))}",
@@ -99,17 +102,22 @@ def home_view(home: Home, timezone: str) -> View:
     if not home.digests:
         blocks.append(
             context(
-                "None of your channels has a digest. Run `/digest daily 09:00` in one, or "
-                "`/digest me daily 08:00` for your own, as a DM."
+                _(
+                    "None of your channels has a digest. Run {command} in one, or {mine} for "
+                    "your own, as a DM."
+                ).format(command="`/digest daily 09:00`", mine="`/digest me daily 08:00`")
             )
         )
     for card in home.digests:
         blocks += _digest_blocks(card)
     if home.pages > 1:
-        blocks.append(context(f"Page {home.page} of {home.pages}"))
+        blocks.append(context(_("Page {page} of {pages}").format(page=home.page, pages=home.pages)))
         pages = [
-            ButtonElement(text=label, action_id=f"{HOME_PAGE}_{label.lower()}", value=str(page))
-            for label, page in (("Newer", home.page - 1), ("More", home.page + 1))
+            ButtonElement(text=label, action_id=f"{HOME_PAGE}_{key}", value=str(page))
+            for key, label, page in (
+                ("newer", _("Newer"), home.page - 1),
+                ("more", _("More"), home.page + 1),
+            )
             if 1 <= page <= home.pages
         ]
         blocks.append(ActionsBlock(block_id="home-pages", elements=pages))
@@ -128,7 +136,9 @@ def home_view(home: Home, timezone: str) -> View:
             )
         )
         changes = [
-            f"`{r.fact_id}` {escape(r.action)} by {mention(r.by)} · {escape(local(r.at, timezone))}"
+            f"`{r.fact_id}` "
+            + _("{action} by {person}").format(action=action_word(r.action), person=mention(r.by))
+            + f" · {escape(when(r.at, timezone))}"
             for r in desk.changes
         ]
         latest = "\n".join(changes) or _("None yet.")
@@ -136,7 +146,12 @@ def home_view(home: Home, timezone: str) -> View:
         if desk.stale_claims:
             claims = "\n\n".join(fact_line(s.claim, claim=s) for s in desk.stale_claims)
             more = desk.stale_total - len(desk.stale_claims)
-            tail = f"\n\n…and {more} more: `/summit open`" if more else ""
+            tail = (
+                "\n\n"
+                + _("…and {count} more: {command}").format(count=more, command="`/summit open`")
+                if more
+                else ""
+            )
             blocks.append(section(f"*{_('Open claims past due')}*\n{claims}{tail}"))
         else:
             blocks.append(context(_("No open claim is past due.")))

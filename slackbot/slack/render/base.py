@@ -10,7 +10,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
@@ -28,7 +30,7 @@ from slackbot.slack.ids import (
     FACT_MENU_ACTION,
     SHARE_ACTION_ID,
 )
-from storage.api import Entity, Fact, Source
+from storage.api import Entity, Fact, Source, Subscription
 
 MAX_MESSAGE_BLOCKS = 50
 
@@ -169,7 +171,7 @@ def claim_badge(fact: Fact, claim: ClaimState | None) -> str:
         settled = STATUS_BADGES.get(outcome.status, outcome.status)
         return f"{badge} → {settled}{when}, `{outcome.id}`"
     if claim.stale:
-        return f"{badge} · :hourglass: open {claim.open_days} days"
+        return f"{badge} · :hourglass: " + _("open {days} days").format(days=claim.open_days)
     return badge
 
 
@@ -194,6 +196,45 @@ def fact_date(fact: Fact) -> str:
     if len(reported) == len("2024-05"):
         reported = month_name(reported)
     return _("reported {date}").format(date=reported)
+
+
+def when(moment: datetime | str, timezone: str) -> str:
+    """A moment as the reader's language writes it, in ``timezone``: "Mon 07 Dec 2026 09:00
+    KST", "2026년 12월 7일 (월) 09:00 KST"."""
+    try:
+        at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    except ValueError:
+        return str(moment)  # already in words
+    at = at.astimezone(ZoneInfo(timezone))
+    if current_language() == "ko":
+        weekday = "월화수목금토일"[at.weekday()]
+        return f"{at.year}년 {at.month}월 {at.day}일 ({weekday}) {at:%H:%M %Z}"
+    return at.strftime("%a %d %b %Y %H:%M %Z")
+
+
+def schedule_words(subscription: Subscription) -> str:
+    """When a digest comes, as the reader's language says it: "every day at 09:00
+    Asia/Seoul"."""
+    days = {"daily": _("every day"), "weekdays": _("every weekday")}.get(subscription.cadence)
+    if days is None:
+        weekday = (subscription.weekday or "mon")[:3].lower()
+        days = _("every {weekday}").format(weekday=weekday_name(weekday))
+    return _("{days} at {time} {zone}").format(
+        days=days, time=subscription.time, zone=subscription.timezone
+    )
+
+
+def weekday_name(short: str) -> str:
+    names = {
+        "mon": _("Mon"),
+        "tue": _("Tue"),
+        "wed": _("Wed"),
+        "thu": _("Thu"),
+        "fri": _("Fri"),
+        "sat": _("Sat"),
+        "sun": _("Sun"),
+    }
+    return names.get(short, short)
 
 
 def month_name(value: str) -> str:
@@ -247,7 +288,9 @@ def legend(facts: Iterable[Fact]) -> str:
 
 
 def fact_plain(fact: Fact) -> str:
-    return f"[{fact.status}] {fact.statement} ({fact.id}; {fact.source.title or 'source'})"
+    status = _Badges.LABELS.get(fact.status, ("", fact.status))[1]
+    source = fact.source.title or _("source")
+    return f"[{_(status)}] {fact.statement} ({fact.id}; {source})"
 
 
 def names(entities: Sequence[Entity]) -> str:
@@ -360,10 +403,11 @@ def share_button(command: str, text: str) -> ShareButton:
 def retracted_note(count: int, named: Sequence[str]) -> str:
     """'F9 retracted — `/summit history F9`', naming the retracted facts left out."""
     if count == 1 and named:
-        return f"{named[0]} retracted — `/summit history {named[0]}`"
+        return _("{id} retracted").format(id=named[0]) + f" — `/summit history {named[0]}`"
     ids = ", ".join(named) + (", …" if count > len(named) else "")
     example = named[0] if named else "&lt;id&gt;"
-    return f"{count} retracted facts not shown ({ids}) — `/summit history {example}`"
+    hidden = _("{count} retracted facts not shown").format(count=count)
+    return f"{hidden} ({ids}) — `/summit history {example}`"
 
 
 class Builder:
@@ -415,7 +459,8 @@ class Builder:
         left_out = len(facts.facts) - len(shown) + facts.more
         closing = []
         if left_out:
-            closing.append(f"…and {left_out} more — narrow it with {narrow_hint}")
+            more = _("…and {count} more — narrow it with {how}")
+            closing.append(more.format(count=left_out, how=narrow_hint))
         if facts.retracted_hidden:
             closing.append(retracted_note(facts.retracted_hidden, facts.retracted_ids))
         if closing:
@@ -456,17 +501,41 @@ def who_can(curators: Curators) -> str:
     """Who may curate, in mrkdwn (mentions show as names)."""
     parts = [", ".join(mention(user_id) for user_id in curators.user_ids)]
     if curators.workspace_admins:
-        parts.append("workspace admins and owners")
-    return " and ".join(part for part in parts if part) or "nobody yet: set SUMMITBOT_ADMINS"
+        parts.append(_("workspace admins and owners"))
+    joined = f" {_('and')} ".join(part for part in parts if part)
+    return joined or _("nobody yet: set {setting}").format(setting="SUMMITBOT_ADMINS")
+
+
+def admin_action(what: str) -> str:
+    """What only admins may do, in the reader's language."""
+    return {
+        "add facts": _("add facts"),
+        "edit facts": _("edit facts"),
+        "edit or retract facts": _("edit or retract facts"),
+        "save facts": _("save facts"),
+        "retract facts": _("retract facts"),
+        "restore facts": _("restore facts"),
+        "review candidates": _("review candidates"),
+        "reject candidates": _("reject candidates"),
+        "settle open claims": _("settle open claims"),
+        "manage feeds and the review queue": _("manage feeds and the review queue"),
+    }.get(what, what)
 
 
 def not_admin(curators: Curators, what: str) -> Message:
     text = (
-        f"Only Summit Intel admins can {escape(what)}: {who_can(curators)}. "
-        "Ask one of them, or `/summit help`."
+        _("Only Summit Intel admins can {what}: {who}.").format(
+            what=escape(admin_action(what)), who=who_can(curators)
+        )
+        + " "
+        + _("Ask one of them, or {help}.").format(help="`/summit help`")
     )
     # The fallback keeps the mentions too, so a notification names the admins.
     return Message(text, [section(text)], markup=True)
+
+
+def menu_label(verb: str) -> str:
+    return {"edit": _("Edit"), "retract": _("Retract")}.get(verb, verb)
 
 
 class FactMenuSection(_JsonBlock):
@@ -475,7 +544,7 @@ class FactMenuSection(_JsonBlock):
     CPU of an admin's search (profiled at 100,000 facts). tests/test_intel.py compares the
     JSON with the models'."""
 
-    MENU = (("edit", "Edit"), ("retract", "Retract"))
+    MENU = (("edit", "Edit"), ("retract", "Retract"))  # labels translated as rendered
 
     def __init__(self, text: str, fact_id: str) -> None:
         super().__init__("section")
@@ -485,7 +554,7 @@ class FactMenuSection(_JsonBlock):
     def to_dict(self) -> dict[str, Any]:
         options = [
             {
-                "text": {"type": "plain_text", "text": label, "emoji": True},
+                "text": {"type": "plain_text", "text": menu_label(verb), "emoji": True},
                 "value": f"{verb}:{self._fact_id}",
             }
             for verb, label in self.MENU

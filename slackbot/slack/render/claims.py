@@ -46,9 +46,13 @@ from storage.api import Fact
 
 
 def _age(state: ClaimState) -> str:
-    stale = " · :hourglass: stale" if state.stale else ""
-    review = f" · review on {state.claim.review_on}" if state.claim.review_on else ""
-    return f"Open {state.open_days} days{stale}{review}"
+    stale = f" · :hourglass: {_('stale')}" if state.stale else ""
+    review = (
+        " · " + _("review on {day}").format(day=state.claim.review_on)
+        if state.claim.review_on
+        else ""
+    )
+    return _("Open {days} days").format(days=state.open_days) + stale + review
 
 
 def settle_buttons(claim_id: str) -> ActionsBlock:
@@ -63,16 +67,26 @@ def settle_buttons(claim_id: str) -> ActionsBlock:
 
 
 def open_claims(answer: OpenClaims, *, admin: bool = False) -> Message:
-    about = f" about {answer.subject.name}" if answer.subject else ""
     asked = f"open {answer.subject.name.lower()}" if answer.subject else "open"
-    if not answer.claims:
-        return notice(f"No open claims{about}: every Expected fact has its outcome.")
-    blocks: list[Block] = [header(f"{_('Open claims')}{about}"[:150])]
-    stale = sum(1 for state in answer.claims if state.stale)
-    summary = (
-        f"{len(answer.claims)} Expected fact(s) with no outcome yet, oldest first; "
-        f"{stale} open more than {answer.stale_days} days."
+    title = (
+        _("Open claims about {name}").format(name=answer.subject.name)
+        if answer.subject
+        else _("Open claims")
     )
+    if not answer.claims:
+        if answer.subject:
+            return notice(
+                _("No open claims about {name}: every Expected fact has its outcome.").format(
+                    name=answer.subject.name
+                )
+            )
+        return notice(_("No open claims: every Expected fact has its outcome."))
+    blocks: list[Block] = [header(title[:150])]
+    stale = sum(1 for state in answer.claims if state.stale)
+    summary = _(
+        "{count} Expected fact(s) with no outcome yet, oldest first; {stale} open more than "
+        "{days} days."
+    ).format(count=len(answer.claims), stale=stale, days=answer.stale_days)
     blocks.append(context(escape(summary)))
     per_claim = 2 if admin else 1
     room = (MAX_MESSAGE_BLOCKS - len(blocks) - 2) // per_claim
@@ -83,11 +97,17 @@ def open_claims(answer: OpenClaims, *, admin: bool = False) -> Message:
             blocks.append(settle_buttons(state.claim.id))
     if len(answer.claims) > len(shown):
         more = len(answer.claims) - len(shown)
-        blocks.append(context(f"…and {more} more — name a company: `/summit open samsung`"))
+        blocks.append(
+            context(
+                _("…and {count} more — name a company: {example}").format(
+                    count=more, example="`/summit open samsung`"
+                )
+            )
+        )
     if not admin:
         blocks.append(share_button("/summit", asked))
-    fallback = [f"Open claims{about}: {summary}"]
-    fallback += [f"{fact_plain(state.claim)} — open {state.open_days} days" for state in shown]
+    fallback = [f"{title}: {summary}"]
+    fallback += [f"{fact_plain(state.claim)} — {_age(state)}" for state in shown]
     return Message("\n".join(fallback[:20]), blocks)
 
 
@@ -96,18 +116,18 @@ def keep_open_form(state: ClaimState, metadata: dict[str, Any], today: date) -> 
     suggested = today + timedelta(days=90)
     return modal(
         KEEP_OPEN_FORM,
-        f"Keep {state.claim.id} open",
-        "Keep open",
+        _("Keep {id} open").format(id=state.claim.id),
+        _("Keep open"),
         metadata,
         [
             section(fact_line(state.claim)),
             context(escape(_age(state))),
             InputBlock(
                 block_id=REVIEW_ON,
-                label="Look at it again on",
+                label=_("Look at it again on"),
                 element=DatePickerElement(action_id=REVIEW_ON, initial_date=suggested.isoformat()),
             ),
-            context("It is not marked stale until then."),
+            context(_("It is not marked stale until then.")),
         ],
     )
 
@@ -116,41 +136,45 @@ def did_not_happen_form(claim: Fact, metadata: dict[str, Any], today: date) -> V
     """A claim that did not come true: retracted with the reason, or kept, with a new fact
     saying so (with its source) linked as its outcome."""
     choices = {
-        "retract": f"Retract {claim.id}, with the reason below",
-        "record": f"Keep {claim.id}; record a fact saying it did not happen (needs a source)",
+        "retract": _("Retract {id}, with the reason below").format(id=claim.id),
+        "record": _("Keep {id}; record a fact saying it did not happen (needs a source)").format(
+            id=claim.id
+        ),
     }
     options = [Option(value=value, text=label) for value, label in choices.items()]
     return modal(
         DID_NOT_HAPPEN_FORM,
-        f"{claim.id} did not happen"[:24],
-        "Save",
+        _("{id} did not happen").format(id=claim.id)[:24],
+        _("Save"),
         metadata,
         [
             section(fact_line(claim)),
             InputBlock(
                 block_id=SETTLE_AS,
-                label="How to record it",
+                label=_("How to record it"),
                 element=RadioButtonsElement(
                     action_id=SETTLE_AS, options=options, initial_option=options[0]
                 ),
             ),
             text_input(
                 curation.STATEMENT,
-                "Why, or what happened instead",
+                _("Why, or what happened instead"),
                 optional=False,
                 multiline=True,
                 max_length=curation.MAX_STATEMENT,
-                placeholder="e.g. SK Hynix said on 20 May that no SSD deal was made",
+                placeholder=_("e.g. {example}").format(
+                    example=_("SK Hynix said on 20 May that no SSD deal was made")
+                ),
             ),
-            text_input(curation.SOURCE_URL, "Source link (to record a fact)"),
+            text_input(curation.SOURCE_URL, _("Source link (to record a fact)")),
             text_input(
                 curation.SOURCE_TITLE,
-                "Source title",
+                _("Source title"),
                 max_length=curation.MAX_SOURCE_TITLE,
             ),
             InputBlock(
                 block_id=curation.HAPPENED_ON,
-                label="When it was said",
+                label=_("When it was said"),
                 optional=True,
                 element=DatePickerElement(
                     action_id=curation.HAPPENED_ON, initial_date=today.isoformat()

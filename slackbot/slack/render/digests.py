@@ -15,11 +15,9 @@ from slackbot.core.digests import (
     Digest,
     DigestGroup,
     DigestStatus,
-    describe_schedule,
     is_personal,
-    local,
 )
-from slackbot.slack.i18n import _
+from slackbot.slack.i18n import _, _n
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
     STATUS_BADGES,
@@ -31,10 +29,13 @@ from slackbot.slack.render.base import (
     header,
     mention,
     notice,
+    schedule_words,
     section,
     source_link,
+    when,
     who_can,
 )
+from slackbot.slack.render.history import status_word
 
 
 def _development_line(development: Development) -> str:
@@ -45,7 +46,7 @@ def _development_line(development: Development) -> str:
         old = STATUS_BADGES.get(development.old_status, development.old_status)
         change = f"{old} → {STATUS_BADGES.get(fact.status, fact.status)}"
     reason = (
-        f"\n_Reason: {escape(fact.retraction_reason)}_"
+        f"\n_{_('Reason')}: {escape(fact.retraction_reason)}_"
         if fact.status == "retracted" and fact.retraction_reason
         else ""
     )
@@ -58,20 +59,24 @@ def _development_line(development: Development) -> str:
 
 def development_counts(counts: dict[str, int]) -> str:
     """How many developments of each kind, in a digest's order: "3 new, 1 status change"."""
+    labels = {
+        "new": _("{count} new"),
+        "status change": _("{count} status change"),
+        "retracted": _("{count} retracted"),
+    }
     return ", ".join(
-        f"{counts[label]} {label}"
-        for label in ("new", "status change", "retracted")
-        if counts.get(label)
+        labels[label].format(count=counts[label]) for label in labels if counts.get(label)
     )
 
 
 def _digest_summary(digest: Digest) -> str:
     total = len(digest.developments)
-    return f"{total} development{'s' if total != 1 else ''}: " + development_counts(digest.counts())
+    counted = _n("{count} development", "{count} developments", total).format(count=total)
+    return counted + ": " + development_counts(digest.counts())
 
 
 def _digest_period(digest: Digest) -> str:
-    return f"{local(digest.since, digest.timezone)} → {local(digest.until, digest.timezone)}"
+    return f"{when(digest.since, digest.timezone)} → {when(digest.until, digest.timezone)}"
 
 
 def _group_name(group: DigestGroup) -> str:
@@ -82,16 +87,35 @@ def _group_name(group: DigestGroup) -> str:
 
 def _group_plain(group: DigestGroup) -> str:
     name = _group_name(group)
-    return f"{name}: " + "; ".join(f"[{d.label}] {d.fact.statement}" for d in group.developments)
+    return f"{name}: " + "; ".join(
+        f"[{development_label(d.label)}] {d.fact.statement}" for d in group.developments
+    )
+
+
+def development_label(label: str) -> str:
+    return {"new": _("New"), "status change": _("status change"), "retracted": _("Retracted")}.get(
+        label, label
+    )
 
 
 def _digest_footer(digest: Digest) -> Block:
     if digest.channel_id == PREVIEW_CHANNEL:
-        return context("A preview: nothing was posted, nothing is scheduled.")
+        return context(_("A preview: nothing was posted, nothing is scheduled."))
     if is_personal(digest.channel_id):
-        return context("Your personal digest · `/digest me status` shows it, `/digest me off`")
-    who = f"Set up by {mention(digest.created_by)} · " if digest.created_by else ""
-    return context(f"{who}`/digest status` shows the schedule and what it tracks")
+        return context(
+            _("Your personal digest")
+            + " · "
+            + _("{status} shows it, {off} turns it off").format(
+                status="`/digest me status`", off="`/digest me off`"
+            )
+        )
+    who = (
+        _("Set up by {person}").format(person=mention(digest.created_by)) + " · "
+        if digest.created_by
+        else ""
+    )
+    shows = _("{command} shows the schedule and what it tracks")
+    return context(who + shows.format(command="`/digest status`"))
 
 
 def digest_messages(digest: Digest) -> list[Message]:
@@ -100,10 +124,9 @@ def digest_messages(digest: Digest) -> list[Message]:
     title_block = header(_("Summit Intel digest"))
     interrupted = ""
     if digest.interrupted:
-        interrupted = (
-            f"\n:warning: The digest of {', '.join(digest.interrupted)} was interrupted; "
-            "these may repeat."
-        )
+        interrupted = "\n:warning: " + _(
+            "The digest of {times} was interrupted; these may repeat."
+        ).format(times=", ".join(digest.interrupted))
     summary = section(f"*{_digest_summary(digest)}*\n{_digest_period(digest)}{escape(interrupted)}")
     detail_blocks: list[tuple[DigestGroup, list[Block]]] = []
     for group in digest.groups:
@@ -111,7 +134,7 @@ def digest_messages(digest: Digest) -> list[Message]:
         blocks: list[Block] = [section(f"*{title}*")]
         blocks += [section(_development_line(d)) for d in group.developments]
         detail_blocks.append((group, blocks))
-    fallback = [f"Summit Intel digest: {_digest_summary(digest)}{interrupted}"]
+    fallback = [f"{_('Summit Intel digest')}: {_digest_summary(digest)}{interrupted}"]
     fallback += [_group_plain(group) for group in digest.groups]
     everything = [title_block, summary] + [
         b for _group, blocks in detail_blocks for b in [DividerBlock(), *blocks]
@@ -123,12 +146,12 @@ def digest_messages(digest: Digest) -> list[Message]:
         f"{_group_name(group)} ({len(group.developments)})" for group in digest.groups
     )
     headline = Message(
-        f"Summit Intel digest: {_digest_summary(digest)}. Details in the thread.",
+        f"{_('Summit Intel digest')}: {_digest_summary(digest)}. " + _("Details in the thread."),
         [
             title_block,
             summary,
-            section(f"*By company:* {escape(by_company)}"),
-            context(":thread: The details are in this message's thread."),
+            section(f"*{_('By company')}:* {escape(by_company)}"),
+            context(":thread: " + _("The details are in this message's thread.")),
             footer,
         ],
     )
@@ -138,7 +161,7 @@ def digest_messages(digest: Digest) -> list[Message]:
     groups_in_current: list[DigestGroup] = []
 
     def close_reply() -> None:
-        text = "Summit Intel digest, continued: " + " · ".join(
+        text = f"{_('Summit Intel digest')} ({_('continued')}): " + " · ".join(
             _group_plain(group) for group in groups_in_current
         )
         replies.append(Message(text, current))
@@ -164,109 +187,133 @@ def digest_status(status: DigestStatus, *, usage: bool = True) -> Message:
     personal = is_personal(status.channel_id)
     if subscription is None:
         text = (
-            "You have no personal digest. Start one with `/digest me daily 08:00`: it comes "
-            "to you as a DM."
+            _(
+                "You have no personal digest. Start one with {command}: it comes to you as a DM."
+            ).format(command="`/digest me daily 08:00`")
             if personal
-            else "This channel has no digest. Start one with `/digest daily 09:00`, or "
-            "`/digest me daily 08:00` for one of your own, as a DM."
+            else _(
+                "This channel has no digest. Start one with {command}, or {mine} for one of "
+                "your own, as a DM."
+            ).format(command="`/digest daily 09:00`", mine="`/digest me daily 08:00`")
         )
-        return Message(text, [section(escape(text)), context(escape(DIGEST_USAGE))])
-    whose = "Your personal digest (a DM)" if personal else "Digest for this channel"
+        return Message(text, [section(escape(text)), context(escape(digest_usage_text()))])
+    whose = _("Your personal digest (a DM)") if personal else _("Digest for this channel")
     # Each line as (mrkdwn for the blocks, plain words for the fallback).
     if subscription.suspended_reason:
         reason = subscription.suspended_reason
-        state = f"Suspended: {reason}. Fix it (e.g. invite me back), then `/digest resume`."
+        state = _("Suspended: {reason}. Fix it (e.g. invite me back), then {command}.").format(
+            reason=reason, command="`/digest resume`"
+        )
         state_mrkdwn = f":warning: {escape(state)}"
     elif subscription.paused:
-        state = "Paused. `/digest resume` starts it again."
+        state = _("Paused. {command} starts it again.").format(command="`/digest resume`")
         state_mrkdwn = f":double_vertical_bar: {escape(state)}"
     else:
-        state = f"Next digest {next_run_at or '—'}"
+        upcoming = when(next_run_at, subscription.timezone) if next_run_at else "—"
+        state = _("Next digest {when}").format(when=upcoming)
         state_mrkdwn = f":calendar: {escape(state)}"
-    what = ", ".join(tracked) or "everything"
-    schedule = describe_schedule(subscription)
-    last = subscription.last_result or "none yet"
-    since = local(subscription.since, subscription.timezone)
+    what = ", ".join(tracked) or _("everything")
+    schedule = schedule_words(subscription)
+    last = subscription.last_result or _("none yet")
+    since = when(subscription.since, subscription.timezone)
     owner = subscription.created_by
     lines = [
         f"*{whose}:* {escape(schedule)}",
         state_mrkdwn,
-        f"*Tracking:* {escape(what)}",
-        f"*Last digest:* {escape(last)}",
-        f"*Next one covers changes since:* {escape(since)}",
+        f"*{_('Tracking')}:* {escape(what)}",
+        f"*{_('Last digest')}:* {escape(last)}",
+        f"*{_('Next one covers changes since')}:* {escape(since)}",
     ]
     if interrupted:
-        cut_off = (
-            f"The digest of {', '.join(interrupted)} was interrupted while posting; the next "
-            "one includes its developments, which may repeat."
-        )
+        cut_off = _(
+            "The digest of {times} was interrupted while posting; the next one includes its "
+            "developments, which may repeat."
+        ).format(times=", ".join(interrupted))
         lines.append(f":warning: {escape(cut_off)}")
     if status.several_replicas:
         posting = (
-            f"replica {status.leader} (the scheduler's leader)"
+            _("replica {name} (the scheduler's leader)").format(name=status.leader)
             if status.leader
-            else "no replica leads the scheduler right now; digests wait until one does"
+            else _("no replica leads the scheduler right now; digests wait until one does")
         )
-        lines.append(f"*Posted by:* {escape(posting)}")
+        lines.append(f"*{_('Posted by')}:* {escape(posting)}")
+    set_up = ""
     if owner:
-        lines.append(f"*Set up by:* {mention(owner)} (they and the admins can change it)")
+        set_up = f"{_('Set up by')}: {mention(owner)}"
+        lines.append(
+            f"*{_('Set up by')}:* {mention(owner)} ({_('they and the admins can change it')})"
+        )
     plain = [
         f"{whose}: {schedule}",
         state,
-        f"Tracking: {what}",
-        f"Last digest: {last}",
-        f"Next one covers changes since: {since}",
+        f"{_('Tracking')}: {what}",
+        f"{_('Last digest')}: {last}",
+        f"{_('Next one covers changes since')}: {since}",
     ]
     if interrupted:
-        plain.append(f"The digest of {', '.join(interrupted)} was interrupted while posting.")
+        plain.append(cut_off)
     if status.several_replicas:
-        plain.append(f"Posted by: {posting}")
-    if owner:
-        plain.append(f"Set up by: {mention(owner)}")
+        plain.append(f"{_('Posted by')}: {posting}")
     # The fallback keeps the owner's mention (shown as a name): the rest is escaped here.
-    fallback = "\n".join(line if line.startswith("Set up by") else escape(line) for line in plain)
+    fallback = "\n".join([*(escape(line) for line in plain), *([set_up] if owner else [])])
     blocks: list[Block] = [section("\n".join(lines))]
     if usage:
-        blocks.append(context(escape(DIGEST_USAGE)))
+        blocks.append(context(escape(digest_usage_text())))
     return Message(fallback, blocks, markup=True)
 
 
-DIGEST_USAGE = (
-    "Usage: `/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
+def digest_usage_text() -> str:
+    note = _(
+        "The time zone defaults to yours; `/digest me daily 08:00` (and `me track`, "
+        "`me pause`, `me off`, …) is your own, as a DM."
+    )
+    return _("Usage:") + " " + DIGEST_FORMS + " " + note
+
+
+# What /digest takes, as typed (commands are not translated).
+DIGEST_FORMS = (
+    "`/digest daily 09:00 [Asia/Seoul]`, `/digest weekdays 08:30`, "
     "`/digest weekly mon 09:00 Europe/London`, `/digest track samsung, hbm`, "
     "`/digest untrack hbm`, `/digest status`, `/digest now`, `/digest pause`, "
-    "`/digest resume`, `/digest off`, `/digest preview`. The time zone defaults to yours. "
-    "`/digest me daily 08:00` (and `me track`, `me pause`, `me off`, …) is your own, as a DM."
+    "`/digest resume`, `/digest off`, `/digest preview`."
 )
 
 
 def not_allowed_digest(owner: str, curators: Curators) -> Message:
     """To someone who may not change a channel's digest: who can."""
-    text = (
-        f"This channel's digest was set up by {mention(owner)}; only they and the Summit "
-        f"Intel admins ({who_can(curators)}) can change, pause or turn it off. "
-        "`/digest status` shows it; `/digest now` posts it for anyone."
+    text = _(
+        "This channel's digest was set up by {person}; only they and the Summit Intel admins "
+        "({admins}) can change, pause or turn it off. {status} shows it; {now} posts it for "
+        "anyone."
+    ).format(
+        person=mention(owner),
+        admins=who_can(curators),
+        status="`/digest status`",
+        now="`/digest now`",
     )
     return Message(text, [section(text)], markup=True)
 
 
 def digest_usage(problem: str) -> Message:
-    return Message(problem, [section(escape(problem)), context(escape(DIGEST_USAGE))])
+    return Message(problem, [section(escape(problem)), context(escape(digest_usage_text()))])
 
 
 def digest_preview(digest: Digest) -> Message:
     """The channel's next digest, shown only to the person who asked, before it is posted."""
     if digest.empty:
         return notice(
-            f"Nothing new since {local(digest.since, digest.timezone)}: the next digest "
-            "would post nothing."
+            _("Nothing new since {when}: the next digest would post nothing.").format(
+                when=when(digest.since, digest.timezone)
+            )
         )
     first, *thread = digest_messages(digest)
-    note = "Only you see this preview; nothing was posted."
+    note = _("Only you see this preview; nothing was posted.")
     if thread:
-        note += f" The digest would put {len(thread)} more message(s) in its thread."
+        note += " " + _("The digest would put {count} more message(s) in its thread.").format(
+            count=len(thread)
+        )
     blocks = [*first.blocks[: MAX_MESSAGE_BLOCKS - 1], context(escape(note))]
-    return Message(f"Preview: {first.text}", blocks)
+    return Message(f"{_('Preview')}: {first.text}", blocks)
 
 
 def correction(correction: Correction) -> Message:
@@ -274,19 +321,28 @@ def correction(correction: Correction) -> Message:
     fact = correction.fact
     if fact.status == "retracted":
         why = f" — {escape(fact.retraction_reason)}" if fact.retraction_reason else ""
-        said = f"*Correction:* `{fact.id}` retracted{why}"
-        plain = f"Correction: {fact.id} retracted" + (
-            f" — {fact.retraction_reason}" if fact.retraction_reason else ""
+        said = f"*{_('Correction')}:* " + _("{id} retracted").format(id=f"`{fact.id}`") + why
+        plain = (
+            f"{_('Correction')}: "
+            + _("{id} retracted").format(id=fact.id)
+            + (f" — {fact.retraction_reason}" if fact.retraction_reason else "")
         )
     else:
         was = STATUS_BADGES.get(correction.was, correction.was)
         now = STATUS_BADGES.get(fact.status, fact.status)
-        said = f"*Correction:* `{fact.id}` is now {now} (was {was})"
-        plain = f"Correction: {fact.id} is now {fact.status} (was {correction.was})"
+        is_now = _("{id} is now {now} (was {was})")
+        said = f"*{_('Correction')}:* " + is_now.format(id=f"`{fact.id}`", now=now, was=was)
+        plain = f"{_('Correction')}: " + is_now.format(
+            id=fact.id, now=status_word(fact.status), was=status_word(correction.was)
+        )
     return Message(
         f"{plain}: {fact.statement}",
         [
             section(f"{said}\n{escape(fact.statement)}\n:link: {source_link(fact)}"),
-            context(f"`/summit history {fact.id}` shows who changed it and why"),
+            context(
+                _("{command} shows who changed it and why").format(
+                    command=f"`/summit history {fact.id}`"
+                )
+            ),
         ],
     )

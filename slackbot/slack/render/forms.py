@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 
 from slackbot.core import curation
 from slackbot.core.curation import EditConflict, FactDraft, NewEntity
+from slackbot.slack.i18n import _, translated
 from slackbot.slack.ids import (
     FACT_FORM,
     FACT_FORM_FIELDS,
@@ -43,25 +44,30 @@ from slackbot.slack.render.base import (
 )
 from storage.api import Entity, Fact, first_day
 
-KIND_LABELS = {
-    "attendance": "Attendance",
-    "agenda": "Agenda",
-    "hardware": "Hardware",
-    "product": "Product",
-    "investment": "Investment",
-    "partnership": "Partnership",
-    "context": "Context",
-}
+
+def kind_labels() -> dict[str, str]:
+    """A fact's kinds as the form lists them, in the reader's language."""
+    return {
+        "attendance": _("Attendance"),
+        "agenda": _("Agenda"),
+        "hardware": _("Hardware"),
+        "product": _("Product"),
+        "investment": _("Investment"),
+        "partnership": _("Partnership"),
+        "context": _("Context"),
+    }
 
 
-STATUS_LABELS = {
-    "confirmed": "Confirmed: official or settled",
-    "reported": "Reported: stated as fact by a source",
-    "expected": "Expected: may or could happen",
-}
+def status_labels() -> dict[str, str]:
+    return {
+        "confirmed": _("Confirmed: official or settled"),
+        "reported": _("Reported: stated as fact by a source"),
+        "expected": _("Expected: may or could happen"),
+    }
 
 
-NEW_KIND_LABELS = {"company": "Company", "person": "Person", "product": "Product"}
+def new_kind_labels() -> dict[str, str]:
+    return {"company": _("Company"), "person": _("Person"), "product": _("Product")}
 
 
 MAX_OPTION_TEXT = 75
@@ -143,20 +149,21 @@ def fact_form(
     entities: Sequence[Entity],
     metadata: dict[str, Any],
     *,
-    title: str = "Add fact",
+    title: str = "",
     today: str,
     note: str | None = None,
 ) -> View:
     """The "Add fact" / "Edit fact" modal, prefilled from ``draft``; ``note`` leads it."""
-    kinds = [Option(value=kind, text=label) for kind, label in KIND_LABELS.items()]
-    statuses = [Option(value=status, text=label) for status, label in STATUS_LABELS.items()]
-    new_kinds = [Option(value=kind, text=label) for kind, label in NEW_KIND_LABELS.items()]
+    kind_names, status_names = kind_labels(), status_labels()
+    kinds = [Option(value=kind, text=label) for kind, label in kind_names.items()]
+    statuses = [Option(value=status, text=label) for status, label in status_names.items()]
+    new_kinds = [Option(value=kind, text=label) for kind, label in new_kind_labels().items()]
     blocks: list[Block] = [
         InputBlock(
             block_id=curation.ENTITIES,
-            label="Companies, people and products involved",
+            label=_("Companies, people and products involved"),
             optional=True,
-            hint="Type to search, in English or Korean. Someone new? Name them below.",
+            hint=_("Type to search, in English or Korean. Someone new? Name them below."),
             element=ExternalDataMultiSelectElement(
                 action_id=curation.ENTITIES,
                 placeholder="Samsung, 곽노정, HBM…",
@@ -166,49 +173,49 @@ def fact_form(
         ),
         text_input(
             curation.STATEMENT,
-            "Statement",
+            _("Statement"),
             initial=draft.statement,
             optional=False,
             multiline=True,
             max_length=curation.MAX_STATEMENT,
-            placeholder="What happened or was said, in one or two sentences",
+            placeholder=_("What happened or was said, in one or two sentences"),
         ),
         InputBlock(
             block_id=curation.STATUS,
-            label="Status",
+            label=_("Status"),
             element=RadioButtonsElement(
                 action_id=curation.STATUS,
                 options=statuses,
-                initial_option=_choice(STATUS_LABELS, draft.status),
+                initial_option=_choice(status_names, draft.status),
             ),
         ),
         InputBlock(
             block_id=curation.KIND,
-            label="Kind",
+            label=_("Kind"),
             element=StaticSelectElement(
                 action_id=curation.KIND,
                 options=kinds,
-                initial_option=_choice(KIND_LABELS, draft.kind),
+                initial_option=_choice(kind_names, draft.kind),
             ),
         ),
         text_input(
             curation.SOURCE_URL,
-            "Source link",
+            _("Source link"),
             initial=draft.source_url,
-            hint="http:// or https:// only",
+            hint=_("http:// or https:// only"),
             placeholder="https://…",
             max_length=curation.MAX_SOURCE_URL,
         ),
         text_input(
             curation.SOURCE_TITLE,
-            "Source title",
+            _("Source title"),
             initial=draft.source_title,
             max_length=curation.MAX_SOURCE_TITLE,
         ),
         InputBlock(
             block_id=curation.REPORTED_ON,
-            label="When the source reported it",
-            hint="The day it was published",
+            label=_("When the source reported it"),
+            hint=_("The day it was published"),
             element=DatePickerElement(
                 action_id=curation.REPORTED_ON,
                 initial_date=first_day(draft.reported_on) if draft.reported_on else today,
@@ -216,49 +223,56 @@ def fact_form(
         ),
         InputBlock(
             block_id=curation.HAPPENED_ON,
-            label="When it happened",
+            label=_("When it happened"),
             optional=True,
-            hint="If the source says; leave it empty when it does not",
+            hint=_("If the source says; leave it empty when it does not"),
             element=DatePickerElement(
                 action_id=curation.HAPPENED_ON, initial_date=draft.happened_on or None
             ),
         ),
         text_input(
             curation.TAGS,
-            "Tags",
+            _("Tags"),
             initial=", ".join(draft.tags),
             max_length=MAX_TAGS_INPUT,
-            hint="Comma-separated, e.g. hbm, investment",
+            hint=_("Comma-separated, e.g. {example}").format(example="`hbm, investment`"),
         ),
         InputBlock(
             block_id=curation.DIFFERENT_FACT,
-            label="Reads like a stored fact?",
+            label=_("Reads like a stored fact?"),
             optional=True,
-            hint="Tick it when the form says this reads like a stored fact but it is not one",
+            hint=_("Tick it when the form says this reads like a stored fact but it is not one"),
             element=CheckboxesElement(
                 action_id=curation.DIFFERENT_FACT,
-                options=[Option(value="yes", text="It is a different fact")],
+                options=[Option(value="yes", text=_("It is a different fact"))],
             ),
         ),
         DividerBlock(),
-        section("*Someone or something new?* Leave these empty when it is in the list above."),
-        text_input(curation.NEW_ENTITY_NAME, "New company, person or product"),
+        section(
+            f"*{_('Someone or something new?')}* "
+            + _("Leave these empty when it is in the list above.")
+        ),
+        text_input(curation.NEW_ENTITY_NAME, _("New company, person or product")),
         InputBlock(
             block_id=curation.NEW_ENTITY_KIND,
-            label="It is a",
+            label=_("It is a"),
             optional=True,
             element=StaticSelectElement(
                 action_id=curation.NEW_ENTITY_KIND,
                 options=new_kinds,
-                placeholder="Company",
+                placeholder=_("Company"),
             ),
         ),
-        text_input(curation.NEW_ENTITY_ALIASES, "Its other names", hint="Comma-separated"),
-        text_input(curation.NEW_ENTITY_KOREAN, "Its Korean name", placeholder="e.g. 삼성전자"),
+        text_input(curation.NEW_ENTITY_ALIASES, _("Its other names"), hint=_("Comma-separated")),
+        text_input(
+            curation.NEW_ENTITY_KOREAN,
+            _("Its Korean name"),
+            placeholder=_("e.g. {example}").format(example="삼성전자"),
+        ),
     ]
     if note:
         blocks.insert(0, context(f":scissors: {escape(note)}"))
-    return modal(FACT_FORM, title, "Save", metadata, blocks)
+    return modal(FACT_FORM, title or _("Add fact"), _("Save"), metadata, blocks)
 
 
 def modal(
@@ -270,7 +284,7 @@ def modal(
         callback_id=callback_id,
         title=title,
         submit=submit,
-        close="Cancel",
+        close=_("Cancel"),
         private_metadata=json.dumps(metadata),
         blocks=blocks,
     )
@@ -279,51 +293,72 @@ def modal(
 def retract_form(fact: Fact, metadata: dict[str, Any]) -> View:
     return modal(
         RETRACT_FORM,
-        f"Retract {fact.id}",
-        "Retract",
+        _("Retract {id}").format(id=fact.id),
+        _("Retract"),
         metadata,
         [
             section(fact_line(fact)),
             text_input(
                 RETRACT_REASON,
-                "Why is it retracted?",
+                _("Why is it retracted?"),
                 multiline=True,
                 max_length=curation.MAX_STATEMENT,
-                placeholder="e.g. denied by SK Hynix on 20 May",
+                placeholder=_("e.g. {example}").format(example=_("denied by SK Hynix on 20 May")),
             ),
-            context("The fact is kept with its history; answers leave it out with a note."),
+            context(_("The fact is kept with its history; answers leave it out with a note.")),
         ],
     )
 
 
 def no_fact_to_edit(typed: str) -> Message:
+    say = _("Say which fact to edit, e.g. {example}.").format(example="`/summit edit F12`")
     if not typed:
-        return notice("Say which fact to edit, e.g. `/summit edit F12`.")
-    return notice(
-        f"There is no fact {flat(typed)!r}. Say which fact to edit, e.g. `/summit edit F12`."
-    )
+        return notice(say)
+    return notice(_("There is no fact {id}.").format(id=repr(flat(typed))) + " " + say)
 
 
 def edit_conflict(conflict: EditConflict) -> str:
     """On the form, when someone else saved the fact since it was opened."""
+    latest = conflict.latest
+    changed = (
+        _("{id} was changed by {person} at {when} since you opened it.").format(
+            id=conflict.current.id, person=latest.by, when=latest.at
+        )
+        if latest is not None
+        else _("{id} was changed since you opened it.").format(id=conflict.current.id)
+    )
     return (
-        f"{conflict}. Your changes are not saved: close this form and run "
-        f"/summit edit {conflict.current.id} to start from the latest."
+        changed
+        + " "
+        + _(
+            "Your changes are not saved: close this form and run {command} to start from the "
+            "latest."
+        ).format(command=f"/summit edit {conflict.current.id}")
     )
 
 
 def saved(fact: Fact, action: str) -> Message:
     """The admin's confirmation: the fact card and its id."""
-    blocks: list[Block] = [
-        section(f"*{action.capitalize()} `{fact.id}`*"),
-        section(fact_line(fact)),
-    ]
+    done = saved_action(action).format(id=f"`{fact.id}`")
+    blocks: list[Block] = [section(f"*{done}*"), section(fact_line(fact))]
     if fact.retraction_reason:
-        blocks.append(context(f"Reason: {escape(fact.retraction_reason)}"))
-    blocks.append(
-        context(f"`/summit history {fact.id}` shows its changes · `/summit edit {fact.id}`")
-    )
-    return Message(f"{action.capitalize()} {fact.id}: {fact.statement}", blocks)
+        blocks.append(context(f"{_('Reason')}: {escape(fact.retraction_reason)}"))
+    shows = _("{command} shows its changes").format(command=f"`/summit history {fact.id}`")
+    blocks.append(context(f"{shows} · `/summit edit {fact.id}`"))
+    plain = saved_action(action).format(id=fact.id)
+    return Message(f"{plain}: {fact.statement}", blocks)
+
+
+def saved_action(action: str) -> str:
+    """ "Added {id}", "Retracted {id}"…: what was done to a fact, as a template."""
+    return {
+        "added": _("Added {id}"),
+        "edited": _("Edited {id}"),
+        "retracted": _("Retracted {id}"),
+        "restored": _("Restored {id}"),
+        "approved": _("Approved {id}"),
+        "saved": _("Saved {id}"),
+    }.get(action, action.capitalize() + " {id}")
 
 
 # -- reading a submitted form ------------------------------------------------------------------
@@ -401,7 +436,8 @@ def field_errors(
 ) -> dict[str, str]:
     """Errors keyed by the form's blocks; anything else is shown on the statement."""
     placed: dict[str, str] = {}
-    for name, error in errors.items():
+    for name, said in errors.items():
+        error = translated(said)
         block = name if name in fields else curation.STATEMENT
         placed[block] = f"{placed[block]} {error}" if block in placed else error
     return placed

@@ -43,18 +43,28 @@ def timeline(answer: Timeline) -> Message:
     title = f"{_('Timeline')}: {subject.name if subject else _('every fact')}"
     asked = _command(subject.name.lower() if subject else "", answer.since)
     if not answer.facts:
-        since = f" since {answer.since}" if answer.since else ""
-        about = f" about {subject.name}" if subject else ""
-        return notice(f"No facts{about}{since} yet; `/summit timeline` shows every fact.")
+        if subject and answer.since:
+            empty = _("No facts about {name} since {day} yet;").format(
+                name=subject.name, day=answer.since
+            )
+        elif subject:
+            empty = _("No facts about {name} yet;").format(name=subject.name)
+        elif answer.since:
+            empty = _("No facts since {day} yet;").format(day=answer.since)
+        else:
+            empty = _("No facts yet;")
+        every = _("{command} shows every fact.").format(command="`/summit timeline`")
+        return notice(f"{empty} {every}")
     blocks: list[Block] = [header(title)]
     dated = [first_day(fact.dated_on) for fact in answer.facts if fact.dated_on]
-    span = f"{len(answer.facts)} fact(s)"
+    span = _("{count} fact(s)").format(count=len(answer.facts))
     if dated:
-        span += f", {dated[0]} → {dated[-1]}, oldest first"
+        span += f", {dated[0]} → {dated[-1]}, " + _("oldest first")
     if len(dated) < len(answer.facts):
-        span += f"; {len(answer.facts) - len(dated)} undated, last"
+        span += "; " + _("{count} undated, last").format(count=len(answer.facts) - len(dated))
     if answer.retracted:
-        span += f" · {answer.retracted} retracted left out (`/summit history <id>`)"
+        left_out = _("{count} retracted left out").format(count=answer.retracted)
+        span += f" · {left_out} (`/summit history <id>`)"
     blocks.append(context(escape(span)))
     by_month: dict[str, list[str]] = {}
     for fact in answer.facts:
@@ -66,21 +76,23 @@ def timeline(answer: Timeline) -> Message:
         for line in lines:
             if len(chunk) + len(line) + 2 > MAX_SECTION_TEXT:
                 blocks.append(section(chunk))
-                chunk = f"*{month}* (continued)"
+                chunk = f"*{month}* ({_('continued')})"
             chunk += f"\n\n{line}"
         blocks.append(section(chunk))
     if answer.later:
-        more = f"…and {answer.later} later fact(s)"
+        more = _("…and {count} later fact(s)").format(count=answer.later)
         if answer.next_since:
             more += f" — `{_command(subject.name.lower() if subject else '', answer.next_since)}`"
         else:
-            more += " — narrow it to a company or product: `/summit timeline samsung`"
+            more += " — " + _("narrow it to a company or product: {example}").format(
+                example="`/summit timeline samsung`"
+            )
         blocks.append(context(escape(more)))
     blocks.append(context(legend(answer.facts)))
     blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
     blocks.append(share_button("/summit", asked.removeprefix("/summit ")))
     fallback = [f"{title} ({span}):"] + [
-        f"{fact_date(fact) or 'undated'} {fact_plain(fact)}" for fact in answer.facts[:20]
+        f"{fact_date(fact) or _('Undated')} {fact_plain(fact)}" for fact in answer.facts[:20]
     ]
     depends_on = None  # any fact may fall on the line, so any change renews it
     return Message("\n".join(fallback), blocks, depends_on)
@@ -90,50 +102,70 @@ def subject_unclear(answer: SubjectUnclear) -> Message:
     asked = f"/summit {answer.sub_command}"
     if not answer.matches:
         return notice(
-            f"Nothing matches “{flat(answer.query)}”. Name a company or product, e.g. "
-            f"`{asked} samsung` or `{asked} hbm`; `{asked}` alone covers every fact."
+            _("Nothing matches “{query}”.").format(query=flat(answer.query))
+            + " "
+            + _(
+                "Name a company or product, e.g. {examples}; {alone} alone covers every fact."
+            ).format(examples=f"`{asked} samsung`, `{asked} hbm`", alone=f"`{asked}`")
         )
     options = ", ".join(f"`{asked} {escape(m.name.lower())}`" for m in answer.matches)
+    several = _("“{query}” could be several")
     return Message(
-        f"“{flat(answer.query)}” could be several: " + ", ".join(m.name for m in answer.matches),
-        [section(f"“{echo(answer.query)}” could be several — pick one: {options}")],
+        several.format(query=flat(answer.query)) + ": " + ", ".join(m.name for m in answer.matches),
+        [section(several.format(query=echo(answer.query)) + f" — {_('pick one:')} {options}")],
     )
 
 
 def since(answer: SinceAnswer) -> Message:
     tracking = answer.tracking
-    problems = [f"I don't know “{flat(name)}”" for name in tracking.unknown]
+    problems = [_("I don't know “{name}”").format(name=flat(name)) for name in tracking.unknown]
     problems += [
-        f"“{flat(name)}” could be {', '.join(matches)}" for name, matches in tracking.ambiguous
+        _("“{name}” could be {matches}").format(name=flat(name), matches=", ".join(matches))
+        for name, matches in tracking.ambiguous
     ]
     if problems:
         return notice(
-            "; ".join(problems) + ". Name a company, person, product or tag, e.g. "
-            f"`/summit since {answer.since} samsung, hbm`."
+            "; ".join(problems)
+            + ". "
+            + _("Name a company, person, product or tag, e.g. {example}.").format(
+                example=f"`/summit since {answer.since} samsung, hbm`"
+            )
         )
-    about = f" about {', '.join(tracking.added)}" if tracking.added else ""
+    named = ", ".join(tracking.added)
     if answer.digest.empty:
-        return notice(f"Nothing moved{about} since {answer.since}.")
+        if named:
+            return notice(
+                _("Nothing moved about {names} since {day}.").format(names=named, day=answer.since)
+            )
+        return notice(_("Nothing moved since {day}.").format(day=answer.since))
     first, *thread = digest_messages(answer.digest)
     # The headline's title and summary, then every development shown (a long digest puts
     # them in its thread; here they go together).
     details = [b for r in thread for b in r.blocks] if thread else first.blocks[2:-1]
     counts = development_counts(answer.counts)
-    summary = f"*{answer.total} development(s){about} since {answer.since}:* {counts}"
-    note = "As a digest would say it; only you see this."
+    if named:
+        moved = _("{count} development(s) about {names} since {day}").format(
+            count=answer.total, names=named, day=answer.since
+        )
+    else:
+        moved = _("{count} development(s) since {day}").format(count=answer.total, day=answer.since)
+    summary = f"*{moved}:* {counts}"
+    note = _("As a digest would say it; only you see this.")
     if answer.total > len(answer.digest.developments):
-        note += (
-            f" The first {len(answer.digest.developments)} are shown: name a company or tag "
-            f"to narrow it, e.g. `/summit since {answer.since} samsung`."
+        note += " " + _(
+            "The first {count} are shown: name a company or tag to narrow it, e.g. {example}."
+        ).format(
+            count=len(answer.digest.developments),
+            example=f"`/summit since {answer.since} samsung`",
         )
     blocks: list[Block] = [first.blocks[0], section(escape(summary)), *details]
     blocks = blocks[: MAX_MESSAGE_BLOCKS - 2]
     blocks.append(context(escape(note)))
     words = f"since {answer.since} {answer.names}".strip()
     blocks.append(share_button("/summit", words))
-    fallback = f"{answer.total} development(s){about} since {answer.since}: {counts}"
+    fallback = f"{moved}: {counts}"
     return Message(fallback, blocks)
 
 
 def usage(answer: Usage) -> Message:
-    return notice(answer.problem)
+    return notice(answer.text(_))
