@@ -14,6 +14,7 @@ from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import explained, translated
 from slackbot.slack.modals import open_fact_form, open_reject_form, open_suggest_form
 from slackbot.slack.services import Services
 from storage.api import Candidate, StoreWriteError
@@ -36,7 +37,7 @@ def _pending(services: Services, body: dict[str, Any], asker: Asker) -> Candidat
     try:
         candidate = services.review.candidate(_clicked(body))
     except NotFound as missing:
-        asker.tell(render.notice(str(missing)))
+        asker.tell(render.notice(explained(missing)))
         return None
     if candidate.state != "pending":
         asker.tell(render.already_decided(candidate, services.timezone))
@@ -54,10 +55,10 @@ def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> No
         asker.tell(render.already_decided(done.candidate, services.timezone))
         return
     except NotFound as missing:
-        asker.tell(render.notice(str(missing)))
+        asker.tell(render.notice(explained(missing)))
         return
     except Rejected as rejected:
-        problems = " ".join(rejected.errors.values())
+        problems = " ".join(map(translated, rejected.errors.values()))
         asker.tell(render.notice(f"Not approved as it stands: {problems} Use Edit to fix it."))
         return
     except StoreWriteError as error:

@@ -7,28 +7,38 @@ from __future__ import annotations
 from handlers.common import announce_waiting, settle
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided, FeedUsageError, NotAbout
-from slackbot.core.feeds.service import USAGE
 from slackbot.slack import render
 from slackbot.slack.delivery import REVIEW_CANNOT_POST, Asker, ensure_can_post
+from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.services import Services
 from storage.api import StoreWriteError
 
 KINDS = frozenset({"feeds", "queue", "review", "approve", "reject", "notabout", "not-about"})
-NOT_ABOUT_USAGE = (
-    "Say which candidate, who it is not about, and the words that misled: "
-    "`/summit notabout C12 microsoft: MS Society`."
-)
-CONSOLE_POLLS = (
-    "was added. The console does not poll feeds on a schedule: `/summit feeds poll` polls "
-    "now, and `/summit queue` lists what it found (connected to Slack, the app polls it)"
-)
-DECIDE_USAGE = (
-    "Say which candidate: `/summit approve C12`, or `/summit reject C12 why`; "
-    "`/summit queue` lists those waiting."
-)
-REVIEW_USAGE = (
-    "Run `/summit review here` in the channel where new candidates should be posted for review."
-)
+
+
+def not_about_usage() -> str:
+    return _(
+        "Say which candidate, who it is not about, and the words that misled: {example}."
+    ).format(example="`/summit notabout C12 microsoft: MS Society`")
+
+
+def console_polls() -> str:
+    return _(
+        "was added. The console does not poll feeds on a schedule: {poll} polls now, and "
+        "{queue} lists what it found (connected to Slack, the app polls it)"
+    ).format(poll="`/summit feeds poll`", queue="`/summit queue`")
+
+
+def decide_usage() -> str:
+    return _("Say which candidate: {approve}, or {reject}; {queue} lists those waiting.").format(
+        approve="`/summit approve C12`", reject="`/summit reject C12 why`", queue="`/summit queue`"
+    )
+
+
+def review_usage() -> str:
+    return _(
+        "Run {command} in the channel where new candidates should be posted for review."
+    ).format(command="`/summit review here`")
 
 
 def answer(services: Services, kind: str, rest: str, asker: Asker) -> render.Message:
@@ -50,16 +60,16 @@ def answer(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
             return not_about(services, rest, asker)
         return feeds(services, rest, asker)
     except FeedUsageError as error:
-        return render.notice(str(error))
+        return render.notice(explained(error))
 
 
 def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Message:
     """``/summit approve C12`` or ``/summit reject C12 why``: the queue decided by typing,
     as the buttons decide it (the console has no buttons)."""
     assert services.review is not None
-    candidate_id, _, reason = rest.strip().partition(" ")
+    candidate_id, _sep, reason = rest.strip().partition(" ")
     if not candidate_id:
-        return render.notice(DECIDE_USAGE)
+        return render.notice(decide_usage())
     try:
         if kind == "approve":
             decided, fact = services.review.approve(candidate_id, asker.user_id)
@@ -68,12 +78,13 @@ def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
     except AlreadyDecided as done:
         return render.already_decided(done.candidate, services.timezone)
     except NotFound as missing:
-        return render.notice(f"{missing} {DECIDE_USAGE}")
+        return render.notice(f"{explained(missing)} {decide_usage()}")
     except Rejected as rejected:
-        problems = " ".join(rejected.errors.values())
+        problems = " ".join(translated(error) for error in rejected.errors.values())
         return render.notice(
-            f"{decided_id(candidate_id)} is not approved as it stands: {problems} "
-            "Use its Edit button in Slack to fix it, or reject it."
+            _("{id} is not approved as it stands:").format(id=decided_id(candidate_id))
+            + f" {problems} "
+            + _("Use its Edit button in Slack to fix it, or reject it.")
         )
     except StoreWriteError as error:
         return render.notice(render.not_saved(error))
@@ -81,8 +92,9 @@ def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
     if kind == "approve":
         return render.saved(fact, "approved")
     why = f": {decided.reason}" if decided.reason else ""
+    rejected_one = _("Rejected {id}").format(id=decided.id)
     return render.notice(
-        f"Rejected {decided.id} (“{decided.title}”){why}. It stays out of answers."
+        f"{rejected_one} (“{decided.title}”){why}. " + _("It stays out of answers.")
     )
 
 
@@ -90,27 +102,29 @@ def not_about(services: Services, rest: str, asker: Asker) -> render.Message:
     """``/summit notabout C12 microsoft: MS Society``: the words "MS Society" do not mean
     Microsoft, in this candidate or any item after it."""
     assert services.review is not None
-    candidate_id, _, said = rest.strip().partition(" ")
+    candidate_id, _sep, said = rest.strip().partition(" ")
     who, colon, phrase = said.partition(":")
     if not colon:
-        who, _, phrase = said.strip().partition(" ")
+        who, _sep, phrase = said.strip().partition(" ")
     if not candidate_id or not who.strip() or not phrase.strip():
-        return render.notice(NOT_ABOUT_USAGE)
+        return render.notice(not_about_usage())
     try:
         updated = services.review.not_about(candidate_id, who.strip(), phrase, asker.user_id)
     except AlreadyDecided as done:
         return render.already_decided(done.candidate, services.timezone)
     except (NotFound, NotAbout) as problem:
-        return render.notice(str(problem))
+        return render.notice(explained(problem))
     except StoreWriteError as error:
         return render.notice(render.not_saved(error))
-    said_of = f"“{phrase.strip()}” will not be read as {who.strip()} again"
+    said_of = _("Noted: “{phrase}” will not be read as {name} again.").format(
+        phrase=phrase.strip(), name=who.strip()
+    )
     if updated.state == "rejected":
         settle(services, updated, None, from_queue=False)
-        return render.notice(
-            f"Noted: {said_of}. {updated.id} named nobody else, so it is rejected."
-        )
-    return render.notice(f"Noted: {said_of}; {updated.id} stays in the queue for the rest.")
+        rest_of = _("{id} named nobody else, so it is rejected.")
+        return render.notice(f"{said_of} {rest_of.format(id=updated.id)}")
+    stays = _("{id} stays in the queue for the rest.").format(id=updated.id)
+    return render.notice(f"{said_of} {stays}")
 
 
 def decided_id(typed: str) -> str:
@@ -121,29 +135,36 @@ def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
     assert services.review is not None
     if rest.strip().lower() != "here" or not asker.channel_id:
         where = services.review.review_channel()
-        now = f"Candidates are posted in <#{where}>. " if where else "No review channel yet. "
-        return render.Message(now + REVIEW_USAGE, [render.section(now + REVIEW_USAGE)], markup=True)
+        now = (
+            _("Candidates are posted in {channel}.").format(channel=f"<#{where}>")
+            if where
+            else _("No review channel yet.")
+        )
+        text = f"{now} {review_usage()}"
+        return render.Message(text, [render.section(text)], markup=True)
     if services.console:
         return render.notice(
-            "The review channel is a Slack channel; in the console, `/summit queue` lists "
-            "the candidates and `summitbot feeds poll` polls."
+            _(
+                "The review channel is a Slack channel; in the console, {queue} lists the "
+                "candidates and {poll} polls."
+            ).format(queue="`/summit queue`", poll="`summitbot feeds poll`")
         )
     problem = ensure_can_post(asker.client, asker.channel_id, REVIEW_CANNOT_POST)
     if problem is not None:
         return render.notice(problem)
     services.review.set_review_channel(asker.channel_id, asker.user_id)
     announce_waiting(services)
-    text = (
-        f"New candidates for review will be posted in <#{asker.channel_id}>, "
-        "with Approve, Edit and Reject buttons. `/summit queue` lists those waiting."
-    )
+    text = _(
+        "New candidates for review will be posted in {channel}, with Approve, Edit and Reject "
+        "buttons. {queue} lists those waiting."
+    ).format(channel=f"<#{asker.channel_id}>", queue="`/summit queue`")
     return render.Message(text, [render.section(text)], markup=True)
 
 
 def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
     service = services.feeds
     assert service is not None
-    sub, _, argument = rest.strip().partition(" ")
+    sub, _sep, argument = rest.strip().partition(" ")
     sub = sub.lower()
     argument = argument.strip()
     if sub in ("", "list"):
@@ -152,23 +173,31 @@ def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
         feed = service.add(argument, asker.user_id)
         if services.console:
             # The console runs no scheduler: it says so rather than leave a feed unpolled.
-            return render.feed_changed(feed, CONSOLE_POLLS)
+            return render.feed_changed(feed, console_polls())
         return render.feed_changed(
             feed,
-            f"was added; it is polled every {feed.interval_minutes} "
-            "min, the first time within a minute",
+            _("was added; it is polled every {minutes} min, the first time within a minute").format(
+                minutes=feed.interval_minutes
+            ),
         )
     if sub in ("remove", "pause", "resume") and argument:
         action = {"remove": service.remove, "pause": service.pause, "resume": service.resume}
         feed = action[sub](argument.split()[0])
-        return render.feed_changed(
-            feed, {"remove": "was removed", "pause": "is paused", "resume": "is polled again"}[sub]
-        )
+        done = {
+            "remove": _("was removed"),
+            "pause": _("is paused"),
+            "resume": _("is polled again"),
+        }
+        return render.feed_changed(feed, done[sub])
     if sub == "poll":
         ids = [service.require(argument.split()[0]).id] if argument else None
         if services.console:
             return render.poll_done(service.poll(ids))
         service.poll_in_background(ids, lambda reports: asker.tell(render.poll_done(reports)))
-        which = f"feed {ids[0]}" if ids else "every active feed"
-        return render.notice(f"Polling {which} now; I'll tell you here what came of it.")
-    return render.notice(USAGE)
+        polling = (
+            _("Polling feed {id} now; I'll tell you here what came of it.").format(id=ids[0])
+            if ids
+            else _("Polling every active feed now; I'll tell you here what came of it.")
+        )
+        return render.notice(polling)
+    return render.notice(render.feeds_usage())

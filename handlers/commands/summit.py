@@ -15,14 +15,19 @@ from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.slack import briefings, render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.listener_runner import answers_in_request
 from slackbot.slack.modals import open_fact_form
 from slackbot.slack.services import Services
 
-FORM_IN_CONSOLE = (
-    "Adding and editing facts uses Slack's form. In the console, curate in bulk with "
-    "`summitbot import FILE` (JSON Lines; `summitbot export` shows the format)."
-)
+
+def form_in_console() -> str:
+    return _(
+        "Adding and editing facts uses Slack's form. In the console, curate in bulk with "
+        "{command} (JSON Lines; {export} shows the format)."
+    ).format(command="`summitbot import FILE`", export="`summitbot export`")
+
+
 # Read-only answers, reused from the answer cache while what they show is unchanged.
 CACHEABLE = frozenset(
     {"", "help", "search", "find", "history", "timeline", "since", "open", "claims"}
@@ -34,17 +39,21 @@ NEEDS_ROLE = frozenset({"search", "find", "retract", "restore", "open", "claims"
 WHOLE_STORE_AT_ONCE = 20_000
 # A console answer is one message: a longer briefing is cut, and the CLI prints it whole.
 CONSOLE_BRIEF_CHARS = 2700
-BRIEF_USAGE = (
-    "Say what the briefing is about: `/summit brief samsung` (Markdown) or "
-    "`/summit brief samsung csv`."
-)
+
+
+def brief_usage() -> str:
+    return _("Say what the briefing is about: {markdown} (Markdown) or {csv}.").format(
+        markdown="`/summit brief samsung`", csv="`/summit brief samsung csv`"
+    )
+
+
 # In the console a retraction is confirmed first (there is no undo button to hand).
 CONFIRM = "--yes"
 
 
 def answer(services: Services, text: str, user_id: str, admin: bool) -> render.Message:
     """Every /summit answer that needs no form (admins get fact menus on search results)."""
-    sub_command, _, rest = text.strip().partition(" ")
+    sub_command, _sep, rest = text.strip().partition(" ")
     if sub_command.lower() == "retract":
         return retract(services, user_id, rest.strip(), admin)
     if sub_command.lower() == "restore":
@@ -54,21 +63,27 @@ def answer(services: Services, text: str, user_id: str, admin: bool) -> render.M
 
 def restore(services: Services, user_id: str, text: str, admin: bool) -> render.Message:
     if not text:
-        return render.notice("Say which fact: `/summit restore F12`.")
+        return render.notice(
+            _("Say which fact: {example}.").format(example="`/summit restore F12`")
+        )
     if not admin:
         return render.not_admin(services.admins.curators(), "restore facts")
     try:
         return render.saved(services.curator.restore(text.split()[0], user_id), "restored")
     except Rejected as rejected:
-        return render.notice(" ".join(rejected.errors.values()))
+        return render.notice(" ".join(map(translated, rejected.errors.values())))
     except NotFound as missing:
-        return render.notice(str(missing))
+        return render.notice(explained(missing))
 
 
 def retract(services: Services, user_id: str, text: str, admin: bool) -> render.Message:
-    fact_id, _, reason = text.partition(" ")
+    fact_id, _sep, reason = text.partition(" ")
     if not fact_id:
-        return render.notice("Say which fact: `/summit retract F12 denied by the company`.")
+        return render.notice(
+            _("Say which fact: {example}.").format(
+                example="`/summit retract F12 denied by the company`"
+            )
+        )
     if not admin:
         return render.not_admin(services.admins.curators(), "retract facts")
     confirmed = reason.split()[-1:] == [CONFIRM]
@@ -77,18 +92,23 @@ def retract(services: Services, user_id: str, text: str, admin: bool) -> render.
     elif services.console:
         fact = services.curator.fact(fact_id)
         if fact is None:
-            return render.notice(f"There is no fact {render.flat(fact_id)}.")
+            return render.notice(_("There is no fact {id}.").format(id=render.flat(fact_id)))
         return render.notice(
-            f"Retract {fact.id} (“{render.flat(fact.statement)}”)? Run "
-            f"`/summit retract {fact.id} {reason} {CONFIRM}` to confirm; "
-            f"`/summit restore {fact.id}` undoes it."
+            _(
+                "Retract {id} (“{statement}”)? Run {confirm} to confirm; {restore} undoes it."
+            ).format(
+                id=fact.id,
+                statement=render.flat(fact.statement),
+                confirm=f"`/summit retract {fact.id} {reason} {CONFIRM}`",
+                restore=f"`/summit restore {fact.id}`",
+            )
         )
     try:
         return render.saved(services.curator.retract(fact_id, reason, user_id), "retracted")
     except Rejected as rejected:
-        return render.notice(" ".join(rejected.errors.values()))
+        return render.notice(" ".join(map(translated, rejected.errors.values())))
     except NotFound as missing:
-        return render.notice(str(missing))
+        return render.notice(explained(missing))
 
 
 def reads_the_whole_store(services: Services, kind: str, rest: str) -> bool:
@@ -112,7 +132,7 @@ def answered_from_memory(body: dict[str, Any], context: BoltContext) -> bool:
     services = services_of(context)
     if services.console:
         return True  # the console waits for every answer anyway
-    kind, _, rest = command_text(body).strip().partition(" ")
+    kind, _sep, rest = command_text(body).strip().partition(" ")
     kind = kind.lower()
     if kind in review.KINDS or kind in ("add", "edit", "brief"):
         return False
@@ -128,7 +148,7 @@ def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
     before acknowledging: a briefing reads every fact about its subject."""
     name, kind = briefing.parse_request(text)
     if not name:
-        ack_with_answer(ack, lambda: render.notice(BRIEF_USAGE))
+        ack_with_answer(ack, lambda: render.notice(brief_usage()))
         return
     subject = subject_of(services.intel.matcher, name, "brief")
     if isinstance(subject, SubjectUnclear):
@@ -154,7 +174,7 @@ def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     text = command_text(command)
-    sub_command, _, rest = text.strip().partition(" ")
+    sub_command, _sep, rest = text.strip().partition(" ")
     kind = sub_command.lower()
     user_id = str(command.get("user_id") or "")
     if kind in review.KINDS:
@@ -195,7 +215,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         )
         return
     if services.console:
-        ack_with_answer(ack, lambda: render.notice(FORM_IN_CONSOLE))
+        ack_with_answer(ack, lambda: render.notice(form_in_console()))
         return
     # The form must open within 3 seconds of the trigger: acknowledge, then open it.
     ack()

@@ -13,6 +13,7 @@ from slackbot.core import curation
 from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.core.outcomes import open_claim, record_outcome
 from slackbot.slack import render
+from slackbot.slack.i18n import explained
 from slackbot.slack.ids import SETTLE_AS
 from storage.api import StoreWriteError
 
@@ -53,7 +54,7 @@ def submit(
         ack(response_action="errors", errors=render.field_errors(rejected.errors, FIELDS))
         return
     except NotFound as missing:
-        ack(response_action="errors", errors={curation.STATEMENT: str(missing)})
+        ack(response_action="errors", errors={curation.STATEMENT: explained(missing)})
         return
     except StoreWriteError as error:
         ack(response_action="errors", errors={curation.STATEMENT: render.not_saved(error)})

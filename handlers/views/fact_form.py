@@ -14,6 +14,7 @@ from slackbot.core.curation import EditConflict, NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.core.outcomes import record_outcome
 from slackbot.slack import render
+from slackbot.slack.i18n import explained
 from storage.api import StoreWriteError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def submit(
         ack(response_action="errors", errors={curation.STATEMENT: render.edit_conflict(conflict)})
         return
     except NotFound as missing:
-        ack(response_action="errors", errors={curation.STATEMENT: str(missing)})
+        ack(response_action="errors", errors={curation.STATEMENT: explained(missing)})
         return
     except AlreadyDecided as done:
         ack(response_action="errors", errors={curation.STATEMENT: f"{done}; nothing was saved."})

@@ -11,6 +11,7 @@ from handlers.common import Submitted
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.outcomes import keep_open
 from slackbot.slack import render
+from slackbot.slack.i18n import explained, translated
 from slackbot.slack.ids import REVIEW_ON
 
 
@@ -23,10 +24,13 @@ def submit(
     try:
         kept = keep_open(services.curator, str(metadata.get("claim_id")), day, user_id)
     except Rejected as rejected:
-        ack(response_action="errors", errors={REVIEW_ON: " ".join(rejected.errors.values())})
+        ack(
+            response_action="errors",
+            errors={REVIEW_ON: " ".join(map(translated, rejected.errors.values()))},
+        )
         return
     except NotFound as missing:
-        ack(response_action="errors", errors={REVIEW_ON: str(missing)})
+        ack(response_action="errors", errors={REVIEW_ON: explained(missing)})
         return
     ack()
     asker = form.asker(client)

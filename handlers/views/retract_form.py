@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from handlers.common import Submitted
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.slack import render
+from slackbot.slack.i18n import explained, translated
 from slackbot.slack.ids import RETRACT_REASON
 from storage.api import StoreWriteError
 
@@ -23,10 +24,13 @@ def submit(
     try:
         fact = services.curator.retract(str(metadata.get("fact_id")), str(reason), user_id)
     except Rejected as rejected:
-        ack(response_action="errors", errors={RETRACT_REASON: " ".join(rejected.errors.values())})
+        ack(
+            response_action="errors",
+            errors={RETRACT_REASON: " ".join(map(translated, rejected.errors.values()))},
+        )
         return
     except NotFound as missing:
-        ack(response_action="errors", errors={RETRACT_REASON: str(missing)})
+        ack(response_action="errors", errors={RETRACT_REASON: explained(missing)})
         return
     except StoreWriteError as error:
         ack(response_action="errors", errors={RETRACT_REASON: render.not_saved(error)})

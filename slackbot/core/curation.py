@@ -598,7 +598,7 @@ class Curator:
         with self.store.transaction():
             current = self.require(fact_id)
             if current.status == "retracted":
-                raise Rejected({STATUS: f"{current.id} is already retracted."})
+                raise Rejected({STATUS: said(N_("{id} is already retracted."), id=current.id)})
             now = self.now_stamp()
             why = reason.strip()[:MAX_STATEMENT] or None
             updated = replace(
@@ -619,7 +619,9 @@ class Curator:
         with self.store.transaction():
             current = self.require(fact_id)
             if current.status != "retracted":
-                raise Rejected({STATUS: f"{current.id} is not retracted; nothing to restore."})
+                raise Rejected(
+                    {STATUS: said(N_("{id} is not retracted; nothing to restore."), id=current.id)}
+                )
             before = "reported"
             for revision in reversed(self.store.revisions_of(current.id)):
                 change = revision.changes.get("status")
@@ -643,7 +645,13 @@ class Curator:
     def require(self, fact_id: str) -> Fact:
         fact = self.store.fact(fact_id.strip())
         if fact is None:
-            raise NotFound(f"There is no fact {fact_id.strip()[:20]!r}; ids look like F12.")
+            raise NotFound(
+                said(
+                    N_("There is no fact {id}; ids look like {example}."),
+                    id=repr(fact_id.strip()[:20]),
+                    example="F12",
+                )
+            )
         return fact
 
     # -- history ----------------------------------------------------------------------

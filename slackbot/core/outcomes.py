@@ -10,6 +10,7 @@ from datetime import date
 
 from slackbot.core.claims import is_open
 from slackbot.core.curation import STATUS, Curator, FactDraft, Rejected, diff
+from slackbot.core.wording import N_, said
 from storage.api import Fact, Revision
 
 # What can settle a claim: something that happened (or was reported to), not another claim.
@@ -21,9 +22,19 @@ MAX_REVIEW_DAYS = 3 * 365
 def open_claim(curator: Curator, claim_id: str) -> Fact:
     claim = curator.require(claim_id)
     if claim.status != "expected":
-        raise Rejected({STATUS: f"{claim.id} is not an Expected claim: nothing to settle."})
+        raise Rejected(
+            {STATUS: said(N_("{id} is not an Expected claim: nothing to settle."), id=claim.id)}
+        )
     if not is_open(claim):
-        raise Rejected({STATUS: f"{claim.id} already has its outcome, {claim.outcome}."})
+        raise Rejected(
+            {
+                STATUS: said(
+                    N_("{id} already has its outcome, {outcome}."),
+                    id=claim.id,
+                    outcome=claim.outcome,
+                )
+            }
+        )
     return claim
 
 
@@ -50,7 +61,9 @@ def record_outcome(
     with store.transaction():
         claim = open_claim(curator, claim_id)
         if draft.status not in OUTCOME_STATUSES:
-            raise Rejected({STATUS: "An outcome is Confirmed or Reported: it says what happened."})
+            raise Rejected(
+                {STATUS: said(N_("An outcome is Confirmed or Reported: it says what happened."))}
+            )
         errors = curator.validate(draft)
         if errors:
             raise Rejected(errors)
@@ -87,11 +100,13 @@ def keep_open(curator: Curator, claim_id: str, review_on: str, by: str) -> Fact:
         try:
             day = date.fromisoformat(review_on.strip())
         except ValueError:
-            raise Rejected({"review_on": "Pick a day, e.g. 2025-01-31."}) from None
+            raise Rejected(
+                {"review_on": said(N_("Pick a day, e.g. {example}."), example="2025-01-31")}
+            ) from None
         if day <= today:
-            raise Rejected({"review_on": "Pick a day after today."})
+            raise Rejected({"review_on": said(N_("Pick a day after today."))})
         if (day - today).days > MAX_REVIEW_DAYS:
-            raise Rejected({"review_on": "Pick a day within three years."})
+            raise Rejected({"review_on": said(N_("Pick a day within three years."))})
         now = curator.now_stamp()
         kept = replace(
             claim, review_on=day.isoformat(), revision=claim.revision + 1, updated_at=now

@@ -14,6 +14,7 @@ from slackbot.core.feeds.cleaning import MAX_SUMMARY, MAX_TITLE, plain_text
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.recording import host_of
 from slackbot.core.intel import SummitIntel
+from slackbot.core.wording import N_, said
 from storage.api import Candidate, Entity, Fact, Source, fold, utc_now
 
 REVIEW_CHANNEL_KEY = "review_channel"
@@ -87,7 +88,7 @@ class ReviewQueue:
     def candidate(self, candidate_id: str) -> Candidate:
         found = self.store.candidate(candidate_id)
         if found is None:
-            raise NotFound(f"There is no candidate {candidate_id!r}.")
+            raise NotFound(said(N_("There is no candidate {id}."), id=repr(candidate_id)))
         return found
 
     def pending(self, page: int = 1, per_page: int = QUEUE_PAGE) -> QueuePage:
@@ -204,12 +205,25 @@ class ReviewQueue:
             text = f"{candidate.title} {candidate.summary}"
             if not phrase or fold(phrase) not in fold(text):
                 raise NotAbout(
-                    f"Give the words of {candidate.id} that do not mean {entity.name}, as "
-                    f"written, e.g. `/summit notabout {candidate.id} {entity.name.lower()}: "
-                    f"{_example_phrase(candidate.title)}`."
+                    said(
+                        N_(
+                            "Give the words of {id} that do not mean {name}, as written, e.g. "
+                            "{example}."
+                        ),
+                        id=candidate.id,
+                        name=entity.name,
+                        example=f"`/summit notabout {candidate.id} {entity.name.lower()}: "
+                        f"{_example_phrase(candidate.title)}`",
+                    )
                 )
             if entity.id not in self.intel.matcher.mentions.names_in(phrase):
-                raise NotAbout(f"“{phrase}” does not name {entity.name}; nothing to change.")
+                raise NotAbout(
+                    said(
+                        N_("“{phrase}” does not name {name}; nothing to change."),
+                        phrase=phrase,
+                        name=entity.name,
+                    )
+                )
             if phrase not in entity.not_names:
                 self.store.put_entity(replace(entity, not_names=(*entity.not_names, phrase)))
             remaining = tuple(eid for eid in candidate.entity_ids if eid != entity.id)
@@ -235,7 +249,13 @@ class ReviewQueue:
         found = [entity for entity in choices if entity.id in wanted]
         if not found:
             names = ", ".join(entity.name for entity in choices) or "nobody"
-            raise NotAbout(f"{candidate.id} names {names}; say which of them it is not about.")
+            raise NotAbout(
+                said(
+                    N_("{id} names {names}; say which of them it is not about."),
+                    id=candidate.id,
+                    names=names,
+                )
+            )
         return found[0]
 
     def _origin(self, candidate: Candidate) -> str:
