@@ -327,3 +327,94 @@ def test_every_answer_and_form_reads_in_korean(store: FactStore, scene: dict[str
                 leftover[what] = leftover.get(what, []) + found
     report = {what: " ".join(dict.fromkeys(words)) for what, words in leftover.items()}
     assert report == {}, json.dumps(report, ensure_ascii=False, indent=1)
+
+
+# -- through Slack, as an admin and a member would ask --------------------------------------
+
+# Entities Slack never unescapes in mrkdwn, and any in plain_text, show as typed.
+_STRAY_ENTITY = re.compile(r"&(?:quot|apos|#\d+|#x[0-9a-f]+|nbsp);", re.IGNORECASE)
+
+
+def plain_texts(node: Any) -> list[str]:
+    """The plain_text objects' texts: Slack shows these exactly, entities and all."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "plain_text" and isinstance(node.get("text"), str):
+            found.append(node["text"])
+        for value in node.values():
+            found += plain_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += plain_texts(value)
+    return found
+
+
+def test_answers_over_signed_http_read_in_korean_with_no_entity_shown_as_text(
+    fake_slack: Any, settings: Any, store: FactStore
+) -> None:
+    """The handlers' own answers (usage, refusals, the review commands) as Slack gets them
+    from `summitbot serve` with SUMMITBOT_LANG=ko, for an admin and a member; and no answer
+    shows an HTML entity as text (the search footer once showed `&quot;`)."""
+    import threading
+    from dataclasses import replace as with_changes
+
+    from slackbot.app import build
+    from slackbot.server import GracefulServer
+    from tests.conftest import SIGNING_SECRET
+    from tests.slack_client import SlackSender
+
+    fake_slack.add_user("U0MEMBER", is_admin=False)
+    built = build(with_changes(settings, language="ko"), store)
+    server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    slack = SlackSender(server.url, SIGNING_SECRET, fake_slack)
+    asked = [
+        ("/summit", "search hbm supply", "U0ADMIN"),
+        ("/summit", "search zzzz", "U0ADMIN"),
+        ("/summit", "retract", "U0ADMIN"),
+        ("/summit", "restore", "U0ADMIN"),
+        ("/summit", "retract F9 wrong", "U0MEMBER"),
+        ("/summit", "brief", "U0ADMIN"),
+        ("/summit", "queue", "U0ADMIN"),
+        ("/summit", "approve", "U0ADMIN"),
+        ("/summit", "approve C999", "U0ADMIN"),
+        ("/summit", "notabout", "U0ADMIN"),
+        ("/summit", "feeds", "U0ADMIN"),
+        ("/summit", "feeds blorp", "U0ADMIN"),
+        ("/summit", "review", "U0ADMIN"),
+        ("/summit", "queue", "U0MEMBER"),
+        ("/digest", "status", "U0ADMIN"),
+        ("/digest", "blorp", "U0ADMIN"),
+        ("/digest", "daily 25:99", "U0ADMIN"),
+        ("/digest", "daily 09:00 Mars/Olympus", "U0ADMIN"),
+        ("/digest", "track", "U0ADMIN"),
+        ("/digest", "me status", "U0ADMIN"),
+    ]
+    data = data_of(store, [word for _c, words, _u in asked for word in [words, *words.split()]])
+    leftover: dict[str, list[str]] = {}
+    try:
+        for command, words, user in asked:
+            watched = fake_slack.response_url()
+            reply = slack.command(command, words, user_id=user, response_url=watched)
+            if reply.body:
+                body = reply.json()
+            else:
+                path = watched.removeprefix(fake_slack.base)
+                (body,) = fake_slack.wait_for(
+                    lambda p=path: [r for r in fake_slack.response_posts if r["path"] == p]
+                )
+            asked_as = f"{command} {words} ({user})"
+            for text in [body.get("text", ""), *strings_of(body.get("blocks", []))]:
+                found = english_in(text, data)
+                if found:
+                    leftover[asked_as] = leftover.get(asked_as, []) + found
+                assert not _STRAY_ENTITY.search(text), (asked_as, text)
+            for shown in plain_texts(body.get("blocks", [])):
+                assert not re.search(r"&(?:amp|lt|gt);", shown), (asked_as, shown)
+    finally:
+        slack.close()
+        server.stop()
+        thread.join(timeout=10)
+    report = {what: " ".join(dict.fromkeys(words)) for what, words in leftover.items()}
+    assert report == {}, json.dumps(report, ensure_ascii=False, indent=1)

@@ -40,7 +40,7 @@ def check_timezone(name: str) -> str:
             said(
                 N_("“{name}” is not a time zone; use an Area/City name such as {examples}."),
                 name=name[:40],
-                examples="Asia/Seoul, Europe/London, America/New_York",
+                examples="`Asia/Seoul`, `Europe/London`, `America/New_York`",
             )
         ) from None
     return name
@@ -85,7 +85,9 @@ def parse_request(text: str) -> DigestRequest:
         timezone = check_timezone(rest[1]) if len(rest) == 2 else None
         return DigestRequest(action, action, f"{int(hour):02d}:{minute}", weekday, timezone)
     raise UsageError(
-        said(N_("“{word}” is not something {command} does."), word=words[0][:30], command="/digest")
+        said(
+            N_("“{word}” is not something {command} does."), word=words[0][:30], command="`/digest`"
+        )
     )
 
 
