@@ -129,8 +129,8 @@ def test_parse_every_form(text: str, expected: DigestRequest) -> None:
         ("weekly funday 09:00", "Say the day"),
         ("daily 09:00 Mars/Olympus", "not a time zone"),
         ("track", "Say what to track"),
-        ("hourly 09:00", "not something /digest does"),
-        ("<!channel>", "not something /digest does"),
+        ("hourly 09:00", "not something `/digest` does"),
+        ("<!channel>", "not something `/digest` does"),
     ],
 )
 def test_bad_input_gets_the_usage_and_an_example(text: str, says: str) -> None:
