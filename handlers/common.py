@@ -75,7 +75,7 @@ def ack_with_answer(
         except Exception:
             # Slack shows its own opaque error if we never ack; a clear apology is better.
             logger.exception("building an answer failed")
-            body = ephemeral_body(render.notice(render.SOMETHING_WENT_WRONG))
+            body = ephemeral_body(render.notice(i18n._(render.SOMETHING_WENT_WRONG)))
     # What ack(**payload) would set, with the JSON already encoded (see ephemeral_body).
     ack.response = BoltResponse(status=200, body=body)
 

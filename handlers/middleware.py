@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from handlers.common import services_of
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import _
 
 # A form submission must be answered within Slack's 3 seconds, the admin check included.
 SUBMISSION_ADMIN_CHECK_SECONDS = 1.5
@@ -38,7 +39,7 @@ def admins_only(what: str, error_block: str | None = None) -> Middleware:
             if allowed:
                 next()
                 return None
-            refusal = render.SLACK_TOO_SLOW
+            refusal = _(render.SLACK_TOO_SLOW)
             if allowed is False:
                 message = render.not_admin(services.admins.curators(), what)
                 refusal = render.plain_words(message.text)
@@ -51,7 +52,7 @@ def admins_only(what: str, error_block: str | None = None) -> Middleware:
             next()
             return None
         told = (
-            render.notice(render.SLACK_TOO_SLOW_CLICK)
+            render.notice(_(render.SLACK_TOO_SLOW_CLICK))
             if allowed is None
             else render.not_admin(services.admins.curators(), what)
         )

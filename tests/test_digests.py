@@ -222,7 +222,7 @@ def test_digest_now_posts_what_moved_or_says_nothing_new(
     add_fact(built, "Samsung <!channel> ships HBM3E samples to Microsoft", tags=("hbm",))
     clock.advance(timedelta(minutes=5))
     shown = digest(slack, fake_slack, "now")
-    assert "Posted the digest here: posted 1 development(s)" in shown
+    assert "Posted the digest here: posted 1 development." in shown
     post = posts(fake_slack)[0]
     assert post.params["channel"] == CHANNEL
     text = post.params["text"] + json.dumps(post.params["blocks"])

@@ -15,6 +15,7 @@ from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.outcomes import open_claim, outcome_draft
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.ids import CLAIM_DID_NOT_HAPPEN, CLAIM_HAPPENED
 from slackbot.slack.modals import (
     open_did_not_happen_form,
@@ -30,8 +31,13 @@ def settle(body: dict[str, Any], client: WebClient, context: BoltContext) -> Non
     try:
         claim = open_claim(services.curator, str(action.get("value") or ""))
     except (Rejected, NotFound) as refused:
-        reason = " ".join(refused.errors.values()) if isinstance(refused, Rejected) else refused
-        asker.tell(render.notice(f"{reason} `/summit open` shows the claims still open."))
+        reason = (
+            " ".join(map(translated, refused.errors.values()))
+            if isinstance(refused, Rejected)
+            else explained(refused)
+        )
+        still = _("{command} shows the claims still open.").format(command="`/summit open`")
+        asker.tell(render.notice(f"{reason} {still}"))
         return
     trigger_id = body.get("trigger_id", "")
     metadata = {

@@ -12,6 +12,7 @@ from handlers.common import services_of
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import _
 from slackbot.slack.modals import open_fact_form, open_retract_form
 
 
@@ -19,13 +20,17 @@ def handle(body: dict[str, Any], client: WebClient, context: BoltContext) -> Non
     services = services_of(context)
     asker = Asker.of(client, body)
     try:
-        choice, _, fact_id = body["actions"][0]["selected_option"]["value"].partition(":")
+        choice, _sep, fact_id = body["actions"][0]["selected_option"]["value"].partition(":")
     except (KeyError, IndexError, TypeError, AttributeError):
-        asker.tell(render.notice("That menu no longer works; search again and use the new answer."))
+        asker.tell(
+            render.notice(_("That menu no longer works; search again and use the new answer."))
+        )
         return
     fact = services.curator.fact(fact_id)
     if fact is None or choice not in ("edit", "retract"):
-        asker.tell(render.notice(f"There is no fact {fact_id[:20]!r} any more."))
+        asker.tell(
+            render.notice(_("There is no fact {id} any more.").format(id=repr(fact_id[:20])))
+        )
         return
     trigger_id = body.get("trigger_id", "")
     if choice == "edit":

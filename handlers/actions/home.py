@@ -16,7 +16,7 @@ from slackbot.core.digests import UsageError
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
-from slackbot.slack.i18n import explained
+from slackbot.slack.i18n import _, explained
 from slackbot.slack.ids import HOME_PAUSE, HOME_PREVIEW, HOME_RESUME
 from slackbot.slack.modals import open_fact_form
 from slackbot.slack.render.app_home import answer_modal
@@ -40,7 +40,7 @@ def ask(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext)
     services, asker = services_of(context), Asker.of(client, body)
     asked = question_on_button(body)
     if asked is None:
-        asker.tell(render.notice("That button no longer works; open App Home again."))
+        asker.tell(render.notice(_("That button no longer works; open App Home again.")))
         return
     _show(client, asker, body.get("trigger_id", ""), message_for(services, *asked))
 
@@ -57,7 +57,7 @@ def digest(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
     channel_id, action = str(clicked.get("value") or ""), clicked.get("action_id")
     digests = services.digests
     if digests.subscription(channel_id) is None:
-        asker.tell(render.notice("That digest is gone; App Home shows the ones there are."))
+        asker.tell(render.notice(_("That digest is gone; App Home shows the ones there are.")))
         _refresh(services, asker.user_id)
         return
     try:
@@ -76,7 +76,14 @@ def digest(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
         else:
             outcome = digests.post_now(channel_id)
             if outcome.kind != "posted":
-                asker.tell(render.notice(f"The digest was not posted: {outcome.text}."))
+                not_posted = _("The digest was not posted: {result}. {command} has the details.")
+                asker.tell(
+                    render.notice(
+                        not_posted.format(
+                            result=render.outcome_words(outcome), command="`/digest status`"
+                        )
+                    )
+                )
     except UsageError as problem:
         asker.tell(render.digest_usage(explained(problem)))
     _refresh(services, asker.user_id)

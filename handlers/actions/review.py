@@ -14,7 +14,7 @@ from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
-from slackbot.slack.i18n import explained, translated
+from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.modals import open_fact_form, open_reject_form, open_suggest_form
 from slackbot.slack.services import Services
 from storage.api import Candidate, StoreWriteError
@@ -59,7 +59,8 @@ def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> No
         return
     except Rejected as rejected:
         problems = " ".join(map(translated, rejected.errors.values()))
-        asker.tell(render.notice(f"Not approved as it stands: {problems} Use Edit to fix it."))
+        not_yet = _("Not approved as it stands:")
+        asker.tell(render.notice(f"{not_yet} {problems} {_('Use Edit to fix it.')}"))
         return
     except StoreWriteError as error:
         asker.tell(render.notice(render.not_saved(error)))

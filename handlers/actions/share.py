@@ -11,6 +11,7 @@ from handlers.common import question_on_button, services_of
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import _
 
 
 def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -20,7 +21,7 @@ def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
     if asked is None:
         asker.tell(
             render.notice(
-                "That button no longer works; run the command again and share the new answer."
+                _("That button no longer works; run the command again and share the new answer.")
             )
         )
         return

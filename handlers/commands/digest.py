@@ -100,10 +100,12 @@ def slow_answer(
                     if is_personal(channel_id)
                     else _("Posted the digest here: {result}.")
                 )
-                return render.notice(posted.format(result=outcome.text))
+                return render.notice(posted.format(result=render.outcome_words(outcome)))
             if outcome.kind == "empty":
                 return render.notice(
-                    _("Nothing new: {result}. Nothing was posted.").format(result=outcome.text)
+                    _("Nothing new: {result}. Nothing was posted.").format(
+                        result=render.outcome_words(outcome)
+                    )
                 )
             return render.notice(
                 _("The digest was not posted: {result}. {command} has the details.").format(

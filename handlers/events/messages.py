@@ -16,6 +16,7 @@ from handlers.common import services_of
 from slackbot.core.answers import LOOKUP_COMMAND
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
+from slackbot.slack.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +34,13 @@ WORDS = {
     "history": ("/summit", "history "),
     "help": ("/summit", "help"),
 }
-DIGESTS_ARE_COMMANDS = (
-    "Digests are set up with the `/digest` command in the channel that should get them, "
-    "e.g. `/digest daily 09:00`."
-)
+
+
+def digests_are_commands() -> str:
+    return _(
+        "Digests are set up with the {command} command in the channel that should get them, "
+        "e.g. {example}."
+    ).format(command="`/digest`", example="`/digest daily 09:00`")
 
 
 def without_mentions(text: str) -> str:
@@ -46,7 +50,7 @@ def without_mentions(text: str) -> str:
 
 def command_for(words: str) -> tuple[str, str] | None:
     """The slash command and its text that the words ask for; None for the help."""
-    first, _, rest = words.partition(" ")
+    first, _sep, rest = words.partition(" ")
     first = first.lower().lstrip("/")
     if first not in WORDS:
         return None
@@ -59,7 +63,7 @@ def command_for(words: str) -> tuple[str, str] | None:
 def answer_words(context: BoltContext, text: str) -> render.Message:
     words = without_mentions(text)
     if words.lower().lstrip("/").startswith("digest"):
-        return render.notice(DIGESTS_ARE_COMMANDS)
+        return render.notice(digests_are_commands())
     asked = command_for(words)
     services = services_of(context)
     if asked is None:
@@ -69,7 +73,7 @@ def answer_words(context: BoltContext, text: str) -> render.Message:
         return message_for(services, command, command_text)
     except Exception:
         logger.exception("answering %r failed", text[:80])
-        return render.notice(render.SOMETHING_WENT_WRONG)
+        return render.notice(_(render.SOMETHING_WENT_WRONG))
 
 
 def _ignored(event: dict[str, Any], context: BoltContext) -> bool:

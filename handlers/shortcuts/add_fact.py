@@ -15,6 +15,7 @@ from slackbot.core import curation
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker, display_name
+from slackbot.slack.i18n import _, explained
 from slackbot.slack.markup import cut_at_word, to_plain_text
 from slackbot.slack.modals import open_fact_form
 from storage.api import StoreWriteError
@@ -61,7 +62,8 @@ def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
                 statement, asker.user_id, link=permalink or None, source_title=f"Slack, {where}"
             )
         except ValueError as empty:
-            asker.tell(render.notice(f"{empty} Only a message with text can be suggested."))
+            only = _("Only a message with text can be suggested.")
+            asker.tell(render.notice(f"{explained(empty)} {only}"))
             return
         except StoreWriteError as error:
             asker.tell(render.notice(render.not_saved(error)))

@@ -11,7 +11,7 @@ from handlers.common import Submitted
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.outcomes import keep_open
 from slackbot.slack import render
-from slackbot.slack.i18n import explained, translated
+from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.ids import REVIEW_ON
 
 
@@ -34,4 +34,5 @@ def submit(
         return
     ack()
     asker = form.asker(client)
-    asker.tell(render.notice(f"{kept.id} stays open; it is not stale before {kept.review_on}."))
+    stays = _("{id} stays open; it is not stale before {day}.")
+    asker.tell(render.notice(stays.format(id=kept.id, day=kept.review_on)))

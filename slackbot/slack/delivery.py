@@ -14,7 +14,9 @@ from slack_sdk.webhook import WebhookClient
 
 from slackbot.core.corrections import Correction
 from slackbot.core.digests import Delivery, Digest, RecordPost
+from slackbot.core.wording import N_
 from slackbot.slack import render
+from slackbot.slack.i18n import _
 from storage.api import StoreWriteError, Subscription
 
 logger = logging.getLogger(__name__)
@@ -104,27 +106,27 @@ class CannotPost:
 
 
 DIGESTS_CANNOT_POST = CannotPost(
-    in_a_dm=(
+    in_a_dm=N_(
         "Digests are posted to channels, not to direct messages. Run `/digest daily 09:00` "
         "in the channel that should get it (public channels work at once; invite me to "
         "private ones), or `/digest me daily 08:00` for a digest of your own, as a DM."
     ),
-    in_a_group_dm=(
+    in_a_group_dm=N_(
         "Digests are posted to channels, not group DMs. Run `/digest daily 09:00` in a "
         "channel instead (public channels work at once; invite me to private ones)."
     ),
-    archived="This channel is archived, so no digest can be posted here.",
+    archived=N_("This channel is archived, so no digest can be posted here."),
 )
 REVIEW_CANNOT_POST = CannotPost(
-    in_a_dm=(
+    in_a_dm=N_(
         "The review channel has to be a channel everyone reviewing is in; run "
         "`/summit review here` in one."
     ),
-    in_a_group_dm=(
+    in_a_group_dm=N_(
         "Candidates for review are posted to channels, not group DMs. Run "
         "`/summit review here` in a channel instead."
     ),
-    archived="This channel is archived, so no candidates can be posted here.",
+    archived=N_("This channel is archived, so no candidates can be posted here."),
 )
 
 
@@ -133,28 +135,30 @@ def ensure_can_post(
 ) -> str | None:
     """Makes sure the app can post in the channel, joining it when it is public. Returns
     what to tell the person when it cannot (``refusals`` say it for what is asked for)."""
-    invite = (
+    invite = _(
         "I can't post in this channel yet: it is private or a conversation I am not in. "
-        "Invite me with `/invite @Summit Intel`, then run the command again."
-    )
+        "Invite me with {command}, then run the command again."
+    ).format(command="`/invite @Summit Intel`")
     if channel_id.startswith("D"):
         # Only direct messages have D ids; Slack needs no asking.
-        return refusals.in_a_dm
+        return _(refusals.in_a_dm)
     try:
         channel = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as error:
         code = error.response.get("error")
         if code == "channel_not_found":
             return invite
-        return f"Slack would not tell me about this channel ({code}); try again in a moment."
+        return _(
+            "Slack would not tell me about this channel ({code}); try again in a moment."
+        ).format(code=code)
     except SlackClientError:
-        return "I could not reach Slack; try again in a moment."
+        return _("I could not reach Slack; try again in a moment.")
     if channel.get("is_im"):
-        return refusals.in_a_dm
+        return _(refusals.in_a_dm)
     if channel.get("is_mpim"):
-        return refusals.in_a_group_dm
+        return _(refusals.in_a_group_dm)
     if channel.get("is_archived"):
-        return refusals.archived
+        return _(refusals.archived)
     if channel.get("is_member"):
         return None
     if channel.get("is_private"):
@@ -358,7 +362,7 @@ class Asker:
             message = render.notice(render.not_saved(error))
         except Exception:
             logger.exception("building an answer failed")
-            message = render.notice(render.SOMETHING_WENT_WRONG)
+            message = render.notice(_(render.SOMETHING_WENT_WRONG))
         self.tell(message)
 
     def share(self, message: render.Message) -> str | None:

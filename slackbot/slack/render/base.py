@@ -24,6 +24,7 @@ from slackbot.core.clipping import clip as clip_text
 from slackbot.core.intel import (
     FactList,
 )
+from slackbot.core.wording import N_
 from slackbot.slack.i18n import _
 from slackbot.slack.i18n import current as current_language
 from slackbot.slack.ids import (
@@ -567,7 +568,7 @@ class FactMenuSection(_JsonBlock):
         }
 
 
-SOMETHING_WENT_WRONG = (
+SOMETHING_WENT_WRONG = N_(
     "Sorry, something went wrong on our side and the answer could not be built. "
     "Try again in a moment; if it keeps happening, tell a Summit Intel admin."
 )
@@ -575,17 +576,16 @@ SOMETHING_WENT_WRONG = (
 
 def not_saved(error: Exception) -> str:
     """What to tell someone whose change the store could not make durable."""
-    return (
-        f"{str(error).capitalize()}. Nothing was changed. Tell whoever runs Summit Intel, "
-        "then try again."
+    return f"{str(error).capitalize()}. " + _(
+        "Nothing was changed. Tell whoever runs Summit Intel, then try again."
     )
 
 
-SLACK_TOO_SLOW = (
+SLACK_TOO_SLOW = N_(
     "Slack took too long to confirm that you are a Summit Intel admin, so nothing was saved "
     "yet. Submit again in a moment."
 )
-SLACK_TOO_SLOW_CLICK = (
+SLACK_TOO_SLOW_CLICK = N_(
     "Slack took too long to confirm that you are a Summit Intel admin; use the menu again "
     "in a moment."
 )

@@ -15,6 +15,7 @@ from slackbot.core.digests import (
     Digest,
     DigestGroup,
     DigestStatus,
+    Outcome,
     is_personal,
 )
 from slackbot.slack.i18n import _, _n
@@ -296,6 +297,20 @@ def not_allowed_digest(owner: str, curators: Curators) -> Message:
 
 def digest_usage(problem: str) -> Message:
     return Message(problem, [section(escape(problem)), context(escape(digest_usage_text()))])
+
+
+def outcome_words(outcome: Outcome) -> str:
+    """What came of asking for a digest now, in the reader's language: how many
+    developments were posted, since when nothing is new, or the error as Slack gave it."""
+    digest = outcome.digest
+    if outcome.kind == "posted" and digest is not None:
+        count = len(digest.developments)
+        return _n("posted {count} development", "posted {count} developments", count).format(
+            count=count
+        )
+    if outcome.kind == "empty" and digest is not None:
+        return _("nothing new since {when}").format(when=when(digest.since, digest.timezone))
+    return outcome.text
 
 
 def digest_preview(digest: Digest) -> Message:
