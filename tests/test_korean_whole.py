@@ -418,3 +418,48 @@ def test_answers_over_signed_http_read_in_korean_with_no_entity_shown_as_text(
         thread.join(timeout=10)
     report = {what: " ".join(dict.fromkeys(words)) for what, words in leftover.items()}
     assert report == {}, json.dumps(report, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize(
+    "delivered",
+    ["posted", "incomplete", "empty", "failed"],
+)
+def test_a_digests_last_result_reads_in_korean_as_the_service_wrote_it(
+    store: FactStore, delivered: str
+) -> None:
+    """``/digest status`` and App Home show how the last digest went, as the service stored
+    it: said again in Korean, whatever happened."""
+    from slackbot.core.digests.service import Delivery
+
+    clock = DateClock(NOW)
+    stamp = NOW.isoformat()
+    store.put_subscription(
+        Subscription("C0NEWS", "daily", "09:00", "Asia/Seoul", since=stamp, created_at=stamp)
+    )
+    if delivered != "empty":
+        clock.advance(timedelta(minutes=1))
+        Curator(store, clock).add(
+            FactDraft(
+                statement="SK Hynix ships HBM4 samples to Microsoft.",
+                kind="hardware",
+                entity_ids=("sk-hynix", "hbm"),
+                source_title="Seoul Wire",
+            ),
+            "U0ADMIN",
+        )
+    clock.advance(timedelta(minutes=1))
+
+    def deliver(_subscription: Any, _digest: Any, record_post: Any) -> Delivery:
+        if delivered == "failed":
+            return Delivery(False, reason="not_in_channel")
+        record_post("1.000001", 1, 2 if delivered == "incomplete" else 1)
+        return Delivery(True, complete=delivered != "incomplete", reason="ratelimited")
+
+    digests = DigestService(SummitIntel(store), deliver, clock=clock)
+    digests.post_now("C0NEWS")
+    status = digests.status("C0NEWS")
+    assert status.subscription is not None
+    assert status.subscription.last_result or delivered == "empty"
+    shown = strings_of(render.digest_status(status))
+    data = data_of(store, ["not_in_channel", "ratelimited"])
+    assert [word for text in shown for word in english_in(text, data)] == [], shown

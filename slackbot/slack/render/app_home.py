@@ -35,6 +35,7 @@ from slackbot.slack.render.base import (
     when,
     without_buttons,
 )
+from slackbot.slack.render.digests import last_result_words
 from slackbot.slack.render.history import action_word
 
 # The questions people ask first: (label, command, words).
@@ -81,7 +82,7 @@ def _digest_blocks(card: DigestCard) -> list[Block]:
         f"{where} · {escape(schedule_words(subscription))}",
         state,
         f"*{_('Tracking')}:* {escape(', '.join(status.tracked) or _('everything'))}",
-        f"*{_('Last')}:* {escape(subscription.last_result or _('none yet'))}",
+        f"*{_('Last')}:* {escape(last_result_words(subscription.last_result))}",
     ]
     buttons = []
     if card.may_change:

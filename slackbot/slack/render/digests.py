@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk.models.blocks import (
     Block,
     DividerBlock,
@@ -19,6 +21,7 @@ from slackbot.core.digests import (
     is_personal,
 )
 from slackbot.slack.i18n import _, _n
+from slackbot.slack.i18n import current as current_language
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
     STATUS_BADGES,
@@ -215,7 +218,7 @@ def digest_status(status: DigestStatus, *, usage: bool = True) -> Message:
         state_mrkdwn = f":calendar: {escape(state)}"
     what = ", ".join(tracked) or _("everything")
     schedule = schedule_words(subscription)
-    last = subscription.last_result or _("none yet")
+    last = last_result_words(subscription.last_result)
     since = when(subscription.since, subscription.timezone)
     owner = subscription.created_by
     lines = [
@@ -297,6 +300,80 @@ def not_allowed_digest(owner: str, curators: Curators) -> Message:
 
 def digest_usage(problem: str) -> Message:
     return Message(problem, [section(escape(problem)), context(escape(digest_usage_text()))])
+
+
+# How a digest's last result is stored (slackbot.core.digests.service writes these shapes,
+# with times as "Mon 07 Dec 2026 09:00 KST"): read back to be said in the reader's language.
+_STAMP = r"[A-Z][a-z]{2} \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} \S+"
+_LAST_RESULTS = (
+    (re.compile(rf"^(?P<at>{_STAMP}): posted (?P<count>\d+) development\(s\)$"), "posted"),
+    (
+        re.compile(
+            rf"^(?P<at>{_STAMP}): posted (?P<count>\d+) development\(s\), thread incomplete: "
+            r"(?P<why>.*)$"
+        ),
+        "incomplete",
+    ),
+    (re.compile(rf"^(?P<at>{_STAMP}): nothing new since (?P<since>.+); nothing posted$"), "empty"),
+    (
+        re.compile(
+            rf"^(?P<at>{_STAMP}): not posted: (?P<why>.*); gave up after (?P<tries>\d+) tries "
+            rf"since (?P<first>{_STAMP})\. Its developments go into the next digest\.$"
+        ),
+        "gave up",
+    ),
+    (re.compile(rf"^(?P<at>{_STAMP}): not posted: (?P<why>.*)$"), "failed"),
+    (
+        re.compile(
+            rf"^retrying since (?P<first>{_STAMP}), last error: (?P<why>.*); next try "
+            rf"(?P<next>{_STAMP})$"
+        ),
+        "retrying",
+    ),
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _stamp_words(stamp: str) -> str:
+    """ "Mon 07 Dec 2026 09:00 KST" in the reader's language."""
+    _weekday, day, month, year, clock, zone = stamp.split(" ")
+    if current_language() != "ko" or month not in _MONTHS:
+        return stamp
+    return f"{year}년 {_MONTHS.index(month) + 1}월 {int(day)}일 {clock} {zone}"
+
+
+def last_result_words(result: str | None) -> str:
+    """A digest's stored last result, said in the reader's language."""
+    if not result:
+        return _("none yet")
+    for pattern, kind in _LAST_RESULTS:
+        found = pattern.match(result)
+        if found is None:
+            continue
+        parts = {
+            name: _stamp_words(value) if name in ("at", "first", "next") else value
+            for name, value in found.groupdict().items()
+        }
+        if kind == "posted":
+            count = int(parts["count"])
+            words = _n("posted {count} development", "posted {count} developments", count)
+            return f"{parts['at']}: " + words.format(count=count)
+        if kind == "incomplete":
+            count = int(parts["count"])
+            words = _n("posted {count} development", "posted {count} developments", count)
+            broken = _("thread incomplete: {why}").format(why=parts["why"])
+            return f"{parts['at']}: " + words.format(count=count) + f", {broken}"
+        if kind == "empty":
+            return f"{parts['at']}: " + _("nothing new; nothing posted")
+        if kind == "gave up":
+            return f"{parts['at']}: " + _(
+                "not posted: {why}; gave up after {tries} tries since {first}. Its developments "
+                "go into the next digest."
+            ).format(**parts)
+        if kind == "failed":
+            return f"{parts['at']}: " + _("not posted: {why}").format(why=parts["why"])
+        return _("retrying since {first}, last error: {why}; next try {next}").format(**parts)
+    return result
 
 
 def outcome_words(outcome: Outcome) -> str:
