@@ -19,13 +19,15 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from slackbot.core.wording import N_
 from slackbot.slack import direct
+from slackbot.slack.i18n import _
 
 CONSOLE_USER = "U0CONSOLE"
 CONSOLE_CHANNEL = "D0CONSOLE"
 PROMPT = "summit> "
 COMMANDS = ("/whois", "/who", "/chips", "/summit", "/digest")
-GREETING = (
+GREETING = N_(
     "Summit Intel console: type a slash command such as /whois samsung, /chips hbm, "
     "/summit search hbm, or /summit help. 'quit' or Ctrl-D leaves."
 )
@@ -95,9 +97,11 @@ class Console:
             return ""
         if line.lower() in {"help", "?"}:
             line = "/summit help"
-        command, _, text = line.partition(" ")
+        command, _sep, text = line.partition(" ")
         if command.lower() not in COMMANDS:
-            return f"Unknown command {command}; try /whois samsung. Commands: {', '.join(COMMANDS)}"
+            return _("Unknown command {command}; try {example}. Commands: {commands}").format(
+                command=command, example="/whois samsung", commands=", ".join(COMMANDS)
+            )
         body = urlencode(
             {
                 "token": "console",
@@ -125,12 +129,12 @@ class Console:
             direct_path.answer_signed(body, stamp, signature) if direct_path else None
         ) or self._app.dispatch(BoltRequest(body=body, headers=headers))
         if response.status != 200 or not response.body:
-            return f"(no answer: HTTP {response.status})"
+            return _("(no answer: HTTP {status})").format(status=response.status)
         return blocks_to_text(json.loads(response.body))
 
     def run(self, lines: Iterable[str], out: TextIO, interactive: bool) -> None:
         if interactive:
-            print(GREETING, file=out)
+            print(_(GREETING), file=out)
         for line in lines:
             if line.strip().lower() in {"quit", "exit"}:
                 break
