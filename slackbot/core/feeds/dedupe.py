@@ -17,9 +17,11 @@ a week between them, keeps two headlines apart."""
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +32,9 @@ from slackbot.core.particulars import particulars
 from storage.api import words
 
 SIMILARITY = 90.0
+# Headlines naming the same companies compared as developments with a new one, nearest in
+# time first: retellings come within hours.
+STORY_LOOKS = 200
 WINDOW = timedelta(hours=72)
 # Token-set ratio calls a title contained in a longer one a perfect match ("Samsung" and
 # "Samsung ships HBM to Microsoft"); two retellings share at least three quarters of their
@@ -167,7 +172,9 @@ class NearDuplicates:
         self.window = window
         self._titles: dict[str, tuple[Headline, datetime]] = {}
         self._postings: dict[str, set[str]] = defaultdict(set)
-        self._by_companies: dict[frozenset[str], set[str]] = defaultdict(set)
+        # Headlines by the companies they name, in order of publication: a headline is
+        # compared as a development with the nearest in time only (see STORY_LOOKS).
+        self._by_companies: dict[frozenset[str], list[tuple[float, str]]] = defaultdict(list)
 
     def _prepared(self, title: str | Headline) -> Headline:
         return title if isinstance(title, Headline) else headline(title, self.canonical, self.story)
@@ -178,7 +185,7 @@ class NearDuplicates:
         for term in prepared.terms:
             self._postings[term].add(key)
         if prepared.companies:
-            self._by_companies[prepared.companies].add(key)
+            bisect.insort(self._by_companies[prepared.companies], (published.timestamp(), key))
 
     def rename(self, old: str, new: str) -> None:
         """A headline's id changed (a new candidate numbered when it was stored)."""
@@ -186,19 +193,30 @@ class NearDuplicates:
         if found is None:
             return
         self._titles[new] = found
-        for keys in (*(self._postings[term] for term in found[0].terms), self._companies(found)):
+        for keys in (self._postings[term] for term in found[0].terms):
             keys.discard(old)
             keys.add(new)
+        if self._unlist(old, found):
+            bisect.insort(self._by_companies[found[0].companies], (found[1].timestamp(), new))
 
-    def _companies(self, found: tuple[Headline, datetime]) -> set[str]:
-        return self._by_companies[found[0].companies] if found[0].companies else set()
+    def _unlist(self, key: str, found: tuple[Headline, datetime]) -> bool:
+        """Takes the headline out of its companies' list; whether it was there."""
+        listed = self._by_companies.get(found[0].companies) if found[0].companies else None
+        if not listed:
+            return False
+        entry = (found[1].timestamp(), key)
+        at = bisect.bisect_left(listed, entry)
+        if at < len(listed) and listed[at] == entry:
+            del listed[at]
+            return True
+        return False
 
     def forget(self, key: str) -> None:
         found = self._titles.pop(key, None)
         if found is not None:
             for term in found[0].terms:
                 self._postings[term].discard(key)
-            self._companies(found).discard(key)
+            self._unlist(key, found)
 
     def _neighbours(self, terms: frozenset[str]) -> set[str]:
         """Every headline that could share ``MIN_SHARED`` of these words, found from the
@@ -253,14 +271,32 @@ class NearDuplicates:
                 best = (score, key)
         if best is not None:
             return best[1]
-        nearest: tuple[timedelta, str] | None = None
-        for key in self._by_companies.get(new.companies, ()) if new.companies else ():
-            old, old_published = self._titles[key]
-            apart = abs(old_published - published)
-            closer = nearest is None or (apart, key) < nearest
-            if apart <= self.window and closer and same_development(new, old):
-                nearest = (apart, key)
-        return nearest[1] if nearest else None
+        for key in self._nearest_in_time(new.companies, published):
+            if same_development(new, self._titles[key][0]):
+                return key
+        return None
+
+    def _nearest_in_time(self, companies: frozenset[str], published: datetime) -> Iterator[str]:
+        """The headlines naming these companies within the window, nearest in time first,
+        at most STORY_LOOKS of them: a busy company's hundreds of stories a week are not
+        each compared with every new one."""
+        listed = self._by_companies.get(companies) if companies else None
+        if not listed:
+            return
+        moment, reach = published.timestamp(), self.window.total_seconds()
+        right = bisect.bisect_left(listed, (moment, ""))
+        left = right - 1
+        for _look in range(STORY_LOOKS):
+            before = moment - listed[left][0] if left >= 0 else math.inf
+            after = listed[right][0] - moment if right < len(listed) else math.inf
+            if min(before, after) > reach:
+                return
+            if before <= after:
+                yield listed[left][1]
+                left -= 1
+            else:
+                yield listed[right][1]
+                right += 1
 
     def _score(self, new: Headline, old: Headline) -> float | None:
         if new.companies and old.companies and new.companies != old.companies:

@@ -9,20 +9,29 @@ admin did is overwritten."""
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from slackbot.core.feeds.dedupe import WINDOW, NearDuplicates, headline, same_development
+from cachetools import LRUCache
+
+from slackbot.core.feeds.dedupe import (
+    WINDOW,
+    Headline,
+    NearDuplicates,
+    headline,
+    same_development,
+)
 from slackbot.core.feeds.fetching import FetchResult
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.parsing import FeedItem
 from slackbot.core.feeds.preparing import PreparedFeed, PreparedItem
 from slackbot.core.intel import SummitIntel
-from storage.api import Candidate, Feed, Source, fold
+from storage.api import Candidate, Fact, Feed, Source, fold
 
 FAILING_AFTER = 5
 MAX_BACKOFF = timedelta(hours=24)
@@ -142,6 +151,9 @@ class PollRecorder:
         # Recent headlines for near-duplicate checks, and the entity matcher they used.
         self._recent: NearDuplicates | None = None
         self._recent_matcher: object = None
+        # Stored facts as headlines, by id (with the revision they were made from): an
+        # item is compared with the facts of its companies and days.
+        self._fact_headlines: LRUCache[str, tuple[int, Headline]] = LRUCache(maxsize=10_000)
 
     def record(self, feed: Feed, fetched: FetchResult, prepared: PreparedFeed | None) -> PollReport:
         with self._lock:
@@ -218,6 +230,7 @@ class PollRecorder:
         return self._recent
 
     def _items(self, feed: Feed, items: list[PreparedItem], now: datetime) -> PollReport:
+        dated_facts: dict[frozenset[str], list[tuple[str, Fact]]] = {}
         seen = set(feed.seen)
         recent = self._recent_titles(now)
         new: dict[str, Candidate] = {}
@@ -244,7 +257,7 @@ class PollRecorder:
             if source_for is not None:
                 same = None  # an approved story told again: offered as another source
             if same is None and source_for is None:
-                source_for = self._fact_saying(prepared, published)
+                source_for = self._fact_saying(prepared, published, dated_facts)
             if same is not None:
                 merged += 1
                 if same in new:
@@ -279,21 +292,46 @@ class PollRecorder:
         fact = self.store.fact(candidate.fact_id)
         return fact.id if fact is not None and fact.status != "retracted" else None
 
-    def _fact_saying(self, prepared: PreparedItem, published: datetime) -> str | None:
+    def _fact_saying(
+        self,
+        prepared: PreparedItem,
+        published: datetime,
+        dated_facts: dict[frozenset[str], list[tuple[str, Fact]]],
+    ) -> str | None:
         """A stored fact reporting the same development as this item, dated within
-        ``dedupe.WINDOW`` of it: the item is then another source for that fact."""
+        ``dedupe.WINDOW`` of it: the item is then another source for that fact.
+        ``dated_facts`` keeps, for one poll, the facts naming each set of companies by day,
+        so a poll of thousands of items reads a company's facts once."""
         story = prepared.headline
         if not story.companies:
             return None
+        listed = dated_facts.get(story.companies)
+        if listed is None:
+            listed = sorted(
+                (
+                    (fact.day_key, fact)
+                    for fact in self.store.facts_involving(sorted(story.companies))
+                    if fact.status != "retracted"
+                ),
+                key=lambda dated: dated[0],
+            )
+            dated_facts[story.companies] = listed
         day = published.date()
+        first = (day - timedelta(days=WINDOW.days)).isoformat()
+        last = (day + timedelta(days=WINDOW.days)).isoformat()
         mentions = self.intel.matcher.mentions
-        for fact in reversed(self.store.facts_involving(sorted(story.companies))):
-            if fact.status == "retracted":
-                continue
-            if abs((date.fromisoformat(fact.day_key) - day).days) > WINDOW.days:
-                continue
-            told = headline(fact.statement, mentions.canonical, mentions.story_names)
-            if same_development(story, told):
+        start = bisect.bisect_left(listed, first, key=lambda dated: dated[0])
+        for day_key, fact in listed[start:]:
+            if day_key > last:
+                break
+            told = self._fact_headlines.get(fact.id)
+            if told is None or told[0] != fact.revision:
+                told = (
+                    fact.revision,
+                    headline(fact.statement, mentions.canonical, mentions.story_names),
+                )
+                self._fact_headlines[fact.id] = told
+            if same_development(story, told[1]):
                 return fact.id
         return None
 
