@@ -154,6 +154,9 @@ class PollRecorder:
         # Stored facts as headlines, by id (with the revision they were made from): an
         # item is compared with the facts of its companies and days.
         self._fact_headlines: LRUCache[str, tuple[int, Headline]] = LRUCache(maxsize=10_000)
+        self._facts_by_companies: LRUCache[
+            frozenset[str], tuple[tuple[int, ...], list[tuple[str, Fact]]]
+        ] = LRUCache(maxsize=64)
 
     def record(self, feed: Feed, fetched: FetchResult, prepared: PreparedFeed | None) -> PollReport:
         with self._lock:
@@ -230,7 +233,6 @@ class PollRecorder:
         return self._recent
 
     def _items(self, feed: Feed, items: list[PreparedItem], now: datetime) -> PollReport:
-        dated_facts: dict[frozenset[str], list[tuple[str, Fact]]] = {}
         seen = set(feed.seen)
         recent = self._recent_titles(now)
         new: dict[str, Candidate] = {}
@@ -257,7 +259,7 @@ class PollRecorder:
             if source_for is not None:
                 same = None  # an approved story told again: offered as another source
             if same is None and source_for is None:
-                source_for = self._fact_saying(prepared, published, dated_facts)
+                source_for = self._fact_saying(prepared, published)
             if same is not None:
                 merged += 1
                 if same in new:
@@ -292,30 +294,33 @@ class PollRecorder:
         fact = self.store.fact(candidate.fact_id)
         return fact.id if fact is not None and fact.status != "retracted" else None
 
-    def _fact_saying(
-        self,
-        prepared: PreparedItem,
-        published: datetime,
-        dated_facts: dict[frozenset[str], list[tuple[str, Fact]]],
-    ) -> str | None:
+    def _dated_facts(self, companies: frozenset[str]) -> list[tuple[str, Fact]]:
+        """The facts naming these companies, by their own day; kept until a fact naming one
+        of them changes (the store's entity versions), so a cycle of 200 feeds reads a
+        company's facts once, not once per item."""
+        ids = sorted(companies)
+        stamp = self.store.entity_versions(ids)
+        kept = self._facts_by_companies.get(companies)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        listed = sorted(
+            (
+                (fact.day_key, fact)
+                for fact in self.store.facts_involving(ids)
+                if fact.status != "retracted"
+            ),
+            key=lambda dated: dated[0],
+        )
+        self._facts_by_companies[companies] = (stamp, listed)
+        return listed
+
+    def _fact_saying(self, prepared: PreparedItem, published: datetime) -> str | None:
         """A stored fact reporting the same development as this item, dated within
-        ``dedupe.WINDOW`` of it: the item is then another source for that fact.
-        ``dated_facts`` keeps, for one poll, the facts naming each set of companies by day,
-        so a poll of thousands of items reads a company's facts once."""
+        ``dedupe.WINDOW`` of it: the item is then another source for that fact."""
         story = prepared.headline
         if not story.companies:
             return None
-        listed = dated_facts.get(story.companies)
-        if listed is None:
-            listed = sorted(
-                (
-                    (fact.day_key, fact)
-                    for fact in self.store.facts_involving(sorted(story.companies))
-                    if fact.status != "retracted"
-                ),
-                key=lambda dated: dated[0],
-            )
-            dated_facts[story.companies] = listed
+        listed = self._dated_facts(story.companies)
         day = published.date()
         first = (day - timedelta(days=WINDOW.days)).isoformat()
         last = (day + timedelta(days=WINDOW.days)).isoformat()
