@@ -37,6 +37,8 @@ FAILING_AFTER = 5
 MAX_BACKOFF = timedelta(hours=24)
 # Keys of the items a feed served lately; feeds serve their newest few dozen.
 SEEN_LIMIT = 2000
+# Stored facts of an item's companies compared with it, nearest its day first.
+FACT_LOOKS = 50
 # Candidates found this recently are compared with new headlines (by their published
 # dates, within dedupe.WINDOW of each other).
 RECENT_FOUND = timedelta(days=30)
@@ -326,9 +328,16 @@ class PollRecorder:
         last = (day + timedelta(days=WINDOW.days)).isoformat()
         mentions = self.intel.matcher.mentions
         start = bisect.bisect_left(listed, first, key=lambda dated: dated[0])
-        for day_key, fact in listed[start:]:
-            if day_key > last:
-                break
+        end = bisect.bisect_right(listed, last, key=lambda dated: dated[0])
+        middle = bisect.bisect_left(listed, day.isoformat(), start, end, key=lambda d: d[0])
+        # The facts of the item's own day first, then outwards; a busy company's hundreds
+        # of facts in a week are not each compared with every item (FACT_LOOKS).
+        nearest = sorted(
+            range(max(start, middle - FACT_LOOKS), min(end, middle + FACT_LOOKS)),
+            key=lambda at: abs(at - middle),
+        )[:FACT_LOOKS]
+        for at in nearest:
+            fact = listed[at][1]
             told = self._fact_headlines.get(fact.id)
             if told is None or told[0] != fact.revision:
                 told = (
