@@ -525,6 +525,11 @@ def main() -> None:
         help="section 10 alone (many workspaces), written to bench/RESULTS-workspaces.md",
     )
     parser.add_argument(
+        "--only-feeds",
+        action="store_true",
+        help="section 6 alone (feeds, at the largest size), written to bench/RESULTS-feeds.md",
+    )
+    parser.add_argument(
         "--only-labelled",
         action="store_true",
         help="section 11 alone (labelled headlines), written to bench/RESULTS-labelled.md",
@@ -536,6 +541,15 @@ def main() -> None:
         sizes, requests, channels, clients, rounds = [1000], 16, 20, [1, 8], 5
     command = "python -m bench " + " ".join(sys.argv[1:])
     started = datetime.now(UTC)
+    if args.only_feeds:
+        if args.out == str(ROOT / "bench" / "RESULTS.md"):
+            args.out = str(ROOT / "bench" / "RESULTS-feeds.md")
+        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
+            largest = max(sizes)
+            store = build_store(largest, Path(tmp))
+            section = feeds_section(store, largest, Path(tmp), smoke=args.smoke)
+        write_results(args.out, command, started, [section])
+        return
     if args.only_labelled:
         if args.out == str(ROOT / "bench" / "RESULTS.md"):
             args.out = str(ROOT / "bench" / "RESULTS-labelled.md")

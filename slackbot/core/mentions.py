@@ -252,11 +252,16 @@ class MentionFinder:
 
     def canonical(self, text: str) -> str:
         """The text with every name written as one word for its entity ("SKT" and "SK
-        Telecom" both ENTsktelecom), for comparing headlines."""
+        Telecom" both ENTsktelecom), for comparing headlines' words. Short and common names
+        are written so too, confirmed or not: "MS ships …" retells "Microsoft ships …"
+        whether or not the item says which MS it means (which entities it names is
+        ``entity_ids``' question, and namesakes and phrases said not to mean an entity are
+        still read as they are)."""
         text = unicodedata.normalize("NFKC", text)
         parts = []
         last = 0
-        for start, end, entity_id, _weak in self._meant(text):
+        spans = [span for span in self._spans(text) if not self._said_not(text, span)]
+        for start, end, entity_id, _weak in spans:
             if start < last:
                 continue  # a name inside one already written (Google in "Google Gemini")
             parts += [text[last:start], "ENT" + "".join(_words(entity_id.casefold()))]
@@ -265,6 +270,11 @@ class MentionFinder:
             last = end
         parts.append(text[last:])
         return "".join(parts)
+
+    def company_of(self, entity_id: str) -> str | None:
+        """The company an entity stands for in a story (a person's company); None for a
+        product or an entity not known here."""
+        return self._company_of.get(entity_id)
 
     def story_names(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
         """Who a story is about and what: the companies it names (a person as their

@@ -336,8 +336,13 @@ class PollRecorder:
             range(max(start, middle - FACT_LOOKS), min(end, middle + FACT_LOOKS)),
             key=lambda at: abs(at - middle),
         )[:FACT_LOOKS]
+        company_of = mentions.company_of
         for at in nearest:
             fact = listed[at][1]
+            # Only a fact about the same companies can tell the same development: most
+            # facts are passed over without being read as a headline.
+            if {company_of(eid) for eid in fact.entity_ids} - {None} != story.companies:
+                continue
             told = self._fact_headlines.get(fact.id)
             if told is None or told[0] != fact.revision:
                 told = (
