@@ -14,12 +14,15 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
+# Each company and the shorter name a retelling may use. MS and LG alone name Microsoft and
+# LG Electronics only where an item confirms it (slackbot/core/namesakes.py): a retelling
+# that shortens them writes MSFT and LGE, which need no confirmation.
 COMPANIES = [
     ("Samsung Electronics", "Samsung"),
     ("SK Hynix", "SK hynix"),
-    ("LG Electronics", "LG"),
+    ("LG Electronics", "LGE"),
     ("SK Telecom", "SKT"),
-    ("Microsoft", "MS"),
+    ("Microsoft", "MSFT"),
 ]
 PARTNERS = ["Microsoft", "Google", "Anthropic", "Nvidia", "OpenAI", "AMD", "Intel", "Meta"]
 VERBS = ["ships", "signs", "unveils", "expands", "tests", "delays", "doubles", "wins", "opens"]

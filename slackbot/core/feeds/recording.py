@@ -38,7 +38,7 @@ MAX_BACKOFF = timedelta(hours=24)
 # Keys of the items a feed served lately; feeds serve their newest few dozen.
 SEEN_LIMIT = 2000
 # Stored facts of an item's companies compared with it, nearest its day first.
-FACT_LOOKS = 50
+FACT_LOOKS = 20
 # Candidates found this recently are compared with new headlines (by their published
 # dates, within dedupe.WINDOW of each other).
 RECENT_FOUND = timedelta(days=30)
