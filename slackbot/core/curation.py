@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from slackbot.core.clipping import clip
 from slackbot.core.hygiene import refusal
 from slackbot.core.matching import display_order
+from slackbot.core.particulars import particulars
 from slackbot.core.tags import normalise_tag
 from slackbot.core.wording import N_, said
 from storage.api import (
@@ -147,40 +148,6 @@ class History:
     revisions: list[Revision]
     facts: dict[str, Fact]
     found: bool = True
-
-
-# What tells two facts apart however alike their words: numbers (amounts, counts, years,
-# percentages, with their scale) and named months.
-_PARTICULAR = re.compile(
-    r"\d+(?:[.,]\d+)*\s*(?:%|percent|per cent|trillion|billion|million|bn|tn|m\b|k\b|조|억|만)?"
-    # A month only beside a number ("14 May", "May 2024"): "may" is also a verb.
-    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?=\.?\s*\d)"
-    r"|(?<=\d )(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
-    re.IGNORECASE,
-)
-
-
-_SCALES = (("bn", "billion"), ("tn", "trillion"), ("m", "million"), ("k", "thousand"))
-
-
-def particulars(statement: str) -> list[str]:
-    """The numbers and months a statement gives, in a comparable form, sorted."""
-    found = []
-    for match in _PARTICULAR.finditer(statement):
-        text = re.sub(r"\s+", "", match.group(0).casefold()).replace(",", "")
-        if text[:1].isalpha():
-            text = text[:3]
-        for short, scale in _SCALES:
-            if text.endswith(short) and text[: -len(short)].replace(".", "").isdigit():
-                text = text[: -len(short)] + scale
-        found.append(text.replace("percent", "%").replace("per cent", "%"))
-    return sorted(found)
-
-
-def same_particulars(one: str, other: str) -> bool:
-    """Whether two statements give the same numbers, amounts and dates: "invest $3 billion"
-    and "invest $2 billion" are different facts however alike the rest reads."""
-    return particulars(one) == particulars(other)
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
@@ -419,7 +386,8 @@ class Curator:
         for fact, _score in self.store.similar_statements(statement, DUPLICATE_CUTOFF):
             if fact.id == editing or fact.status == "retracted":
                 continue
-            if not same_particulars(statement, fact.statement):
+            # Other numbers, amounts or dates: another fact however alike the rest reads.
+            if particulars(statement) != particulars(fact.statement):
                 continue
             if self._named_in(statement) != self._named_in(fact.statement):
                 continue
