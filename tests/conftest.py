@@ -14,6 +14,7 @@ from slackbot.server import GracefulServer
 from slackbot.slack import i18n
 from storage.repository import FactStore
 from tests.fake_slack import BOT_TOKEN, DateClock, FakeSlack
+from tests.feed_server import FeedServer
 from tests.slack_client import SlackSender
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -62,6 +63,13 @@ def settings(fake_slack: FakeSlack, db_path: Path) -> Settings:
         db_path=db_path,
         admins=frozenset({"U0ADMIN"}),
     )
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A real HTTP server on loopback serving feed documents (tests/feed_server.py)."""
+    with FeedServer() as feed_server:
+        yield feed_server
 
 
 @pytest.fixture

@@ -58,12 +58,6 @@ def serve_numbered_feeds(server: FeedServer, *, feeds: int, items: int, delay: f
     return expected
 
 
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
-
-
 def test_dry_run_previews_a_loopback_feed_and_stores_nothing(
     tmp_path: Path, server: FeedServer
 ) -> None:

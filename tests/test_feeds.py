@@ -30,12 +30,6 @@ START = datetime(2024, 5, 17, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
-
-
-@pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
     client = Fetcher(allow_private=True, connect_timeout=1.0, total_timeout=1.5)
     yield client

@@ -37,12 +37,6 @@ def rss(outlet: str, *items: tuple[str, str, str]) -> bytes:
 
 
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
-
-
-@pytest.fixture
 def feed_clock() -> DateClock:
     return DateClock(START)
 

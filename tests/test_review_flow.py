@@ -5,7 +5,6 @@ and an approved fact is in /whois and the next digest at once."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -37,12 +36,6 @@ NEWS = "C0NEWS"
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, feeds_allow_private=True)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
 
 
 @pytest.fixture(autouse=True)

@@ -6,21 +6,12 @@ polling a real feed served on loopback."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.feed_server import FeedServer, document
 from tests.test_console_and_cli import summitbot
 
 LOOPBACK = {"SUMMITBOT_FEEDS_ALLOW_PRIVATE": "true"}
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
 
 
 def candidates_from_a_feed(tmp_path: Path, server: FeedServer) -> dict[str, str]:

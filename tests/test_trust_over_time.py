@@ -38,12 +38,6 @@ SEOUL_MORNING = """<?xml version="1.0" encoding="utf-8"?>
 
 
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
-
-
-@pytest.fixture
 def feeds(store: FactStore, clock: DateClock) -> Iterator[FeedService]:
     fetcher = Fetcher(allow_private=True, connect_timeout=1.0, total_timeout=3.0)
     service = FeedService(SummitIntel(store), fetcher, clock=clock)
