@@ -150,7 +150,7 @@ def build_services(
     )
     feeds = FeedService(
         intel,
-        Fetcher(allow_private=settings.feeds_allow_private),
+        Fetcher(allow_private=settings.feeds_allow_private, proxy=settings.feeds_proxy),
         clock=clock,
         # Serving Slack, documents are parsed in a worker process (see feeds.preparing).
         parse_processes=0 if console else PARSE_PROCESSES,

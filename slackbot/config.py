@@ -40,6 +40,8 @@ class Settings:
     review_channel: str | None = None
     # Tests and local feed servers only: fetch feeds on loopback and private addresses.
     feeds_allow_private: bool = False
+    # The one proxy feed fetches go through; the environment's HTTP(S)_PROXY is ignored.
+    feeds_proxy: str | None = None
     # An Expected fact open longer than this is marked stale (slackbot.core.claims).
     stale_days: int = 90
     # The interface's language (en or ko) where a request's Slack locale does not decide.
@@ -118,6 +120,11 @@ class Settings:
         allow_private = (get("SUMMITBOT_FEEDS_ALLOW_PRIVATE") or "false").lower()
         if allow_private not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError("SUMMITBOT_FEEDS_ALLOW_PRIVATE must be true or false")
+        feeds_proxy = get("SUMMITBOT_FEEDS_PROXY") or None
+        if feeds_proxy and not feeds_proxy.startswith(("http://", "https://", "socks5://")):
+            raise ConfigError(
+                "SUMMITBOT_FEEDS_PROXY must be a proxy URL like http://proxy.internal:3128"
+            )
         stale = get("SUMMITBOT_STALE_DAYS") or "90"
         if not stale.isdigit() or not 1 <= int(stale) <= 3650:
             raise ConfigError("SUMMITBOT_STALE_DAYS must be a number of days from 1 to 3650")
@@ -165,6 +172,7 @@ class Settings:
             digest_grace_hours=digest_grace_hours,
             review_channel=review_channel or None,
             feeds_allow_private=allow_private in ("true", "1", "yes"),
+            feeds_proxy=feeds_proxy,
             stale_days=int(stale),
             language=language,
             client_id=client_id,

@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(settings: Settings, store: Repository, args: argparse.Namespace, out: TextIO) -> int:
     # The operator at the terminal may preview a feed on this machine (a loopback URL).
     dry_run = args.feeds_action == "poll" and args.dry_run
-    fetcher = Fetcher(allow_private=settings.feeds_allow_private or dry_run)
+    fetcher = Fetcher(
+        allow_private=settings.feeds_allow_private or dry_run, proxy=settings.feeds_proxy
+    )
     service = FeedService(SummitIntel(store), fetcher)
     try:
         return _run(service, settings, args, out)

@@ -20,6 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from slackbot.connection_guard import REQUEST_SECONDS, ConnectionGuard, waitress_settings
 from slackbot.slack import direct
 from slackbot.slack.ids import EVENTS_PATH
 
@@ -104,6 +105,7 @@ def make_server(
     """The waitress server for the app; ``adjustments`` override waitress settings and
     ``wrap`` wraps the WSGI application."""
     settings: dict[str, Any] = {
+        **waitress_settings(),
         "threads": WORKER_THREADS,
         "ident": "summitbot",
         "max_request_body_size": MAX_BODY_BYTES,
@@ -184,11 +186,17 @@ class GracefulServer:
         port: int,
         *,
         tick_seconds: float = TICK_SECONDS,
+        request_seconds: float = REQUEST_SECONDS,
         **adjustments: Any,
     ) -> None:
         self.in_flight = InFlight()
         self.server = make_server(
             app, one_address(host), port, wrap=self.in_flight.wrap, **adjustments
+        )
+        assert isinstance(self.server, BaseWSGIServer), "one host and port"
+        self.guard = ConnectionGuard(
+            self.server.adj.connection_limit,
+            request_seconds=request_seconds,
         )
         # The loop's wait is kept here, not in waitress's asyncore_loop_timeout: waitress
         # reads that as whole seconds, so a quarter second became 0, a loop that never
@@ -208,6 +216,7 @@ class GracefulServer:
         assert isinstance(server, BaseWSGIServer), "one host and port"
         while not self._stopping.is_set():
             self._tick(server, self._tick_seconds)
+            self.guard.sweep(server.active_channels)
         self._drain(server)
 
     @staticmethod

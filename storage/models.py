@@ -354,6 +354,9 @@ class Feed:
     items_seen: int = 0
     proposed: int = 0
     dropped: int = 0  # items that named no known company, person or product
+    # New items the last poll left for the next one: a poll proposes at most
+    # MAX_NEW_PER_POLL, so one flooding feed cannot bury the review queue.
+    held_back: int = 0
     seen: tuple[str, ...] = ()
 
     def to_doc(self) -> dict[str, Any]:

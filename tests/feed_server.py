@@ -30,6 +30,8 @@ class Route:
     delay: float = 0.0  # seconds before answering
     gzip: bool = False
     stall: bool = False  # never answer (until the server stops)
+    drip: float = 0.0  # seconds between the bytes of the answer (a server slow on purpose)
+    encoded_as: str | None = None  # the body is already encoded so (a gzip bomb, say)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class FeedServer:
         # Requests being answered right now, and the most there ever were at once.
         self.in_flight = 0
         self.most_in_flight = 0
+        # For each dripping route, how many bytes went out before the client left.
+        self.dripped: dict[str, int] = {}
         self._counting = threading.Lock()
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -124,10 +128,28 @@ class FeedServer:
                     self._answer(304, b"", extra)
                     return
                 body = route.body
+                if route.encoded_as:
+                    extra["Content-Encoding"] = route.encoded_as
+                if route.drip:
+                    self._drip(route, body, extra)
+                    return
                 if route.gzip and "gzip" in headers.get("accept-encoding", ""):
                     body = gzip.compress(body)
                     extra["Content-Encoding"] = "gzip"
                 self._answer(route.status, body, {"Content-Type": route.content_type, **extra})
+
+            def _drip(self, route: Route, body: bytes, headers: dict[str, str]) -> None:
+                head = f"HTTP/1.1 {route.status} OK\r\nContent-Type: {route.content_type}\r\n"
+                head += "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+                head += f"Content-Length: {len(body)}\r\n\r\n"
+                server.dripped[self.path] = 0
+                with contextlib.suppress(OSError):
+                    for byte in head.encode() + body:
+                        if server._stop.wait(route.drip):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        server.dripped[self.path] += 1
 
             def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)

@@ -61,8 +61,11 @@ class SlackSender:
     acknowledged with no answer returns what the app then posted to that URL, as a person
     sees the answer either way."""
 
-    def __init__(self, base_url: str, secret: str, fake: Any = None) -> None:
+    def __init__(
+        self, base_url: str, secret: str, fake: Any = None, *, timeout: float = 30
+    ) -> None:
         self.base_url = base_url
+        self.timeout = timeout
         self.secret = secret
         self.fake = fake
         parts = urlsplit(base_url)
@@ -74,7 +77,9 @@ class SlackSender:
     ) -> Reply:
         for attempt in range(2):
             if self._connection is None:
-                self._connection = http.client.HTTPConnection(self._host, self._port, timeout=30)
+                self._connection = http.client.HTTPConnection(
+                    self._host, self._port, timeout=self.timeout
+                )
             try:
                 self._connection.request(method, path, body=body.encode(), headers=headers or {})
                 response = self._connection.getresponse()

@@ -61,7 +61,7 @@ def test_a_briefing_arrives_as_a_markdown_file_in_the_askers_dm_with_every_sourc
     reply = slack.command(
         "/summit", "brief samsung", user_id=READER, response_url=fake_slack.response_url()
     )
-    assert "on its way to our direct messages" in said(reply)
+    assert "on its way to your direct messages with the app" in said(reply)
     (shared,) = uploaded(fake_slack)
     assert shared["channel"] == f"D{READER}"
     assert shared["filename"].startswith("summit-brief-samsung-electronics-")
@@ -121,6 +121,19 @@ def test_when_slack_refuses_the_file_the_asker_is_told_what_to_do(
         lambda: [p for p in fake_slack.response_posts if "did not take the briefing" in str(p)]
     )
     assert "files:write" in str(told[0])
+
+
+def test_an_upload_url_slack_never_gave_is_told_to_the_asker(
+    slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    # slack_sdk raises ValueError (not a Slack error) when the answer has no upload URL.
+    fake_slack.answer_next("files.getUploadURLExternal", {"ok": True, "file_id": "F0NOURL"})
+    watched = fake_slack.response_url()
+    slack.command("/summit", "brief samsung", user_id=READER, response_url=watched)
+    told = fake_slack.wait_for(
+        lambda: [p for p in fake_slack.response_posts if "did not take the briefing" in str(p)]
+    )
+    assert "/summit brief samsung" in str(told[0])
 
 
 def test_a_briefing_over_socket_mode(

@@ -13,14 +13,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slackbot.core import briefing
 from slackbot.slack import render
 from slackbot.slack.delivery import Asker
+from slackbot.slack.i18n import _
 
 logger = logging.getLogger(__name__)
 
 
 def on_its_way(subject: str, kind: str) -> render.Message:
     return render.notice(
-        f"Your briefing on {subject} ({kind.upper()}: every fact with its source, the open "
-        "claims and the timeline) is on its way to our direct messages."
+        _(
+            "Your briefing on {subject} ({kind}: every fact with its source, the open claims "
+            "and the timeline) is on its way to your direct messages with the app."
+        ).format(subject=subject, kind=kind.upper())
     )
 
 
@@ -34,19 +37,22 @@ def upload(client: WebClient, asker: Asker, brief: briefing.Briefing, kind: str)
             channel=channel,
             content=content,
             filename=brief.filename(kind),
-            title=f"Briefing: {brief.subject.name}",
-            initial_comment=(
-                f"Your briefing on {brief.subject.name}: every fact with its status, date and "
-                "source, the open claims and the timeline."
-            ),
+            title=_("Briefing: {subject}").format(subject=brief.subject.name),
+            initial_comment=_(
+                "Your briefing on {subject}: every fact with its status, date and source, the "
+                "open claims and the timeline."
+            ).format(subject=brief.subject.name),
         )
-    except (SlackApiError, SlackClientError, OSError, KeyError) as error:
+    # ValueError: slack_sdk's answer when Slack's reply lacks the upload URL or file id.
+    except (SlackApiError, SlackClientError, OSError, KeyError, ValueError) as error:
         why = error.response.get("error") if isinstance(error, SlackApiError) else error
         logger.warning("a briefing could not be uploaded: %s", why)
         asker.tell(
             render.notice(
-                f"Slack did not take the briefing file ({why}). Try `/summit brief "
-                f"{brief.subject.name.lower()}` again in a minute; if it keeps failing, the app "
-                "may need reinstalling with the files:write and im:write permissions."
+                _(
+                    "Slack did not take the briefing file ({why}). Try {command} again in a "
+                    "minute; if it keeps failing, the app may need reinstalling with the "
+                    "files:write and im:write permissions."
+                ).format(why=why, command=f"`/summit brief {brief.subject.name.lower()}`")
             )
         )

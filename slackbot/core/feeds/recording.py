@@ -37,6 +37,10 @@ FAILING_AFTER = 5
 MAX_BACKOFF = timedelta(hours=24)
 # Keys of the items a feed served lately; feeds serve their newest few dozen.
 SEEN_LIMIT = 2000
+# At most this many candidates from one feed in one poll; the rest are left unseen, counted
+# in ``Feed.held_back`` and proposed by the polls after (a feed that serves 5,000 items at
+# once would otherwise bury every other feed's candidates in the review queue).
+MAX_NEW_PER_POLL = 100
 # Stored facts of an item's companies compared with it, nearest its day first.
 FACT_LOOKS = 20
 # Candidates found this recently are compared with new headlines (by their published
@@ -58,6 +62,7 @@ class PollReport:
     merged: int = 0
     dropped: int = 0
     ok: bool = True
+    held: int = 0  # new items left for the next poll (MAX_NEW_PER_POLL)
     became_failing: bool = False
     recovered: bool = False
 
@@ -240,11 +245,14 @@ class PollRecorder:
         new: dict[str, Candidate] = {}
         retellings: dict[str, list[_Retelling]] = {}
         fresh_keys: list[str] = []
-        merged = dropped = counted = 0
+        merged = dropped = counted = held = 0
         for prepared in items:
             item = prepared.item
             keys = item_keys(item, feed.id)
             if any(key in seen for key in keys):
+                continue
+            if len(new) >= MAX_NEW_PER_POLL:
+                held += 1  # not marked seen: the next poll takes it
                 continue
             fresh_keys += keys
             seen.update(keys)
@@ -282,9 +290,13 @@ class PollRecorder:
             items_seen=feed.items_seen + counted,
             proposed=feed.proposed + len(new),
             dropped=feed.dropped + dropped,
+            held_back=held,
             seen=tuple(dict.fromkeys([*fresh_keys, *feed.seen]))[:SEEN_LIMIT],
         )
-        report = PollReport(feed, feed.last_result or "", merged=merged, dropped=dropped)
+        if held:
+            # The next fetch must bring the held items again, not a 304.
+            feed = replace(feed, etag=None, last_modified=None)
+        report = PollReport(feed, feed.last_result or "", merged=merged, dropped=dropped, held=held)
         report.new = list(new.values())
         return self._write(report, retellings)
 

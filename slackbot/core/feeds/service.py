@@ -33,6 +33,9 @@ from storage.api import Candidate, Feed, fold, utc_now
 logger = logging.getLogger(__name__)
 
 FETCH_WORKERS = 4
+# Feeds whose last poll failed (a timeout most often) are fetched in a lane of their own,
+# so a few slow or dead servers never hold the workers healthy feeds wait for.
+FAILING_FETCH_WORKERS = 2
 DEFAULT_INTERVAL = 30  # minutes
 MIN_INTERVAL = 5
 MAX_INTERVAL = 7 * 24 * 60
@@ -124,6 +127,9 @@ class FeedService:
         self.fetcher = fetcher
         self.clock = clock
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="feed-fetch")
+        self._failing_lane = ThreadPoolExecutor(
+            FAILING_FETCH_WORKERS, thread_name_prefix="feed-fetch-failing"
+        )
         # Polls in the background (asked for in Slack): never on a request thread.
         self._background = ThreadPoolExecutor(1, thread_name_prefix="feed-poll")
         # Made at the first parse (see _parser_pool): a pool holds pipes from the start.
@@ -140,6 +146,7 @@ class FeedService:
     def close(self) -> None:
         self._background.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._failing_lane.shutdown(wait=True, cancel_futures=True)
         with self._parsers_guard:
             if self._parsers is not None:
                 self._parsers.shutdown(wait=True, cancel_futures=True)
@@ -249,7 +256,12 @@ class FeedService:
             feeds = [feed for feed in feeds if feed.id not in self._polling]
             self._polling.update(feed.id for feed in feeds)
         try:
-            futures = [self._pool.submit(self._fetch_and_record, feed) for feed in feeds]
+            futures = [
+                (self._failing_lane if feed.failures else self._pool).submit(
+                    self._fetch_and_record, feed
+                )
+                for feed in feeds
+            ]
             reports = [future.result() for future in futures]
         finally:
             with self._polling_guard:

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from slackbot.core.feeds import PollReport
+from slackbot.core.feeds.recording import MAX_NEW_PER_POLL
 from slackbot.core.feeds.review import MAX_REASON, QueuePage
 from slackbot.slack.i18n import _, _n
 from slackbot.slack.ids import (
@@ -63,6 +64,17 @@ def poll_result(result: str | None) -> str:
         count = int(counted.group(1))
         return _n("{count} new item", "{count} new items", count).format(count=count)
     return {"not modified": _("not modified"), "failed": _("failed")}.get(result, result)
+
+
+def held_words(held: int) -> str:
+    """What a flooding feed's last poll left for the next one, or nothing."""
+    if not held:
+        return ""
+    return " · " + _n(
+        "{count} more item held for the next poll (at most {most} a poll)",
+        "{count} more items held for the next poll (at most {most} a poll)",
+        held,
+    ).format(count=held, most=MAX_NEW_PER_POLL)
 
 
 def feeds_usage() -> str:
@@ -246,7 +258,7 @@ def feed_line(feed: Feed, timezone: str) -> str:
     elif feed.failing:
         failing = _("failing ({count} polls in a row)").format(count=feed.failures)
         state = f" · :warning: {failing}"
-    result = escape(poll_result(feed.last_result))
+    result = escape(poll_result(feed.last_result) + held_words(feed.held_back))
     problem = f" · :warning: {escape(feed.problem)}" if feed.problem else ""
     must = f" · {_('must')}: {escape(' '.join(feed.must))}" if feed.must else ""
     next_fetch = "—" if feed.paused else local_time(feed.next_fetch_at, timezone)
@@ -292,7 +304,7 @@ def poll_done(reports: Sequence[PollReport]) -> Message:
         return notice(_("Nothing was polled: no feed is active (or each is being polled now)."))
     lines = [
         _("Feed {id} ({name})").format(id=r.feed.id, name=r.feed.name)
-        + f": {poll_result(r.result)}"
+        + f": {poll_result(r.result)}{held_words(r.held)}"
         for r in reports
     ]
     new = sum(len(r.new) for r in reports)
