@@ -267,7 +267,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     # A full backup (an export) carries the summit's event record: restoring it into a new
     # store must not seed first, or the seed's copies would become changes in its history.
-    is_backup = any(_record_type(line) == "meta" for line in first_lines)
+    is_backup = any(_record_type(line) in ("export", "meta") for line in first_lines)
     with open_store(settings, seed=not is_backup) as store, path.open(encoding="utf-8") as lines:
         report = BulkCuration(Curator(store)).import_lines(
             lines, by=args.by, progress=progress, writing=writing

@@ -40,9 +40,18 @@ class ScheduledWork:
         return self._leadership.leader()
 
     def health(self) -> dict[str, Any]:
-        """What GET /healthz adds: this replica and the one that leads."""
-        return {
+        """What GET /healthz adds: this replica, the one that leads, whether this one's
+        scheduler runs, and a ``problem`` when digests and feed polls run nowhere."""
+        leader = self.leader()
+        state = self.scheduler.state()
+        report: dict[str, Any] = {
             "replica": self.name,
-            "leader": self.leader(),
+            "leader": leader,
+            "scheduler": state,
             "store": "postgresql" if self._leadership else "embedded",
         }
+        if leader is None:
+            report["problem"] = "no replica leads: no digest is posted and no feed is polled"
+        elif leader == self.name and state != "running":
+            report["problem"] = f"this replica leads but its scheduler is {state}"
+        return report

@@ -14,7 +14,7 @@ from typing import Protocol
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_PAUSED
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
 from slackbot.core.corrections import CorrectionService
 from slackbot.core.digests import DigestService, trigger_for
@@ -46,6 +46,14 @@ class Scheduling(Protocol):
     def step_down(self) -> None: ...
     def shutdown(self) -> None: ...
     def set_leader(self, leader: Callable[[], str | None]) -> None: ...
+
+    def state(self) -> str:
+        """ "running", "paused" (a replica that does not lead) or "stopped"."""
+        ...
+
+
+def scheduler_state(scheduler: BackgroundScheduler) -> str:
+    return {STATE_RUNNING: "running", STATE_PAUSED: "paused"}.get(scheduler.state, "stopped")
 
 
 def job_id(channel_id: str, prefix: str = "") -> str:
@@ -176,6 +184,9 @@ class DigestScheduler:
         if self.scheduler.running:
             self.scheduler.pause()
 
+    def state(self) -> str:
+        return scheduler_state(self.scheduler)
+
     def set_leader(self, leader: Callable[[], str | None]) -> None:
         """Where the scheduler runs, for /digest status (several replicas)."""
         self.service.leader = leader
@@ -211,6 +222,7 @@ class DigestScheduler:
             or subscription.paused
             or subscription.suspended_reason
             or self.service.halted is not None
+            or self.service.problem(subscription) is not None
         ):
             with contextlib.suppress(JobLookupError):
                 self.scheduler.remove_job(job_id(channel_id, self.prefix))

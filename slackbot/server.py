@@ -61,6 +61,8 @@ def wsgi_application(
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH:
+            # 200 while the process answers, which it does with no leader too (a load
+            # balancer must keep sending it requests); a "problem" says what runs nowhere.
             report = {"ok": True, **(health() if health else {})}
             return plain(start_response, "200 OK", json.dumps(report) + "\n", "application/json")
         oauth = app.oauth_flow

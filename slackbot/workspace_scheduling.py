@@ -22,6 +22,7 @@ from slackbot.scheduler import (
     RETRY_CHECK_SECONDS,
     DigestScheduler,
     background_scheduler,
+    scheduler_state,
 )
 from slackbot.slack.tenants import Tenant
 from slackbot.tenancy import WorkspaceTenants
@@ -89,6 +90,9 @@ class WorkspaceScheduling:
             )
         self.scheduler.start()
         self.sync()
+
+    def state(self) -> str:
+        return scheduler_state(self.scheduler)
 
     def step_down(self) -> None:
         if self.scheduler.running:

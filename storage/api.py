@@ -29,6 +29,7 @@ from storage.errors import (
 )
 from storage.ids import MAX_FACT_NUMBER, fact_id, fact_number, number_of, replica_name
 from storage.models import (
+    CANDIDATE_STATES,
     ENTITY_KINDS,
     FACT_KINDS,
     FACT_STATUSES,
@@ -49,6 +50,7 @@ from storage.models import (
 from storage.text import compact, fold, words
 
 __all__ = [
+    "CANDIDATE_STATES",
     "ENTITY_KINDS",
     "EVENT_CLAIM_SECONDS",
     "FACT_KINDS",

@@ -34,6 +34,20 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], None]) ->
     fsync_directory(path.parent)
 
 
+def remove_leftovers(path: Path) -> list[tuple[str, int]]:
+    """Removes the temporary files a process killed mid-write left beside the store
+    (``.summit.json.tmp`` from a snapshot write, say: 12 MB after an import was killed).
+    Only called with the store's process lock held, so no writer of them is alive. Returns
+    what was removed, with sizes."""
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}*.tmp"):
+        with contextlib.suppress(OSError):
+            size = leftover.stat().st_size
+            leftover.unlink()
+            removed.append((leftover.name, size))
+    return removed
+
+
 def fsync_directory(directory: Path) -> None:
     # The rename itself is only durable once the directory entry is on disk.
     fd = os.open(directory, os.O_RDONLY)

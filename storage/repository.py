@@ -45,7 +45,7 @@ from storage.applying import Applying
 from storage.digest_tables import DigestTables
 from storage.errors import StoreOpenError, StoreWriteError
 from storage.fact_index import FactIndex
-from storage.files import ProcessLock
+from storage.files import ProcessLock, remove_leftovers
 from storage.ids import MAX_FACT_NUMBER, fact_number
 from storage.ids import fact_id as format_fact_id
 from storage.index import WordIndex
@@ -146,6 +146,8 @@ class FactStore(Applying, Loading, DigestTables, ReviewTables):
             new_store = not self.path.exists()
             self._process_lock = ProcessLock(self.path.with_name(self.path.name + ".lock"))
             self._process_lock.acquire()
+            for name, size in remove_leftovers(self.path):
+                logger.info("removed %s (%d bytes), left by a write that was cut off", name, size)
         except OSError as error:
             raise StoreOpenError(
                 f"cannot open the store at {self.path}: {describe_os_error(error)}; "

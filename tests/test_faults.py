@@ -509,7 +509,7 @@ def test_malformed_import_lines_are_reported_by_number(tmp_path: Path) -> None:
         assert f"bad.jsonl:{number}:" in result.stderr, (number, result.stderr)
     assert "bad.jsonl:1:" not in result.stderr
     assert "lone surrogate" in result.stderr and "NUL" in result.stderr
-    assert "bidirectional" in result.stderr and "F999999998" in result.stderr
+    assert "bidirectional" in result.stderr and "F899999999" in result.stderr
 
 
 def test_forbidden_characters_written_as_they_are_are_refused_too(tmp_path: Path) -> None:
@@ -535,21 +535,30 @@ def test_forbidden_characters_written_as_they_are_are_refused_too(tmp_path: Path
     assert "raw.jsonl:4:" not in result.stderr
 
 
-def test_fact_ids_never_pass_the_largest_the_store_can_address(tmp_path: Path) -> None:
+def test_an_imported_id_never_stops_new_saves(tmp_path: Path) -> None:
+    # F999999998 once went in, and every later save failed: "every fact id up to
+    # F999999998 is taken". Ids past F899999999 are kept for new facts.
     db = tmp_path / "summit.json"
     good = {"statement": "Samsung ships HBM to Microsoft.", "kind": "hardware"}
-    good |= {"entities": ["samsung"], "source_title": "Example", "id": "F999999998"}
+    good |= {"entities": ["samsung"], "source_title": "Example"}
     path = tmp_path / "high.jsonl"
-    path.write_text(json.dumps(good) + "\n")
+    path.write_text(json.dumps(good | {"id": "F999999998"}) + "\n")
+    refused = summitbot(db, "import", str(path))
+    assert refused.returncode == 1
+    assert "goes up to F899999999" in refused.stderr and "leave the id out" in refused.stderr
+    path.write_text(json.dumps(good | {"id": "F899999999"}) + "\n")
     assert summitbot(db, "import", str(path)).returncode == 0
     exported = summitbot(db, "export", str(tmp_path / "backup.jsonl"))
     assert exported.returncode == 0
     fresh = tmp_path / "fresh" / "summit.json"
     assert summitbot(fresh, "import", str(tmp_path / "backup.jsonl")).returncode == 0
     with FactStore(fresh) as store:
-        assert store.fact("F999999998") is not None
-        with pytest.raises(StoreWriteError, match="every fact id"):
-            store.next_fact_id()
+        assert store.fact("F899999999") is not None
+        assert store.next_fact_id() == "F900000000"  # a hundred million saves to go
+    path.write_text(json.dumps(good | {"statement": "Samsung ships more HBM."}) + "\n")
+    assert summitbot(fresh, "import", str(path)).returncode == 0
+    with FactStore(fresh) as store:
+        assert store.fact("F900000000") is not None
 
 
 # -- SIGTERM under load ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from slackbot import __version__
+from slackbot.core import restoring
 from slackbot.core.curation import (
     ENTITIES,
     HAPPENED_ON,
@@ -50,6 +52,10 @@ from storage.api import (
 )
 from storage.api import fact_id as make_fact_id
 
+# An imported fact's id stops here: the numbers above (up to MAX_FACT_NUMBER) stay free
+# for the facts added after the import, so no id in a file can stop new saves.
+MAX_GIVEN_FACT_NUMBER = 899_999_999
+
 # The store's own records a backup carries (the review channel an admin chose included).
 META_KEYS = ("source", "event", REVIEW_CHANNEL_KEY)
 
@@ -75,6 +81,13 @@ class BulkCuration:
         event), every entity, every fact, every revision, every digest subscription, every feed
         and every candidate of the review queue. Imported
         into an empty store, it gives the same answers."""
+        yield json.dumps(
+            {
+                "type": "export",
+                "format": restoring.EXPORT_FORMAT,
+                "made_by": f"summitbot {__version__}",
+            }
+        )
         for key in META_KEYS:
             doc = self.store.meta(key)
             if doc is not None:
@@ -113,11 +126,12 @@ class BulkCuration:
         feeds: list[Feed] = []
         candidates: list[Candidate] = []
         # A backup's records of these kinds are restored as they are.
+        # Each checked field by field first (slackbot.core.restoring).
         restored: dict[str, tuple[list[Any], Callable[[dict[str, Any]], Any]]] = {
-            "revision": (kept_revisions, Revision.from_doc),
-            "subscription": (subscriptions, Subscription.from_doc),
-            "feed": (feeds, Feed.from_doc),
-            "candidate": (candidates, Candidate.from_doc),
+            "revision": (kept_revisions, restoring.revision),
+            "subscription": (subscriptions, restoring.subscription),
+            "feed": (feeds, restoring.feed),
+            "candidate": (candidates, restoring.candidate),
         }
         now = self.curator.now_stamp()
         with self.store.transaction():
@@ -137,6 +151,12 @@ class BulkCuration:
                         if problem:
                             raise Rejected({"text": f"a value contains {problem}"})
                     kind = record.get("type")
+                    if kind == "export":
+                        newer = _newer_format(record)
+                        if newer:
+                            report.errors = [(number, newer)]
+                            break  # nothing else in it can be read right
+                        continue
                     if kind == "meta":
                         key, doc = record.get("key"), record.get("doc")
                         if key not in META_KEYS or not isinstance(doc, dict):
@@ -202,6 +222,7 @@ class BulkCuration:
     def _entity_from_record(
         self, record: dict[str, Any], names: _NameIndex, pending: dict[str, Entity]
     ) -> Entity:
+        restoring.check_entity_fields(record)
         name = str(record.get("name") or "").strip()
         kind = record.get("kind", "company")
         if not name:
@@ -235,6 +256,7 @@ class BulkCuration:
         by: str,
         now: str,
     ) -> tuple[Fact | None, Revision]:
+        restoring.check_fact_fields(record)
         source = record.get("source") or {}
         if not isinstance(source, dict):
             raise Rejected({"source": 'source is an object: {"url": "https://…", "title": "…"}'})
@@ -400,6 +422,21 @@ def _day_or_none(value: object) -> str | None:
         return None
 
 
+def _newer_format(record: dict[str, Any]) -> str | None:
+    """Why an export's format cannot be read here, or None."""
+    given = record.get("format")
+    if not isinstance(given, int) or isinstance(given, bool) or given < 1:
+        return "an export line's format is a number"
+    if given > restoring.EXPORT_FORMAT:
+        return (
+            f"this export is format {given}, made by a newer Summit Intel "
+            f"({str(record.get('made_by') or 'unknown')[:40]}); this one (summitbot "
+            f"{__version__}) reads format {restoring.EXPORT_FORMAT} and older: upgrade it, "
+            "then import the file again"
+        )
+    return None
+
+
 def _given_fact_id(record: dict[str, Any]) -> str | None:
     """The id a line gives its fact, as the store spells it; None for a new fact."""
     given = str(record.get("id") or "").strip().upper() or None
@@ -410,8 +447,14 @@ def _given_fact_id(record: dict[str, Any]) -> str | None:
     number = fact_number(given)
     if not number:
         raise Rejected({"id": f"fact ids look like F12, not {given[:20]!r}"})
-    if number >= MAX_FACT_NUMBER:
-        raise Rejected({"id": f"fact ids go up to F{MAX_FACT_NUMBER - 1}, not {given[:20]!r}"})
+    if number > MAX_GIVEN_FACT_NUMBER:
+        raise Rejected(
+            {
+                "id": f"an imported fact's id goes up to F{MAX_GIVEN_FACT_NUMBER}, not "
+                f"{given[:20]!r} (the ids above are kept for the facts added after it); "
+                "leave the id out and the fact gets the next one"
+            }
+        )
     return make_fact_id(number)
 
 

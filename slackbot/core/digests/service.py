@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from slackbot.core.digests.compose import Digest, compose
 from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
+from slackbot.core.digests.validity import subscription_problem
 from slackbot.core.intel import SummitIntel
 from slackbot.core.tags import normalise_tag
-from slackbot.core.wording import N_, said
+from slackbot.core.wording import N_, Said, said
 from storage.api import Subscription, utc_now
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class DigestStatus:
     leader: str | None = None
     several_replicas: bool = False
     channel_id: str = ""  # whose digest: a channel's id, or a person's (a personal digest)
+    # Why a stored subscription cannot run (a bad value from an import or an old store).
+    problem: Said | None = None
 
 
 @dataclass
@@ -116,6 +119,7 @@ class DigestService:
         # Slots being posted by this process right now (not interrupted ones).
         self._in_progress: set[str] = set()
         self._locks_guard = threading.Lock()
+        self._reported_problems: set[tuple[str, str]] = set()
 
     def _now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -170,7 +174,8 @@ class DigestService:
         subscription = self.store.subscription(channel_id)
         if subscription is None:
             return DigestStatus(None, None, [], [], channel_id=channel_id)
-        upcoming = self.next_run(subscription)
+        problem = self.problem(subscription)
+        upcoming = None if problem else self.next_run(subscription)
         tracked = []
         for entity_id in subscription.tracked_entities:
             entity = self.store.entity(entity_id)
@@ -183,6 +188,7 @@ class DigestService:
             self.interrupted(channel_id),
             leader=self.leader() if self.leader else None,
             several_replicas=self.leader is not None,
+            problem=problem,
             channel_id=channel_id,
         )
 
@@ -300,6 +306,8 @@ class DigestService:
         subscription = self.store.subscription(channel_id)
         if subscription is None or subscription.paused or subscription.suspended_reason:
             return Outcome("inactive", "not active")
+        if self.problem(subscription) is not None:
+            return Outcome("inactive", "stored with a bad value")
         now = self._now()
         start = max(
             now - self.grace,
@@ -327,9 +335,27 @@ class DigestService:
             subscription = self.store.subscription(key.split("|", 1)[0])
             if subscription is None or subscription.paused or subscription.suspended_reason:
                 continue
+            if self.problem(subscription) is not None:
+                continue
             due = datetime.fromisoformat(slot.get("due") or slot["at"])
             outcomes.append(self._deliver(subscription, key, now, due, retry=True))
         return outcomes
+
+    def problem(self, subscription: Subscription) -> Said | None:
+        """Why a stored subscription cannot be scheduled, or None. Each bad one is logged
+        at ERROR once, naming it; it is skipped and every other channel's digest runs."""
+        problem = subscription_problem(subscription)
+        if problem is not None:
+            reported = (subscription.channel_id, str(problem))
+            if reported not in self._reported_problems:
+                self._reported_problems.add(reported)
+                logger.error(
+                    "the digest subscription of %s is stored with a bad value (%s): it is "
+                    "skipped until /digest sets its schedule again",
+                    subscription.channel_id,
+                    problem,
+                )
+        return problem
 
     def halt(self, reason: str) -> None:
         """Stops every scheduled digest: the app can no longer post (uninstalled, or its

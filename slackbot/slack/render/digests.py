@@ -20,7 +20,7 @@ from slackbot.core.digests import (
     Outcome,
     is_personal,
 )
-from slackbot.slack.i18n import _, _n
+from slackbot.slack.i18n import _, _n, translated
 from slackbot.slack.i18n import current as current_language
 from slackbot.slack.render.base import (
     MAX_MESSAGE_BLOCKS,
@@ -203,7 +203,15 @@ def digest_status(status: DigestStatus, *, usage: bool = True) -> Message:
         return Message(text, [section(escape(text)), context(escape(digest_usage_text()))])
     whose = _("Your personal digest (a DM)") if personal else _("Digest for this channel")
     # Each line as (mrkdwn for the blocks, plain words for the fallback).
-    if subscription.suspended_reason:
+    zone = subscription.timezone
+    if status.problem is not None:
+        zone = "UTC"  # the stored one may be what is wrong
+        state = _(
+            "This digest cannot run: {problem}. It is skipped until {command} sets its "
+            "schedule again."
+        ).format(problem=translated(status.problem), command="`/digest daily 09:00`")
+        state_mrkdwn = f":warning: {escape(state)}"
+    elif subscription.suspended_reason:
         reason = subscription.suspended_reason
         state = _("Suspended: {reason}. Fix it (e.g. invite me back), then {command}.").format(
             reason=reason, command="`/digest resume`"
@@ -219,7 +227,7 @@ def digest_status(status: DigestStatus, *, usage: bool = True) -> Message:
     what = ", ".join(tracked) or _("everything")
     schedule = schedule_words(subscription)
     last = last_result_words(subscription.last_result)
-    since = when(subscription.since, subscription.timezone)
+    since = when(subscription.since, zone)
     owner = subscription.created_by
     lines = [
         f"*{whose}:* {escape(schedule)}",
