@@ -381,7 +381,8 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_repair(settings: Settings, _args: argparse.Namespace) -> int:
-    """Keeps every readable journal record and sets the unreadable lines aside."""
+    """Keeps every intact snapshot record and every readable journal record, and sets the
+    damaged bytes aside, saying what was restored and what was dropped."""
     db = settings.db_path
     for line in repair_journals(db):
         print(line)
@@ -490,7 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "repair",
         cmd_repair,
-        "keep every readable journal record and move damaged lines to <journal>.bad-<time>",
+        "keep every intact snapshot and journal record; say what is restored and what is "
+        "dropped; keep the damaged files as <file>.bad-<time>",
     )
     feeds_cli.add_arguments(
         add("feeds", cmd_feeds, "news feeds: list, add, remove, pause, resume, poll [--dry-run]")

@@ -82,9 +82,12 @@ def open_workspaces(settings: Settings) -> Iterator[tuple[Workspaces, Installati
 
 
 def repair_journals(db_path: Path) -> list[str]:
-    """Keeps every readable record of the embedded store's journals and sets the unreadable
-    lines aside; a line for each journal saying what was done."""
-    said = []
+    """Keeps every intact record of the embedded store's snapshot (storage.seal) and every
+    readable record of its journals, and sets what is damaged aside; a line for each file
+    saying what was restored and what was dropped."""
+    from storage.seal import repair_snapshot
+
+    said = repair_snapshot(db_path)
     for journal in (
         db_path.with_name(db_path.name + ".journal"),
         db_path.with_name(db_path.name + ".journal.folding"),

@@ -19,6 +19,7 @@ from tinydb.storages import Storage
 
 from storage.errors import StoreCorruptError
 from storage.files import write_atomically
+from storage.seal import SEAL_TABLE, Seal, check_sealed, line_check, seal_bytes
 from storage.stored_records import RecordFile, column_from_text, column_text
 from storage.tinydb_glue import Codec, RecordTable, Tables
 
@@ -91,35 +92,44 @@ def _write_snapshot(out: BinaryIO, tables: Tables) -> Layout:
 
 
 def _write_tables(handle: _Checksummed, tables: Tables) -> Layout:
+    """Every table, then the seal (storage.seal) over all of it."""
     layout = Layout()
+    seal = Seal()
     handle.write(b"{\n")
-    for position, (name, table) in enumerate(tables.items()):
+    for name, table in tables.items():
+        if name == SEAL_TABLE:
+            continue
         handle.write(orjson.dumps(name) + b":{\n")
         start = handle.size
+        ids, checks = array("q"), array("I")
         if isinstance(table, RecordTable):
-            layout.records[name] = _write_records(handle, table)
+            layout.records[name] = _write_records(handle, table, checks)
+            ids = layout.records[name][0]
         else:
             documents = ((int(doc_id), doc) for doc_id, doc in table.items())
             separator = b""
             while chunk := list(itertools.islice(documents, _SNAPSHOT_CHUNK)):
-                lines = b",\n".join(
-                    b'"%d":%s' % (doc_id, orjson.dumps(doc)) for doc_id, doc in chunk
-                )
-                handle.write(separator + lines)
+                lines = [b'"%d":%s' % (doc_id, orjson.dumps(doc)) for doc_id, doc in chunk]
+                ids.extend(doc_id for doc_id, _doc in chunk)
+                checks.extend(line_check(line) for line in lines)
+                handle.write(separator + b",\n".join(lines))
                 separator = b",\n"
             if separator:
                 handle.write(b"\n")
+        seal.tables[name] = (ids, checks)
         layout.regions[name] = (start, handle.size)
-        handle.write(b"},\n" if position < len(tables) - 1 else b"}\n")
-    handle.write(b"}\n")
+        handle.write(b"},\n")
+    seal.covers, seal.crc = handle.size, handle.crc
+    handle.write(seal_bytes(seal))
     return layout
 
 
 def _write_records(
-    handle: _Checksummed, table: RecordTable
+    handle: _Checksummed, table: RecordTable, checks: array[int]
 ) -> tuple[array[int], array[int], array[int]]:
     """A record table's lines, in doc id order; records still in the old snapshot are copied
-    as they are, without decoding them. Returns where each line went."""
+    as they are, without decoding them. Returns where each line went; each line's check
+    goes to ``checks``."""
     ids, offsets, lengths = array("q"), array("q"), array("l")
     encode = table.codec.encode
     chunk: list[bytes] = []
@@ -134,6 +144,7 @@ def _write_records(
         ids.append(doc_id)
         offsets.append(position)
         lengths.append(len(line))
+        checks.append(line_check(line))
         chunk.append(line)
         position += len(line)
         if len(chunk) >= _SNAPSHOT_CHUNK:
@@ -143,6 +154,16 @@ def _write_records(
         chunk.append(b"\n")
     handle.write(b"".join(chunk))
     return ids, offsets, lengths
+
+
+def write_plain_snapshot(path: Path, tables: dict[str, dict[str, Any]]) -> None:
+    """Writes plain tables (doc id -> document) as a sealed snapshot: ``summitbot repair``
+    writes what it kept this way."""
+
+    def write(handle: BinaryIO) -> None:
+        _write_snapshot(handle, dict(tables))
+
+    write_atomically(path, write)
 
 
 class _NotLineLayout(ValueError):
@@ -163,13 +184,24 @@ def _parse_entry(entry: bytes) -> tuple[int, bytes]:
 MakeTable = Callable[[str], "dict[str, Any] | RecordTable"]
 
 
+@dataclass
+class _Sealed:
+    """What reading found of the seal: the seal, where its table starts, and where the
+    file's closing brace ends (bytes after it are damage)."""
+
+    seal: Seal | None = None
+    seal_start: int = -1
+    closed_at: int = 0
+
+
 def _read_lines(
     handle: io.BytesIO, make_table: MakeTable, path: Path, on_record: OnRecord
-) -> tuple[Tables, Layout]:
+) -> tuple[Tables, Layout, _Sealed]:
     if handle.readline() != b"{\n":
         raise _NotLineLayout
     tables: Tables = {}
     layout = Layout()
+    sealed = _Sealed()
     table: dict[str, Any] | RecordTable | None = None
     name = ""
     found: list[tuple[int, int, int]] = []
@@ -180,17 +212,27 @@ def _read_lines(
         if table is None:
             header = line.rstrip()
             if header == b"}":
-                return tables, layout
+                sealed.closed_at = position
+                return tables, layout, sealed
             if not header.endswith(b":{"):
                 raise _NotLineLayout
             name = orjson.loads(header[:-2])
-            table = tables[name] = make_table(name)
+            if name == SEAL_TABLE:
+                sealed.seal_start = at
+                # Its own table, never the store's: read here and kept apart.
+                table = {}
+            else:
+                table = tables[name] = make_table(name)
             start, found = position, []
             continue
         entry = line.rstrip(b",\n")
         if entry == b"}" or not entry:
             if entry == b"}":
-                layout.regions[name] = (start, at)
+                if name == SEAL_TABLE:
+                    seal_doc = table.get("1") if isinstance(table, dict) else None
+                    sealed.seal = Seal.from_doc(seal_doc) if seal_doc else None
+                else:
+                    layout.regions[name] = (start, at)
                 if isinstance(table, RecordTable):
                     record_file = RecordFile.from_lines(path, found)
                     table.records.attach(record_file)
@@ -211,6 +253,8 @@ def _from_json(raw: bytes, make_table: MakeTable, on_record: OnRecord) -> Tables
     data = orjson.loads(raw)
     tables: Tables = {}
     for name, docs in data.items():
+        if name == SEAL_TABLE:
+            continue
         table = make_table(name)
         if isinstance(table, RecordTable):
             for doc_id, doc in docs.items():
@@ -289,12 +333,28 @@ class SnapshotStorage(Storage):
         raw = self.path.read_bytes()
         self.checksum = f"{len(raw)}:{zlib.crc32(raw):08x}"
         try:
-            tables, layout = _read_lines(io.BytesIO(raw), self.table, self.path, on_record)
+            tables, layout, sealed = _read_lines(io.BytesIO(raw), self.table, self.path, on_record)
+        except (_NotLineLayout, ValueError, KeyError, IndexError):
+            self._empty_tables()
+        else:
+            damage = check_sealed(raw, sealed.seal, sealed.seal_start, sealed.closed_at)
+            if damage:
+                shown = "; ".join(damage[:5]) + (
+                    f"; and {len(damage) - 5} more" if len(damage) > 5 else ""
+                )
+                raise StoreCorruptError(
+                    f"{self.path} is damaged: {shown}. Nothing was changed. Run `summitbot "
+                    "repair` to keep every intact record (it says what it restores and what "
+                    "it drops, and keeps the damaged file aside), or restore a backup."
+                )
+            if sealed.seal is None:
+                logger.info(
+                    "%s was written before snapshots were sealed: sealed at the next compaction",
+                    self.path,
+                )
             layout.checksum = self.checksum
             self.layout = layout
             return tables
-        except (_NotLineLayout, ValueError, KeyError, IndexError):
-            self._empty_tables()
         if not raw.strip():
             return {}
         self.foreign_layout = True
