@@ -57,8 +57,8 @@ def record_of(subscription: Subscription, **changes: Any) -> dict[str, Any]:
         ({"cadence": "weekly", "weekday": "someday"}, "weekday “someday”"),
         ({"channel_id": "general"}, "channel id “general”"),
         ({"since": "yesterday"}, "since “yesterday”"),
-        ({"paused": "no"}, "paused is str"),
-        ({"tracked_entities": "samsung"}, "tracked_entities is str"),
+        ({"paused": "no"}, "paused is text, not true or false"),
+        ({"tracked_entities": "samsung"}, "tracked_entities is text, not a list"),
         ({"colour": "blue"}, "unknown field colour"),
     ],
 )
@@ -102,6 +102,9 @@ def test_an_import_refuses_feeds_candidates_and_revisions_it_cannot_use(
         (candidate | {"sources": [{"title": "a", "url": "b", "rank": 1}]}, "unknown field rank"),
         (revision | {"fact_id": "G1"}, "fact_id looks like F12"),
         (revision | {"number": 0}, "1 or more"),
+        # Found by tests/test_properties.py: a number past 64 bits cannot be stored.
+        (revision | {"number": 10**30}, "not a whole number of at most 64 bits"),
+        (feed | {"failures": 2**64}, "not a whole number of at most 64 bits"),
         ({"type": "fact", "statement": "x", "importance": 3}, "unknown field importance"),
         ({"type": "entity", "name": "Acme", "rating": 3}, "unknown field rating"),
     ]:

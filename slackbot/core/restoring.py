@@ -68,7 +68,8 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint is bool:
         return isinstance(value, bool)
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        # A stored number is 64-bit (orjson writes no larger; JSON files may hold any).
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
@@ -83,16 +84,40 @@ def _fits(value: Any, hint: Any) -> bool:
     return True
 
 
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a number too large" if not -(2**63) <= value < 2**63 else "a whole number"
+    names = {str: "text", float: "a number", list: "a list", dict: "an object"}
+    return names.get(type(value), "null")
+
+
 def _check_types(record: dict[str, Any], kind: type) -> None:
     hints = get_type_hints(kind)
     for name, value in record.items():
         hint = hints.get(name)
         if hint is not None and not _fits(value, hint):
-            raise Rejected({name: f"{name} is {type(value).__name__}, not {_said(hint)}"})
+            shown = json_type(value)
+            raise Rejected({name: f"{name} is {shown}, not {_said(hint)}"})
 
 
 def _said(hint: Any) -> str:
-    return str(hint).replace("typing.", "").replace("NoneType", "None")
+    """A field's type in an operator's words."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_said(arm) for arm in get_args(hint))
+    words = {
+        type(None): "null",
+        bool: "true or false",
+        int: "a whole number of at most 64 bits",
+        float: "a number",
+        str: "text",
+        dict: "an object",
+    }
+    if hint in words:
+        return words[hint]
+    return "a list" if origin is tuple else "an object"
 
 
 def _moment(record: dict[str, Any], *names: str) -> None:
