@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bench import feeds_synth, measure
 from bench.big import big_section
+from bench.hostile import hostile_section
 from bench.labelled import labelled_section
 from bench.postgres import postgres_section
 from bench.report import (
@@ -530,6 +531,11 @@ def main() -> None:
         help="section 6 alone (feeds, at the largest size), written to bench/RESULTS-feeds.md",
     )
     parser.add_argument(
+        "--only-hostile",
+        action="store_true",
+        help="section 12 alone (hostile networks), written to bench/RESULTS-hostile.md",
+    )
+    parser.add_argument(
         "--only-labelled",
         action="store_true",
         help="section 11 alone (labelled headlines), written to bench/RESULTS-labelled.md",
@@ -549,6 +555,14 @@ def main() -> None:
             store = build_store(largest, Path(tmp))
             section = feeds_section(store, largest, Path(tmp), smoke=args.smoke)
         write_results(args.out, command, started, [section])
+        return
+    if args.only_hostile:
+        if args.out == str(ROOT / "bench" / "RESULTS.md"):
+            args.out = str(ROOT / "bench" / "RESULTS-hostile.md")
+        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
+            write_results(
+                args.out, command, started, hostile_section(Path(tmp), requests, smoke=args.smoke)
+            )
         return
     if args.only_labelled:
         if args.out == str(ROOT / "bench" / "RESULTS.md"):
@@ -588,6 +602,8 @@ def main() -> None:
         print("many workspaces…", flush=True)
         sections.append(workspaces_section(workdir, requests, smoke=args.smoke))
         sections.append(labelled_section())
+        print("hostile networks…", flush=True)
+        sections += hostile_section(workdir, requests, smoke=args.smoke)
         if args.big:
             print(f"a store of {args.big_size:,} facts…", flush=True)
             sections.append(big_section(args.big_size, workdir, requests))

@@ -25,6 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress import create_server
 
 from slackbot.app import LISTENER_THREADS
+from slackbot.connection_guard import waitress_settings
 from slackbot.server import WORKER_THREADS, bound_url, make_server, one_address
 
 ANSWER = json.dumps({"response_type": "ephemeral", "text": "ok"}).encode()
@@ -73,8 +74,15 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     floor = os.environ.get("BENCH_FLOOR", "bolt")
     if floor == "wsgi":
+        # The serving settings summitbot serve uses, or (BENCH_WAITRESS=defaults) waitress's
+        # own, which serve ran on before issue 27 (section 12a's "before" row).
+        own = os.environ.get("BENCH_WAITRESS") == "defaults"
         server = create_server(
-            signature_only(), host=one_address("127.0.0.1"), port=0, threads=WORKER_THREADS
+            signature_only(),
+            host=one_address("127.0.0.1"),
+            port=0,
+            threads=WORKER_THREADS,
+            **({} if own else waitress_settings()),
         )
     else:
         server = make_server(

@@ -32,6 +32,9 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         "5. Digest fan-out",
         "6. Feeds",
         "7. Socket Mode",
+        "12a. Slow clients",
+        "12b. Slow feeds",
+        "12c. Compressed bombs",
     ):
         assert section in report
     assert report.count("| 1,000 | /who |") == 2
