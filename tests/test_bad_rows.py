@@ -248,3 +248,29 @@ def test_a_snapshot_write_cut_off_leaves_nothing_after_the_next_start(
         assert store.fact_count() > 0
     assert not leftover.exists() and not index_leftover.exists()
     assert any(".summit.json.tmp (12000000 bytes)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_replica_on_postgresql_leads_and_schedules_over_a_bad_stored_row(
+    fake_slack: FakeSlack, postgres_url: str, tmp_path: Path
+) -> None:
+    # Before: the leader's start stopped at the bad time zone, and the replicas stayed up
+    # with /healthz "ok" and no digest or feed poll running anywhere.
+    from storage.postgres import PostgresStore
+    from tests.postgres import seconds_until
+    from tests.test_replicas import SECRET, health, start_replica
+
+    with PostgresStore(postgres_url) as store:
+        store.seed()
+        store.put_subscription(MARS)
+        store.put_subscription(EARTH)
+    replica = start_replica(fake_slack, postgres_url, tmp_path / "a")
+    sender = SlackSender(replica.url, SECRET, fake_slack)
+    try:
+        seconds_until(lambda: health(sender).get("scheduler") == "running", 15, every=0.05)
+        report = health(sender)
+        assert report["leader"] == report["replica"] and "problem" not in report
+    finally:
+        sender.close()
+        replica.stop(signal.SIGTERM, timeout=20)
+    log = replica.log()
+    assert "C0MARS" in log and " ERROR " in log and "Traceback" not in log
