@@ -18,11 +18,6 @@ from slack_bolt.logger.messages import (
     warning_token_skipped,
 )
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from handlers import register_listeners
 from slackbot.config import ConfigError, Settings
@@ -39,6 +34,7 @@ from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
 from slackbot.slack.tenants import SingleTenant, Tenancy, not_installed
+from slackbot.slack.web_client import MeasuredWebClient, retry_handlers
 from storage.api import Repository, utc_now
 
 logger = logging.getLogger(__name__)
@@ -57,12 +53,8 @@ RECORD_CPU_SHARE = 0.25
 
 def make_web_client(settings: Settings) -> WebClient:
     """A Web API client that waits out 429s and retries 5xx and dropped connections."""
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10)
-    client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
-    ]
+    client = MeasuredWebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10)
+    client.retry_handlers = retry_handlers()
     return client
 
 
@@ -152,9 +144,11 @@ def build_services(
         intel,
         Fetcher(allow_private=settings.feeds_allow_private, proxy=settings.feeds_proxy),
         clock=clock,
-        # Serving Slack, documents are parsed in a worker process (see feeds.preparing).
-        parse_processes=0 if console else PARSE_PROCESSES,
-        record_cpu_share=1.0 if console else RECORD_CPU_SHARE,
+        # Answering Slack and polling in one process, documents are parsed in a worker
+        # process and recording rests (see feeds.preparing, PollRecorder); a process that
+        # only answers (its polls are an admin's rare "poll now") or only works need not.
+        parse_processes=PARSE_PROCESSES if settings.role == "both" and not console else 0,
+        record_cpu_share=RECORD_CPU_SHARE if settings.role == "both" and not console else 1.0,
     )
     desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
     if desk is not None:
@@ -220,6 +214,11 @@ def build(
     except BoltError as error:
         raise ConfigError(
             f"Slack rejected SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token again"
+        ) from None
+    except OSError as error:  # auth.test at start-up could not reach Slack at all
+        raise ConfigError(
+            f"cannot reach Slack's Web API at {settings.api_url or 'slack.com'} ({error}); "
+            "check this machine's network (and SLACK_API_URL if it is set)"
         ) from None
     services = build_services(
         settings,

@@ -11,8 +11,7 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -22,7 +21,7 @@ from slack_bolt import App
 
 from slackbot import __version__, feeds_cli, review_cli, workspaces_cli
 from slackbot.app import build, build_app
-from slackbot.config import ConfigError, Settings, configure_logging
+from slackbot.config import ConfigError, Settings
 from slackbot.console import Console, blocks_to_text, run_console
 from slackbot.core import briefing
 from slackbot.core.bulk import BulkCuration
@@ -30,25 +29,21 @@ from slackbot.core.claims import SubjectUnclear
 from slackbot.core.curation import Curator
 from slackbot.core.digests import Digest, UsageError
 from slackbot.core.intel import SummitIntel
-from slackbot.leading import ScheduledWork
-from slackbot.scheduler import DigestScheduler
-from slackbot.server import GracefulServer, collect_garbage_rarely
+from slackbot.logs import configure_logging
+from slackbot.running import cmd_serve, cmd_worker, serving
+from slackbot.server import GracefulServer
 from slackbot.slack import render
-from slackbot.slack.ids import EVENTS_PATH
 from slackbot.slack.manifest import DEFAULT_NAME, ManifestError, manifest_yaml
 from slackbot.socket_mode import run_socket_mode
 from slackbot.stores import (
     database_status,
     migrate_embedded,
     open_store,
-    open_workspaces,
     repair_journals,
     safe_url,
     upgrade_database,
     write_atomically,
 )
-from slackbot.tenancy import build_for_workspaces
-from slackbot.workspace_scheduling import WorkspaceScheduling
 from storage.api import (
     JournalCorruptError,
     Repository,
@@ -59,62 +54,6 @@ from storage.api import (
 )
 
 logger = logging.getLogger("summitbot")
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[tuple[App, ScheduledWork]]:
-    """The app and its scheduled work, for one workspace (a bot token) or for every
-    workspace that installs it (client id and secret); closed afterwards."""
-    if settings.many_workspaces:
-        with open_workspaces(settings) as (workspaces, installations):
-            many = build_for_workspaces(settings, workspaces, installations)
-            collect_garbage_rarely()
-            grace = int(settings.digest_grace_hours * 3600)
-            work = ScheduledWork(WorkspaceScheduling(many.tenants, grace), settings)
-            try:
-                yield many.app, work
-            finally:
-                work.stop()
-                many.tenants.close()
-        return
-    with open_store(settings, follow=True) as store:
-        built = build(settings, store)
-        collect_garbage_rarely()
-        services = built.services
-        work = ScheduledWork(
-            DigestScheduler(services.digests, services.feeds, services.corrections), settings
-        )
-        try:
-            yield built.app, work
-        finally:
-            work.stop()
-            if services.feeds is not None:
-                services.feeds.close()
-            if services.home is not None:
-                services.home.close()
-
-
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.many_workspaces:
-        settings.require("SLACK_SIGNING_SECRET")
-    else:
-        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    with serving(settings) as (app, work):
-        server = GracefulServer(app, args.host, args.port, health=work.health)
-
-        def request_stop(_signum: int, _frame: FrameType | None) -> None:
-            # Only a flag: the serving loop stops itself (see GracefulServer).
-            server.stop()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        work.start()
-        logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
-        if app.oauth_flow is not None:
-            logger.info("installs from %s%s", server.url, app.oauth_flow.install_path)
-        server.run()
-    logger.info("stopped")
-    return 0
 
 
 def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
@@ -130,7 +69,9 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with serving(settings) as (app, work):
+    with serving(settings) as running:
+        app, work = running.app, running.work
+        assert work is not None
         work.start()
         install_pages = None
         if app.oauth_flow is not None:
@@ -441,7 +382,26 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     add_http_options(add("run", cmd_run, "Socket Mode, HTTP or the console, by what is configured"))
-    add_http_options(add("serve", cmd_serve, "serve Slack's requests over HTTP"))
+    serve = add("serve", cmd_serve, "serve Slack's requests over HTTP")
+    add_http_options(serve)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="only answer Slack; digests, corrections and feed polls run in summitbot worker",
+    )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="answer from N processes sharing the port (PostgreSQL only; default 1)",
+    )
+    serve.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
+    worker = add(
+        "worker",
+        cmd_worker,
+        "digests, corrections and feed polls without answering Slack (probes on --port)",
+    )
+    add_http_options(worker)
     add_http_options(
         add(
             "socket",
@@ -543,7 +503,15 @@ def main(argv: list[str] | None = None) -> int:
             "migrate",
         } or (args.command == "run" and settings.auto_mode == "shell")
         level = "WARNING" if console_only and "LOG_LEVEL" not in os.environ else settings.log_level
-        configure_logging(level)
+        configure_logging(
+            level,
+            settings.log_format,
+            secrets=tuple(
+                value
+                for value in (settings.signing_secret, settings.client_secret, settings.bot_token)
+                if value
+            ),
+        )
         result: int = args.handler(settings, args)
         return result
     except (

@@ -5,7 +5,6 @@ A missing or malformed setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +33,13 @@ class Settings:
     admins: frozenset[str] = frozenset()
     timezone: str = "UTC"
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object a line (slackbot.logs)
+    # What this process does (slackbot.running): "both" answers Slack and does the
+    # scheduled work, "serve" only answers, "worker" only does the scheduled work.
+    role: str = "both"
+    # /metrics on the serving port (metrics), or on a port of its own (metrics_port).
+    metrics: bool = False
+    metrics_port: int | None = None
     workspace_admins: bool = True
     digest_grace_hours: float = 6.0
     # Where new candidates are posted for review, until an admin runs /summit review here.
@@ -155,6 +161,17 @@ class Settings:
                 "SUMMITBOT_UNINSTALL_RETENTION_DAYS must be a number of days from 0 (delete at "
                 "once) to 3650"
             )
+        log_format = (get("SUMMITBOT_LOG_FORMAT") or "text").lower()
+        if log_format not in ("text", "json"):
+            raise ConfigError("SUMMITBOT_LOG_FORMAT must be text or json")
+        metrics = (get("SUMMITBOT_METRICS") or "false").lower()
+        if metrics not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError("SUMMITBOT_METRICS must be true or false")
+        metrics_port = get("SUMMITBOT_METRICS_PORT") or None
+        if metrics_port is not None and not (
+            metrics_port.isdigit() and 1 <= int(metrics_port) <= 65535
+        ):
+            raise ConfigError("SUMMITBOT_METRICS_PORT must be a port number (1-65535)")
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -168,6 +185,9 @@ class Settings:
             admins=admins,
             timezone=timezone,
             log_level=log_level,
+            log_format=log_format,
+            metrics=metrics in ("true", "1", "yes"),
+            metrics_port=int(metrics_port) if metrics_port else None,
             workspace_admins=workspace_admins in ("true", "1", "yes"),
             digest_grace_hours=digest_grace_hours,
             review_channel=review_channel or None,
@@ -207,30 +227,3 @@ class Settings:
         for name in names:
             if not values[name]:
                 raise ConfigError(f"{name} is not set; add it to .env (see .env.example)")
-
-
-_SECRET = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
-
-
-class RedactSecrets(logging.Filter):
-    """Keeps Slack tokens out of every log line, whoever logged it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _SECRET.sub(r"\1-[redacted]", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # APScheduler says "Running job …" and "… executed successfully" at INFO for every run of
-    # every job: with many workspaces, dozens of lines a second that say nothing.
-    if root.level >= logging.INFO:
-        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)

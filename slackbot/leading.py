@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackbot.config import Settings
+from slackbot.core.measures import LEADER
 from slackbot.scheduler import Scheduling
 from slackbot.stores import leadership
 from storage.api import replica_name
@@ -16,17 +17,27 @@ class ScheduledWork:
     def __init__(self, scheduler: Scheduling, settings: Settings) -> None:
         self.scheduler = scheduler
         self.name = replica_name()
-        self._leadership = leadership(settings, scheduler.lead, scheduler.step_down, self.name)
+        self._leadership = leadership(settings, self._gained, self._lost, self.name)
         if self._leadership is not None:
             scheduler.set_leader(self.leader)
+
+    def _gained(self) -> None:
+        LEADER.set(1)
+        self.scheduler.lead()
+
+    def _lost(self) -> None:
+        LEADER.set(0)
+        self.scheduler.step_down()
 
     def start(self) -> None:
         if self._leadership is None:
             self.scheduler.start()
+            LEADER.set(1)
         else:
             self._leadership.start()
 
     def stop(self) -> None:
+        LEADER.set(0)
         if self._leadership is not None:
             self._leadership.stop()
         self.scheduler.shutdown()

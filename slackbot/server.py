@@ -23,10 +23,13 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from slackbot.connection_guard import REQUEST_SECONDS, ConnectionGuard, waitress_settings
 from slackbot.slack import direct
 from slackbot.slack.ids import EVENTS_PATH
+from slackbot.telemetry import measured
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1_000_000
 WORKER_THREADS = 16
 DRAIN_SECONDS = 10.0
@@ -37,13 +40,23 @@ StartResponse = Callable[..., Any]
 
 
 Health = Callable[[], dict[str, Any]]
+# Whether this process can serve, and why not: (ready, details for the JSON answer).
+Ready = Callable[[], tuple[bool, dict[str, Any]]]
+MetricsPage = Callable[[], tuple[bytes, str]]
 
 
 def wsgi_application(
-    app: App, health: Health | None = None
+    app: App,
+    health: Health | None = None,
+    *,
+    ready: Ready | None = None,
+    metrics: MetricsPage | None = None,
+    answers_slack: bool = True,
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """``health`` adds to what ``GET /healthz`` answers (JSON: which replica this is and
-    which one leads the scheduler)."""
+    which one leads the scheduler); ``ready`` says whether ``GET /readyz`` is 200 or 503
+    and why; ``metrics`` is the ``GET /metrics`` page, when it is served here. A worker
+    (``answers_slack`` false) serves only those three."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     # Commands answered from memory, without Bolt's pipeline; the rest goes to Bolt.
     direct_path = direct.of(app)
@@ -58,25 +71,7 @@ def wsgi_application(
         )
         return [body]
 
-    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
-        if path == HEALTH_PATH:
-            # 200 while the process answers, which it does with no leader too (a load
-            # balancer must keep sending it requests); a "problem" says what runs nowhere.
-            report = {"ok": True, **(health() if health else {})}
-            return plain(start_response, "200 OK", json.dumps(report) + "\n", "application/json")
-        oauth = app.oauth_flow
-        if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
-            # Installing from an "Add to Slack" link: Bolt's OAuth flow, browsers' GETs.
-            if method != "GET":
-                return plain(
-                    start_response, "405 Method Not Allowed", "open this page in a browser\n"
-                )
-            return slack(environ, start_response)
-        if path != EVENTS_PATH:
-            return plain(start_response, "404 Not Found", "not found\n")
-        if method != "POST":
-            return plain(start_response, "405 Method Not Allowed", "POST Slack requests here\n")
+    def answer_slack(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
         if stamp is not None and not stamp.strip().isdigit():
             # slack_sdk's verifier raises on a timestamp that is not a number; such a request
@@ -93,6 +88,44 @@ def wsgi_application(
             logger.warning("rejected a malformed request to %s", EVENTS_PATH, exc_info=True)
             return plain(start_response, "400 Bad Request", "malformed request\n")
 
+    answer_measured = measured(answer_slack)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == HEALTH_PATH:
+            # 200 while the process answers, which it does with no leader too (a load
+            # balancer must keep sending it requests); a "problem" says what runs nowhere.
+            report = {"ok": True, **(health() if health else {})}
+            return plain(start_response, "200 OK", json.dumps(report) + "\n", "application/json")
+        if path == READY_PATH:
+            ok, why = ready() if ready else (True, {})
+            status = "200 OK" if ok else "503 Service Unavailable"
+            report = {"ready": ok, **why}
+            return plain(start_response, status, json.dumps(report) + "\n", "application/json")
+        if path == METRICS_PATH and metrics is not None:
+            body, kind = metrics()
+            start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
+            return [body]
+        if not answers_slack:
+            return plain(
+                start_response,
+                "404 Not Found",
+                "this is a summitbot worker: Slack's requests go to summitbot serve\n",
+            )
+        oauth = app.oauth_flow
+        if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
+            # Installing from an "Add to Slack" link: Bolt's OAuth flow, browsers' GETs.
+            if method != "GET":
+                return plain(
+                    start_response, "405 Method Not Allowed", "open this page in a browser\n"
+                )
+            return slack(environ, start_response)
+        if path != EVENTS_PATH:
+            return plain(start_response, "404 Not Found", "not found\n")
+        if method != "POST":
+            return plain(start_response, "405 Method Not Allowed", "POST Slack requests here\n")
+        return answer_measured(environ, start_response)
+
     return application
 
 
@@ -102,6 +135,10 @@ def make_server(
     port: int,
     wrap: Callable[[Callable[..., Iterable[bytes]]], Callable[..., Iterable[bytes]]] | None = None,
     health: Health | None = None,
+    *,
+    ready: Ready | None = None,
+    metrics: MetricsPage | None = None,
+    answers_slack: bool = True,
     **adjustments: Any,
 ) -> BaseWSGIServer | MultiSocketServer:
     """The waitress server for the app; ``adjustments`` override waitress settings and
@@ -114,10 +151,11 @@ def make_server(
         "clear_untrusted_proxy_headers": True,
         **adjustments,
     }
-    application = wsgi_application(app, health)
-    return create_server(
-        wrap(application) if wrap else application, host=host, port=port, **settings
+    application = wsgi_application(
+        app, health, ready=ready, metrics=metrics, answers_slack=answers_slack
     )
+    where = {} if settings.get("sockets") else {"host": host, "port": port}
+    return create_server(wrap(application) if wrap else application, **where, **settings)
 
 
 def one_address(host: str) -> str:

@@ -14,7 +14,9 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from slackbot.config import ConfigError
+from slackbot.logs import bound_request
 from slackbot.slack import direct
+from slackbot.telemetry import envelope_facts, observe
 
 
 class _Handler(SocketModeHandler):
@@ -26,6 +28,15 @@ class _Handler(SocketModeHandler):
         self._direct = direct.of(app)
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        facts = envelope_facts(req.type, req.payload)
+        began = time.perf_counter()
+        with bound_request(req.envelope_id, facts.workspace, facts.surface, facts.command):
+            try:
+                self._handle(client, req)
+            finally:
+                observe(facts, time.perf_counter() - began, "acked")
+
+    def _handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         started = time.time()
         response = None
         if self._direct is not None and req.type == "slash_commands":

@@ -131,6 +131,13 @@ def database_status(url: str) -> DatabaseStatus:
     return DatabaseStatus(found, postgres.SCHEMA_VERSION, leader)
 
 
+def database_readiness(url: str) -> str | None:
+    """None when the database answers with its schema current; else why not (/readyz)."""
+    from storage import postgres
+
+    return postgres.readiness(url)
+
+
 def safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     from storage import postgres

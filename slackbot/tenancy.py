@@ -46,6 +46,7 @@ from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.manifest import BOT_SCOPES
 from slackbot.slack.oauth import SummitOAuthFlow, callback_options
 from slackbot.slack.tenants import NOT_INSTALLED, Tenant, workspace_of_body
+from slackbot.slack.web_client import MeasuredWebClient
 from storage.api import Installations, WorkspaceRecord, Workspaces, utc_now
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class BotTokens:
             self._bots.pop(workspace, None)
 
 
-class WorkspaceClient(WebClient):
+class WorkspaceClient(MeasuredWebClient):
     """One workspace's Web API client: every call carries the workspace's current bot
     token (looked up, and rotated when due, just before the call), so a client handed to a
     digest poster or App Home board never holds a token that has since rotated."""

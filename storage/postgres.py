@@ -41,6 +41,7 @@ from psycopg_pool import ConnectionPool
 
 from storage.api import EVENT_CLAIM_SECONDS, utc_now
 from storage.errors import StoreOpenError, StoreWriteError
+from storage.measures import timed_write
 from storage.repository import RECORD_CODECS, Clock, FactStore
 from storage.snapshot import SnapshotStorage
 
@@ -149,6 +150,22 @@ def connect(url: str) -> psycopg.Connection[Any]:
             f"cannot reach the database at {safe_url(url)}: {first_line(error)}; check "
             "SUMMITBOT_DATABASE_URL and that PostgreSQL is running"
         ) from None
+
+
+def readiness(url: str, timeout: int = 2) -> str | None:
+    """None when the database answers within ``timeout`` seconds with its schema at this
+    version; otherwise what is wrong, for /readyz."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=timeout) as conn:
+            found = schema_version(conn)
+    except psycopg.Error as error:
+        return f"the database does not answer ({first_line(error)})"
+    if found != SCHEMA_VERSION:
+        return (
+            f"the database schema is version {found}, this app needs {SCHEMA_VERSION}: "
+            "run summitbot db upgrade"
+        )
+    return None
 
 
 def schema_version(conn: psycopg.Connection[Any]) -> int:
@@ -362,7 +379,7 @@ class PostgresStore(FactStore):
             rows = [(r["table"], r["key"], _json(r["doc"])) for r in records]
             tell(f"writing {len(rows):,} records to the database")
             try:
-                with conn.transaction(), conn.cursor() as cursor:
+                with timed_write("postgresql"), conn.transaction(), conn.cursor() as cursor:
                     cursor.executemany(
                         "INSERT INTO changes (workspace, table_name, key, doc) "
                         "VALUES (%s, %s, %s, %s) RETURNING seq",

@@ -51,6 +51,7 @@ from storage.ids import fact_id as format_fact_id
 from storage.index import WordIndex
 from storage.journal import Journal, describe_os_error
 from storage.loading import Loading, give_back_freed_memory
+from storage.measures import timed_write
 from storage.models import (
     FACT_KINDS,
     Candidate,
@@ -250,7 +251,8 @@ class FactStore(Applying, Loading, DigestTables, ReviewTables):
             return
         tell(f"writing {len(records):,} records to the journal")
         try:
-            self._journal.append(records)
+            with timed_write("embedded"):
+                self._journal.append(records)
         except TypeError as error:
             # orjson refuses text it cannot encode (a lone surrogate): nothing was written.
             raise StoreWriteError(f"not saved: text the store cannot encode ({error})") from None

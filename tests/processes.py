@@ -10,15 +10,26 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SERVING = re.compile(r"serving Slack at (http://[\d.:]+)/slack/events")
+WORKING = re.compile(r"worker running; probes at (http://[\d.:]+)/readyz")
 
 
 class ServerProcess:
     """Starts the server and waits until it says where it listens; keeps what it logs."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, module: str = "slackbot") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        cwd: Path,
+        module: str = "slackbot",
+        command: tuple[str, ...] = ("serve",),
+        ready: re.Pattern[str] | None = None,
+    ) -> None:
+        """``command``: the summitbot command and its options (a worker says it is ready
+        with its probe URL: ``ready`` is then what to wait for)."""
         args = [sys.executable, "-m", module]
         if module == "slackbot":
-            args += ["serve", "--host", "127.0.0.1", "--port", "0"]
+            args += [*command, "--host", "127.0.0.1", "--port", "0"]
+        self._ready = ready or SERVING
         self.process = subprocess.Popen(
             args, cwd=cwd, env={**env, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True
         )
@@ -40,7 +51,7 @@ class ServerProcess:
                     f"the server exited ({self.process.wait()}): {''.join(self.logged)}"
                 )
             self.logged.append(line)
-            found = SERVING.search(line)
+            found = self._ready.search(line)
             if found:
                 return found.group(1)
 

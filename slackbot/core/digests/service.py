@@ -19,6 +19,7 @@ from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.digests.validity import subscription_problem
 from slackbot.core.intel import SummitIntel
+from slackbot.core.measures import DIGESTS, bounded
 from slackbot.core.tags import normalise_tag
 from slackbot.core.wording import N_, Said, said
 from storage.api import Subscription, utc_now
@@ -397,7 +398,21 @@ class DigestService:
         *,
         retry: bool = False,
     ) -> Outcome:
-        """Posts the digest for a scheduled slot (``key``, due at ``due``) or on request."""
+        """Posts the digest for a scheduled slot (``key``, due at ``due``) or on request;
+        each outcome is counted for /metrics."""
+        outcome = self._deliver_once(subscription, key, now, due, retry=retry)
+        DIGESTS.labels(bounded(outcome.kind)).inc()
+        return outcome
+
+    def _deliver_once(
+        self,
+        subscription: Subscription,
+        key: str | None,
+        now: datetime,
+        due: datetime | None = None,
+        *,
+        retry: bool = False,
+    ) -> Outcome:
         if self.halted is not None:
             return Outcome("inactive", f"not posted: {self.halted}")
         with self._channel_lock(subscription.channel_id):

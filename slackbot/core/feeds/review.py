@@ -14,6 +14,7 @@ from slackbot.core.feeds.cleaning import MAX_SUMMARY, MAX_TITLE, plain_text
 from slackbot.core.feeds.links import canonical_link
 from slackbot.core.feeds.recording import host_of
 from slackbot.core.intel import SummitIntel
+from slackbot.core.measures import REVIEW_DECISIONS
 from slackbot.core.wording import N_, said
 from storage.api import Candidate, Entity, Fact, Source, fold, utc_now
 
@@ -171,6 +172,7 @@ class ReviewQueue:
                     reason=f"another source, approved from {where} by <@{by}>",
                     settle=settle,
                 )
+                REVIEW_DECISIONS.labels("source_added").inc()
                 return decided[0], fact
             fact = self.curator.add(
                 draft or self.draft_for(candidate),
@@ -179,6 +181,7 @@ class ReviewQueue:
                 origin="feed" if candidate.feed_id else "proposal",
                 settle=settle,
             )
+            REVIEW_DECISIONS.labels("approved").inc()
             return decided[0], fact
 
     def reject(self, candidate_id: str, by: str, reason: str = "") -> Candidate:
@@ -191,6 +194,7 @@ class ReviewQueue:
                 reason=plain_text(reason, MAX_REASON) or None,
             )
             self.store.record_decision(candidate)
+            REVIEW_DECISIONS.labels("rejected").inc()
             return candidate
 
     def not_about(self, candidate_id: str, entity_ref: str, phrase: str, by: str) -> Candidate:
@@ -240,6 +244,7 @@ class ReviewQueue:
             else:
                 updated = replace(candidate, **changes)  # type: ignore[arg-type]
                 self.store.put_many([], [], [], candidates=[updated])
+            REVIEW_DECISIONS.labels("not_about").inc()
             return updated
 
     def _named_entity(self, candidate: Candidate, entity_ref: str) -> Entity:

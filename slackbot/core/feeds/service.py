@@ -28,6 +28,7 @@ from slackbot.core.feeds.recording import (
     item_keys,
 )
 from slackbot.core.intel import SummitIntel
+from slackbot.core.measures import CANDIDATES, FEED_POLLS
 from storage.api import Candidate, Feed, fold, utc_now
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,13 @@ class FeedRequest:
     url: str
     interval: int = DEFAULT_INTERVAL
     must: tuple[str, ...] = ()
+
+
+def poll_label(report: PollReport) -> str:
+    """A poll's result as a bounded label."""
+    if not report.ok:
+        return "failed"
+    return "not_modified" if report.result == "not modified" else "fetched"
 
 
 def parse_interval(text: str) -> int:
@@ -266,6 +274,9 @@ class FeedService:
         finally:
             with self._polling_guard:
                 self._polling.difference_update(feed.id for feed in feeds)
+        for report in reports:
+            FEED_POLLS.labels(poll_label(report)).inc()
+            CANDIDATES.inc(len(report.new))
         try:
             # Also with no reports: candidates a crash left unposted are posted then.
             self.on_polled(reports)
