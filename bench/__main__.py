@@ -33,6 +33,7 @@ from bench.big import big_section
 from bench.hostile import hostile_section
 from bench.labelled import labelled_section
 from bench.postgres import postgres_section
+from bench.processes import processes_section
 from bench.report import (
     ADMIN,
     ROOT,
@@ -531,6 +532,11 @@ def main() -> None:
         help="section 6 alone (feeds, at the largest size), written to bench/RESULTS-feeds.md",
     )
     parser.add_argument(
+        "--only-processes",
+        action="store_true",
+        help="section 13 alone (serve --processes N), written to bench/RESULTS-processes.md",
+    )
+    parser.add_argument(
         "--only-hostile",
         action="store_true",
         help="section 12 alone (hostile networks), written to bench/RESULTS-hostile.md",
@@ -554,6 +560,15 @@ def main() -> None:
             largest = max(sizes)
             store = build_store(largest, Path(tmp))
             section = feeds_section(store, largest, Path(tmp), smoke=args.smoke)
+        write_results(args.out, command, started, [section])
+        return
+    if args.only_processes:
+        if args.out == str(ROOT / "bench" / "RESULTS.md"):
+            args.out = str(ROOT / "bench" / "RESULTS-processes.md")
+        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
+            largest = max(sizes)
+            store = build_store(largest, Path(tmp))
+            section = processes_section(store, largest, requests, smoke=args.smoke)
         write_results(args.out, command, started, [section])
         return
     if args.only_hostile:
@@ -602,6 +617,8 @@ def main() -> None:
         print("many workspaces…", flush=True)
         sections.append(workspaces_section(workdir, requests, smoke=args.smoke))
         sections.append(labelled_section())
+        print("several serving processes…", flush=True)
+        sections.append(processes_section(stores[largest], largest, requests, smoke=args.smoke))
         print("hostile networks…", flush=True)
         sections += hostile_section(workdir, requests, smoke=args.smoke)
         if args.big:

@@ -14,7 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import socket
+import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -70,8 +74,41 @@ def signature_only() -> Callable[..., Iterable[bytes]]:
     return application
 
 
+def pre_fork(count: int) -> None:
+    """``count`` processes of this floor on one listening socket, as ``summitbot serve
+    --processes N`` runs the app (BENCH_PROCESSES): the floor for the same process count."""
+    listening = socket.create_server(("127.0.0.1", 0), backlog=2048)
+    listening.set_inheritable(True)
+    env = {**os.environ, "BENCH_LISTEN_FD": str(listening.fileno()), "BENCH_PROCESSES": "1"}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_app"], env=env, pass_fds=(listening.fileno(),)
+        )
+        for _ in range(count)
+    ]
+    host, port = listening.getsockname()[:2]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stop.set())
+    print(f"serving Slack at http://{host}:{port}/slack/events", file=sys.stderr, flush=True)
+    stop.wait()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.wait(10)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
+    count = int(os.environ.get("BENCH_PROCESSES", "1"))
+    if count > 1:
+        pre_fork(count)
+        return
+    fd = os.environ.get("BENCH_LISTEN_FD")
+    where: dict[str, Any] = (
+        {"sockets": [socket.socket(fileno=int(fd))]}
+        if fd
+        else {"host": one_address("127.0.0.1"), "port": 0}
+    )
     floor = os.environ.get("BENCH_FLOOR", "bolt")
     if floor == "wsgi":
         # The serving settings summitbot serve uses, or (BENCH_WAITRESS=defaults) waitress's
@@ -79,16 +116,16 @@ def main() -> None:
         own = os.environ.get("BENCH_WAITRESS") == "defaults"
         server = create_server(
             signature_only(),
-            host=one_address("127.0.0.1"),
-            port=0,
             threads=WORKER_THREADS,
+            **where,
             **({} if own else waitress_settings()),
         )
     else:
-        server = make_server(
-            bolt_app(before_response=floor == "bolt-before-response"), "127.0.0.1", 0
-        )
-    print(f"serving Slack at {bound_url(server)}/slack/events", file=sys.stderr, flush=True)
+        app = bolt_app(before_response=floor == "bolt-before-response")
+        server = make_server(app, where.get("host", ""), 0, **({} if not fd else where))
+    if not fd:
+        print(f"serving Slack at {bound_url(server)}/slack/events", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
     server.run()
 
 

@@ -59,7 +59,14 @@ def machine() -> str:
 class Server:
     """A server process, `summitbot serve` or the bare Bolt app, timed to healthy."""
 
-    def __init__(self, module: str, fake: FakeSlack, db: Path | None, **extra_env: str) -> None:
+    def __init__(
+        self,
+        module: str,
+        fake: FakeSlack,
+        db: Path | None,
+        command: tuple[str, ...] = ("serve",),
+        **extra_env: str,
+    ) -> None:
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -73,7 +80,7 @@ class Server:
         if db is not None:
             env["SUMMITBOT_DB"] = str(db)
         started = time.perf_counter()
-        self.server = ServerProcess(env, db.parent if db else ROOT, module)
+        self.server = ServerProcess(env, db.parent if db else ROOT, module, command=command)
         self.url = self.server.url
         self.healthy_after = self._wait_healthy() - started
 

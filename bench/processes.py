@@ -1,0 +1,110 @@
+"""Section 13: several serving processes (``summitbot serve --processes N``) on PostgreSQL.
+
+The largest store migrated into a fresh database; uncached /whois, /chips and /summit
+search (each question asked once) at 8 and 32 clients, from one process and from two,
+beside the plain-WSGI floor (a WSGI app that only checks Slack's signature) run with the
+same number of processes on the same waitress settings, in the same run. The processes
+answer only (``--no-worker``), so no scheduled work runs beside them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from bench import measure
+from bench.postgres import migrate_store, reachable
+from bench.report import SECRET, Report, Server, diverse_questions, fmt
+from tests.fake_slack import FakeSlack
+from tests.postgres import scratch_database
+
+CLIENTS = (8, 32)
+
+
+def processes_section(db: Path, size: int, requests: int, *, smoke: bool = False) -> Report:
+    report = Report(
+        f"13. Several serving processes on PostgreSQL, {size:,} facts: uncached answers (ms)",
+        [
+            "command",
+            "clients",
+            "1 process p50 / p99 / rps",
+            "2 processes p50 / p99 / rps",
+            "WSGI floor, 1 process p50 / rps",
+            "WSGI floor, 2 processes p50 / rps",
+            "2 processes p50 / floor (2)",
+            "throughput 2 / 1",
+        ],
+    )
+    if not reachable():
+        report.notes.append("Skipped: no PostgreSQL reachable.")
+        return report
+    questions = diverse_questions(db.parent)
+    counts = (1, 2)
+    with scratch_database("summit_bench_processes") as url, FakeSlack() as fake:
+        migrate_store(db, url)
+        floors: dict[tuple[int, int], measure.Stats] = {}
+        for count in counts:
+            floor = Server(
+                "bench.bare_app", fake, None, BENCH_FLOOR="wsgi", BENCH_PROCESSES=str(count)
+            )
+            try:
+                for clients in CLIENTS:
+                    floors[(count, clients)] = measure.http_load(
+                        floor.url, SECRET, "/who", ["samsung"], clients, requests
+                    )
+            finally:
+                floor.stop()
+        ours: dict[tuple[int, str, int], measure.Stats] = {}
+        started: dict[int, float] = {}
+        for count in counts:
+            command = ("serve", "--no-worker", "--processes", str(count))
+            server = Server("slackbot", fake, None, command, SUMMITBOT_DATABASE_URL=url)
+            started[count] = server.healthy_after
+            try:
+                for asked_command, asked in questions.items():
+                    for position, clients in enumerate(CLIENTS):
+                        # Each run asks its own questions: none is in any answer cache.
+                        start = (position * len(asked)) // len(CLIENTS)
+                        texts = asked[start:] + asked[:start]
+                        ours[(count, asked_command, clients)] = measure.http_load(
+                            server.url,
+                            SECRET,
+                            asked_command,
+                            texts,
+                            clients,
+                            requests,
+                            disjoint=True,
+                        )
+            finally:
+                server.stop()
+    for asked_command in questions:
+        for clients in CLIENTS:
+            one, two = ours[(1, asked_command, clients)], ours[(2, asked_command, clients)]
+            floor_one, floor_two = floors[(1, clients)], floors[(2, clients)]
+            report.rows.append(
+                [
+                    asked_command,
+                    str(clients),
+                    f"{fmt(one.p50, 2)} / {fmt(one.p99)} / {fmt(one.rps, 0)}",
+                    f"{fmt(two.p50, 2)} / {fmt(two.p99)} / {fmt(two.rps, 0)}",
+                    f"{fmt(floor_one.p50, 2)} / {fmt(floor_one.rps, 0)}",
+                    f"{fmt(floor_two.p50, 2)} / {fmt(floor_two.rps, 0)}",
+                    fmt(two.p50 / floor_two.p50, 2),
+                    fmt(two.rps / one.rps, 2),
+                ]
+            )
+    ratios = [ours[(2, c, n)].rps / ours[(1, c, n)].rps for c in questions for n in CLIENTS]
+    report.notes.append(
+        f"Targets: 2 processes' p50 within 1.5x of the floor run with 2 processes; throughput "
+        f"at least 1.6x of one process (median here {statistics.median(ratios):.2f}x). "
+        f"Start-up to healthy: {started[1]:.1f} s with 1 process, {started[2]:.1f} s with 2."
+    )
+    report.notes.append(
+        "The clients run in the benchmark's own process on the same two cores: every request "
+        "they send and read takes CPU the servers then do not have, the more so with more "
+        "processes answering. Questions: every name, alias and Korean name of the store's "
+        "entities for /whois and /chips, distinct word pairs and triples for search."
+    )
+    if smoke:
+        report.notes.append("Smoke run: figures mean nothing.")
+    return report
