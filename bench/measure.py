@@ -66,6 +66,7 @@ def _run_clients(
     until: threading.Event | None = None,
     disjoint: bool = False,
     kept: list[float] | None = None,
+    response_urls: Callable[[], str] | None = None,
 ) -> Stats:
     """``total`` requests from ``clients`` keep-alive clients; with ``until``, as many as
     they make until it is set. ``disjoint``: each client asks its own share of ``texts``
@@ -102,7 +103,8 @@ def _run_clients(
                 asked = next(cycle)
                 team, text = asked if isinstance(asked, tuple) else ("T0TEAM", asked)
                 started = time.perf_counter()
-                reply = sender.command(command, text, team_id=team)
+                answer_to = response_urls() if response_urls else None
+                reply = sender.command(command, text, team_id=team, response_url=answer_to)
                 mine.append((time.perf_counter() - started) * 1000)
                 if reply.status != 200:
                     errors.append(f"{reply.status}: {reply.body[:80]}")
@@ -137,13 +139,28 @@ def http_load(
     total: int,
     *,
     disjoint: bool = False,
+    response_urls: Callable[[], str] | None = None,
 ) -> Stats:
+    """``response_urls``: a new response URL for each request (the fake Slack's), so that
+    answers posted after the acknowledgement reach something that answers at once."""
     if disjoint:
         # Warmed up with other questions than the measured ones.
-        _run_clients(url, secret, command, texts[-20:], 1, min(20, total))
-        return _run_clients(url, secret, command, texts[:-20], clients, total, disjoint=True)
-    _run_clients(url, secret, command, texts, 1, min(20, total))  # warm up
-    return _run_clients(url, secret, command, texts, clients, total)
+        _run_clients(
+            url, secret, command, texts[-20:], 1, min(20, total), response_urls=response_urls
+        )
+        return _run_clients(
+            url,
+            secret,
+            command,
+            texts[:-20],
+            clients,
+            total,
+            disjoint=True,
+            response_urls=response_urls,
+        )
+    warm = min(20, total)
+    _run_clients(url, secret, command, texts, 1, warm, response_urls=response_urls)
+    return _run_clients(url, secret, command, texts, clients, total, response_urls=response_urls)
 
 
 def cold_rounds(

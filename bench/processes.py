@@ -100,6 +100,9 @@ def processes_section(db: Path, size: int, requests: int, *, smoke: bool = False
         f"Start-up to healthy: {started[1]:.1f} s with 1 process, {started[2]:.1f} s with 2."
     )
     report.notes.append(
+        "Each figure is the time to Slack's acknowledgement; an answer that follows it "
+        "(a search, which first asks Slack whether the person is an admin) goes to a "
+        "response URL of the fake Slack. "
         "The clients run in the benchmark's own process on the same two cores: every request "
         "they send and read takes CPU the servers then do not have, the more so with more "
         "processes answering. Questions: every name, alias and Korean name of the store's "
