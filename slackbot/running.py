@@ -13,6 +13,7 @@ process leads or follows and its scheduler runs) and, when asked for, ``/metrics
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -56,6 +57,7 @@ logger = logging.getLogger("summitbot")
 
 RESTART_PAUSE = 1.0
 MAX_RESTART_PAUSE = 30.0
+ANNOUNCE_SECONDS = 120.0
 
 
 @dataclass
@@ -212,7 +214,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             _serve_metrics_port(settings)
         if work is not None:
             work.start()
-        logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
+        if listen_fd is None:
+            logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
+        else:  # one of serve --processes N: the supervisor says when all of them serve
+            logger.info("process %d answers Slack at %s%s", os.getpid(), server.url, EVENTS_PATH)
         if app.oauth_flow is not None:
             logger.info("installs from %s%s", server.url, app.oauth_flow.install_path)
         server.run()
@@ -350,10 +355,17 @@ def serve_processes(settings: Settings, args: argparse.Namespace, count: int, wo
 
 
 def _announce(url: str, count: int, stopping: threading.Event) -> None:
-    while not stopping.is_set():
+    """Says where the processes serve once each of them answers /readyz as itself (or,
+    should one never come up, after ``ANNOUNCE_SECONDS`` with the others)."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + ANNOUNCE_SECONDS
+    while not stopping.is_set() and len(seen) < count and time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                logger.info("%d processes serving Slack at %s%s", count, url, EVENTS_PATH)
-                return
-        except OSError:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                seen.add(str(json.loads(response.read()).get("replica")))
+        except (OSError, ValueError):
             time.sleep(0.05)
+    if not stopping.is_set():
+        if len(seen) < count:
+            logger.warning("%d of %d processes answer so far", len(seen), count)
+        logger.info("%d processes serving Slack at %s%s", count, url, EVENTS_PATH)

@@ -295,3 +295,64 @@ def test_serve_and_a_separate_worker_post_a_digest_exactly_once(
     assert posted() == dict.fromkeys(channels, 1)
     assert "leads: it runs the scheduler" in worker.log()
     assert "leads" not in serve.log()
+
+
+# -- several serving processes -----------------------------------------------------------
+
+
+def test_several_processes_answer_on_one_port_and_metrics_add_up_across_them(
+    tmp_path: Path, fake_slack: FakeSlack, postgres_url: str
+) -> None:
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET="processes-secret",
+        SLACK_API_URL=fake_slack.api_url,
+        SUMMITBOT_DATABASE_URL=postgres_url,
+        SUMMITBOT_METRICS="true",
+    )
+    server = ServerProcess(env, tmp_path, command=("serve", "--processes", "2"))
+    try:
+        # Both serving processes ready (each answers /readyz as itself).
+        def replicas() -> set[str]:
+            return {str(get(f"{server.url}/readyz")[1]["replica"]) for _ in range(20)}
+
+        seconds_until(lambda: len(replicas()) == 2, 30, every=0.2)
+        answered = 0
+        for _ in range(12):
+            slack = SlackSender(server.url, "processes-secret", fake_slack)  # a new connection
+            assert "Samsung Electronics" in slack.command("/whois", "samsung").joined()
+            slack.close()
+            answered += 1
+        samples = scrape(server.url)
+        count = value(
+            samples, "summitbot_request_seconds_count", surface="command", command="/whois"
+        )
+        assert count == answered  # every process's requests, whichever serves the scrape
+        # The worker beside them leads; the answering processes do not.
+        seconds_until(lambda: value(scrape(server.url), "summitbot_leader") == 1, 30)
+    finally:
+        assert server.stop(signal.SIGTERM, timeout=40) == 0
+    log = server.log()
+    assert "2 processes serving Slack at" in log and "Traceback" not in log
+
+
+def test_several_processes_need_postgresql(tmp_path: Path) -> None:
+    from tests.test_console_and_cli import summitbot
+
+    result = summitbot(
+        tmp_path,
+        "serve",
+        "--processes",
+        "2",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET="processes-secret",
+    )
+    assert result.returncode == 2 and "--processes needs PostgreSQL" in result.stderr
+
+
+def test_readiness_names_a_schema_that_is_not_current(postgres_database: str) -> None:
+    from slackbot.stores import database_readiness
+
+    problem = database_readiness(postgres_database)  # a database never upgraded
+    assert problem is not None and "run summitbot db upgrade" in problem
