@@ -33,6 +33,7 @@ def processes_section(db: Path, size: int, requests: int, *, smoke: bool = False
             "WSGI floor, 2 processes p50 / rps",
             "2 processes p50 / floor (2)",
             "throughput 2 / 1",
+            "not acknowledged in 3 s (1 / 2)",
         ],
     )
     if not reachable():
@@ -91,6 +92,7 @@ def processes_section(db: Path, size: int, requests: int, *, smoke: bool = False
                     f"{fmt(floor_two.p50, 2)} / {fmt(floor_two.rps, 0)}",
                     fmt(two.p50 / floor_two.p50, 2),
                     fmt(two.rps / one.rps, 2),
+                    f"{one.failed} / {two.failed}",
                 ]
             )
     ratios = [ours[(2, c, n)].rps / ours[(1, c, n)].rps for c in questions for n in CLIENTS]
