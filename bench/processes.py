@@ -75,7 +75,11 @@ def processes_section(db: Path, size: int, requests: int, *, smoke: bool = False
                             clients,
                             requests,
                             disjoint=True,
+                            response_urls=fake.response_url,
+                            allow_errors=True,
                         )
+                        found = ours[(count, asked_command, clients)]
+                        print(f"  {count} {asked_command} {clients}: {found}", flush=True)
             finally:
                 server.stop()
     for asked_command in questions:
