@@ -171,7 +171,13 @@ def _serve_metrics_port(settings: Settings) -> None:
         from prometheus_client import REGISTRY
 
         registry = REGISTRY
-    start_http_server(settings.metrics_port, registry=registry)
+    try:
+        start_http_server(settings.metrics_port, registry=registry)
+    except OSError as error:
+        raise ConfigError(
+            f"SUMMITBOT_METRICS_PORT={settings.metrics_port} cannot be served ({error}); "
+            "choose a free port"
+        ) from None
     logger.info("metrics at http://0.0.0.0:%d/metrics", settings.metrics_port)
 
 
@@ -268,8 +274,10 @@ class Supervisor:
         self.stopping = threading.Event()
 
     def start(self, index: int) -> None:
+        # The metrics port is the supervisor's own: it serves every child's values.
+        env = {**os.environ, "SUMMITBOT_METRICS_PORT": ""}
         self.children[index] = subprocess.Popen(
-            self.commands[index], pass_fds=(self.listening.fileno(),)
+            self.commands[index], pass_fds=(self.listening.fileno(),), env=env
         )
 
     def run(self) -> int:

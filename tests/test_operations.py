@@ -356,3 +356,41 @@ def test_readiness_names_a_schema_that_is_not_current(postgres_database: str) ->
 
     problem = database_readiness(postgres_database)  # a database never upgraded
     assert problem is not None and "run summitbot db upgrade" in problem
+
+
+def test_several_processes_serve_their_metrics_on_the_metrics_port(
+    tmp_path: Path, fake_slack: FakeSlack, postgres_url: str
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET="processes-secret",
+        SLACK_API_URL=fake_slack.api_url,
+        SUMMITBOT_DATABASE_URL=postgres_url,
+        SUMMITBOT_METRICS_PORT=str(port),
+    )
+    server = ServerProcess(env, tmp_path, command=("serve", "--processes", "2"))
+    try:
+        slack = SlackSender(server.url, "processes-secret", fake_slack)
+        assert slack.command("/whois", "samsung").status == 200
+        slack.close()
+        metrics = f"http://127.0.0.1:{port}"
+        samples = scrape(metrics)
+        assert (
+            value(samples, "summitbot_request_seconds_count", surface="command", command="/whois")
+            == 1
+        )
+        # The worker (a child too) leads and counts into the same files.
+        seconds_until(lambda: value(scrape(metrics), "summitbot_leader") == 1, 30)
+        with pytest.raises(urllib.error.HTTPError) as hidden:
+            urllib.request.urlopen(f"{server.url}/metrics", timeout=5)
+        assert hidden.value.code == 404  # not on Slack's port unless asked
+    finally:
+        assert server.stop(signal.SIGTERM, timeout=40) == 0
+    log = server.log()
+    assert "Traceback" not in log and "exited with" not in log
