@@ -114,6 +114,23 @@ def test_metrics_move_for_every_surface_with_bounded_labels(
     services = built.services
     assert isinstance(services.feeds, FeedService)
     services.feeds.poll([])
+
+    def published() -> float:
+        # The fake records a call as it arrives; the client counts it once the answer is
+        # back: wait for the count, not for the fake.
+        views = ("summitbot_web_api_calls_total", (("method", "views.publish"), ("result", "ok")))
+        return scrape(url).get(views, 0.0) - before.get(views, 0.0)
+
+    def digested() -> float:
+        samples = scrape(url)
+        return sum(
+            v - before.get((name, labels), 0.0)
+            for (name, labels), v in samples.items()
+            if name == "summitbot_digests_total"
+        )
+
+    # Some are counted after the acknowledgement (in the listener's thread).
+    seconds_until(lambda: published() >= 1 and digested() >= 1, 10, every=0.05)
     after = scrape(url)
 
     def moved(name: str, **labels: str) -> float:
