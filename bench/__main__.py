@@ -262,7 +262,14 @@ def latency_section(
                         texts = asked[start:] + asked[:start]
                         before = server.cpu_seconds()
                         stats = measure.http_load(
-                            server.url, SECRET, command, texts, n, requests, disjoint=True
+                            server.url,
+                            SECRET,
+                            command,
+                            texts,
+                            n,
+                            requests,
+                            disjoint=True,
+                            response_urls=fake.response_url,
                         )
                         cpu = cpu_ms(server, before, requests + 20)
                         bolt = floors[("bolt", n)]
