@@ -66,3 +66,10 @@ def test_the_example_environment_names_only_settings_the_app_reads() -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert named and set(named) <= read, set(named) - read
+
+
+def test_the_env_example_lists_every_setting_the_app_reads() -> None:
+    read = set(re.findall(r'get\("([A-Z_]+)"\)', CONFIG.read_text()))
+    example = (DEPLOY.parent / ".env.example").read_text()
+    listed = set(re.findall(r"^#? *([A-Z_]+)=", example, re.M))
+    assert read <= listed, read - listed
