@@ -25,13 +25,14 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
 
-from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+from prometheus_client import multiprocess, start_http_server
+from prometheus_client.registry import Collector
 from slack_bolt import App
 
 from slackbot.app import build
@@ -41,14 +42,18 @@ from slackbot.scheduler import DigestScheduler
 from slackbot.server import (
     DRAIN_SECONDS,
     GracefulServer,
-    MetricsPage,
     Ready,
     collect_garbage_rarely,
     one_address,
 )
 from slackbot.slack.ids import EVENTS_PATH
 from slackbot.stores import database_readiness, open_store, open_workspaces
-from slackbot.telemetry import InstalledWorkspaces, metrics_page
+from slackbot.telemetry import (
+    InstalledWorkspaces,
+    metrics_page,
+    metrics_registry,
+    several_processes,
+)
 from slackbot.tenancy import build_for_workspaces
 from slackbot.workspace_scheduling import WorkspaceScheduling
 from storage.api import replica_name
@@ -155,30 +160,26 @@ def _health(work: ScheduledWork | None) -> Callable[[], dict[str, Any]]:
     return lambda: {"replica": replica_name(), "role": "answers only"}
 
 
-def _metrics(settings: Settings, installed: Callable[[], int]) -> MetricsPage:
-    return metrics_page([InstalledWorkspaces(installed)])
-
-
-def _serve_metrics_port(settings: Settings) -> None:
+def _serve_metrics_port(settings: Settings, extra: Sequence[Collector]) -> None:
     """/metrics on a port of its own (SUMMITBOT_METRICS_PORT), beside the one Slack posts
     to: what Prometheus scrapes need not be reachable from the internet."""
     if settings.metrics_port is None:
         return
-    registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        from prometheus_client import REGISTRY
-
-        registry = REGISTRY
     try:
-        start_http_server(settings.metrics_port, registry=registry)
+        start_http_server(settings.metrics_port, registry=metrics_registry(extra))
     except OSError as error:
         raise ConfigError(
             f"SUMMITBOT_METRICS_PORT={settings.metrics_port} cannot be served ({error}); "
             "choose a free port"
         ) from None
     logger.info("metrics at http://0.0.0.0:%d/metrics", settings.metrics_port)
+
+
+def _require_credentials(settings: Settings) -> None:
+    if settings.many_workspaces:
+        settings.require("SLACK_SIGNING_SECRET")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
 
 def _stop_on_signals(stop: Callable[[], None]) -> None:
@@ -191,10 +192,7 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.many_workspaces:
-        settings.require("SLACK_SIGNING_SECRET")
-    else:
-        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    _require_credentials(settings)
     processes = getattr(args, "processes", 1)
     worker = not getattr(args, "no_worker", False)
     if processes > 1:
@@ -205,19 +203,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     with serving(settings, worker=worker) as running:
         app, work = running.app, running.work
-        page = _metrics(settings, running.installed)
+        installed = [InstalledWorkspaces(running.installed)]
         server = GracefulServer(
             app,
             args.host,
             args.port,
             health=_health(work),
             ready=readiness(settings, work),
-            metrics=page if settings.metrics else None,
+            metrics=metrics_page(installed) if settings.metrics else None,
             **inherited,
         )
         _stop_on_signals(server.stop)
-        if listen_fd is None:
-            _serve_metrics_port(settings)
+        _serve_metrics_port(settings, installed)
         if work is not None:
             work.start()
         if listen_fd is None:
@@ -234,24 +231,22 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Digests, corrections and feed polls, led among replicas as serve leads them; answers
     /healthz, /readyz and (when asked for) /metrics on its port, no Slack request."""
-    if settings.many_workspaces:
-        settings.require("SLACK_SIGNING_SECRET")
-    else:
-        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    _require_credentials(settings)
     with serving(settings, worker=True, answers=False) as running:
         work = running.work
         assert work is not None
+        installed = [InstalledWorkspaces(running.installed)]
         server = GracefulServer(
             running.app,
             args.host,
             args.port,
             health=work.health,
             ready=readiness(settings, work),
-            metrics=_metrics(settings, running.installed) if settings.metrics else None,
+            metrics=metrics_page(installed) if settings.metrics else None,
             answers_slack=False,
         )
         _stop_on_signals(server.stop)
-        _serve_metrics_port(settings)
+        _serve_metrics_port(settings, installed)
         work.start()
         logger.info("Summit Intel worker running; probes at %s/readyz", server.url)
         server.run()
@@ -288,7 +283,7 @@ class Supervisor:
             for index, child in enumerate(self.children):
                 if child is None or child.poll() is None:
                     continue
-                if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                if several_processes():
                     multiprocess.mark_process_dead(child.pid)
                 if child.returncode == 2:
                     # It said what is wrong (configuration, the store): starting it again
@@ -351,7 +346,7 @@ def serve_processes(settings: Settings, args: argparse.Namespace, count: int, wo
         commands.append([*here, "worker", "--host", "127.0.0.1", "--port", "0"])
     supervisor = Supervisor(commands, listening)
     _stop_on_signals(supervisor.stopping.set)
-    _serve_metrics_port(settings)
+    _serve_metrics_port(settings, [])  # the children's values, from their files
     threading.Thread(target=_announce, args=(url, count, supervisor.stopping), daemon=True).start()
     try:
         return supervisor.run()

@@ -16,7 +16,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -168,27 +168,28 @@ def several_processes() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
-def metrics_page(extra: list[Collector]) -> Callable[[], tuple[bytes, str]]:
-    """What GET /metrics answers: every metric of this process (or, with several serving
-    processes, of all of them, from prometheus-client's files), and ``extra``."""
+class _ThisProcess(Collector):
+    """prometheus-client's default registry, as one collector among the page's."""
 
-    def page() -> tuple[bytes, str]:
-        registry = CollectorRegistry()
-        if several_processes():
-            multiprocess.MultiProcessCollector(registry)
-        else:
-            registry = _with_default(registry)
-        for collector in extra:
-            registry.register(collector)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-
-    return page
+    def collect(self) -> Iterable[Any]:
+        return REGISTRY.collect()
 
 
-def _with_default(registry: CollectorRegistry) -> CollectorRegistry:
-    class _Default(Collector):
-        def collect(self) -> Iterable[Any]:
-            return REGISTRY.collect()
-
-    registry.register(_Default())
+def metrics_registry(extra: Sequence[Collector]) -> CollectorRegistry:
+    """Every metric of this process (or, with several serving processes, of all of them,
+    read from prometheus-client's files at each scrape), and ``extra``: what /metrics
+    shows, on the serving port or on a port of its own."""
+    registry = CollectorRegistry()
+    if several_processes():
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_ThisProcess())
+    for collector in extra:
+        registry.register(collector)
     return registry
+
+
+def metrics_page(extra: Sequence[Collector]) -> Callable[[], tuple[bytes, str]]:
+    """What GET /metrics answers (``metrics_registry``)."""
+    registry = metrics_registry(extra)
+    return lambda: (generate_latest(registry), CONTENT_TYPE_LATEST)
