@@ -11,6 +11,7 @@ dropping it silently would lose data, so it is refused, naming it.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 from dataclasses import fields
@@ -35,14 +36,29 @@ from storage.api import (
 EXPORT_FORMAT = 2
 # What a fact line may hold besides the fact's own fields: the spellings a hand-written
 # import uses (a source object, entities by name, the source's parts apart).
-FACT_LINE_EXTRAS = frozenset({"type", "source", "entities", "source_url", "source_title"})
+FACT_LINE_EXTRAS = frozenset({"source", "entities", "source_url", "source_title"})
 
 _FEED_ID = re.compile(r"[1-9]\d{0,8}")
 _CANDIDATE_ID = re.compile(r"C[1-9]\d{0,8}")
 
 
+# A stored number is 64-bit (orjson writes no larger; a JSON file may hold any).
+INT64 = range(-(2**63), 2**63)
+
+
+@functools.cache
 def names_of(kind: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(kind))
+    """A record type's field names, and ``type`` (every import line has one); looked up
+    once per type, not once per line of an import of a million."""
+    return frozenset(f.name for f in fields(kind)) | {"type"}
+
+
+@functools.cache
+def _hints(kind: type) -> dict[str, Any]:
+    return get_type_hints(kind)
+
+
+_FACT_LINE_FIELDS = names_of(Fact) | FACT_LINE_EXTRAS
 
 
 def refuse_unknown_fields(record: dict[str, Any], known: frozenset[str]) -> None:
@@ -68,8 +84,7 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint is bool:
         return isinstance(value, bool)
     if hint is int:
-        # A stored number is 64-bit (orjson writes no larger; JSON files may hold any).
-        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+        return isinstance(value, int) and not isinstance(value, bool) and value in INT64
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
@@ -88,13 +103,13 @@ def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "true or false"
     if isinstance(value, int):
-        return "a number too large" if not -(2**63) <= value < 2**63 else "a whole number"
+        return "a whole number" if value in INT64 else "a number too large"
     names = {str: "text", float: "a number", list: "a list", dict: "an object"}
     return names.get(type(value), "null")
 
 
 def _check_types(record: dict[str, Any], kind: type) -> None:
-    hints = get_type_hints(kind)
+    hints = _hints(kind)
     for name, value in record.items():
         hint = hints.get(name)
         if hint is not None and not _fits(value, hint):
@@ -133,7 +148,7 @@ def _moment(record: dict[str, Any], *names: str) -> None:
 
 
 def _checked(record: dict[str, Any], kind: type) -> dict[str, Any]:
-    refuse_unknown_fields(record, names_of(kind) | {"type"})
+    refuse_unknown_fields(record, names_of(kind))
     doc = {key: value for key, value in record.items() if key != "type"}
     _check_types(doc, kind)
     return doc
@@ -198,8 +213,8 @@ def revision(record: dict[str, Any]) -> Revision:
 
 
 def check_entity_fields(record: dict[str, Any]) -> None:
-    refuse_unknown_fields(record, names_of(Entity) | {"type"})
+    refuse_unknown_fields(record, names_of(Entity))
 
 
 def check_fact_fields(record: dict[str, Any]) -> None:
-    refuse_unknown_fields(record, names_of(Fact) | FACT_LINE_EXTRAS)
+    refuse_unknown_fields(record, _FACT_LINE_FIELDS)

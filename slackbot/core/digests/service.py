@@ -6,12 +6,13 @@ Posting is handed to a ``Deliver`` function, so this module needs no Slack."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
 
 from slackbot.core.digests.compose import Digest, compose
@@ -24,6 +25,7 @@ from slackbot.core.tags import normalise_tag
 from slackbot.core.wording import N_, Said, said
 from storage.api import Subscription, utc_now
 
+Params = ParamSpec("Params")
 logger = logging.getLogger(__name__)
 
 
@@ -89,6 +91,18 @@ class TrackResult:
     added: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def _counted(deliver: Callable[Params, Outcome]) -> Callable[Params, Outcome]:
+    """A delivery whose every outcome is counted for /metrics."""
+
+    @functools.wraps(deliver)
+    def counted(*args: Params.args, **kwargs: Params.kwargs) -> Outcome:
+        outcome = deliver(*args, **kwargs)
+        DIGESTS.labels(bounded(outcome.kind)).inc()
+        return outcome
+
+    return counted
 
 
 class DigestService:
@@ -389,6 +403,7 @@ class DigestService:
             if key != current and slot.get("status") in ("claimed", "posting"):
                 self.store.record_slot(key, {**slot, "status": "interrupted"})
 
+    @_counted
     def _deliver(
         self,
         subscription: Subscription,
@@ -398,21 +413,7 @@ class DigestService:
         *,
         retry: bool = False,
     ) -> Outcome:
-        """Posts the digest for a scheduled slot (``key``, due at ``due``) or on request;
-        each outcome is counted for /metrics."""
-        outcome = self._deliver_once(subscription, key, now, due, retry=retry)
-        DIGESTS.labels(bounded(outcome.kind)).inc()
-        return outcome
-
-    def _deliver_once(
-        self,
-        subscription: Subscription,
-        key: str | None,
-        now: datetime,
-        due: datetime | None = None,
-        *,
-        retry: bool = False,
-    ) -> Outcome:
+        """Posts the digest for a scheduled slot (``key``, due at ``due``) or on request."""
         if self.halted is not None:
             return Outcome("inactive", f"not posted: {self.halted}")
         with self._channel_lock(subscription.channel_id):

@@ -202,8 +202,6 @@ class Fetcher:
     ) -> FetchResult:
         """One feed, redirects followed, all of it (every hop, connect, header and byte)
         within ``total_timeout``."""
-        import httpx  # see _client
-
         from slackbot.core.feeds.guarded import deadline
 
         headers = {}
@@ -212,13 +210,10 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         with deadline(time.monotonic() + self.total_timeout):
-            try:
-                return self._follow(url, headers)
-            except httpx.TimeoutException:
-                return FetchResult(None, url, error="timed out")
+            return self._follow(url, headers)
 
     def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
-        import httpx
+        import httpx  # see _client
 
         moved_to = None
         current = url
