@@ -25,6 +25,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -560,46 +561,24 @@ def main() -> None:
         sizes, requests, channels, clients, rounds = [1000], 16, 20, [1, 8], 5
     command = "python -m bench " + " ".join(sys.argv[1:])
     started = datetime.now(UTC)
-    if args.only_feeds:
-        if args.out == str(ROOT / "bench" / "RESULTS.md"):
-            args.out = str(ROOT / "bench" / "RESULTS-feeds.md")
-        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
-            largest = max(sizes)
-            store = build_store(largest, Path(tmp))
-            section = feeds_section(store, largest, Path(tmp), smoke=args.smoke)
-        write_results(args.out, command, started, [section])
-        return
-    if args.only_processes:
-        if args.out == str(ROOT / "bench" / "RESULTS.md"):
-            args.out = str(ROOT / "bench" / "RESULTS-processes.md")
-        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
-            largest = max(sizes)
-            store = build_store(largest, Path(tmp))
-            section = processes_section(store, largest, requests, smoke=args.smoke)
-        write_results(args.out, command, started, [section])
-        return
-    if args.only_hostile:
-        if args.out == str(ROOT / "bench" / "RESULTS.md"):
-            args.out = str(ROOT / "bench" / "RESULTS-hostile.md")
-        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
-            write_results(
-                args.out, command, started, hostile_section(Path(tmp), requests, smoke=args.smoke)
-            )
-        return
-    if args.only_labelled:
-        if args.out == str(ROOT / "bench" / "RESULTS.md"):
-            args.out = str(ROOT / "bench" / "RESULTS-labelled.md")
-        write_results(args.out, command, started, [labelled_section()])
-        return
-    if args.only_workspaces:
-        with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
-            sections = [
-                workspaces_section(Path(tmp), requests, smoke=args.smoke, count=args.workspaces)
-            ]
-        if args.out == str(ROOT / "bench" / "RESULTS.md"):
-            args.out = str(ROOT / "bench" / "RESULTS-workspaces.md")
-        write_results(args.out, command, started, sections)
-        return
+    largest = max(sizes)
+    alone: dict[str, Callable[[Path], list[Report]]] = {
+        "feeds": lambda tmp: [
+            feeds_section(build_store(largest, tmp), largest, tmp, smoke=args.smoke)
+        ],
+        "processes": lambda tmp: [
+            processes_section(build_store(largest, tmp), largest, requests, smoke=args.smoke)
+        ],
+        "hostile": lambda tmp: hostile_section(tmp, requests, smoke=args.smoke),
+        "labelled": lambda _tmp: [labelled_section()],
+        "workspaces": lambda tmp: [
+            workspaces_section(tmp, requests, smoke=args.smoke, count=args.workspaces)
+        ],
+    }
+    for name, measure_alone in alone.items():
+        if getattr(args, f"only_{name}"):
+            section_alone(args.out, name, command, started, measure_alone)
+            return
     with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
         workdir = Path(tmp)
         print("building stores…", flush=True)
@@ -613,7 +592,6 @@ def main() -> None:
         print("digest fan-out…", flush=True)
         fanout = fanout_section(channels, stores[min(sizes)], workdir, smoke=args.smoke)
         print("feeds…", flush=True)
-        largest = max(sizes)
         feeds = feeds_section(stores[largest], largest, workdir, smoke=args.smoke)
         print("Socket Mode…", flush=True)
         socket = socket_section(stores[largest], largest, workdir, requests)
@@ -632,6 +610,22 @@ def main() -> None:
             print(f"a store of {args.big_size:,} facts…", flush=True)
             sections.append(big_section(args.big_size, workdir, requests))
     write_results(args.out, command, started, sections)
+
+
+def section_alone(
+    out: str,
+    name: str,
+    command: str,
+    started: datetime,
+    measure_alone: Callable[[Path], list[Report]],
+) -> None:
+    """One section by itself (``--only-NAME``), into bench/RESULTS-NAME.md unless ``--out``
+    names another file."""
+    if out == str(ROOT / "bench" / "RESULTS.md"):
+        out = str(ROOT / "bench" / f"RESULTS-{name}.md")
+    with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
+        sections = measure_alone(Path(tmp))
+    write_results(out, command, started, sections)
 
 
 def write_results(out: str, command: str, started: datetime, sections: list[Report]) -> None:

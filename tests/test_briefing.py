@@ -111,16 +111,21 @@ def test_an_unclear_subject_is_answered_at_once_and_nothing_is_uploaded(
     assert not fake_slack.calls_to("files.getUploadURLExternal")
 
 
-def test_when_slack_refuses_the_file_the_asker_is_told_what_to_do(
-    slack: SlackSender, fake_slack: FakeSlack
-) -> None:
-    fake_slack.answer_next("files.completeUploadExternal", {"ok": False, "error": "not_allowed"})
+def told_after_asking_for_a_brief(slack: SlackSender, fake_slack: FakeSlack) -> str:
+    """What the asker is told, by the response URL, when the briefing cannot be uploaded."""
     watched = fake_slack.response_url()
     slack.command("/summit", "brief samsung", user_id=READER, response_url=watched)
     told = fake_slack.wait_for(
         lambda: [p for p in fake_slack.response_posts if "did not take the briefing" in str(p)]
     )
-    assert "files:write" in str(told[0])
+    return str(told[0])
+
+
+def test_when_slack_refuses_the_file_the_asker_is_told_what_to_do(
+    slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.answer_next("files.completeUploadExternal", {"ok": False, "error": "not_allowed"})
+    assert "files:write" in told_after_asking_for_a_brief(slack, fake_slack)
 
 
 def test_an_upload_url_slack_never_gave_is_told_to_the_asker(
@@ -128,12 +133,7 @@ def test_an_upload_url_slack_never_gave_is_told_to_the_asker(
 ) -> None:
     # slack_sdk raises ValueError (not a Slack error) when the answer has no upload URL.
     fake_slack.answer_next("files.getUploadURLExternal", {"ok": True, "file_id": "F0NOURL"})
-    watched = fake_slack.response_url()
-    slack.command("/summit", "brief samsung", user_id=READER, response_url=watched)
-    told = fake_slack.wait_for(
-        lambda: [p for p in fake_slack.response_posts if "did not take the briefing" in str(p)]
-    )
-    assert "/summit brief samsung" in str(told[0])
+    assert "/summit brief samsung" in told_after_asking_for_a_brief(slack, fake_slack)
 
 
 def test_a_briefing_over_socket_mode(

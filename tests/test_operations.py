@@ -36,6 +36,17 @@ from tests.test_console_and_cli import clean_env
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
+def slack_env(tmp_path: Path, fake_slack: FakeSlack, secret: str, **extra: str) -> dict[str, str]:
+    """The environment of a summitbot process that talks to the fake Slack."""
+    return clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=secret,
+        SLACK_API_URL=fake_slack.api_url,
+        **extra,
+    )
+
+
 def scrape(url: str) -> Samples:
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
         text = response.read().decode()
@@ -187,11 +198,10 @@ def test_json_logs_parse_line_by_line_and_carry_no_secret_or_message_text(
 ) -> None:
     secret = "json-logs-signing-secret"
     typed = "quokka marmalade"  # what a person typed: never in a log line
-    env = clean_env(
+    env = slack_env(
         tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=secret,
-        SLACK_API_URL=fake_slack.api_url,
+        fake_slack,
+        secret,
         SUMMITBOT_LOG_FORMAT="json",
         LOG_LEVEL=level,
     )
@@ -237,11 +247,10 @@ def test_readyz_turns_503_when_the_database_goes_away_and_200_when_it_returns(
     parts = urlsplit(postgres_url)
     proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432)).start()
     through = postgres_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
-    env = clean_env(
+    env = slack_env(
         tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET="readiness-secret",
-        SLACK_API_URL=fake_slack.api_url,
+        fake_slack,
+        "readiness-secret",
         SUMMITBOT_DATABASE_URL=through,
     )
     server = ServerProcess(env, tmp_path)
@@ -320,11 +329,10 @@ def test_serve_and_a_separate_worker_post_a_digest_exactly_once(
 def test_several_processes_answer_on_one_port_and_metrics_add_up_across_them(
     tmp_path: Path, fake_slack: FakeSlack, postgres_url: str
 ) -> None:
-    env = clean_env(
+    env = slack_env(
         tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET="processes-secret",
-        SLACK_API_URL=fake_slack.api_url,
+        fake_slack,
+        "processes-secret",
         SUMMITBOT_DATABASE_URL=postgres_url,
         SUMMITBOT_METRICS="true",
     )
@@ -383,11 +391,10 @@ def test_several_processes_serve_their_metrics_on_the_metrics_port(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = clean_env(
+    env = slack_env(
         tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET="processes-secret",
-        SLACK_API_URL=fake_slack.api_url,
+        fake_slack,
+        "processes-secret",
         SUMMITBOT_DATABASE_URL=postgres_url,
         SUMMITBOT_METRICS_PORT=str(port),
     )
