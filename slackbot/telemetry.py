@@ -127,11 +127,20 @@ def measured(application: WSGIApp) -> WSGIApp:
 
 
 def observe(facts: RequestFacts, took: float, status: str) -> None:
-    """One answered request: timed, counted, and logged (with the fields bound to it)."""
+    """One answered request: timed, counted, and logged (with the fields bound to it).
+
+    Its line is DEBUG, as waitress and gunicorn keep access lines off by default: at INFO,
+    a line a request held the log handler's lock on every request and cost a sixth of a
+    serving process's throughput (bench section 13, 2026-12-07). An answer Slack may have
+    given up on (slower than 2.5 s) or a server error is a WARNING, so it is always seen."""
     REQUESTS.labels(facts.surface, facts.command).observe(took)
-    if took > SLOW_ACK_SECONDS:
+    slow = took > SLOW_ACK_SECONDS
+    if slow:
         SLOW_ACKS.labels(facts.surface).inc()
-    logger.info("request answered", extra={"status": status, "duration_ms": round(took * 1000, 2)})
+    level = logging.WARNING if slow or status.startswith("5") else logging.DEBUG
+    if logger.isEnabledFor(level):
+        fields = {"status": status, "duration_ms": round(took * 1000, 2)}
+        logger.log(level, "request answered", extra=fields)
 
 
 def envelope_facts(kind: str, payload: dict[str, Any]) -> RequestFacts:

@@ -5,6 +5,7 @@ worker as separate processes on one PostgreSQL posting a digest exactly once."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -20,11 +21,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from slackbot.app import Built
 from slackbot.core.feeds import FeedService, Fetcher
+from slackbot.core.measures import SLOW_ACKS
 from slackbot.leading import ScheduledWork
 from slackbot.running import readiness
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import GracefulServer
-from slackbot.telemetry import InstalledWorkspaces, metrics_page
+from slackbot.telemetry import InstalledWorkspaces, RequestFacts, metrics_page, observe
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fake_slack import FakeSlack
 from tests.postgres import channels_due_now, seconds_until
@@ -220,6 +222,12 @@ def test_json_logs_parse_line_by_line_and_carry_no_secret_or_message_text(
     for record in records:
         assert {"time", "level", "event", "logger"} <= set(record), record
     answered = [r for r in records if r["event"] == "request answered"]
+    if level == "INFO":
+        # A request's own line is DEBUG (as access lines are off by default elsewhere);
+        # the forged request's refusal is still logged.
+        assert not answered
+        assert any(r["level"] == "warning" for r in records), records
+        return
     assert len(answered) >= 3
     whois = answered[0]
     assert whois["surface"] == "command" and whois["command"] == "/whois"
@@ -228,6 +236,28 @@ def test_json_logs_parse_line_by_line_and_carry_no_secret_or_message_text(
     text = "\n".join(lines)
     for leaked in (BOT_TOKEN, secret, "fake-bot-token", typed, "marmalade"):
         assert leaked not in text, leaked
+
+
+def test_a_request_line_is_debug_unless_slow_or_failed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    facts = RequestFacts("command", "/whois", "T0TEAM")
+    slow_before = SLOW_ACKS.labels("command")._value.get()
+    with caplog.at_level(logging.INFO, logger="summitbot.requests"):
+        observe(facts, 0.004, "200")
+        assert not caplog.records  # an ordinary answer: no line at INFO
+        observe(facts, 2.6, "200")  # Slack may have given up on it
+        observe(facts, 0.004, "500")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "request answered"),
+        ("WARNING", "request answered"),
+    ]
+    assert [r.__dict__["status"] for r in caplog.records] == ["200", "500"]
+    assert SLOW_ACKS.labels("command")._value.get() == slow_before + 1
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="summitbot.requests"):
+        observe(facts, 0.004, "200")
+    assert [(r.levelname, r.__dict__["duration_ms"]) for r in caplog.records] == [("DEBUG", 4.0)]
 
 
 # -- readiness -------------------------------------------------------------------------
