@@ -396,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer from N processes sharing the port (PostgreSQL only; default 1)",
     )
     serve.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
+    # FD:SLOT:SLOTS of the supervisor's shared connection counts (slackbot.accept_share).
+    serve.add_argument("--accept-share", default=None, help=argparse.SUPPRESS)
     worker = add(
         "worker",
         cmd_worker,

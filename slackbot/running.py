@@ -35,6 +35,7 @@ from prometheus_client import multiprocess, start_http_server
 from prometheus_client.registry import Collector
 from slack_bolt import App
 
+from slackbot.accept_share import AcceptShare
 from slackbot.app import build
 from slackbot.config import ConfigError, Settings
 from slackbot.leading import ScheduledWork
@@ -201,6 +202,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     inherited: dict[str, Any] = (
         {"sockets": [socket.socket(fileno=listen_fd)]} if listen_fd is not None else {}
     )
+    shared = getattr(args, "accept_share", None)
+    if shared:
+        fd, slot, slots = (int(part) for part in shared.split(":"))
+        inherited["accept_share"] = AcceptShare(fd, slots, slot)
     with serving(settings, worker=worker) as running:
         app, work = running.app, running.work
         installed = [InstalledWorkspaces(running.installed)]
@@ -255,25 +260,35 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 class Supervisor:
-    """``serve --processes N``: N serving processes on one listening socket (the kernel
-    hands each connection to one of them), and the worker unless ``--no-worker``; a child
+    """``serve --processes N``: N serving processes on one listening socket (each accepts
+    while it holds no more connections than the others: slackbot.accept_share), and the
+    worker unless ``--no-worker``; a child
     that dies is started again, SIGTERM is passed on to all and waited for.
 
     Why our own: gunicorn would do the forking but not waitress's graceful stop, the
     worker beside the servers, or the shared prometheus-client directory."""
 
-    def __init__(self, commands: list[list[str]], listening: socket.socket) -> None:
+    def __init__(
+        self,
+        commands: list[list[str]],
+        listening: socket.socket,
+        share: tuple[int, AcceptShare] | None = None,
+    ) -> None:
+        """``share``: the descriptor of the serving processes' shared connection counts,
+        and a view of them, whose slot i is ``commands[i]``'s."""
         self.commands = commands
         self.listening = listening
+        self.share = share
         self.children: list[subprocess.Popen[bytes] | None] = [None] * len(commands)
         self.stopping = threading.Event()
 
     def start(self, index: int) -> None:
         # The metrics port is the supervisor's own: it serves every child's values.
         env = {**os.environ, "SUMMITBOT_METRICS_PORT": ""}
-        self.children[index] = subprocess.Popen(
-            self.commands[index], pass_fds=(self.listening.fileno(),), env=env
-        )
+        passed = [self.listening.fileno()]
+        if self.share is not None:
+            passed.append(self.share[0])
+        self.children[index] = subprocess.Popen(self.commands[index], pass_fds=passed, env=env)
 
     def run(self) -> int:
         for index in range(len(self.commands)):
@@ -285,6 +300,8 @@ class Supervisor:
                     continue
                 if several_processes():
                     multiprocess.mark_process_dead(child.pid)
+                if self.share is not None and index < self.share[1].slots:
+                    self.share[1].forget(index)
                 if child.returncode == 2:
                     # It said what is wrong (configuration, the store): starting it again
                     # would only say it again.
@@ -338,13 +355,27 @@ def serve_processes(settings: Settings, args: argparse.Namespace, count: int, wo
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     here = [sys.executable, "-m", "slackbot"]
     fd = str(listening.fileno())
+    share_fd = AcceptShare.make(count)
+    share = AcceptShare(share_fd, count, 0)
     commands = [
-        [*here, "serve", "--no-worker", "--listen-fd", fd, "--host", host, "--port", str(port)]
-        for _ in range(count)
+        [
+            *here,
+            "serve",
+            "--no-worker",
+            "--listen-fd",
+            fd,
+            "--accept-share",
+            f"{share_fd}:{slot}:{count}",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
+        for slot in range(count)
     ]
     if worker:
         commands.append([*here, "worker", "--host", "127.0.0.1", "--port", "0"])
-    supervisor = Supervisor(commands, listening)
+    supervisor = Supervisor(commands, listening, (share_fd, share))
     _stop_on_signals(supervisor.stopping.set)
     _serve_metrics_port(settings, [])  # the children's values, from their files
     threading.Thread(target=_announce, args=(url, count, supervisor.stopping), daemon=True).start()
@@ -352,6 +383,8 @@ def serve_processes(settings: Settings, args: argparse.Namespace, count: int, wo
         return supervisor.run()
     finally:
         listening.close()
+        share.close()
+        os.close(share_fd)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         logger.info("stopped")

@@ -20,6 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from slackbot.accept_share import AcceptShare
 from slackbot.connection_guard import REQUEST_SECONDS, ConnectionGuard, waitress_settings
 from slackbot.slack import direct
 from slackbot.slack.ids import EVENTS_PATH
@@ -227,8 +228,11 @@ class GracefulServer:
         *,
         tick_seconds: float = TICK_SECONDS,
         request_seconds: float = REQUEST_SECONDS,
+        accept_share: AcceptShare | None = None,
         **adjustments: Any,
     ) -> None:
+        """``accept_share``: with the other processes of ``serve --processes N``, this one
+        accepts connections only while it holds no more than the least loaded of them."""
         self.in_flight = InFlight()
         self.server = make_server(
             app, one_address(host), port, wrap=self.in_flight.wrap, **adjustments
@@ -243,6 +247,21 @@ class GracefulServer:
         # waited and kept a core busy.
         self._tick_seconds = tick_seconds
         self._stopping = threading.Event()
+        if accept_share is not None:
+            self._share_accepts(accept_share)
+
+    def _share_accepts(self, share: AcceptShare) -> None:
+        server = self.server
+        watching = server.readable
+
+        def watching_while_least_loaded() -> bool:
+            share.held(len(server.active_channels))
+            return bool(watching()) and share.may_accept()
+
+        # waitress asks readable() at every turn of its loop whether to watch the listening
+        # socket (it stops there at its connection limit); the server's class is chosen by
+        # create_server, so the method is replaced on this one object.
+        server.readable = watching_while_least_loaded
 
     @property
     def url(self) -> str:

@@ -49,5 +49,9 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
     if "Skipped: no PostgreSQL" not in report:
         assert "| leadership moved after kill -9 of the leader: median (s) |" in report
         assert "(0 duplicates, 0 losses," in report
+        # Section 13: serve --processes 1 and 2, every request answered 200.
+        assert "13. Several serving processes" in report
+        row = next(line for line in report.splitlines() if line.startswith("| /whois | 8 |"))
+        assert row.rstrip().endswith("| 0 / 0 |"), row
     else:
         assert os.environ.get("CI") != "true", "CI runs section 9 against its PostgreSQL"
