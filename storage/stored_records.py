@@ -164,6 +164,10 @@ class StoredRecords(MutableMapping[int, Any]):
         self._deleted: set[int] = set()
         self._outside = 0  # changed records the file does not hold
         self._cached = cached
+        # Least recently used out, written here rather than with cachetools' LRUCache: a
+        # card reads a hundred records, and LRUCache (pure Python, and needing a lock, as
+        # the request threads read at once) took 417 ns a read against 101 ns for these
+        # OrderedDict calls, which are atomic under the GIL (measured 2026-12-07).
         self._cache: OrderedDict[int, Any] = OrderedDict()
 
     # -- reads --------------------------------------------------------------------------

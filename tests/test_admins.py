@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slackbot.core.admins import AdminPolicy, Curators
+from slackbot.core.admins import CACHE_SECONDS, CACHED_PEOPLE, AdminPolicy, Curators
 from tests.fake_slack import ManualClock
 
 
@@ -52,3 +52,17 @@ def test_workspace_admins_can_be_switched_off() -> None:
     assert not policy.is_admin("UA") and directory.asked == []
     assert policy.curators() == Curators(("U1",), workspace_admins=False)
     assert AdminPolicy(frozenset(), directory).curators().workspace_admins
+
+
+def test_the_answers_kept_are_bounded_and_dropped_once_expired() -> None:
+    """Any member may ask, so the answers kept must not grow with the workspace: at most
+    CACHED_PEOPLE, and an expired one is gone (before, every answer stayed for good)."""
+    clock = ManualClock()
+    policy = AdminPolicy(frozenset(), lambda _user: {"is_admin": False}, clock=clock)
+    people = [f"U{n:06d}" for n in range(CACHED_PEOPLE + 500)]
+    for person in people:
+        assert not policy.is_admin(person)
+    assert len(policy._cache) == CACHED_PEOPLE
+    clock.advance(CACHE_SECONDS + 1)
+    assert policy.known(people[-1]) is None  # expired: Slack is asked again
+    assert len(policy._cache) == 0

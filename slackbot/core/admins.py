@@ -12,9 +12,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
+
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0
+CACHED_PEOPLE = 10_000
 
 UserLookup = Callable[[str], dict[str, Any] | None]
 
@@ -45,9 +48,11 @@ class AdminPolicy:
         self._lookup = lookup
         self._member_of_workspace = member_of_workspace
         self._workspace_admins = workspace_admins and lookup is not None
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, bool]] = {}
+        # Who is an admin, by user id, each answer kept ``cache_seconds`` and then dropped;
+        # bounded, since any member of the workspace may ask.
+        self._cache: TTLCache[str, bool] = TTLCache(
+            maxsize=CACHED_PEOPLE, ttl=cache_seconds, timer=clock
+        )
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
@@ -59,10 +64,7 @@ class AdminPolicy:
         if not self._workspace_admins or self._lookup is None:
             return False
         with self._lock:
-            cached = self._cache.get(user_id)
-        if cached is not None and self._clock() - cached[0] < self._cache_seconds:
-            return cached[1]
-        return None
+            return self._cache.get(user_id)
 
     def check(self, user_id: str, wait: float) -> bool | None:
         """``is_admin``, but waiting at most ``wait`` seconds for Slack; None when Slack did
@@ -86,11 +88,10 @@ class AdminPolicy:
             return True
         if not self._workspace_admins or self._lookup is None:
             return False
-        now = self._clock()
         with self._lock:
             cached = self._cache.get(user_id)
-        if cached is not None and now - cached[0] < self._cache_seconds:
-            return cached[1]
+        if cached is not None:
+            return cached
         user = self._lookup(user_id)
         if user is None:
             # Slack could not say: refuse, but do not remember the refusal.
@@ -99,7 +100,7 @@ class AdminPolicy:
         if allowed and self._member_of_workspace is not None:
             allowed = self._member_of_workspace(user)
         with self._lock:
-            self._cache[user_id] = (now, allowed)
+            self._cache[user_id] = allowed
         return allowed
 
     def curators(self) -> Curators:

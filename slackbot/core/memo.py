@@ -10,9 +10,10 @@ card): any write, or midnight, and it is built again."""
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+from cachetools import LRUCache
 
 Value = TypeVar("Value")
 
@@ -26,8 +27,8 @@ class StampedMemo(Generic[Value]):
     under that same stamp; the least recently used go first."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._size = size
-        self._kept: OrderedDict[Hashable, tuple[Hashable, Value]] = OrderedDict()
+        self._kept: LRUCache[Hashable, tuple[Hashable, Value]] = LRUCache(maxsize=size)
+        # cachetools' caches are not thread-safe; the request threads share this one.
         self._lock = threading.Lock()
 
     def get(
@@ -37,17 +38,13 @@ class StampedMemo(Generic[Value]):
         ``build()``, kept unless the stamp moved while it was built (a write landed)."""
         before = stamp()
         with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None and kept[0] == before:
-                self._kept.move_to_end(key)
-                return kept[1]
+            kept = self._kept.get(key)  # a hit is the most recently used now
+        if kept is not None and kept[0] == before:
+            return kept[1]
         value = build()
         if stamp() == before:
             with self._lock:
                 self._kept[key] = (before, value)
-                self._kept.move_to_end(key)
-                if len(self._kept) > self._size:
-                    self._kept.popitem(last=False)
         return value
 
     def __len__(self) -> int:

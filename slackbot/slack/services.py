@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import orjson
+from cachetools import LRUCache
 
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.corrections import CorrectionService
@@ -52,8 +52,8 @@ class AnswerCache:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._size = size
-        self._answers: OrderedDict[Hashable, _Cached] = OrderedDict()
+        self._answers: LRUCache[Hashable, _Cached] = LRUCache(maxsize=size)
+        # cachetools' caches are not thread-safe; the request threads share this one.
         self._lock = threading.Lock()
 
     def _valid(self, entry: _Cached) -> bool:
@@ -70,16 +70,13 @@ class AnswerCache:
     def get(self, key: Hashable) -> str | None:
         """The answer's JSON body, while it is still valid."""
         with self._lock:
-            entry = self._answers.get(key)
+            entry = self._answers.get(key)  # a hit is the most recently used now
         if entry is None:
             return None
         if not self._valid(entry):
             with self._lock:
                 self._answers.pop(key, None)
             return None
-        with self._lock:
-            if key in self._answers:
-                self._answers.move_to_end(key)
         return entry.body
 
     def build(self, key: Hashable, build: Callable[[], Message]) -> str:
@@ -96,9 +93,6 @@ class AnswerCache:
             entry = _Cached(body, version, entities_version, depends_on, versions, day)
             with self._lock:
                 self._answers[key] = entry
-                self._answers.move_to_end(key)
-                if len(self._answers) > self._size:
-                    self._answers.popitem(last=False)
         return body
 
 
