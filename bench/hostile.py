@@ -5,7 +5,7 @@
   waitress's own settings (what serve ran on before) with the same 500 held.
 - Slow feeds: how long a poll keeps a healthy feed waiting when four feeds drip their
   answers a byte a second, beside the same poll with no slow feeds; and how long one
-  dripping fetch is held (the README promises 20 s in all).
+  dripping fetch is held (docs/feeds.md promises 20 s in all).
 - Compressed bombs: a process's peak memory while refusing a gzip body of 10 GB, beside
   the same process reading an ordinary 5 MB feed.
 """

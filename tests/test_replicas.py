@@ -172,7 +172,7 @@ def slot_keys(store: PostgresStore, due_at: datetime) -> list[str]:
 def test_a_rolling_deploy_fails_no_request_and_posts_each_digest_once(
     fake_slack: FakeSlack, postgres_url: str, tmp_path: Path
 ) -> None:
-    """The recipe in the README: start the new version beside the old on the same database,
+    """The recipe in docs/store.md: start the new version beside the old on the same database,
     take the old one out of the load balancer's rotation, stop it with SIGTERM."""
     channels_due_now(postgres_url, fake_slack, CHANNELS, NEWS, ADMIN)
     old = start_replica(fake_slack, postgres_url, tmp_path / "old")

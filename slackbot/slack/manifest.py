@@ -158,7 +158,7 @@ LONG_DESCRIPTION = (
 HEADER = """\
 # Slack app manifest for Summit Intel, written by `summitbot manifest{options}`.
 # Create the app from it: https://api.slack.com/apps → "Create New App" → "From an app
-# manifest". Regenerate it rather than editing by hand; README.md ("Installing into a
+# manifest". Regenerate it rather than editing by hand; docs/production.md ("Installing into a
 # workspace") has the steps.
 """
 
