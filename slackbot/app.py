@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +25,13 @@ from slackbot.core.admins import AdminPolicy
 from slackbot.core.corrections import CorrectionService
 from slackbot.core.curation import Curator
 from slackbot.core.digests import DigestService
+from slackbot.core.digests.events import DigestEvents
 from slackbot.core.feeds import FeedService, Fetcher, PollReport, ReviewQueue
 from slackbot.core.intel import SummitIntel
+from slackbot.core.signals import Signal
 from slackbot.slack import direct, i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
-from slackbot.slack.home import HomeBoard
+from slackbot.slack.home import HomeBoard, HomeSources
 from slackbot.slack.listener_runner import PromptListenerRunner
 from slackbot.slack.reviewing import ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
@@ -120,18 +122,23 @@ def build_services(
         clock=monotonic,
     )
     intel = SummitIntel(store, clock=clock, stale_days=settings.stale_days)
+    curator = Curator(store, clock)
+    corrections = CorrectionService(
+        store, None if console else SlackCorrectionPoster(client), clock=clock
+    )
+    digest_events = DigestEvents()
+    # What a digest showed is remembered, so that its facts' corrections follow it.
+    digest_events.posted.connect(
+        lambda channel, ts, digest: corrections.announce(
+            [development.fact for development in digest.developments], channel, ts, "digest"
+        )
+    )
     digests = DigestService(
         intel,
         None if console else SlackDigestPoster(client),
         clock=clock,
         grace=timedelta(hours=settings.digest_grace_hours),
-    )
-    curator = Curator(store, clock)
-    corrections = CorrectionService(
-        store, None if console else SlackCorrectionPoster(client), clock=clock
-    )
-    digests.on_posted = lambda channel, ts, digest: corrections.announce(
-        [development.fact for development in digest.developments], channel, ts, "digest"
+        events=digest_events,
     )
     review = ReviewQueue(
         intel,
@@ -140,6 +147,7 @@ def build_services(
         configured_channel=review_channel,
         timezone=settings.timezone,
     )
+    polled: Signal[[list[PollReport]]] = Signal()
     feeds = FeedService(
         intel,
         Fetcher(allow_private=settings.feeds_allow_private, proxy=settings.feeds_proxy),
@@ -149,11 +157,18 @@ def build_services(
         # only answers (its polls are an admin's rare "poll now") or only works need not.
         parse_processes=PARSE_PROCESSES if settings.role == "both" and not console else 0,
         record_cpu_share=RECORD_CPU_SHARE if settings.role == "both" and not console else 1.0,
+        polled=polled,
     )
     desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
     if desk is not None:
-        feeds.on_polled = desk.after_poll
-    services = Services(
+        polled.connect(desk.after_poll)
+    board = None
+    if not console:
+        sources = HomeSources(intel, digests, admin_policy, review, feeds, settings.timezone)
+        board = HomeBoard(client, sources, monotonic=monotonic)
+        # The admins' queue count: candidates do not move the store's version.
+        polled.connect(lambda _reports: board.refresh())
+    return Services(
         settings.timezone,
         intel,
         curator,
@@ -165,20 +180,9 @@ def build_services(
         feeds=feeds,
         desk=desk,
         corrections=corrections,
+        home=board,
         left=left,
     )
-
-    if not console:
-        board = HomeBoard(client, services, monotonic=monotonic)
-        services = replace(services, home=board)
-        polled = feeds.on_polled
-
-        def after_poll(reports: list[PollReport]) -> None:
-            polled(reports)
-            board.refresh()  # the admins' queue count (candidates do not move the version)
-
-        feeds.on_polled = after_poll
-    return services
 
 
 def build(

@@ -96,8 +96,9 @@ class DigestScheduler:
         self.prefix = prefix
         self._owns_scheduler = scheduler is None
         self.scheduler = scheduler or background_scheduler(int(service.grace.total_seconds()))
-        service.on_change = self.sync
-        service.on_halt = self.stop_jobs
+        # The scheduler listens to the service's port; the service does not know it.
+        service.events.changed.connect(self.sync)
+        service.events.halted.connect(self.stop_jobs)
         self.retry_seconds = RETRY_CHECK_SECONDS
 
     def start(self) -> None:

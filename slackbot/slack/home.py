@@ -21,14 +21,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from slackbot.core.admins import AdminPolicy
+from slackbot.core.digests import DigestService
+from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.home import home
+from slackbot.core.intel import SummitIntel
 from slackbot.slack.render.app_home import home_view
-from slackbot.slack.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +76,29 @@ class PublishBudget:
         return False
 
 
+@dataclass(frozen=True)
+class HomeSources:
+    """What a home is built from: the workspace's domain services and its readers' time
+    zone. (Not the Services bundle, which holds the board: that made a circle.)"""
+
+    intel: SummitIntel
+    digests: DigestService
+    admins: AdminPolicy
+    review: ReviewQueue | None
+    feeds: FeedService | None
+    timezone: str
+
+
 class HomeBoard:
     def __init__(
         self,
         client: WebClient,
-        services: Services,
+        sources: HomeSources,
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self.services = services
+        self.sources = sources
         self.monotonic = monotonic
         self._viewers: dict[str, tuple[float, int]] = {}  # user → (opened at, page)
         # Homes waiting in the pool: a burst of changes queues each home once, and a home
@@ -98,7 +115,7 @@ class HomeBoard:
         self._pool = ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="home")
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
-        self._seen = services.intel.store.version
+        self._seen = sources.intel.store.version
 
     def opened(self, user_id: str, page: int = 1) -> None:
         """The person opened their home (or paged it): published off this thread."""
@@ -147,23 +164,23 @@ class HomeBoard:
         return sent
 
     def publish(self, user_id: str) -> None:
-        services = self.services
+        sources = self.sources
         with self._lock:
             self._queued.discard(user_id)  # a change from now on queues it again
             page = self._viewers.get(user_id, (0.0, 1))[1]
         try:
             view = home_view(
                 home(
-                    services.intel,
-                    services.digests,
+                    sources.intel,
+                    sources.digests,
                     viewer=user_id,
                     member_of=self._remembered_channels(user_id),
-                    is_admin=services.admins.is_admin(user_id),
-                    review=services.review,
-                    feeds=services.feeds,
+                    is_admin=sources.admins.is_admin(user_id),
+                    review=sources.review,
+                    feeds=sources.feeds,
                     page=page,
                 ),
-                services.timezone,
+                sources.timezone,
             )
             self.client.views_publish(user_id=user_id, view=view)
         except (SlackApiError, SlackClientError, OSError) as error:
@@ -207,7 +224,7 @@ class HomeBoard:
         return found
 
     def _watch(self) -> None:
-        store = self.services.intel.store
+        store = self.sources.intel.store
         while not self._stopping.is_set():
             self._wake.wait(WATCH_SECONDS)
             self._wake.clear()

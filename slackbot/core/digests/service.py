@@ -16,6 +16,7 @@ from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
 
 from slackbot.core.digests.compose import Digest, compose
+from slackbot.core.digests.events import DigestEvents
 from slackbot.core.digests.parsing import DigestRequest, UsageError
 from slackbot.core.digests.schedule import fire_times, local, next_run, slot_key, slot_time
 from slackbot.core.digests.validity import subscription_problem
@@ -115,16 +116,16 @@ class DigestService:
         *,
         clock: Callable[[], datetime] = utc_now,
         grace: timedelta = DEFAULT_GRACE,
+        events: DigestEvents | None = None,
     ) -> None:
+        """``events``: the port through which it tells the app what happened (see
+        ``DigestEvents``); the composition root connects the receivers."""
         self.intel = intel
         self.store = intel.store
         self.deliver = deliver
         self.clock = clock
         self.grace = grace
-        self.on_change: Callable[[str], None] = lambda _channel: None
-        self.on_halt: Callable[[], None] = lambda: None
-        # Told of every digest Slack took: the channel, its first post's ts, what it showed.
-        self.on_posted: Callable[[str, str, Digest], None] = lambda _c, _ts, _d: None
+        self.events = events or DigestEvents()
         # With several replicas (slackbot.leading): who runs the scheduler.
         self.leader: Callable[[], str | None] | None = None
         # Why nothing may be posted any more (uninstalled, token revoked), once it is so.
@@ -145,7 +146,7 @@ class DigestService:
 
     def _save(self, subscription: Subscription) -> Subscription:
         self.store.put_subscription(subscription)
-        self.on_change(subscription.channel_id)
+        self.events.changed(subscription.channel_id)
         return subscription
 
     # -- the /digest commands ------------------------------------------------------
@@ -295,7 +296,7 @@ class DigestService:
     def turn_off(self, channel_id: str) -> None:
         self.require(channel_id)
         self.store.delete_subscription(channel_id)
-        self.on_change(channel_id)
+        self.events.changed(channel_id)
 
     def next_run(self, subscription: Subscription) -> datetime | None:
         if subscription.paused or subscription.suspended_reason:
@@ -378,7 +379,7 @@ class DigestService:
         if self.halted is None:
             logger.warning("stopping every digest job: %s", reason)
         self.halted = reason
-        self.on_halt()
+        self.events.halted()
 
     def interrupted(self, channel_id: str) -> list[str]:
         """Local times of this channel's digests that were cut off mid-post (claimed, or
@@ -466,7 +467,7 @@ class DigestService:
             count = len(digest.developments)
             if delivery.posted and slot.get("ts"):
                 try:
-                    self.on_posted(subscription.channel_id, str(slot["ts"]), digest)
+                    self.events.posted(subscription.channel_id, str(slot["ts"]), digest)
                 except Exception:
                     # Only its later corrections are at stake; the digest itself is posted.
                     logger.exception("could not remember what the digest showed")
@@ -494,7 +495,7 @@ class DigestService:
                     last_result=f"{local(now, tz)}: not posted: {reason}",
                 )
                 self._record(key, slot | {"status": "failed", "error": reason}, updated)
-                self.on_change(subscription.channel_id)
+                self.events.changed(subscription.channel_id)
                 return Outcome("suspended", reason, digest)
             if key is None:
                 updated = replace(

@@ -29,6 +29,7 @@ from slackbot.core.feeds.recording import (
 )
 from slackbot.core.intel import SummitIntel
 from slackbot.core.measures import CANDIDATES, FEED_POLLS
+from slackbot.core.signals import Signal
 from storage.api import Candidate, Feed, fold, utc_now
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class FeedService:
         workers: int = FETCH_WORKERS,
         parse_processes: int = 0,
         record_cpu_share: float = 1.0,
+        polled: Signal[[list[PollReport]]] | None = None,
     ) -> None:
         """``parse_processes``: worker processes that parse and match fetched documents
         (the serving process uses one, so polling leaves it free to answer); 0 parses in
@@ -148,8 +150,9 @@ class FeedService:
         self._recorder = PollRecorder(intel, self._now, cpu_share=record_cpu_share)
         self._polling: set[str] = set()
         self._polling_guard = threading.Lock()
-        # Told about every poll cycle's new candidates and feeds that fail or recover.
-        self.on_polled: Callable[[list[PollReport]], None] = lambda _reports: None
+        # Told about every poll cycle's new candidates and feeds that fail or recover (the
+        # review channel, App Homes): connected by the composition root.
+        self.polled = polled or Signal()
 
     def close(self) -> None:
         self._background.shutdown(wait=True, cancel_futures=True)
@@ -279,7 +282,7 @@ class FeedService:
             CANDIDATES.inc(len(report.new))
         try:
             # Also with no reports: candidates a crash left unposted are posted then.
-            self.on_polled(reports)
+            self.polled(reports)
         except Exception:  # the poll is stored; telling Slack is retried next cycle
             logger.exception("telling the review channel about a poll failed")
         return reports

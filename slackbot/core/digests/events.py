@@ -1,0 +1,18 @@
+"""What the digest service tells the rest of the app (its port; see slackbot.core.signals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slackbot.core.digests.compose import Digest
+from slackbot.core.signals import Signal
+
+
+@dataclass(frozen=True)
+class DigestEvents:
+    # A channel's subscription was saved, turned off or suspended: its job is due again.
+    changed: Signal[[str]] = field(default_factory=Signal)
+    # Nothing may be posted any more (the app was uninstalled, its token revoked).
+    halted: Signal[[]] = field(default_factory=Signal)
+    # Slack took a digest: the channel, its first post's ts, and what it showed.
+    posted: Signal[[str, str, Digest]] = field(default_factory=Signal)
