@@ -206,9 +206,9 @@ def test_a_timeline_of_everything_on_a_large_store_is_answered_after_the_acknowl
     """At a million facts, sorting every fact (or finding every open claim) takes longer
     than Slack's 3 seconds: above WHOLE_STORE_AT_ONCE facts those answers come by response
     URL, while a company's timeline is still answered at once."""
-    from handlers.commands import summit
+    from slackbot.core import words
 
-    monkeypatch.setattr(summit, "WHOLE_STORE_AT_ONCE", 10)
+    monkeypatch.setattr(words, "WHOLE_STORE_AT_ONCE", 10)
     for text in ("timeline", "open", "timeline since 2024-01-01"):
         watched = fake_slack.response_url()
         reply = slack.command("/summit", text, response_url=watched)

@@ -7,13 +7,12 @@ from __future__ import annotations
 from handlers.common import announce_waiting, settle
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided, FeedUsageError, NotAbout
+from slackbot.core.words import Asked
 from slackbot.slack import render
 from slackbot.slack.delivery import REVIEW_CANNOT_POST, Asker, ensure_can_post
 from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.services import Services
 from storage.api import StoreWriteError
-
-KINDS = frozenset({"feeds", "queue", "review", "approve", "reject", "notabout", "not-about"})
 
 
 def not_about_usage() -> str:
@@ -41,29 +40,29 @@ def review_usage() -> str:
     ).format(command="`/summit review here`")
 
 
-def answer(services: Services, kind: str, rest: str, asker: Asker) -> render.Message:
+def answer(services: Services, kind: Asked, rest: str, asker: Asker) -> render.Message:
     """The answer to one of these commands, for an admin or not."""
     assert services.feeds is not None and services.review is not None
     if not services.admins.is_admin(asker.user_id):
         return render.not_admin(services.admins.curators(), "manage feeds and the review queue")
     try:
-        if kind == "queue":
+        if kind is Asked.QUEUE:
             page = int(rest) if rest.strip().isdigit() else 1
             return render.queue(
                 services.review.pending(page), services.intel.entities, services.timezone
             )
-        if kind == "review":
+        if kind is Asked.REVIEW:
             return review_here(services, rest, asker)
-        if kind in ("approve", "reject"):
+        if kind in (Asked.APPROVE, Asked.REJECT):
             return decide(services, kind, rest, asker)
-        if kind in ("notabout", "not-about"):
+        if kind is Asked.NOT_ABOUT:
             return not_about(services, rest, asker)
         return feeds(services, rest, asker)
     except FeedUsageError as error:
         return render.notice(explained(error))
 
 
-def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Message:
+def decide(services: Services, kind: Asked, rest: str, asker: Asker) -> render.Message:
     """``/summit approve C12`` or ``/summit reject C12 why``: the queue decided by typing,
     as the buttons decide it (the console has no buttons)."""
     assert services.review is not None
@@ -71,7 +70,7 @@ def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
     if not candidate_id:
         return render.notice(decide_usage())
     try:
-        if kind == "approve":
+        if kind is Asked.APPROVE:
             decided, fact = services.review.approve(candidate_id, asker.user_id)
         else:
             decided = services.review.reject(candidate_id, asker.user_id, reason.strip())
@@ -89,7 +88,7 @@ def decide(services: Services, kind: str, rest: str, asker: Asker) -> render.Mes
     except StoreWriteError as error:
         return render.notice(render.not_saved(error))
     settle(services, decided, None, from_queue=False)
-    if kind == "approve":
+    if kind is Asked.APPROVE:
         return render.saved(fact, "approved")
     why = f": {decided.reason}" if decided.reason else ""
     rejected_one = _("Rejected {id}").format(id=decided.id)

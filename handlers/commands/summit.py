@@ -12,6 +12,7 @@ from handlers.common import ack_with_answer, command_text, services_of
 from slackbot.core import briefing
 from slackbot.core.claims import SubjectUnclear, subject_of
 from slackbot.core.curation import FactDraft, NotFound, Rejected
+from slackbot.core.words import Asked, SummitWords, summit_words
 from slackbot.slack import briefings, render
 from slackbot.slack.answering import message_for
 from slackbot.slack.delivery import Asker
@@ -28,15 +29,6 @@ def form_in_console() -> str:
     ).format(command="`summitbot import FILE`", export="`summitbot export`")
 
 
-# Read-only answers, reused from the answer cache while what they show is unchanged.
-CACHEABLE = frozenset(
-    {"", "help", "search", "find", "history", "timeline", "since", "open", "claims"}
-)
-# Answers that differ for admins: whether the person is one must be known first.
-NEEDS_ROLE = frozenset({"search", "find", "retract", "restore", "open", "claims"})
-# Above this many facts, a timeline or open claims of everything is answered after the
-# acknowledgement (see reads_the_whole_store).
-WHOLE_STORE_AT_ONCE = 20_000
 # A console answer is one message: a longer briefing is cut, and the CLI prints it whole.
 CONSOLE_BRIEF_CHARS = 2700
 
@@ -51,14 +43,13 @@ def brief_usage() -> str:
 CONFIRM = "--yes"
 
 
-def answer(services: Services, text: str, user_id: str, admin: bool) -> render.Message:
+def answer(services: Services, words: SummitWords, user_id: str, admin: bool) -> render.Message:
     """Every /summit answer that needs no form (admins get fact menus on search results)."""
-    sub_command, _sep, rest = text.strip().partition(" ")
-    if sub_command.lower() == "retract":
-        return retract(services, user_id, rest.strip(), admin)
-    if sub_command.lower() == "restore":
-        return restore(services, user_id, rest.strip(), admin)
-    return message_for(services, "/summit", text, admin=admin)
+    if words.asked is Asked.RETRACT:
+        return retract(services, user_id, words.rest, admin)
+    if words.asked is Asked.RESTORE:
+        return restore(services, user_id, words.rest, admin)
+    return message_for(services, "/summit", words.text, admin=admin)
 
 
 def restore(services: Services, user_id: str, text: str, admin: bool) -> render.Message:
@@ -111,20 +102,6 @@ def retract(services: Services, user_id: str, text: str, admin: bool) -> render.
         return render.notice(explained(missing))
 
 
-def reads_the_whole_store(services: Services, kind: str, rest: str) -> bool:
-    """Answers that go through every fact: what moved since a day (a digest's composition),
-    and the timeline or open claims of everything on a large store. They may take longer
-    than Slack's 3 seconds (at 100,000 facts, since took 1.4 s to compose), so they are
-    acknowledged first and answered through the response URL."""
-    if kind == "since":
-        return True
-    return (
-        kind in ("timeline", "open", "claims")
-        and (not rest.strip() or rest.strip().lower().startswith("since "))
-        and services.intel.store.fact_count() > WHOLE_STORE_AT_ONCE
-    )
-
-
 def answered_from_memory(body: dict[str, Any], context: BoltContext) -> bool:
     """Whether ``handle`` answers this request within its acknowledgement, from the store
     alone: it then runs in the request's thread (see listener_runner). Forms, the review
@@ -132,14 +109,13 @@ def answered_from_memory(body: dict[str, Any], context: BoltContext) -> bool:
     services = services_of(context)
     if services.console:
         return True  # the console waits for every answer anyway
-    kind, _sep, rest = command_text(body).strip().partition(" ")
-    kind = kind.lower()
-    if kind in review.KINDS or kind in ("add", "edit", "brief"):
+    words = summit_words(command_text(body))
+    if words.reviewing or words.opens_form or words.asked is Asked.BRIEF:
         return False
-    if reads_the_whole_store(services, kind, rest):
+    if words.reads_the_whole_store(services.intel.store.fact_count()):
         return False
     user_id = str(body.get("user_id") or "")
-    return kind not in NEEDS_ROLE or services.admins.known(user_id) is not None
+    return not words.needs_role or services.admins.known(user_id) is not None
 
 
 def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
@@ -173,26 +149,27 @@ def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
 @answers_in_request(answered_from_memory)
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
-    text = command_text(command)
-    sub_command, _sep, rest = text.strip().partition(" ")
-    kind = sub_command.lower()
+    words = summit_words(command_text(command))
+    rest = words.rest
     user_id = str(command.get("user_id") or "")
-    if kind in review.KINDS:
+    if words.reviewing:
         asker = Asker.of(client, command)
         if services.console:
             # No Slack to answer through later: the console waits for the answer.
-            ack_with_answer(ack, lambda: review.answer(services, kind, rest, asker))
+            ack_with_answer(ack, lambda: review.answer(services, words.asked, rest, asker))
             return
         # Admins only; asking Slack whether the person is one may take a moment.
         ack()
-        asker.answer(lambda: review.answer(services, kind, rest, asker))
+        asker.answer(lambda: review.answer(services, words.asked, rest, asker))
         return
-    if kind == "brief":
+    if words.asked is Asked.BRIEF:
         brief(ack, services, rest, Asker.of(client, command))
         return
-    if kind not in ("add", "edit"):
-        role = services.admins.known(user_id) if kind in NEEDS_ROLE else False
-        slow = not services.console and reads_the_whole_store(services, kind, rest)
+    if not words.opens_form:
+        role = services.admins.known(user_id) if words.needs_role else False
+        slow = not services.console and words.reads_the_whole_store(
+            services.intel.store.fact_count()
+        )
         if role is None or slow:
             # Only Slack (users.info) can say whether the person is an admin, and Slack may
             # be slow, or the answer reads every fact: acknowledge now and answer through
@@ -201,7 +178,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             Asker.of(client, command).answer(
                 lambda: answer(
                     services,
-                    text,
+                    words,
                     user_id,
                     services.admins.is_admin(user_id) if role is None else role,
                 )
@@ -209,9 +186,9 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             return
         ack_with_answer(
             ack,
-            lambda: answer(services, text, user_id, bool(role)),
+            lambda: answer(services, words, user_id, bool(role)),
             services=services,
-            asked=("/summit", text.strip(), role) if kind in CACHEABLE else (),
+            asked=("/summit", words.text, role) if words.cacheable else (),
         )
         return
     if services.console:
@@ -220,9 +197,10 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     # The form must open within 3 seconds of the trigger: acknowledge, then open it.
     ack()
     asker = Asker.of(client, command)
-    fact = services.curator.fact(rest.strip()) if kind == "edit" and rest.strip() else None
-    if kind == "edit" and fact is None:
-        asker.tell(render.no_fact_to_edit(rest.strip()))
+    editing = words.asked is Asked.EDIT
+    fact = services.curator.fact(rest) if editing and rest else None
+    if editing and fact is None:
+        asker.tell(render.no_fact_to_edit(rest))
         return
     problem = open_fact_form(
         client,

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.common import services_of
-from slackbot.core.answers import LOOKUP_COMMAND
+from slackbot.core.words import command_for
 from slackbot.slack import render
 from slackbot.slack.answering import message_for
 from slackbot.slack.i18n import _
@@ -21,19 +21,6 @@ from slackbot.slack.i18n import _
 logger = logging.getLogger(__name__)
 
 _LEADING_MENTIONS = re.compile(r"^(\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s,:]*)+")
-# A person's first word → the command that answers it, and what leads the command's text.
-WORDS = {
-    "who": (LOOKUP_COMMAND, ""),
-    "whois": (LOOKUP_COMMAND, ""),
-    "chips": ("/chips", ""),
-    "chip": ("/chips", ""),
-    "search": ("/summit", "search "),
-    "find": ("/summit", "search "),
-    "summit": ("/summit", ""),
-    "overview": ("/summit", ""),
-    "history": ("/summit", "history "),
-    "help": ("/summit", "help"),
-}
 
 
 def digests_are_commands() -> str:
@@ -46,18 +33,6 @@ def digests_are_commands() -> str:
 def without_mentions(text: str) -> str:
     """The words after the leading @mentions (``<@U0BOT> who samsung`` -> ``who samsung``)."""
     return _LEADING_MENTIONS.sub("", text).strip()
-
-
-def command_for(words: str) -> tuple[str, str] | None:
-    """The slash command and its text that the words ask for; None for the help."""
-    first, _sep, rest = words.partition(" ")
-    first = first.lower().lstrip("/")
-    if first not in WORDS:
-        return None
-    command, lead = WORDS[first]
-    if first == "help":
-        return command, lead
-    return command, lead + rest.strip()
 
 
 def answer_words(context: BoltContext, text: str) -> render.Message:

@@ -24,12 +24,15 @@ from slackbot.core.intel import (
 )
 from slackbot.core.timeline import DateError, Timeline, parse_date, split_since, timeline
 from slackbot.core.wording import N_
+from slackbot.core.words import (
+    ANSWERING_COMMANDS,
+    LOOKUP_ALIASES,
+    LOOKUP_COMMAND,
+    Asked,
+    summit_words,
+)
 from storage.api import fact_number
 
-LOOKUP_COMMAND = "/whois"
-# Where Slack (or the console) still sends Slack's reserved name, it gets the same answer.
-LOOKUP_ALIASES = ("/who",)
-ANSWERING_COMMANDS = frozenset({LOOKUP_COMMAND, *LOOKUP_ALIASES, "/chips", "/summit"})
 SEARCH_RESULTS = 10
 # Developments one /summit since answer shows; the rest are counted.
 SINCE_SHOWN = 40
@@ -124,19 +127,19 @@ def answer(
         return intel.chips(text)
     if command != "/summit":
         raise KeyError(command)
-    sub_command, _, rest = text.strip().partition(" ")
-    rest = rest.strip()
-    match sub_command.lower():
-        case "" | "when" | "date":
+    words = summit_words(text)
+    rest = words.rest
+    match words.asked:
+        case Asked.OVERVIEW:
             # The overview opens with the summit's date and format.
             return intel.overview()
-        case "help" | "?":
+        case Asked.HELP:
             return HelpWanted()
-        case "search" | "find":
+        case Asked.SEARCH:
             return intel.search(rest, SEARCH_RESULTS)
-        case "history":
+        case Asked.HISTORY:
             return curator.history(rest, intel.matcher.match)
-        case "timeline":
+        case Asked.TIMELINE:
             try:
                 subject, since = split_since(rest)
             except DateError as error:
@@ -149,12 +152,12 @@ def answer(
                     },
                 )
             return timeline(intel, subject, since)
-        case "open" | "claims":
+        case Asked.OPEN_CLAIMS:
             return open_claims(intel.store, intel.matcher, intel.claims, rest)
-        case "since" if digests is not None:
+        case Asked.SINCE if digests is not None:
             return since_answer(digests, rest, timezone)
         case _:
-            return HelpWanted(unknown=text.strip())
+            return HelpWanted(unknown=words.text)
 
 
 def since_answer(digests: DigestService, text: str, timezone: str) -> Usage | SinceAnswer:
