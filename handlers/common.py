@@ -99,7 +99,6 @@ def command_text(command: dict[str, Any]) -> str:
 
 def refresh_queue(services: Services, response_url: str | None, page: int = 1) -> None:
     """Shows the admin's queue again in place, without the candidate just decided."""
-    assert services.review is not None
     if not response_url:
         return
     message = render.queue(
@@ -115,21 +114,17 @@ def settle(
 ) -> None:
     """After a decision on a candidate: its review message updated in place (and its
     proposer told), and the admin's queue shown again when the click came from it."""
-    if services.desk is not None:
-        services.desk.decided(decided)
+    services.desk.decided(decided)
     if from_queue:
         refresh_queue(services, response_url)
-    if services.home is not None:
-        services.home.refresh()  # the admins' queue count (candidates do not move the version)
+    services.home.refresh()  # the admins' queue count (candidates do not move the version)
 
 
 def announce_waiting(services: Services) -> None:
     """Posts the candidates waiting to be announced in the review channel, off the request
     thread (posting keeps to one message a second)."""
-    if services.desk is not None:
-        threading.Thread(target=services.desk.post_waiting, daemon=True).start()
-    if services.home is not None:
-        services.home.refresh()
+    threading.Thread(target=services.desk.post_waiting, daemon=True).start()
+    services.home.refresh()
 
 
 # -- digests: who may change one (the /digest command and App Home's buttons) ----------

@@ -31,9 +31,9 @@ from slackbot.core.intel import SummitIntel
 from slackbot.core.signals import Signal
 from slackbot.slack import direct, i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
-from slackbot.slack.home import HomeBoard, HomeSources
+from slackbot.slack.home import HomeBoard, HomeSources, NoHomes
 from slackbot.slack.listener_runner import PromptListenerRunner
-from slackbot.slack.reviewing import ReviewDesk
+from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
 from slackbot.slack.tenants import SingleTenant, Tenancy, not_installed
 from slackbot.slack.web_client import MeasuredWebClient, retry_handlers
@@ -159,15 +159,15 @@ def build_services(
         record_cpu_share=RECORD_CPU_SHARE if settings.role == "both" and not console else 1.0,
         polled=polled,
     )
-    desk = None if console else ReviewDesk(client, review, intel, settings.timezone)
-    if desk is not None:
-        polled.connect(desk.after_poll)
-    board = None
+    desk: ReviewDesk | NoReviewChannel = NoReviewChannel()
+    board: HomeBoard | NoHomes = NoHomes()
     if not console:
+        desk = ReviewDesk(client, review, intel, settings.timezone)
         sources = HomeSources(intel, digests, admin_policy, review, feeds, settings.timezone)
         board = HomeBoard(client, sources, monotonic=monotonic)
-        # The admins' queue count: candidates do not move the store's version.
-        polled.connect(lambda _reports: board.refresh())
+    polled.connect(desk.after_poll)
+    # The admins' queue count: candidates do not move the store's version.
+    polled.connect(lambda _reports: board.refresh())
     return Services(
         settings.timezone,
         intel,
@@ -175,13 +175,13 @@ def build_services(
         admin_policy,
         digests,
         AnswerCache(store, clock=clock),
+        review,
+        feeds,
+        corrections,
+        desk,
+        board,
+        left or digests.halt,
         console,
-        review=review,
-        feeds=feeds,
-        desk=desk,
-        corrections=corrections,
-        home=board,
-        left=left,
     )
 
 

@@ -118,10 +118,8 @@ def serving(settings: Settings, *, worker: bool = True, answers: bool = True) ->
         finally:
             if work is not None:
                 work.stop()
-            if services.feeds is not None:
-                services.feeds.close()
-            if services.home is not None:
-                services.home.close()
+            services.feeds.close()
+            services.home.close()
 
 
 def readiness(settings: Settings, work: ScheduledWork | None) -> Ready:

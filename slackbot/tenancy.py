@@ -355,10 +355,8 @@ def delete_installation(store: SummitInstallationStore, record: WorkspaceRecord 
 
 def close_services(tenant: Tenant) -> None:
     services = tenant.services
-    if services.feeds is not None:
-        services.feeds.close()
-    if services.home is not None:
-        services.home.close()
+    services.feeds.close()
+    services.home.close()
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,20 @@ def test_no_html_entity_shows_as_text_in_a_long_search(built: Built) -> None:
     assert "more" in shown
     for entity in ("&quot;", "&#39;", "&apos;", "&#"):
         assert entity not in shown, entity
+
+
+def test_people_in_the_domains_plain_text_become_mentions_and_nothing_else_does() -> None:
+    from slackbot.slack.render.base import with_mentions
+
+    assert with_mentions("approved from a proposal by @U0ALICE") == (
+        "approved from a proposal by <@U0ALICE>"
+    )
+    # Reasons stored before held Slack's markup; they read the same.
+    assert with_mentions("a proposal by <@U0ALICE> by <@U0ADMIN>") == (
+        "a proposal by <@U0ALICE> by <@U0ADMIN>"
+    )
+    # Anything else a reason holds stays text: no channel ping, no link, no e-mail mention.
+    hostile = "<!channel> <https://x.test|click> mail@U0ALICE &amp; @here"
+    assert with_mentions(hostile) == (
+        "&lt;!channel&gt; &lt;https://x.test|click&gt; mail@U0ALICE &amp;amp; @here"
+    )

@@ -130,3 +130,26 @@ def test_korean_over_socket_mode(fake_slack: FakeSlack, korean: Settings, store:
     with socket_mode_app(fake_slack, korean, store) as command:
         answer = command("/summit", "timeline hbm", "U0ALICE")
         assert "타임라인: HBM" in "\n".join(block_texts(answer["blocks"]))
+
+
+def test_the_feed_commands_usage_errors_are_said_in_the_readers_language() -> None:
+    """They were English f-strings in the domain, out of the catalogue's reach."""
+    from slackbot.core.feeds import FeedUsageError
+    from slackbot.core.feeds.service import parse_add, parse_interval
+
+    problems = []
+    for attempt in (lambda: parse_add(""), lambda: parse_add("https://x.test/rss quokka")):
+        with pytest.raises(FeedUsageError) as caught:
+            attempt()
+        problems.append(caught.value)
+    with pytest.raises(FeedUsageError) as caught:
+        parse_interval("soon")
+    problems.append(caught.value)
+    english = [i18n.explained(problem) for problem in problems]
+    assert english[1].startswith("I don't know “quokka” here. `/summit feeds` lists the feeds")
+    i18n.set_default("ko")
+    korean = [i18n.explained(problem) for problem in problems]
+    assert korean[0].startswith("어떤 피드인지 알려 주세요")
+    assert korean[1].startswith("여기서는 “quokka”을(를) 알 수 없습니다. `/summit feeds`는")
+    assert "간격이 아닙니다" in korean[2]
+    assert str(problems[1]) == english[1]  # the terminal's words: English, whole

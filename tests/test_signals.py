@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from slackbot.app import Built
+import typing
+
+from slackbot.app import Built, build
+from slackbot.config import Settings
 from slackbot.core.signals import Signal
+from slackbot.slack.home import HomeBoard, NoHomes
+from slackbot.slack.reviewing import NoReviewChannel
+from slackbot.slack.services import Services
+from storage.repository import FactStore
 
 
 def test_every_receiver_hears_in_the_order_connected() -> None:
@@ -24,4 +31,18 @@ def test_the_app_is_wired_through_the_ports_once(built: Built) -> None:
     assert services.feeds is not None
     assert services.feeds.polled.receivers == 2
     assert services.digests.events.posted.receivers == 1
-    assert services.home is not None and services.home.sources.feeds is services.feeds
+    assert isinstance(services.home, HomeBoard) and services.home.sources.feeds is services.feeds
+
+
+def test_no_service_is_optional_and_the_console_has_adapters(settings: Settings) -> None:
+    """Listeners hold no ``is not None`` checks: the console gets a review desk and App
+    Homes that have nothing to post (it has no channel and no Home tab)."""
+    hints = typing.get_type_hints(Services)
+    optional = [name for name, hint in hints.items() if type(None) in typing.get_args(hint)]
+    assert optional == []
+    with FactStore(settings.db_path) as store:
+        console = build(settings, store, console_secret="console-secret").services
+        assert isinstance(console.desk, NoReviewChannel) and isinstance(console.home, NoHomes)
+        assert console.feeds.polled.receivers == 2  # the desk's and the homes', doing nothing
+        console.leave("uninstalled")  # with one workspace: every digest stops
+        assert console.digests.halted == "uninstalled"

@@ -46,8 +46,7 @@ def ask(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext)
 
 
 def _refresh(services: Services, user_id: str) -> None:
-    if services.home is not None:
-        services.home.publish(user_id)
+    services.home.publish(user_id)
 
 
 def digest(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -92,8 +91,6 @@ def digest(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
 def review(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """Admins (checked by handlers.middleware): the queue's first page, as a DM."""
     services, asker = services_of(context), Asker.of(client, body)
-    if services.review is None:
-        return
     page = render.queue(services.review.pending(1), services.intel.entities, services.timezone)
     asker.tell(page)
 
@@ -120,5 +117,4 @@ def page(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         wanted = int(str(_clicked(body).get("value") or "1"))
     except ValueError:
         wanted = 1
-    if services.home is not None:
-        services.home.opened(user_id, wanted)
+    services.home.opened(user_id, wanted)

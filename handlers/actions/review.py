@@ -33,7 +33,6 @@ def _from_queue(body: dict[str, Any]) -> bool:
 
 def _pending(services: Services, body: dict[str, Any], asker: Asker) -> Candidate | None:
     """The clicked candidate while it waits for a decision; else the person is told why not."""
-    assert services.review is not None
     try:
         candidate = services.review.candidate(_clicked(body))
     except NotFound as missing:
@@ -47,7 +46,6 @@ def _pending(services: Services, body: dict[str, Any], asker: Asker) -> Candidat
 
 def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services = services_of(context)
-    assert services.review is not None
     asker = Asker.of(client, body)
     try:
         decided, fact = services.review.approve(_clicked(body), asker.user_id)
@@ -72,7 +70,6 @@ def approve(body: dict[str, Any], client: WebClient, context: BoltContext) -> No
 
 def edit(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services = services_of(context)
-    assert services.review is not None
     asker = Asker.of(client, body)
     candidate = _pending(services, body, asker)
     if candidate is None:
@@ -112,7 +109,6 @@ def reject(body: dict[str, Any], client: WebClient, context: BoltContext) -> Non
 
 def page(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services = services_of(context)
-    assert services.review is not None
     asker = Asker.of(client, body)
     wanted = _clicked(body)
     number = int(wanted) if wanted.isdigit() else 1

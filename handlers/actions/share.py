@@ -29,7 +29,7 @@ def handle(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltConte
     services = services_of(context)
     message = render.shared(message_for(services, command, text), asker.user_id)
     ts = asker.share(message)
-    if ts and asker.channel_id and services.corrections is not None:
+    if ts and asker.channel_id:
         # Remembered, so that a retraction of a fact it shows is replied in its thread.
         shown = [f for f in map(services.curator.fact, render.fact_ids_in(message)) if f]
         services.corrections.announce(shown, asker.channel_id, ts, "share")

@@ -42,7 +42,6 @@ def review_usage() -> str:
 
 def answer(services: Services, kind: Asked, rest: str, asker: Asker) -> render.Message:
     """The answer to one of these commands, for an admin or not."""
-    assert services.feeds is not None and services.review is not None
     if not services.admins.is_admin(asker.user_id):
         return render.not_admin(services.admins.curators(), "manage feeds and the review queue")
     try:
@@ -65,7 +64,6 @@ def answer(services: Services, kind: Asked, rest: str, asker: Asker) -> render.M
 def decide(services: Services, kind: Asked, rest: str, asker: Asker) -> render.Message:
     """``/summit approve C12`` or ``/summit reject C12 why``: the queue decided by typing,
     as the buttons decide it (the console has no buttons)."""
-    assert services.review is not None
     candidate_id, _sep, reason = rest.strip().partition(" ")
     if not candidate_id:
         return render.notice(decide_usage())
@@ -100,7 +98,6 @@ def decide(services: Services, kind: Asked, rest: str, asker: Asker) -> render.M
 def not_about(services: Services, rest: str, asker: Asker) -> render.Message:
     """``/summit notabout C12 microsoft: MS Society``: the words "MS Society" do not mean
     Microsoft, in this candidate or any item after it."""
-    assert services.review is not None
     candidate_id, _sep, said = rest.strip().partition(" ")
     who, colon, phrase = said.partition(":")
     if not colon:
@@ -131,7 +128,6 @@ def decided_id(typed: str) -> str:
 
 
 def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
-    assert services.review is not None
     if rest.strip().lower() != "here" or not asker.channel_id:
         where = services.review.review_channel()
         now = (

@@ -55,7 +55,7 @@ def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     # Slack's markup (mentions, links, escapes) becomes the words a reader saw.
     statement = to_plain_text(str(message.get("text") or ""), display_name(client))
     services = services_of(context)
-    if services.review is not None and not services.admins.is_admin(asker.user_id):
+    if not services.admins.is_admin(asker.user_id):
         # Anyone may propose: the message goes to the review queue with their name.
         try:
             candidate = services.review.propose(

@@ -28,7 +28,7 @@ def submit(
     draft = render.draft_from(form.values, lambda: services.intel.entity_ids())
     decided = None
     try:
-        if metadata.get("mode") == "approve" and services.review is not None:
+        if metadata.get("mode") == "approve":
             decided, fact = services.review.approve(
                 str(metadata.get("candidate_id")), user_id, draft
             )

@@ -20,7 +20,6 @@ def submit(
 ) -> None:
     form = Submitted.of(body, view, context)
     services, user_id, metadata = form.services, form.user_id, form.metadata
-    assert services.review is not None
     reason = str(form.values.get(REJECT_REASON) or "")
     try:
         decided = services.review.reject(str(metadata.get("candidate_id")), user_id, reason)

@@ -11,6 +11,7 @@ from handlers.common import Submitted, announce_waiting
 from slackbot.core.curation import MAX_SOURCE_URL
 from slackbot.core.feeds.links import canonical_link
 from slackbot.slack import render
+from slackbot.slack.i18n import _, explained
 from slackbot.slack.ids import SUGGEST_LINK, SUGGEST_STATEMENT
 from storage.api import StoreWriteError
 
@@ -20,20 +21,19 @@ def submit(
 ) -> None:
     form = Submitted.of(body, view, context)
     services, user_id = form.services, form.user_id
-    assert services.review is not None
     values = form.values
     statement = str(values.get(SUGGEST_STATEMENT) or "")
     link = str(values.get(SUGGEST_LINK) or "").strip()
     if link and (len(link) > MAX_SOURCE_URL or canonical_link(link) is None):
         ack(
             response_action="errors",
-            errors={SUGGEST_LINK: "Use a web link that starts with http:// or https://."},
+            errors={SUGGEST_LINK: _("Use a web link that starts with http:// or https://.")},
         )
         return
     try:
         candidate = services.review.propose(statement, user_id, link=link or None)
     except ValueError as problem:
-        ack(response_action="errors", errors={SUGGEST_STATEMENT: str(problem)})
+        ack(response_action="errors", errors={SUGGEST_STATEMENT: explained(problem)})
         return
     except StoreWriteError as error:
         ack(response_action="errors", errors={SUGGEST_STATEMENT: render.not_saved(error)})

@@ -239,3 +239,19 @@ class HomeBoard:
         self._stopping.set()
         self._wake.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class NoHomes:
+    """The console's App Homes: there are none to publish (the console has no Home tab)."""
+
+    def opened(self, user_id: str, page: int = 1) -> None:
+        pass
+
+    def publish(self, user_id: str) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -84,9 +84,10 @@ def translated(text: str) -> str:
 
 def explained(error: BaseException) -> str:
     """What an error says, in the reader's language where the domain said it in words it
-    marked (its first argument a ``Said``)."""
-    said = error.args[0] if error.args else None
-    return translated(said) if isinstance(said, str) else str(error)
+    marked (its arguments sentences, ``Said``)."""
+    if error.args and all(isinstance(sentence, str) for sentence in error.args):
+        return " ".join(translated(sentence) for sentence in error.args)
+    return str(error)
 
 
 def _n(one: str, many: str, count: int) -> str:

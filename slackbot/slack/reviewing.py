@@ -75,7 +75,7 @@ class ReviewDesk:
         return str(posted["ts"])
 
     def after_poll(self, reports: Sequence[PollReport]) -> None:
-        """FeedService's hook: feed health news, then every candidate not yet posted."""
+        """After a feed poll: feed health news, then every candidate not yet posted."""
         channel_id = self.queue.review_channel()
         if channel_id is None:
             return
@@ -133,3 +133,18 @@ class ReviewDesk:
                 logger.warning(
                     "telling %s of %s failed: %s", candidate.proposed_by, candidate.id, error
                 )
+
+
+class NoReviewChannel:
+    """The console's review desk: the console has no channel to post candidates in. Its
+    queue is read and decided by typing (``/summit queue``, ``/summit approve C3``), so
+    there is nothing to post and nothing to update."""
+
+    def after_poll(self, reports: Sequence[PollReport]) -> None:
+        pass
+
+    def post_waiting(self) -> int:
+        return 0
+
+    def decided(self, candidate: Candidate) -> None:
+        pass

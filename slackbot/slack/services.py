@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -19,11 +18,9 @@ from slackbot.core.digests import DigestService
 from slackbot.core.feeds import FeedService, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.slack.cards import CardCache
+from slackbot.slack.home import HomeBoard, NoHomes
 from slackbot.slack.render import Message
-
-if TYPE_CHECKING:
-    from slackbot.slack.home import HomeBoard
-from slackbot.slack.reviewing import ReviewDesk
+from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
 from storage.api import Repository, utc_now
 
 
@@ -115,19 +112,19 @@ class Services:
     admins: AdminPolicy
     digests: DigestService
     answers: AnswerCache
+    review: ReviewQueue
+    feeds: FeedService
+    corrections: CorrectionService
+    # Posts to the review channel (the console's posts nothing: it has no channel).
+    desk: ReviewDesk | NoReviewChannel
+    # Publishes App Homes and keeps them current (the console has none).
+    home: HomeBoard | NoHomes
+    # The app was uninstalled from the workspace or its bot token revoked (the reason):
+    # every digest stops; with many workspaces, the workspace is let go of too.
+    left: Callable[[str], None]
     console: bool = False
-    review: ReviewQueue | None = None
-    feeds: FeedService | None = None
-    # Posts to the review channel (none in the console, which has no Slack).
-    desk: ReviewDesk | None = None
-    corrections: CorrectionService | None = None
-    # Publishes App Homes and keeps them current (none in the console).
-    home: HomeBoard | None = None
     # Entity cards by what they show, whatever name they were asked by.
     cards: CardCache = field(default_factory=CardCache)
-    # The app was uninstalled from the workspace or its bot token revoked (the reason): by
-    # default every digest stops; with many workspaces, the workspace is let go of too.
-    left: Callable[[str], None] | None = None
 
     def first_delivery(self, event_id: str) -> bool:
         """Whether this is the first time Slack delivered this event (a retry, or the same
@@ -135,10 +132,7 @@ class Services:
         return self.intel.store.claim_event(event_id)
 
     def leave(self, reason: str) -> None:
-        if self.left is not None:
-            self.left(reason)
-        else:
-            self.digests.halt(reason)
+        self.left(reason)
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

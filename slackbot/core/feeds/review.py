@@ -169,7 +169,7 @@ class ReviewQueue:
                     candidate.source_for,
                     Source(candidate.outlet or host_of(candidate.link or ""), candidate.link),
                     by,
-                    reason=f"another source, approved from {where} by <@{by}>",
+                    reason=f"another source, approved from {where}",
                     settle=settle,
                 )
                 REVIEW_DECISIONS.labels("source_added").inc()
@@ -177,7 +177,7 @@ class ReviewQueue:
             fact = self.curator.add(
                 draft or self.draft_for(candidate),
                 by,
-                reason=f"approved from {where} by <@{by}>",
+                reason=f"approved from {where}",
                 origin="feed" if candidate.feed_id else "proposal",
                 settle=settle,
             )
@@ -265,7 +265,8 @@ class ReviewQueue:
 
     def _origin(self, candidate: Candidate) -> str:
         if candidate.proposed_by:
-            return f"a proposal by <@{candidate.proposed_by}>"
+            # A person as their user id, marked with @: the Slack layer shows a mention.
+            return f"a proposal by @{candidate.proposed_by}"
         feed = self.store.feed(candidate.feed_id or "")
         return f"feed {feed.id} ({feed.name})" if feed else (candidate.outlet or "a feed")
 
@@ -277,7 +278,7 @@ class ReviewQueue:
         """Anyone's suggestion, queued for an admin with the proposer's name."""
         text = plain_text(statement, MAX_SUMMARY)
         if not text:
-            raise ValueError("Write what happened: the statement is empty.")
+            raise ValueError(said(N_("Write what happened: the statement is empty.")))
         now = self._stamp()
         canonical = canonical_link(link)
         with self.store.transaction():

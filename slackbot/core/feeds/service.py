@@ -30,6 +30,7 @@ from slackbot.core.feeds.recording import (
 from slackbot.core.intel import SummitIntel
 from slackbot.core.measures import CANDIDATES, FEED_POLLS
 from slackbot.core.signals import Signal
+from slackbot.core.wording import N_, said
 from storage.api import Candidate, Feed, fold, utc_now
 
 logger = logging.getLogger(__name__)
@@ -43,14 +44,18 @@ MIN_INTERVAL = 5
 MAX_INTERVAL = 7 * 24 * 60
 MAX_MUST_WORDS = 10
 
-USAGE = (
+USAGE = N_(
     "`/summit feeds` lists the feeds; `/summit feeds add URL [every 30m] [must WORDS]`, "
     "`remove ID`, `pause ID`, `resume ID`, `poll [ID]`."
 )
 
 
 class FeedUsageError(ValueError):
-    """What the admin typed cannot be done; the message says what to do instead."""
+    """What the admin typed cannot be done; the message says what to do instead. Each
+    argument is a sentence (``said``), translated where it is shown."""
+
+    def __str__(self) -> str:
+        return " ".join(map(str, self.args))
 
 
 @dataclass(frozen=True)
@@ -71,13 +76,23 @@ def parse_interval(text: str) -> int:
     """'30m', '2h', '1d', '45' (minutes) -> minutes."""
     match = re.fullmatch(r"(\d{1,5})\s*(m|min|mins|minutes?|h|hours?|d|days?)?", text.strip())
     if not match:
-        raise FeedUsageError(f"“{text}” is not an interval; write it like `every 30m` or `2h`.")
+        raise FeedUsageError(
+            said(
+                N_("“{typed}” is not an interval; write it like {examples}."),
+                typed=text,
+                examples="`every 30m`, `2h`",
+            )
+        )
     number = int(match.group(1))
     unit = (match.group(2) or "m")[0]
     minutes = number * {"m": 1, "h": 60, "d": 1440}[unit]
     if not MIN_INTERVAL <= minutes <= MAX_INTERVAL:
         raise FeedUsageError(
-            f"Poll between every {MIN_INTERVAL} minutes and once a week; {text} is outside that."
+            said(
+                N_("Poll between every {least} minutes and once a week; {typed} is outside that."),
+                least=MIN_INTERVAL,
+                typed=text,
+            )
         )
     return minutes
 
@@ -86,7 +101,12 @@ def parse_add(text: str) -> FeedRequest:
     """``<url> [every 30m] [must <words>]``."""
     parts = text.split()
     if not parts:
-        raise FeedUsageError("Say which feed: `/summit feeds add https://example.com/rss`.")
+        raise FeedUsageError(
+            said(
+                N_("Say which feed: {example}."),
+                example="`/summit feeds add https://example.com/rss`",
+            )
+        )
     # Slack writes links as <https://…> or <https://…|label>.
     url = parts[0].strip("<>").split("|", 1)[0]
     rest = parts[1:]
@@ -100,9 +120,9 @@ def parse_add(text: str) -> FeedRequest:
             must = tuple(dict.fromkeys(fold(w) for w in rest))
             rest = []
         else:
-            raise FeedUsageError(f"I don't know “{word}” here. {USAGE}")
+            raise FeedUsageError(said(N_("I don't know “{word}” here."), word=word), said(USAGE))
     if len(must) > MAX_MUST_WORDS:
-        raise FeedUsageError(f"Up to {MAX_MUST_WORDS} must-words.")
+        raise FeedUsageError(said(N_("Up to {most} must-words."), most=MAX_MUST_WORDS))
     return FeedRequest(url, interval, must)
 
 
@@ -190,8 +210,18 @@ class FeedService:
     def require(self, feed_id: str) -> Feed:
         feed = self.store.feed(feed_id.strip().lstrip("#"))
         if feed is None:
-            known = ", ".join(f.id for f in self.store.feeds()) or "none yet"
-            raise FeedUsageError(f"There is no feed {feed_id!r} (feeds: {known}).")
+            known = ", ".join(f.id for f in self.store.feeds())
+            if not known:
+                raise FeedUsageError(
+                    said(
+                        N_("There is no feed {feed}; none has been added yet."), feed=repr(feed_id)
+                    )
+                )
+            raise FeedUsageError(
+                said(
+                    N_("There is no feed {feed} (feeds: {known})."), feed=repr(feed_id), known=known
+                )
+            )
         return feed
 
     def add(self, text: str, by: str) -> Feed:
@@ -199,12 +229,20 @@ class FeedService:
         try:
             self.fetcher.check(request.url)
         except RefusedAddress as refused:
-            raise FeedUsageError(f"That feed can't be added: {refused}.") from None
+            raise FeedUsageError(
+                said(N_("That feed can't be added: {why}."), why=refused)
+            ) from None
         canonical = canonical_link(request.url) or request.url
         with self.store.transaction():
             for feed in self.store.feeds():
                 if canonical_link(feed.url) == canonical:
-                    raise FeedUsageError(f"That feed is already feed {feed.id} ({feed.name}).")
+                    raise FeedUsageError(
+                        said(
+                            N_("That feed is already feed {id} ({name})."),
+                            id=feed.id,
+                            name=feed.name,
+                        )
+                    )
             now = iso(self._now())
             feed = Feed(
                 self.store.next_feed_id(),
@@ -330,7 +368,7 @@ class FeedService:
         try:
             self.fetcher.check(url)
         except RefusedAddress as refused:
-            raise FeedUsageError(f"That feed can't be read: {refused}.") from None
+            raise FeedUsageError(said(N_("That feed can't be read: {why}."), why=refused)) from None
         fetched = self.fetcher.fetch(url)
         if fetched.error or fetched.status != 200:
             return Preview(fetched.error or f"HTTP {fetched.status}", [], 0)

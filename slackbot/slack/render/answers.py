@@ -9,7 +9,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     DividerBlock,
 )
-from slack_sdk.models.views import View
 
 from slackbot.core.intel import (
     Ambiguous,
@@ -27,7 +26,6 @@ from slackbot.core.intel import (
 from slackbot.slack.i18n import _
 from slackbot.slack.ids import SUGGEST_ACTION
 from slackbot.slack.render.base import (
-    MAX_VIEW_BLOCKS,
     STATUS_BADGES,
     Builder,
     Message,
@@ -465,12 +463,6 @@ def shared(message: Message, user_id: str) -> Message:
     blocks = without_buttons(message.blocks)
     blocks.append(context(_("Shared by {person} from Summit Intel").format(person=f"<@{user_id}>")))
     return Message(message.text, blocks)
-
-
-def home(answer: Overview) -> View:
-    blocks, _fallback = _overview_blocks(answer)
-    blocks += [DividerBlock(), *_help_blocks()]
-    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 
 def one_fact(answer: OneFact) -> Message:

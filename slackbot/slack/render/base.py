@@ -498,6 +498,19 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)
 
 
+# How the domain writes a person in plain text it keeps (a revision's reason): their user
+# id after an @. Reasons stored before held Slack's own markup, <@U…>.
+_PERSON = re.compile(r"(?<![\w@&])@([UW][A-Z0-9]{2,})\b")
+_SLACK_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
+def with_mentions(text: str) -> str:
+    """The domain's plain text for Slack: escaped, each person (@U…) a mention Slack shows
+    by name."""
+    plain = _SLACK_MENTION.sub(r"@\1", text)
+    return _PERSON.sub(r"<@\1>", escape(plain))
+
+
 def who_can(curators: Curators) -> str:
     """Who may curate, in mrkdwn (mentions show as names)."""
     parts = [", ".join(mention(user_id) for user_id in curators.user_ids)]

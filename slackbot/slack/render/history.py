@@ -15,6 +15,7 @@ from slackbot.slack.render.base import (
     mention,
     section,
     when,
+    with_mentions,
 )
 
 
@@ -132,7 +133,7 @@ def history(answer: History, timezone: str = "UTC") -> Message:
             # The reason has its own line, once.
             if name != "retraction_reason"
         )
-        reason_line = f"\n{_('Reason')}: {escape(str(reason))}" if reason else ""
+        reason_line = f"\n{_('Reason')}: {with_mentions(str(reason))}" if reason else ""
         builder.add(
             section(
                 f"`{revision.fact_id}` r{revision.number} · "
