@@ -32,7 +32,7 @@ from slackbot.core.signals import Signal
 from slackbot.slack import direct, i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
 from slackbot.slack.home import HomeBoard, HomeSources, NoHomes
-from slackbot.slack.listener_runner import PromptListenerRunner
+from slackbot.slack.listener_runner import answer_promptly
 from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
 from slackbot.slack.tenants import SingleTenant, Tenancy, not_installed
@@ -236,7 +236,7 @@ def build(
     )
 
     # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.
-    app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
+    answer_promptly(app)
 
     tenancy = SingleTenant(services, client, CONSOLE_TEAM if console else None)
     serve_workspaces(app, tenancy, secret, settings.language)

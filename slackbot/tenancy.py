@@ -42,7 +42,7 @@ from slackbot.slack.installations import (
     SummitOAuthStateStore,
     workspace_of,
 )
-from slackbot.slack.listener_runner import PromptListenerRunner
+from slackbot.slack.listener_runner import answer_promptly
 from slackbot.slack.manifest import BOT_SCOPES
 from slackbot.slack.oauth import SummitOAuthFlow, callback_options
 from slackbot.slack.tenants import NOT_INSTALLED, Tenant, workspace_of_body
@@ -415,6 +415,6 @@ def build_for_workspaces(
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         user_facing_authorize_error_message=NOT_INSTALLED,
     )
-    app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
+    answer_promptly(app)
     serve_workspaces(app, tenants, settings.signing_secret or "", settings.language)
     return BuiltForWorkspaces(app, tenants)

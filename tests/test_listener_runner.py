@@ -18,7 +18,7 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from slackbot.slack.listener_runner import PromptListenerRunner, answers_in_request
+from slackbot.slack.listener_runner import answer_promptly, answers_in_request
 from tests.slack_client import signed_headers
 
 SECRET = "runner-secret"
@@ -42,7 +42,7 @@ def make_app() -> App:
             enterprise_id=None, team_id="T1", bot_token="xoxb-test", bot_user_id="U0BOT"
         ),
     )
-    app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
+    answer_promptly(app)
     return app
 
 
