@@ -28,6 +28,7 @@ from storage.errors import (
     StoreWriteError,
 )
 from storage.ids import MAX_FACT_NUMBER, fact_id, fact_number, number_of, replica_name
+from storage.lru import LeastRecentlyUsed
 from storage.models import (
     CANDIDATE_STATES,
     ENTITY_KINDS,
@@ -66,6 +67,7 @@ __all__ = [
     "Feed",
     "Installations",
     "JournalCorruptError",
+    "LeastRecentlyUsed",
     "Repository",
     "Revision",
     "SearchResult",

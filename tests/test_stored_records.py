@@ -148,7 +148,7 @@ def test_a_store_reopened_reads_only_its_entities_newest_facts(db_path: Path) ->
         # What a card shows first is decoded at start (the cache has room for all here);
         # nothing else is read.
         assert set(store._facts._cache) == _newest_of_each_entity(store)
-        assert store._revision_records._cache == {}
+        assert len(store._revision_records._cache) == 0
         assert _everything(store) == before
 
 

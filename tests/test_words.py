@@ -43,13 +43,23 @@ def test_what_each_kind_needs() -> None:
 
 
 def test_answers_that_read_the_whole_store() -> None:
-    big, small = WHOLE_STORE_AT_ONCE + 1, WHOLE_STORE_AT_ONCE
+    counted: list[int] = []
+
+    def big() -> int:
+        counted.append(WHOLE_STORE_AT_ONCE + 1)
+        return counted[-1]
+
+    def small() -> int:
+        return WHOLE_STORE_AT_ONCE
+
     assert summit_words("since 2024-06-01").reads_the_whole_store(small)
     assert summit_words("timeline").reads_the_whole_store(big)
     assert summit_words("open since 2024-01-01").reads_the_whole_store(big)
     assert not summit_words("timeline").reads_the_whole_store(small)
     assert not summit_words("timeline samsung").reads_the_whole_store(big)
+    calls = len(counted)
     assert not summit_words("search hbm").reads_the_whole_store(big)
+    assert len(counted) == calls, "a search does not count the store's facts"
 
 
 def test_every_first_word_is_lower_case_and_reads_back() -> None:

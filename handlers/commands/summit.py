@@ -112,7 +112,7 @@ def answered_from_memory(body: dict[str, Any], context: BoltContext) -> bool:
     words = summit_words(command_text(body))
     if words.reviewing or words.opens_form or words.asked is Asked.BRIEF:
         return False
-    if words.reads_the_whole_store(services.intel.store.fact_count()):
+    if words.reads_the_whole_store(services.intel.store.fact_count):
         return False
     user_id = str(body.get("user_id") or "")
     return not words.needs_role or services.admins.known(user_id) is not None
@@ -167,9 +167,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         return
     if not words.opens_form:
         role = services.admins.known(user_id) if words.needs_role else False
-        slow = not services.console and words.reads_the_whole_store(
-            services.intel.store.fact_count()
-        )
+        slow = not services.console and words.reads_the_whole_store(services.intel.store.fact_count)
         if role is None or slow:
             # Only Slack (users.info) can say whether the person is an admin, and Slack may
             # be slow, or the answer reads every fact: acknowledge now and answer through

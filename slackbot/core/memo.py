@@ -9,11 +9,10 @@ card): any write, or midnight, and it is built again."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from cachetools import LRUCache
+from storage.api import LeastRecentlyUsed
 
 Value = TypeVar("Value")
 
@@ -27,9 +26,7 @@ class StampedMemo(Generic[Value]):
     under that same stamp; the least recently used go first."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._kept: LRUCache[Hashable, tuple[Hashable, Value]] = LRUCache(maxsize=size)
-        # cachetools' caches are not thread-safe; the request threads share this one.
-        self._lock = threading.Lock()
+        self._kept: LeastRecentlyUsed[Hashable, tuple[Hashable, Value]] = LeastRecentlyUsed(size)
 
     def get(
         self, key: Hashable, stamp: Callable[[], Hashable], build: Callable[[], Value]
@@ -37,14 +34,12 @@ class StampedMemo(Generic[Value]):
         """The value kept for ``key`` if ``stamp()`` is what it was built under; else
         ``build()``, kept unless the stamp moved while it was built (a write landed)."""
         before = stamp()
-        with self._lock:
-            kept = self._kept.get(key)  # a hit is the most recently used now
+        kept = self._kept.get(key)
         if kept is not None and kept[0] == before:
             return kept[1]
         value = build()
         if stamp() == before:
-            with self._lock:
-                self._kept[key] = (before, value)
+            self._kept.put(key, (before, value))
         return value
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ own list. ``/digest``'s words have their reader in slackbot.core.digests.parsing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -120,18 +121,19 @@ class SummitWords:
     def opens_form(self) -> bool:
         return self.asked in (Asked.ADD, Asked.EDIT)
 
-    def reads_the_whole_store(self, fact_count: int) -> bool:
+    def reads_the_whole_store(self, fact_count: Callable[[], int]) -> bool:
         """Answers that go through every fact: what moved since a day (a digest's
         composition), and the timeline or open claims of everything on a large store. At
         100,000 facts ``since`` took 1.4 s to compose: such answers may outlast Slack's 3
-        seconds, so they come after the acknowledgement."""
+        seconds, so they come after the acknowledgement. ``fact_count`` is asked only for
+        a timeline or the open claims of everything (counting is not free on every store)."""
         if self.asked is Asked.SINCE:
             return True
         everything = not self.rest or self.rest.lower().startswith("since ")
         return (
             self.asked in (Asked.TIMELINE, Asked.OPEN_CLAIMS)
             and everything
-            and fact_count > WHOLE_STORE_AT_ONCE
+            and fact_count() > WHOLE_STORE_AT_ONCE
         )
 
 

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -40,6 +41,7 @@ WATCH_SECONDS = 0.5
 # users.conversations is rate-limited (Tier 3) and a person's channels change rarely: a home
 # rebuilt for a change to the store reuses the list for this long.
 CHANNELS_SECONDS = 300.0
+REMEMBERED_PEOPLE = 10_000
 # Homes opened longer ago than this are not kept current (Slack keeps showing the last one).
 KEEP_SECONDS = 24 * 3600
 PUBLISH_THREADS = 2
@@ -110,7 +112,11 @@ class HomeBoard:
         self._published: dict[str, float] = {}
         self._budget = PublishBudget(PUBLISHES_PER_MINUTE, monotonic)
         self._wake = threading.Event()
-        self._channels: dict[str, tuple[float, list[str]]] = {}  # user → (asked at, ids)
+        # A person's channels as users.conversations said them, kept CHANNELS_SECONDS;
+        # bounded, as everyone in the workspace may open their home once.
+        self._channels: TTLCache[str, list[str]] = TTLCache(
+            REMEMBERED_PEOPLE, CHANNELS_SECONDS, timer=monotonic
+        )
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="home")
         self._stopping = threading.Event()
@@ -189,14 +195,13 @@ class HomeBoard:
             logger.exception("building the App Home for %s failed", user_id)
 
     def _remembered_channels(self, user_id: str) -> list[str]:
-        now = self.monotonic()
         with self._lock:
             known = self._channels.get(user_id)
-        if known is not None and now - known[0] < CHANNELS_SECONDS:
-            return known[1]
+        if known is not None:
+            return known
         found = self._channels_of(user_id)
         with self._lock:
-            self._channels[user_id] = (now, found)
+            self._channels[user_id] = found
         return found
 
     def _channels_of(self, user_id: str) -> list[str]:

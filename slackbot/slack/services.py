@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
-from cachetools import LRUCache
 
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.corrections import CorrectionService
@@ -21,7 +19,7 @@ from slackbot.slack.cards import CardCache
 from slackbot.slack.home import HomeBoard, NoHomes
 from slackbot.slack.render import Message
 from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
-from storage.api import Repository, utc_now
+from storage.api import LeastRecentlyUsed, Repository, utc_now
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,7 @@ class AnswerCache:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._answers: LRUCache[Hashable, _Cached] = LRUCache(maxsize=size)
-        # cachetools' caches are not thread-safe; the request threads share this one.
-        self._lock = threading.Lock()
+        self._answers: LeastRecentlyUsed[Hashable, _Cached] = LeastRecentlyUsed(size)
 
     def _valid(self, entry: _Cached) -> bool:
         store = self._store
@@ -66,13 +62,11 @@ class AnswerCache:
 
     def get(self, key: Hashable) -> str | None:
         """The answer's JSON body, while it is still valid."""
-        with self._lock:
-            entry = self._answers.get(key)  # a hit is the most recently used now
+        entry = self._answers.get(key)
         if entry is None:
             return None
         if not self._valid(entry):
-            with self._lock:
-                self._answers.pop(key, None)
+            self._answers.pop(key)
             return None
         return entry.body
 
@@ -88,8 +82,7 @@ class AnswerCache:
         versions = store.entity_versions(depends_on) if depends_on is not None else ()
         if store.version == version:
             entry = _Cached(body, version, entities_version, depends_on, versions, day)
-            with self._lock:
-                self._answers[key] = entry
+            self._answers.put(key, entry)
         return body
 
 
