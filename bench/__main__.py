@@ -31,6 +31,7 @@ from pathlib import Path
 
 from bench import feeds_synth, measure
 from bench.big import big_section
+from bench.compare import compare_section
 from bench.hostile import hostile_section
 from bench.labelled import labelled_section
 from bench.postgres import postgres_section
@@ -554,6 +555,13 @@ def main() -> None:
         action="store_true",
         help="section 11 alone (labelled headlines), written to bench/RESULTS-labelled.md",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="REVISION",
+        default=None,
+        help="section 14 alone: this checkout beside REVISION (a git revision), same run, "
+        "written to bench/RESULTS-compare.md",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     requests, channels, clients, rounds = args.requests, args.channels, [1, 8, 32], 200
@@ -575,6 +583,18 @@ def main() -> None:
             workspaces_section(tmp, requests, smoke=args.smoke, count=args.workspaces)
         ],
     }
+    if args.compare:
+        revision = args.compare
+        section_alone(
+            args.out,
+            "compare",
+            command,
+            started,
+            lambda tmp: [
+                compare_section(revision, build_store(largest, tmp), largest, requests, tmp)
+            ],
+        )
+        return
     for name, measure_alone in alone.items():
         if getattr(args, f"only_{name}"):
             section_alone(args.out, name, command, started, measure_alone)

@@ -55,3 +55,24 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         assert row.rstrip().endswith("| 0 / 0 |"), row
     else:
         assert os.environ.get("CI") != "true", "CI runs section 9 against its PostgreSQL"
+
+
+def test_the_comparison_with_an_earlier_revision_runs_both_in_one_run(tmp_path: Path) -> None:
+    """Section 14 (``--compare REVISION``): issue 29's before-and-after, same run."""
+    out = tmp_path / "RESULTS-compare.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--compare", "HEAD", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = out.read_text()
+    assert "14. This checkout beside" in report
+    rows = [line for line in report.splitlines() if line.startswith("| /whois | 8 |")]
+    assert len(rows) == 1
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "at-" not in worktrees.stdout  # the earlier revision's checkout is gone
