@@ -55,9 +55,12 @@ RECORD_CPU_SHARE = 0.25
 
 def make_web_client(settings: Settings) -> WebClient:
     """A Web API client that waits out 429s and retries 5xx and dropped connections."""
-    client = MeasuredWebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10)
-    client.retry_handlers = retry_handlers()
-    return client
+    return MeasuredWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        timeout=10,
+        retry_handlers=retry_handlers(),
+    )
 
 
 class _SpuriousTokenWarning(logging.Filter):

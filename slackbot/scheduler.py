@@ -190,7 +190,7 @@ class DigestScheduler:
 
     def set_leader(self, leader: Callable[[], str | None]) -> None:
         """Where the scheduler runs, for /digest status (several replicas)."""
-        self.service.leader = leader
+        self.service.events.leader.answered_by(leader)
 
     def resync(self, existing: set[str] | None = None) -> None:
         """Every channel's job matched to its subscription, including channels whose

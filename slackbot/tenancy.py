@@ -117,15 +117,14 @@ class WorkspaceClient(MeasuredWebClient):
 
 
 def client_for(template: WebClient, token: Callable[[], str | None]) -> WorkspaceClient:
-    client = WorkspaceClient(
+    return WorkspaceClient(
         token,
         base_url=template.base_url,
         timeout=template.timeout,
         headers=template.headers,
         logger=template.logger,
+        retry_handlers=list(template.retry_handlers),
     )
-    client.retry_handlers = list(template.retry_handlers)
-    return client
 
 
 class WorkspaceTenants:

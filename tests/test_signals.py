@@ -6,7 +6,7 @@ import typing
 
 from slackbot.app import Built, build
 from slackbot.config import Settings
-from slackbot.core.signals import Signal
+from slackbot.core.signals import Question, Signal
 from slackbot.slack.home import HomeBoard, NoHomes
 from slackbot.slack.reviewing import NoReviewChannel
 from slackbot.slack.services import Services
@@ -46,3 +46,10 @@ def test_no_service_is_optional_and_the_console_has_adapters(settings: Settings)
         assert console.feeds.polled.receivers == 2  # the desk's and the homes', doing nothing
         console.leave("uninstalled")  # with one workspace: every digest stops
         assert console.digests.halted == "uninstalled"
+
+
+def test_a_question_is_unasked_until_the_wiring_names_who_answers() -> None:
+    question: Question[str | None] = Question()
+    assert question() is None and not question.answered
+    question.answered_by(lambda: "replica-2")
+    assert question() == "replica-2" and question.answered

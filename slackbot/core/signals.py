@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, ParamSpec
+from typing import Generic, ParamSpec, TypeVar
 
 Carried = ParamSpec("Carried")
+Answer = TypeVar("Answer")
 
 
 class Signal(Generic[Carried]):
@@ -42,3 +43,22 @@ class Signal(Generic[Carried]):
     def receivers(self) -> int:
         """How many are connected. (Not ``len``: a signal with none must stay truthy.)"""
         return len(self._receivers)
+
+
+class Question(Generic[Answer]):
+    """Something the domain asks of the app (which replica runs the scheduled work), which
+    one part of it answers once the wiring names it; None until then."""
+
+    def __init__(self) -> None:
+        self._answerer: Callable[[], Answer] | None = None
+
+    def answered_by(self, answerer: Callable[[], Answer]) -> None:
+        self._answerer = answerer
+
+    @property
+    def answered(self) -> bool:
+        return self._answerer is not None
+
+    def __call__(self) -> Answer | None:
+        answerer = self._answerer
+        return answerer() if answerer is not None else None

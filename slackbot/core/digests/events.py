@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from slackbot.core.digests.compose import Digest
-from slackbot.core.signals import Signal
+from slackbot.core.signals import Question, Signal
 
 
 @dataclass(frozen=True)
@@ -16,3 +16,6 @@ class DigestEvents:
     halted: Signal[[]] = field(default_factory=Signal)
     # Slack took a digest: the channel, its first post's ts, and what it showed.
     posted: Signal[[str, str, Digest]] = field(default_factory=Signal)
+    # Which replica runs the scheduler (for /digest status): answered where there are
+    # several (slackbot.leading), unasked with one process.
+    leader: Question[str | None] = field(default_factory=Question)

@@ -126,8 +126,6 @@ class DigestService:
         self.clock = clock
         self.grace = grace
         self.events = events or DigestEvents()
-        # With several replicas (slackbot.leading): who runs the scheduler.
-        self.leader: Callable[[], str | None] | None = None
         # Why nothing may be posted any more (uninstalled, token revoked), once it is so.
         self.halted: str | None = None
         # One delivery at a time per channel: a scheduled run and /digest now never overlap.
@@ -202,8 +200,8 @@ class DigestService:
             upcoming.isoformat() if upcoming else None,
             tracked,
             self.interrupted(channel_id),
-            leader=self.leader() if self.leader else None,
-            several_replicas=self.leader is not None,
+            leader=self.events.leader(),
+            several_replicas=self.events.leader.answered,
             problem=problem,
             channel_id=channel_id,
         )
