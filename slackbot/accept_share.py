@@ -75,6 +75,10 @@ class AcceptShare:
         process in it has exited)."""
         SLOT.pack_into(self._memory, slot * SLOT.size, 0, 0)
 
+    def leave(self) -> None:
+        """This process accepts no more (it is stopping): the others stop counting it."""
+        self.forget(self.slot)
+
     def close(self) -> None:
         self._memory.close()
 

@@ -249,6 +249,7 @@ class GracefulServer:
         self._stopping = threading.Event()
         if accept_share is not None:
             self._share_accepts(accept_share)
+        self._accept_share = accept_share
 
     def _share_accepts(self, share: AcceptShare) -> None:
         server = self.server
@@ -296,6 +297,9 @@ class GracefulServer:
         # Stop accepting: close only the listening socket; the trigger that wakes the loop
         # when a worker finishes stays open.
         wasyncore.dispatcher.close(server)
+        if self._accept_share is not None:
+            # Accepting no more: the others must not wait for this one to take its turn.
+            self._accept_share.leave()
         self.in_flight.draining = True
         logger.info("stopping: finishing %d request(s) in flight", len(self.in_flight))
         deadline = time.monotonic() + DRAIN_SECONDS

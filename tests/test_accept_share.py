@@ -116,3 +116,29 @@ def test_two_serving_loops_on_one_socket_share_kept_alive_connections(built: Bui
         listening.close()
         os.close(fd)
     assert held == (6, 6)
+
+
+def test_a_process_that_stops_is_left_out_at_once(built: Built) -> None:
+    """Draining, it accepts no more: the others must not wait STALE_SECONDS for its turn
+    (a rolling restart of one process held new connections back that long)."""
+    listening = socket.create_server(("127.0.0.1", 0), backlog=64)
+    port = listening.getsockname()[1]
+    fd = AcceptShare.make(2)
+    staying = AcceptShare(fd, 2, 0)
+    opened: list[http.client.HTTPConnection] = []
+    try:
+        with serving(built, listening, staying):
+            opened += kept_alive(port, 3)  # the staying one holds 3
+            with serving(built, listening, AcceptShare(fd, 2, 1)):
+                deadline = time.monotonic() + 10
+                while staying.may_accept() and time.monotonic() < deadline:
+                    time.sleep(0.01)  # the newcomer holds fewer: it takes the next
+                assert not staying.may_accept()
+            # The newcomer stopped (drained): the one staying accepts again, at once.
+            assert staying.may_accept()
+            opened += kept_alive(port, 1)
+        for connection in opened:
+            connection.close()
+    finally:
+        listening.close()
+        os.close(fd)
