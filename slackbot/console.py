@@ -6,12 +6,15 @@ blocks are printed as text, so the console exercises exactly the path Slack does
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
@@ -83,6 +86,61 @@ def blocks_to_text(message: dict[str, Any]) -> str:
     return "\n".join(lines).strip("\n")
 
 
+class ResponseURLs:
+    """The console's response URLs: a loopback HTTP server that takes what the app posts to
+    a command's response URL, as Slack does, so that an answer given after the
+    acknowledgement (an admin's review desk, a slow answer) reaches the console by the same
+    path as in Slack, with no console branch in the listeners."""
+
+    def __init__(self) -> None:
+        self._posted: dict[str, dict[str, Any]] = {}
+        self._arrived = threading.Condition()
+        self._numbers = itertools.count(1)
+        sink = self
+
+        class Taking(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # the name http.server calls
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    payload = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    payload = {}
+                body = b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with sink._arrived:
+                    sink._posted.setdefault(self.path, payload)
+                    sink._arrived.notify_all()
+
+            def log_message(self, *_args: object) -> None:
+                pass  # the console's screen is for answers
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Taking)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def new(self) -> str:
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/response/{next(self._numbers)}"
+
+    def wait(self, url: str, timeout: float) -> dict[str, Any] | None:
+        """What the app posted to ``url`` first, waiting up to ``timeout`` seconds."""
+        path = "/" + url.split("/", 3)[3]
+        with self._arrived:
+            self._arrived.wait_for(lambda: path in self._posted, timeout)
+            return self._posted.pop(path, None)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# How long the console waits for an answer that comes after the acknowledgement.
+LATER_ANSWER_SECONDS = 60.0
+
+
 class Console:
     """Answers slash commands typed as text, through the Bolt app."""
 
@@ -90,6 +148,7 @@ class Console:
         self._app = app
         self._secret = signing_secret
         self._user_id = user_id
+        self._responses = ResponseURLs()
 
     def ask(self, line: str) -> str:
         line = line.strip()
@@ -102,6 +161,7 @@ class Console:
             return _("Unknown command {command}; try {example}. Commands: {commands}").format(
                 command=command, example="/whois samsung", commands=", ".join(COMMANDS)
             )
+        response_url = self._responses.new()
         body = urlencode(
             {
                 "token": "console",
@@ -112,7 +172,7 @@ class Console:
                 "user_name": "console",
                 "command": command.lower(),
                 "text": text,
-                "response_url": "",
+                "response_url": response_url,
                 "trigger_id": secrets.token_hex(8),
             }
         )
@@ -128,6 +188,11 @@ class Console:
         response = (
             direct_path.answer_signed(body, stamp, signature) if direct_path else None
         ) or self._app.dispatch(BoltRequest(body=body, headers=headers))
+        if response.status == 200 and not response.body:
+            # Acknowledged now, answered after: through the response URL, as in Slack.
+            later = self._responses.wait(response_url, LATER_ANSWER_SECONDS)
+            if later is not None:
+                return blocks_to_text(later)
         if response.status != 200 or not response.body:
             return _("(no answer: HTTP {status})").format(status=response.status)
         return blocks_to_text(json.loads(response.body))

@@ -569,3 +569,30 @@ def test_the_console_shows_every_emoji_the_app_writes_as_a_symbol() -> None:
     for path in (REPO / "slackbot" / "slack").rglob("*.py"):
         written |= set(re.findall(r":[a-z_]+:", path.read_text(encoding="utf-8")))
     assert sorted(written - set(EMOJI)) == []
+
+
+def test_the_consoles_response_urls_take_what_the_app_posts_later() -> None:
+    """An answer given after the acknowledgement reaches the console through its response
+    URL, as it reaches Slack's (the listeners hold no console branch for it)."""
+    import json as json_module
+    import urllib.request as request
+
+    from slackbot.console import ResponseURLs
+
+    urls = ResponseURLs()
+    try:
+        first, second = urls.new(), urls.new()
+        assert first != second
+        posted = request.urlopen(
+            request.Request(
+                second,
+                data=json_module.dumps({"text": "later"}).encode(),
+                headers={"Content-Type": "application/json"},
+            ),
+            timeout=5,
+        )
+        assert posted.read() == b"ok"  # as Slack answers a response URL
+        assert urls.wait(second, 5) == {"text": "later"}
+        assert urls.wait(first, 0.1) is None  # nothing came: the console does not hang
+    finally:
+        urls.close()

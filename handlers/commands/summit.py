@@ -107,8 +107,6 @@ def answered_from_memory(body: dict[str, Any], context: BoltContext) -> bool:
     alone: it then runs in the request's thread (see listener_runner). Forms, the review
     desk and an asker whose role only Slack can tell wait on Slack after acknowledging."""
     services = services_of(context)
-    if services.console:
-        return True  # the console waits for every answer anyway
     words = summit_words(command_text(body))
     if words.reviewing or words.opens_form or words.asked is Asked.BRIEF:
         return False
@@ -154,10 +152,6 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     user_id = str(command.get("user_id") or "")
     if words.reviewing:
         asker = Asker.of(client, command)
-        if services.console:
-            # No Slack to answer through later: the console waits for the answer.
-            ack_with_answer(ack, lambda: review.answer(services, words.asked, rest, asker))
-            return
         # Admins only; asking Slack whether the person is one may take a moment.
         ack()
         asker.answer(lambda: review.answer(services, words.asked, rest, asker))
@@ -167,7 +161,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         return
     if not words.opens_form:
         role = services.admins.known(user_id) if words.needs_role else False
-        slow = not services.console and words.reads_the_whole_store(services.intel.store.fact_count)
+        slow = words.reads_the_whole_store(services.intel.store.fact_count)
         if role is None or slow:
             # Only Slack (users.info) can say whether the person is an admin, and Slack may
             # be slow, or the answer reads every fact: acknowledge now and answer through
