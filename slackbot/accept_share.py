@@ -41,6 +41,7 @@ class AcceptShare:
         if not 0 <= slot < slots:
             raise ValueError(f"slot {slot} is not one of {slots}")
         self._memory = mmap.mmap(fd, SLOT.size * slots)
+        self.fd = fd  # what the supervisor passes to each process it starts
         self.slots = slots
         self.slot = slot
         self._clock = clock
@@ -60,15 +61,13 @@ class AcceptShare:
     def may_accept(self) -> bool:
         """Whether this process holds no more connections than the least loaded other."""
         now = self._now_ms()
-        mine = None
-        fewest = None
+        mine = SLOT.unpack_from(self._memory, self.slot * SLOT.size)[0]
         for slot in range(self.slots):
             count, written = SLOT.unpack_from(self._memory, slot * SLOT.size)
-            if slot == self.slot:
-                mine = count
-            elif written and now - written <= STALE_SECONDS * 1000:
-                fewest = count if fewest is None else min(fewest, count)
-        return fewest is None or (mine or 0) <= fewest
+            fresh = written and now - written <= STALE_SECONDS * 1000
+            if slot != self.slot and fresh and count < mine:
+                return False
+        return True
 
     def forget(self, slot: int) -> None:
         """Leaves ``slot`` out until its process writes again (the supervisor, when the

@@ -118,8 +118,7 @@ def serving(settings: Settings, *, worker: bool = True, answers: bool = True) ->
         finally:
             if work is not None:
                 work.stop()
-            services.feeds.close()
-            services.home.close()
+            services.close()
 
 
 def readiness(settings: Settings, work: ScheduledWork | None) -> Ready:
@@ -270,10 +269,10 @@ class Supervisor:
         self,
         commands: list[list[str]],
         listening: socket.socket,
-        share: tuple[int, AcceptShare] | None = None,
+        share: AcceptShare | None = None,
     ) -> None:
-        """``share``: the descriptor of the serving processes' shared connection counts,
-        and a view of them, whose slot i is ``commands[i]``'s."""
+        """``share``: the serving processes' shared connection counts, whose slot i is
+        ``commands[i]``'s."""
         self.commands = commands
         self.listening = listening
         self.share = share
@@ -285,7 +284,7 @@ class Supervisor:
         env = {**os.environ, "SUMMITBOT_METRICS_PORT": ""}
         passed = [self.listening.fileno()]
         if self.share is not None:
-            passed.append(self.share[0])
+            passed.append(self.share.fd)
         self.children[index] = subprocess.Popen(self.commands[index], pass_fds=passed, env=env)
 
     def run(self) -> int:
@@ -298,8 +297,8 @@ class Supervisor:
                     continue
                 if several_processes():
                     multiprocess.mark_process_dead(child.pid)
-                if self.share is not None and index < self.share[1].slots:
-                    self.share[1].forget(index)
+                if self.share is not None and index < self.share.slots:
+                    self.share.forget(index)
                 if child.returncode == 2:
                     # It said what is wrong (configuration, the store): starting it again
                     # would only say it again.
@@ -373,7 +372,7 @@ def serve_processes(settings: Settings, args: argparse.Namespace, count: int, wo
     ]
     if worker:
         commands.append([*here, "worker", "--host", "127.0.0.1", "--port", "0"])
-    supervisor = Supervisor(commands, listening, (share_fd, share))
+    supervisor = Supervisor(commands, listening, share)
     _stop_on_signals(supervisor.stopping.set)
     _serve_metrics_port(settings, [])  # the children's values, from their files
     threading.Thread(target=_announce, args=(url, count, supervisor.stopping), daemon=True).start()

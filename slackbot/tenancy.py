@@ -322,7 +322,7 @@ class WorkspaceTenants:
             tenant = self._tenants.pop(workspace, None)
         self.tokens.forget(workspace)
         if tenant is not None:
-            close_services(tenant)
+            tenant.services.close()
 
     def open_tenants(self) -> list[Tenant]:
         with self._lock:
@@ -330,7 +330,7 @@ class WorkspaceTenants:
 
     def close(self) -> None:
         for tenant in self.open_tenants():
-            close_services(tenant)
+            tenant.services.close()
 
 
 def purge_workspace(
@@ -350,12 +350,6 @@ def delete_installation(store: SummitInstallationStore, record: WorkspaceRecord 
     them."""
     if record is not None:
         store.delete_all(enterprise_id=record.enterprise_id or None, team_id=record.team_id or None)
-
-
-def close_services(tenant: Tenant) -> None:
-    services = tenant.services
-    services.feeds.close()
-    services.home.close()
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,11 @@ class Services:
     def leave(self, reason: str) -> None:
         self.left(reason)
 
+    def close(self) -> None:
+        """Stops what runs beside the answers: feed polls in the background, App Homes."""
+        self.feeds.close()
+        self.home.close()
+
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""
         now = self.curator.clock()

@@ -125,7 +125,7 @@ class DigestService:
         self.deliver = deliver
         self.clock = clock
         self.grace = grace
-        self.events = events or DigestEvents()
+        self.events = events if events is not None else DigestEvents()
         # Why nothing may be posted any more (uninstalled, token revoked), once it is so.
         self.halted: str | None = None
         # One delivery at a time per channel: a scheduled run and /digest now never overlap.

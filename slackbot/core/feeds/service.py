@@ -172,7 +172,7 @@ class FeedService:
         self._polling_guard = threading.Lock()
         # Told about every poll cycle's new candidates and feeds that fail or recover (the
         # review channel, App Homes): connected by the composition root.
-        self.polled = polled or Signal()
+        self.polled = polled if polled is not None else Signal()
 
     def close(self) -> None:
         self._background.shutdown(wait=True, cancel_futures=True)
