@@ -11,12 +11,10 @@ The store is the embedded one: both revisions must read its format."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
+import signal
 import statistics
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +22,12 @@ from pathlib import Path
 from bench import load
 from bench.report import SECRET, Report, diverse_questions, fmt
 from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.processes import ServerProcess
 from tests.slack_client import DEFAULT_USER
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = (8, 32)
 ROUNDS = 3
-SERVING = re.compile(r"serving Slack at (http://[^/\s]+)")
 
 
 @contextmanager
@@ -59,26 +57,12 @@ def serving(tree: Path, store: Path, fake: FakeSlack) -> Iterator[str]:
         SLACK_API_URL=fake.api_url,
         SUMMITBOT_DB=str(store),
         LOG_LEVEL="INFO",
-        PYTHONPATH=str(tree),
     )
-    command = [sys.executable, "-m", "slackbot", "serve", "--host", "127.0.0.1", "--port", "0"]
-    process = subprocess.Popen(command, cwd=tree, env=env, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    lines = process.stderr
-    url = None
-    for line in lines:
-        found = SERVING.search(line)
-        if found:
-            url = found.group(1)
-            break
-    if url is None:
-        raise RuntimeError(f"{tree}: the server exited ({process.wait()})")
-    threading.Thread(target=lambda: [None for _ in lines], daemon=True).start()
+    server = ServerProcess(env, tree, code=tree)
     try:
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(30)
+        server.stop(signal.SIGTERM)
 
 
 def compare_section(revision: str, db: Path, size: int, requests: int, tmp: Path) -> Report:

@@ -9,13 +9,12 @@ answer only (``--no-worker``), so no scheduled work runs beside them.
 
 from __future__ import annotations
 
-import os
 import statistics
 from pathlib import Path
 
 from bench import load
 from bench.postgres import migrate_store, reachable
-from bench.report import SECRET, Report, Server, diverse_questions, fmt
+from bench.report import SECRET, Report, Server, cpu_seconds, diverse_questions, fmt
 from tests.fake_slack import FakeSlack
 from tests.postgres import scratch_database
 from tests.slack_client import DEFAULT_USER
@@ -25,12 +24,7 @@ CLIENTS = (8, 32)
 
 def tree_cpu_seconds(pid: int) -> float:
     """User and system CPU of a process and its children (``--processes N``'s servers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for one in (pid, *children(pid)):
-        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    return sum(cpu_seconds(one) for one in (pid, *children(pid)))
 
 
 def children(pid: int) -> list[int]:

@@ -56,6 +56,12 @@ def machine() -> str:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time process ``pid`` has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """A server process, `summitbot serve` or the bare Bolt app, timed to healthy."""
 
@@ -95,8 +101,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the server process has used."""
-        fields = Path(f"/proc/{self.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.server.pid)
 
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.server.pid}/status").read_text()

@@ -23,15 +23,17 @@ class ServerProcess:
         module: str = "slackbot",
         command: tuple[str, ...] = ("serve",),
         ready: re.Pattern[str] | None = None,
+        code: Path = REPO,
     ) -> None:
         """``command``: the summitbot command and its options (a worker says it is ready
-        with its probe URL: ``ready`` is then what to wait for)."""
+        with its probe URL: ``ready`` is then what to wait for). ``code``: the checkout it
+        runs (another revision's, to compare with)."""
         args = [sys.executable, "-m", module]
         if module == "slackbot":
             args += [*command, "--host", "127.0.0.1", "--port", "0"]
         self._ready = ready or SERVING
         self.process = subprocess.Popen(
-            args, cwd=cwd, env={**env, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True
+            args, cwd=cwd, env={**env, "PYTHONPATH": str(code)}, stderr=subprocess.PIPE, text=True
         )
         self.logged: list[str] = []
         self.url = self._wait_for_url()

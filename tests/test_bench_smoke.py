@@ -11,17 +11,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> None:
-    out = tmp_path / "RESULTS.md"
+def smoke_report(out: Path, *options: str) -> str:
+    """``python -m bench --smoke`` with ``options``, written to ``out``: the report."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "bench", "--smoke", *options, "--out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    report = out.read_text()
+    return out.read_text()
+
+
+def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> None:
+    report = smoke_report(tmp_path / "RESULTS.md")
     for section in (
         "1. Slash-command latency",
         "1a. The floors",
@@ -59,16 +63,7 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
 
 def test_the_comparison_with_an_earlier_revision_runs_both_in_one_run(tmp_path: Path) -> None:
     """Section 14 (``--compare REVISION``): issue 29's before-and-after, same run."""
-    out = tmp_path / "RESULTS-compare.md"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--compare", "HEAD", "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = out.read_text()
+    report = smoke_report(tmp_path / "RESULTS-compare.md", "--compare", "HEAD")
     assert "14. This checkout beside" in report
     rows = [line for line in report.splitlines() if line.startswith("| /whois | 8 |")]
     assert len(rows) == 1
