@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from waitress import create_server
@@ -31,6 +32,7 @@ from waitress import create_server
 from slackbot.app import LISTENER_THREADS
 from slackbot.connection_guard import waitress_settings
 from slackbot.server import WORKER_THREADS, bound_url, make_server, one_address
+from slackbot.slack.ids import EVENTS_PATH
 
 ANSWER = json.dumps({"response_type": "ephemeral", "text": "ok"}).encode()
 
@@ -122,7 +124,8 @@ def main() -> None:
         )
     else:
         app = bolt_app(before_response=floor == "bolt-before-response")
-        server = make_server(app, where.get("host", ""), 0, **({} if not fd else where))
+        handler = SlackRequestHandler(app, path=EVENTS_PATH)
+        server = make_server(handler, where.get("host", ""), 0, **({} if not fd else where))
     if not fd:
         print(f"serving Slack at {bound_url(server)}/slack/events", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))

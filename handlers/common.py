@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +15,9 @@ from slack_sdk import WebClient
 from slackbot.core.answers import ANSWERING_COMMANDS
 from slackbot.core.hygiene import without_unsafe
 from slackbot.slack import i18n, render
+from slackbot.slack.answering import ephemeral_body
 from slackbot.slack.delivery import Asker, post_to_response_url
-from slackbot.slack.services import Services, ephemeral_body
+from slackbot.slack.services import Services
 from storage.api import Candidate, StoreWriteError
 
 logger = logging.getLogger(__name__)
@@ -53,29 +54,19 @@ class Submitted:
         return Asker(client, self.user_id, metadata.get("channel_id"), metadata.get("response_url"))
 
 
-def ack_with_answer(
-    ack: Ack,
-    build: Callable[[], render.Message],
-    *,
-    services: Services | None = None,
-    asked: tuple[Hashable, ...] = (),
-) -> None:
-    """Acknowledges a slash command with its answer, visible only to the person who asked.
-    With ``services`` and ``asked`` (what identifies the question), a rendered answer is
-    reused while what it shows is unchanged."""
-    cache = services.answers if services is not None and asked else None
-    asked = (*asked, i18n.current())  # the same question in Korean is another answer
-    body = cache.get(asked) if cache is not None else None
-    if body is None:
-        try:
-            body = cache.build(asked, build) if cache is not None else ephemeral_body(build())
-        except StoreWriteError as error:
-            logger.error("a change was not saved: %s", error)
-            body = ephemeral_body(render.notice(render.not_saved(error)))
-        except Exception:
-            # Slack shows its own opaque error if we never ack; a clear apology is better.
-            logger.exception("building an answer failed")
-            body = ephemeral_body(render.notice(i18n._(render.SOMETHING_WENT_WRONG)))
+def ack_with_answer(ack: Ack, build: Callable[[], render.Message | str]) -> None:
+    """Acknowledges a slash command with its answer, visible only to the person who asked:
+    ``build`` gives the message, or its JSON body already encoded (``command_answer``)."""
+    try:
+        built = build()
+        body = built if isinstance(built, str) else ephemeral_body(built)
+    except StoreWriteError as error:
+        logger.error("a change was not saved: %s", error)
+        body = ephemeral_body(render.notice(render.not_saved(error)))
+    except Exception:
+        # Slack shows its own opaque error if we never ack; a clear apology is better.
+        logger.exception("building an answer failed")
+        body = ephemeral_body(render.notice(i18n._(render.SOMETHING_WENT_WRONG)))
     # What ack(**payload) would set, with the JSON already encoded (see ephemeral_body).
     ack.response = BoltResponse(status=200, body=body)
 

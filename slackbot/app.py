@@ -20,6 +20,7 @@ from slack_bolt.logger.messages import (
 from slack_sdk import WebClient
 
 from handlers import register_listeners
+from handlers.commands import COMMANDS
 from slackbot.config import ConfigError, Settings
 from slackbot.core.admins import AdminPolicy
 from slackbot.core.corrections import CorrectionService
@@ -29,7 +30,8 @@ from slackbot.core.digests.events import DigestEvents
 from slackbot.core.feeds import FeedService, Fetcher, PollReport, ReviewQueue
 from slackbot.core.intel import SummitIntel
 from slackbot.core.signals import Signal
-from slackbot.slack import direct, i18n
+from slackbot.ingress import Ingress
+from slackbot.slack import i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
 from slackbot.slack.home import HomeBoard, HomeSources, NoHomes
 from slackbot.slack.listener_runner import answer_promptly
@@ -95,10 +97,11 @@ def _console_authorize(**_kwargs: Any) -> AuthorizeResult:
 class Built:
     app: App
     services: Services
+    ingress: Ingress
 
 
-def build_app(settings: Settings, store: Repository, **options: Any) -> App:
-    return build(settings, store, **options).app
+def build_ingress(settings: Settings, store: Repository, **options: Any) -> Ingress:
+    return build(settings, store, **options).ingress
 
 
 def build_services(
@@ -242,13 +245,14 @@ def build(
     answer_promptly(app)
 
     tenancy = SingleTenant(services, client, CONSOLE_TEAM if console else None)
-    serve_workspaces(app, tenancy, secret, settings.language)
-    return Built(app, services)
+    ingress = serve_workspaces(app, tenancy, secret, settings.language)
+    return Built(app, services, ingress)
 
 
-def serve_workspaces(app: App, tenancy: Tenancy, secret: str, language: str) -> None:
+def serve_workspaces(app: App, tenancy: Tenancy, secret: str, language: str) -> Ingress:
     """Every listener, handed the services of the request's workspace; a request from a
-    workspace the app is not installed in is refused before any listener runs."""
+    workspace the app is not installed in is refused before any listener runs. Returns the
+    one way into the app (HTTP, Socket Mode and the console all take it)."""
     i18n.set_default(language)
 
     @app.middleware
@@ -278,6 +282,5 @@ def serve_workspaces(app: App, tenancy: Tenancy, secret: str, language: str) -> 
     def log_error(error: Exception, body: dict[str, Any]) -> None:
         logger.error("listener failed for a %s request: %r", body.get("type", "command"), error)
 
-    # Commands answered from memory skip Bolt's pipeline (see slackbot.slack.direct).
-    direct.attach(app, direct.DirectCommands(app, tenancy, secret, log_error))
     register_listeners(app)
+    return Ingress(app, tenancy, secret, log_error, COMMANDS)

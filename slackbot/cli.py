@@ -17,10 +17,9 @@ from pathlib import Path
 from types import FrameType
 
 from dotenv import load_dotenv
-from slack_bolt import App
 
 from slackbot import __version__, feeds_cli, review_cli, workspaces_cli
-from slackbot.app import build, build_app
+from slackbot.app import build, build_ingress
 from slackbot.config import ConfigError, Settings
 from slackbot.console import Console, blocks_to_text, run_console
 from slackbot.core import briefing
@@ -29,6 +28,7 @@ from slackbot.core.claims import SubjectUnclear
 from slackbot.core.curation import Curator
 from slackbot.core.digests import Digest, UsageError
 from slackbot.core.intel import SummitIntel
+from slackbot.ingress import Ingress
 from slackbot.logs import configure_logging
 from slackbot.running import cmd_serve, cmd_worker, serving
 from slackbot.server import GracefulServer
@@ -70,19 +70,20 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with serving(settings) as running:
-        app, work = running.app, running.work
+        ingress, work = running.ingress, running.work
         assert work is not None
         work.start()
         install_pages = None
-        if app.oauth_flow is not None:
+        oauth = ingress.app.oauth_flow
+        if oauth is not None:
             # Requests come over the websocket, but installing is a browser's: the install
             # page and Slack's redirect back are served over HTTP (HOST/PORT) all the same.
-            install_pages = GracefulServer(app, args.host, args.port, health=work.health)
+            install_pages = GracefulServer(ingress, args.host, args.port, health=work.health)
             threading.Thread(target=install_pages.run, name="install-pages", daemon=True).start()
-            logger.info("installs from %s%s", install_pages.url, app.oauth_flow.install_path)
+            logger.info("installs from %s%s", install_pages.url, oauth.install_path)
         logger.info("Summit Intel connecting to Slack in Socket Mode")
         try:
-            run_socket_mode(app, settings.app_token, stop)
+            run_socket_mode(ingress, settings.app_token, stop)
         finally:
             if install_pages is not None:
                 install_pages.stop()
@@ -90,10 +91,10 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _console_app(settings: Settings, store: Repository) -> tuple[App, str]:
-    """The Bolt app for the console, and the secret its requests are signed with."""
+def _console_app(settings: Settings, store: Repository) -> tuple[Ingress, str]:
+    """The app for the console, and the secret its requests are signed with."""
     secret = secrets.token_hex(16)
-    return build_app(settings, store, console_secret=secret), secret
+    return build_ingress(settings, store, console_secret=secret), secret
 
 
 def cmd_shell(settings: Settings, _args: argparse.Namespace) -> int:

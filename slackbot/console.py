@@ -18,12 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
-from slack_bolt import App
-from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from slackbot.core.wording import N_
-from slackbot.slack import direct
+from slackbot.ingress import Ingress
 from slackbot.slack.i18n import _
 
 CONSOLE_USER = "U0CONSOLE"
@@ -144,8 +142,8 @@ LATER_ANSWER_SECONDS = 60.0
 class Console:
     """Answers slash commands typed as text, through the Bolt app."""
 
-    def __init__(self, app: App, signing_secret: str, user_id: str = CONSOLE_USER) -> None:
-        self._app = app
+    def __init__(self, ingress: Ingress, signing_secret: str, user_id: str = CONSOLE_USER) -> None:
+        self._ingress = ingress
         self._secret = signing_secret
         self._user_id = user_id
         self._responses = ResponseURLs()
@@ -183,11 +181,8 @@ class Console:
             "x-slack-request-timestamp": stamp,
             "x-slack-signature": signature or "",
         }
-        # The path a signed request takes over HTTP: the direct path, else Bolt's.
-        direct_path = direct.of(self._app)
-        response = (
-            direct_path.answer_signed(body, stamp, signature) if direct_path else None
-        ) or self._app.dispatch(BoltRequest(body=body, headers=headers))
+        # The path a signed request takes over HTTP.
+        response = self._ingress.signed(body, headers)
         if response.status == 200 and not response.body:
             # Acknowledged now, answered after: through the response URL, as in Slack.
             later = self._responses.wait(response_url, LATER_ANSWER_SECONDS)
@@ -223,8 +218,8 @@ def prompt_lines() -> Iterable[str]:
             return
 
 
-def run_console(app: App, signing_secret: str) -> None:
-    console = Console(app, signing_secret)
+def run_console(ingress: Ingress, signing_secret: str) -> None:
+    console = Console(ingress, signing_secret)
     if sys.stdin.isatty():
         console.run(prompt_lines(), sys.stdout, interactive=True)
     else:

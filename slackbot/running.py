@@ -33,11 +33,11 @@ from typing import Any
 
 from prometheus_client import multiprocess, start_http_server
 from prometheus_client.registry import Collector
-from slack_bolt import App
 
 from slackbot.accept_share import AcceptShare
 from slackbot.app import build
 from slackbot.config import ConfigError, Settings
+from slackbot.ingress import Ingress
 from slackbot.leading import ScheduledWork
 from slackbot.scheduler import DigestScheduler
 from slackbot.server import (
@@ -71,7 +71,7 @@ class Running:
     """What one process runs: the app, its scheduled work (None: answers only) and how
     many workspaces have it installed (for /metrics)."""
 
-    app: App
+    ingress: Ingress
     work: ScheduledWork | None
     installed: Callable[[], int]
 
@@ -95,7 +95,7 @@ def serving(settings: Settings, *, worker: bool = True, answers: bool = True) ->
                 else None
             )
             try:
-                yield Running(many.app, work, lambda: len(many.tenants.active()))
+                yield Running(many.ingress, work, lambda: len(many.tenants.active()))
             finally:
                 if work is not None:
                     work.stop()
@@ -114,7 +114,7 @@ def serving(settings: Settings, *, worker: bool = True, answers: bool = True) ->
             else None
         )
         try:
-            yield Running(built.app, work, lambda: 1)
+            yield Running(built.ingress, work, lambda: 1)
         finally:
             if work is not None:
                 work.stop()
@@ -204,10 +204,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         fd, slot, slots = (int(part) for part in shared.split(":"))
         inherited["accept_share"] = AcceptShare(fd, slots, slot)
     with serving(settings, worker=worker) as running:
-        app, work = running.app, running.work
+        ingress, work = running.ingress, running.work
         installed = [InstalledWorkspaces(running.installed)]
         server = GracefulServer(
-            app,
+            ingress,
             args.host,
             args.port,
             health=_health(work),
@@ -223,8 +223,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             logger.info("Summit Intel serving Slack at %s%s", server.url, EVENTS_PATH)
         else:  # one of serve --processes N: the supervisor says when all of them serve
             logger.info("process %d answers Slack at %s%s", os.getpid(), server.url, EVENTS_PATH)
-        if app.oauth_flow is not None:
-            logger.info("installs from %s%s", server.url, app.oauth_flow.install_path)
+        oauth = ingress.app.oauth_flow
+        if oauth is not None:
+            logger.info("installs from %s%s", server.url, oauth.install_path)
         server.run()
     logger.info("stopped")
     return 0
@@ -239,7 +240,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         assert work is not None
         installed = [InstalledWorkspaces(running.installed)]
         server = GracefulServer(
-            running.app,
+            running.ingress,
             args.host,
             args.port,
             health=work.health,

@@ -15,14 +15,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from slackbot.accept_share import AcceptShare
 from slackbot.connection_guard import REQUEST_SECONDS, ConnectionGuard, waitress_settings
-from slackbot.slack import direct
 from slackbot.slack.ids import EVENTS_PATH
 from slackbot.telemetry import measured
 
@@ -47,7 +45,7 @@ MetricsPage = Callable[[], tuple[bytes, str]]
 
 
 def wsgi_application(
-    app: App,
+    ingress: SlackRequestHandler,
     health: Health | None = None,
     *,
     ready: Ready | None = None,
@@ -58,9 +56,6 @@ def wsgi_application(
     which one leads the scheduler); ``ready`` says whether ``GET /readyz`` is 200 or 503
     and why; ``metrics`` is the ``GET /metrics`` page, when it is served here. A worker
     (``answers_slack`` false) serves only those three."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
-    # Commands answered from memory, without Bolt's pipeline; the rest goes to Bolt.
-    direct_path = direct.of(app)
 
     def plain(
         start_response: StartResponse, status: str, text: str, kind: str = "text/plain"
@@ -79,11 +74,7 @@ def wsgi_application(
             # is unsigned as far as Slack's scheme goes.
             return plain(start_response, "401 Unauthorized", "invalid request timestamp\n")
         try:
-            if direct_path is not None:
-                answered = direct_path.wsgi(environ, start_response)
-                if answered is not None:
-                    return answered
-            return slack(environ, start_response)
+            return ingress(environ, start_response)
         except Exception:
             # Bolt raises on some malformed bodies; that is the sender's fault, not a crash.
             logger.warning("rejected a malformed request to %s", EVENTS_PATH, exc_info=True)
@@ -113,14 +104,14 @@ def wsgi_application(
                 "404 Not Found",
                 "this is a summitbot worker: Slack's requests go to summitbot serve\n",
             )
-        oauth = app.oauth_flow
+        oauth = ingress.app.oauth_flow
         if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
             # Installing from an "Add to Slack" link: Bolt's OAuth flow, browsers' GETs.
             if method != "GET":
                 return plain(
                     start_response, "405 Method Not Allowed", "open this page in a browser\n"
                 )
-            return slack(environ, start_response)
+            return ingress(environ, start_response)
         if path != EVENTS_PATH:
             return plain(start_response, "404 Not Found", "not found\n")
         if method != "POST":
@@ -131,7 +122,7 @@ def wsgi_application(
 
 
 def make_server(
-    app: App,
+    ingress: SlackRequestHandler,
     host: str,
     port: int,
     wrap: Callable[[Callable[..., Iterable[bytes]]], Callable[..., Iterable[bytes]]] | None = None,
@@ -153,7 +144,7 @@ def make_server(
         **adjustments,
     }
     application = wsgi_application(
-        app, health, ready=ready, metrics=metrics, answers_slack=answers_slack
+        ingress, health, ready=ready, metrics=metrics, answers_slack=answers_slack
     )
     where = {} if settings.get("sockets") else {"host": host, "port": port}
     return create_server(wrap(application) if wrap else application, **where, **settings)
@@ -222,7 +213,7 @@ class GracefulServer:
 
     def __init__(
         self,
-        app: App,
+        ingress: SlackRequestHandler,
         host: str,
         port: int,
         *,
@@ -235,7 +226,7 @@ class GracefulServer:
         accepts connections only while it holds no more than the least loaded of them."""
         self.in_flight = InFlight()
         self.server = make_server(
-            app, one_address(host), port, wrap=self.in_flight.wrap, **adjustments
+            ingress, one_address(host), port, wrap=self.in_flight.wrap, **adjustments
         )
         assert isinstance(self.server, BaseWSGIServer), "one host and port"
         self.guard = ConnectionGuard(

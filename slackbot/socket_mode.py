@@ -6,7 +6,6 @@ import json
 import threading
 import time
 
-from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import send_response
 from slack_sdk.errors import SlackApiError
@@ -14,18 +13,18 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from slackbot.config import ConfigError
+from slackbot.ingress import Ingress
 from slackbot.logs import bound_request
-from slackbot.slack import direct
 from slackbot.telemetry import envelope_facts, observe
 
 
 class _Handler(SocketModeHandler):
-    """Bolt's handler, with slash commands answered from memory taken by the app's direct
-    path first (see slackbot.slack.direct), as over HTTP."""
+    """Bolt's handler, with each envelope taken by the app's ingress (the one path every
+    request takes, slackbot.ingress), as over HTTP."""
 
-    def __init__(self, app: App, app_token: str) -> None:
-        super().__init__(app, app_token)
-        self._direct = direct.of(app)
+    def __init__(self, ingress: Ingress, app_token: str) -> None:
+        super().__init__(ingress.app, app_token)
+        self._ingress = ingress
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         facts = envelope_facts(req.type, req.payload)
@@ -38,12 +37,8 @@ class _Handler(SocketModeHandler):
 
     def _handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         started = time.time()
-        response = None
-        if self._direct is not None and req.type == "slash_commands":
-            response = self._direct.answer(req.payload)
-        if response is None:
-            super().handle(client, req)
-        elif response.status == 200 and response.body[:1] == "{":
+        response = self._ingress.socket_mode(req)
+        if response.status == 200 and response.body[:1] == "{":
             # The answer is JSON already: Bolt's send_response would decode it and the
             # client encode it again.
             envelope = json.dumps(req.envelope_id)
@@ -52,9 +47,9 @@ class _Handler(SocketModeHandler):
             send_response(client, req, response, started)
 
 
-def run_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
+def run_socket_mode(ingress: Ingress, app_token: str, stop: threading.Event) -> None:
     """Connects, serves until ``stop`` is set, then disconnects."""
-    handler = _Handler(app, app_token)
+    handler = _Handler(ingress, app_token)
     try:
         handler.connect()
     except SlackApiError as error:

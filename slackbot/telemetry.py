@@ -38,6 +38,7 @@ from slackbot.core.measures import (
     command_label,
 )
 from slackbot.logs import bound_request
+from slackbot.slack.listener_runner import handled_by
 
 logger = logging.getLogger("summitbot.requests")
 
@@ -139,7 +140,11 @@ def observe(facts: RequestFacts, took: float, status: str) -> None:
         SLOW_ACKS.labels(facts.surface).inc()
     level = logging.WARNING if slow or status.startswith("5") else logging.DEBUG
     if logger.isEnabledFor(level):
-        fields = {"status": status, "duration_ms": round(took * 1000, 2)}
+        fields = {
+            "status": status,
+            "duration_ms": round(took * 1000, 2),
+            "listener": handled_by(),
+        }
         logger.log(level, "request answered", extra=fields)
 
 

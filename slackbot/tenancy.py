@@ -36,6 +36,7 @@ from slackbot.app import (
     serve_workspaces,
 )
 from slackbot.config import Settings
+from slackbot.ingress import Ingress
 from slackbot.slack.ids import INSTALL_PATH, REDIRECT_PATH
 from slackbot.slack.installations import (
     SummitInstallationStore,
@@ -356,6 +357,7 @@ def delete_installation(store: SummitInstallationStore, record: WorkspaceRecord 
 class BuiltForWorkspaces:
     app: App
     tenants: WorkspaceTenants
+    ingress: Ingress
 
 
 def build_for_workspaces(
@@ -409,5 +411,5 @@ def build_for_workspaces(
         user_facing_authorize_error_message=NOT_INSTALLED,
     )
     answer_promptly(app)
-    serve_workspaces(app, tenants, settings.signing_secret or "", settings.language)
-    return BuiltForWorkspaces(app, tenants)
+    ingress = serve_workspaces(app, tenants, settings.signing_secret or "", settings.language)
+    return BuiltForWorkspaces(app, tenants, ingress)

@@ -88,7 +88,7 @@ def served_url(built: Built) -> Iterator[str]:
     """The app served as in production (waitress in the GracefulServer loop) on a free
     loopback port."""
     # A short tick only makes the server notice the end of a test sooner.
-    server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05)
+    server = GracefulServer(built.ingress, "127.0.0.1", 0, tick_seconds=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield server.url

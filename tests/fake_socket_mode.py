@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from slack_bolt import App
 from websockets.sync.server import ServerConnection, serve
 
-from slackbot.app import build_app
+from slackbot.app import build_ingress
 from slackbot.config import Settings
+from slackbot.ingress import Ingress
 from slackbot.socket_mode import run_socket_mode
 from storage.api import Repository
 from tests.fake_slack import APP_TOKEN, FakeSlack
@@ -118,15 +118,18 @@ class SocketSender:
 
 @contextmanager
 def socket_mode_app(
-    fake_slack: FakeSlack, settings: Settings, store: Repository, app: App | None = None
+    fake_slack: FakeSlack,
+    settings: Settings,
+    store: Repository,
+    ingress: Ingress | None = None,
 ) -> Iterator[SocketSender]:
     """The app (by default one workspace's, on ``store``) connected over Socket Mode to a
     local websocket, as `summitbot run` does with SLACK_APP_TOKEN set."""
     socket = FakeSocketMode().start()
     fake_slack.socket_url = socket.url
     stop = threading.Event()
-    app = app or build_app(settings, store)
-    runner = threading.Thread(target=run_socket_mode, args=(app, APP_TOKEN, stop), daemon=True)
+    ingress = ingress or build_ingress(settings, store)
+    runner = threading.Thread(target=run_socket_mode, args=(ingress, APP_TOKEN, stop), daemon=True)
     runner.start()
     try:
         socket.wait_connected()

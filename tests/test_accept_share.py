@@ -63,7 +63,7 @@ def serving(
     # when this one stops leaves the other's open.
     own = listening.dup()
     server = GracefulServer(
-        built.app, "127.0.0.1", 0, tick_seconds=0.05, sockets=[own], accept_share=share
+        built.ingress, "127.0.0.1", 0, tick_seconds=0.05, sockets=[own], accept_share=share
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

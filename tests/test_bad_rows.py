@@ -204,7 +204,7 @@ def test_healthz_says_when_the_scheduler_runs_nowhere(
     services = built.services
     scheduler = DigestScheduler(services.digests, services.feeds, services.corrections)
     work = ScheduledWork(scheduler, settings)
-    server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05, health=work.health)
+    server = GracefulServer(built.ingress, "127.0.0.1", 0, tick_seconds=0.05, health=work.health)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

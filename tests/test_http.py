@@ -329,7 +329,7 @@ def test_an_idle_server_waits_for_work_instead_of_spinning(
         real_loop(*args, **kwargs)
 
     monkeypatch.setattr(server_module.wasyncore, "loop", counted_loop)
-    server = GracefulServer(built.app, "127.0.0.1", 0)
+    server = GracefulServer(built.ingress, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     time.sleep(1.0)

@@ -214,7 +214,7 @@ def test_no_rendered_text_holds_a_bare_angle_bracket(intel: SummitIntel) -> None
 
 
 def test_cached_answers_last_until_a_fact_they_show_changes(store: FactStore) -> None:
-    from slackbot.slack.services import AnswerCache
+    from slackbot.slack.answering import AnswerCache, ephemeral_body
 
     intel = SummitIntel(store)
     cache = AnswerCache(store)
@@ -227,7 +227,9 @@ def test_cached_answers_last_until_a_fact_they_show_changes(store: FactStore) ->
     for _ in range(2):
         for query in ("samsung", "sk hynix", "nvidia"):
             if cache.get(("/who", query)) is None:
-                cache.build(("/who", query), lambda q=query: who(q))
+                stamp = cache.stamp()
+                message = who(query)
+                cache.keep(("/who", query), message, ephemeral_body(message), stamp)
     assert built == ["samsung", "sk hynix", "nvidia"]
     many_facts(store, 1)  # a new fact naming Samsung (and HBM)
     assert cache.get(("/who", "samsung")) is None

@@ -365,7 +365,7 @@ def test_answers_over_signed_http_read_in_korean_with_no_entity_shown_as_text(
 
     fake_slack.add_user("U0MEMBER", is_admin=False)
     built = build(with_changes(settings, language="ko"), store)
-    server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05)
+    server = GracefulServer(built.ingress, "127.0.0.1", 0, tick_seconds=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     slack = SlackSender(server.url, SIGNING_SECRET, fake_slack)

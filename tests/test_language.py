@@ -82,7 +82,7 @@ def test_summitbot_lang_ko_translates_labels_and_keeps_facts_as_written(
     from tests.conftest import SIGNING_SECRET
 
     built = build(korean, store)
-    server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05)
+    server = GracefulServer(built.ingress, "127.0.0.1", 0, tick_seconds=0.05)
     import threading
 
     thread = threading.Thread(target=server.run, daemon=True)

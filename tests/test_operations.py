@@ -72,7 +72,7 @@ def metered(built: Built, settings: object) -> Iterator[tuple[str, ScheduledWork
         settings,  # type: ignore[arg-type]
     )
     server = GracefulServer(
-        built.app,
+        built.ingress,
         "127.0.0.1",
         0,
         tick_seconds=0.05,

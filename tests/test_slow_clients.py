@@ -50,7 +50,7 @@ def serve(built: Built) -> Iterator[object]:
     servers: list[tuple[GracefulServer, threading.Thread]] = []
 
     def start(**settings: object) -> str:
-        server = GracefulServer(built.app, "127.0.0.1", 0, tick_seconds=0.05, **settings)  # type: ignore[arg-type]
+        server = GracefulServer(built.ingress, "127.0.0.1", 0, tick_seconds=0.05, **settings)  # type: ignore[arg-type]
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))

@@ -14,7 +14,7 @@ from slackbot.core.claims import SubjectUnclear, subject_of
 from slackbot.core.curation import FactDraft, NotFound, Rejected
 from slackbot.core.words import Asked, SummitWords, summit_words
 from slackbot.slack import briefings, render
-from slackbot.slack.answering import message_for
+from slackbot.slack.answering import command_answer, message_for
 from slackbot.slack.delivery import Asker
 from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.listener_runner import answers_in_request
@@ -176,12 +176,13 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
                 )
             )
             return
-        ack_with_answer(
-            ack,
-            lambda: answer(services, words, user_id, bool(role)),
-            services=services,
-            asked=("/summit", words.text, role) if words.cacheable else (),
-        )
+        if words.cacheable:
+            ack_with_answer(
+                ack,
+                lambda: command_answer(services, "/summit", words.text, admin=bool(role), key=role),
+            )
+        else:
+            ack_with_answer(ack, lambda: answer(services, words, user_id, bool(role)))
         return
     if services.console:
         ack_with_answer(ack, lambda: render.notice(form_in_console()))

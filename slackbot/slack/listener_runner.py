@@ -31,6 +31,20 @@ from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+# The listener that took the request being handled in this thread (its function), for the
+# request's log line: the ingress clears it as each request arrives, Bolt's runner and the
+# ingress's short-circuit set it.
+handled: contextvars.ContextVar[object] = contextvars.ContextVar("handled", default="")
+
+
+def handled_by() -> str:
+    """The module and name of the listener that took the current request, or ""."""
+    function = handled.get()
+    if not function:
+        return ""
+    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', function)}"
+
+
 # Whether a request (its body, and Bolt's context with the app's services) is answered in
 # its own thread.
 InRequest = Callable[[dict[str, Any], BoltContext], bool]
@@ -99,6 +113,7 @@ class PromptListenerRunner(ThreadListenerRunner):
         listener: Listener,
         starting_time: float | None = None,
     ) -> BoltResponse | None:
+        handled.set(getattr(listener, "ack_function", listener))
         if (
             self.process_before_response
             or request.lazy_only
