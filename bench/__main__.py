@@ -562,6 +562,12 @@ def main() -> None:
         help="section 14 alone: this checkout beside REVISION (a git revision), same run, "
         "written to bench/RESULTS-compare.md",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="section 14: rounds of the two servers taking turns (more: less noise)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     requests, channels, clients, rounds = args.requests, args.channels, [1, 8, 32], 200
@@ -591,7 +597,9 @@ def main() -> None:
             command,
             started,
             lambda tmp: [
-                compare_section(revision, build_store(largest, tmp), largest, requests, tmp)
+                compare_section(
+                    revision, build_store(largest, tmp), largest, requests, tmp, args.rounds
+                )
             ],
         )
         return

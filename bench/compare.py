@@ -27,7 +27,6 @@ from tests.slack_client import DEFAULT_USER
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = (8, 32)
-ROUNDS = 3
 
 
 @contextmanager
@@ -65,7 +64,9 @@ def serving(tree: Path, store: Path, fake: FakeSlack) -> Iterator[str]:
         server.stop(signal.SIGTERM)
 
 
-def compare_section(revision: str, db: Path, size: int, requests: int, tmp: Path) -> Report:
+def compare_section(
+    revision: str, db: Path, size: int, requests: int, tmp: Path, rounds: int = 3
+) -> Report:
     short = (
         subprocess.run(
             ["git", "rev-parse", "--short", revision], cwd=ROOT, check=True, capture_output=True
@@ -88,7 +89,7 @@ def compare_section(revision: str, db: Path, size: int, requests: int, tmp: Path
     with checked_out(revision, tmp / f"at-{short}") as before, FakeSlack() as fake:
         fake.add_user(DEFAULT_USER)
         trees = {"before": before, "after": ROOT}
-        for round_number in range(ROUNDS):
+        for round_number in range(rounds):
             for name, tree in trees.items():
                 store = tmp / f"{name}-{round_number}" / "summit.json"
                 store.parent.mkdir()
@@ -120,8 +121,8 @@ def compare_section(revision: str, db: Path, size: int, requests: int, tmp: Path
                 cells.append(f"{fmt(p50, 2)} / {fmt(rps, 0)}")
             report.rows.append([command, str(clients), *cells, fmt(rates[1] / rates[0], 2)])
     report.notes.append(
-        f"Medians of {ROUNDS} rounds, the two servers taking turns; one process each "
+        f"Medians of {rounds} rounds, the two servers taking turns; one process each "
         "(summitbot serve, the embedded store), the clients of bench/load.py. "
-        f"`python -m bench --compare {revision}`."
+        f"`python -m bench --compare {revision} --rounds {rounds}`."
     )
     return report
