@@ -1,4 +1,6 @@
-"""Builds the one Bolt app that Slack (HTTP or Socket Mode) and the local console all use."""
+"""The composition root: builds the one Bolt app that Slack (HTTP or Socket Mode) and the
+local console all use, for one workspace (``build``) or for every workspace that installs
+it (``build_for_workspaces``), with every service's collaborators passed in."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -18,6 +21,7 @@ from slack_bolt.logger.messages import (
     warning_token_skipped,
 )
 from slack_sdk import WebClient
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from handlers import register_listeners
 from handlers.commands import COMMANDS
@@ -34,12 +38,17 @@ from slackbot.ingress import Ingress
 from slackbot.slack import i18n
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
 from slackbot.slack.home import HomeBoard, HomeSources, NoHomes
-from slackbot.slack.listener_runner import answer_promptly
+from slackbot.slack.ids import INSTALL_PATH, REDIRECT_PATH
+from slackbot.slack.installations import SummitInstallationStore, SummitOAuthStateStore
+from slackbot.slack.listener_runner import PromptApp
+from slackbot.slack.manifest import BOT_SCOPES
+from slackbot.slack.oauth import SummitOAuthFlow, SummitOAuthSettings, callback_options
 from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
 from slackbot.slack.services import AnswerCache, Services
-from slackbot.slack.tenants import SingleTenant, Tenancy, not_installed
+from slackbot.slack.tenants import NOT_INSTALLED, SingleTenant, Tenancy, not_installed
 from slackbot.slack.web_client import MeasuredWebClient, retry_handlers
-from storage.api import Repository, utc_now
+from slackbot.tenancy import ROTATE_MINUTES, BotTokens, WorkspaceTenants
+from storage.api import Installations, Repository, Workspaces, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +215,7 @@ def build(
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     try:
         if console_secret is not None:
-            app = App(
+            app = PromptApp(
                 signing_secret=secret,
                 authorize=_console_authorize,
                 client=client,
@@ -215,7 +224,7 @@ def build(
             )
         else:
             # The client carries the bot token (and the API URL and retry handlers).
-            app = App(
+            app = PromptApp(
                 signing_secret=secret,
                 client=client,
                 logger=bolt_logger(),
@@ -240,9 +249,6 @@ def build(
         clock=clock,
         monotonic=monotonic,
     )
-
-    # Answers as soon as a listener acknowledges, not at Bolt's next 10 ms poll.
-    answer_promptly(app)
 
     tenancy = SingleTenant(services, client, CONSOLE_TEAM if console else None)
     ingress = serve_workspaces(app, tenancy, secret, settings.language)
@@ -284,3 +290,62 @@ def serve_workspaces(app: App, tenancy: Tenancy, secret: str, language: str) -> 
 
     register_listeners(app)
     return Ingress(app, tenancy, secret, log_error, COMMANDS)
+
+
+@dataclass(frozen=True)
+class BuiltForWorkspaces:
+    app: App
+    tenants: WorkspaceTenants
+    ingress: Ingress
+
+
+def build_for_workspaces(
+    settings: Settings,
+    workspaces: Workspaces,
+    installations: Installations,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> BuiltForWorkspaces:
+    """The Bolt app for any number of workspaces, installed through Slack's OAuth."""
+    assert settings.client_id and settings.client_secret
+    template = make_web_client(settings)  # no token: the API URL and retry handlers
+    store = SummitInstallationStore(installations, settings.client_id)
+    rotator = TokenRotator(
+        client_id=settings.client_id, client_secret=settings.client_secret, client=template
+    )
+    tokens = BotTokens(store, rotator, monotonic)
+    tenants = WorkspaceTenants(
+        settings,
+        workspaces,
+        installations,
+        tokens,
+        template,
+        partial(build_services, settings, clock=clock, monotonic=monotonic),
+        clock=clock,
+        monotonic=monotonic,
+    )
+    oauth_settings = SummitOAuthSettings(
+        client=template,
+        logger=bolt_logger(),
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=[scope for scope, _why in BOT_SCOPES],
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=store,
+        installation_store_bot_only=True,
+        state_store=SummitOAuthStateStore(installations, clock=clock),
+        token_rotation_expiration_minutes=ROTATE_MINUTES,
+        callback_options=callback_options(tenants.installed),
+    )
+    app = PromptApp(
+        signing_secret=settings.signing_secret or "",
+        client=template,
+        oauth_flow=SummitOAuthFlow(client=template, settings=oauth_settings),
+        logger=bolt_logger(),
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        user_facing_authorize_error_message=NOT_INSTALLED,
+    )
+    ingress = serve_workspaces(app, tenants, settings.signing_secret or "", settings.language)
+    return BuiltForWorkspaces(app, tenants, ingress)

@@ -35,7 +35,7 @@ from prometheus_client import multiprocess, start_http_server
 from prometheus_client.registry import Collector
 
 from slackbot.accept_share import AcceptShare
-from slackbot.app import build
+from slackbot.app import build, build_for_workspaces
 from slackbot.config import ConfigError, Settings
 from slackbot.ingress import Ingress
 from slackbot.leading import ScheduledWork
@@ -55,7 +55,6 @@ from slackbot.telemetry import (
     metrics_registry,
     several_processes,
 )
-from slackbot.tenancy import build_for_workspaces
 from slackbot.workspace_scheduling import WorkspaceScheduling
 from storage.api import replica_name
 

@@ -14,43 +14,42 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cachetools import TTLCache
-from slack_bolt import App, BoltContext
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
-from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.web import SlackResponse
 
-from slackbot.app import (
-    LISTENER_THREADS,
-    bolt_logger,
-    build_services,
-    make_web_client,
-    serve_workspaces,
-)
 from slackbot.config import Settings
-from slackbot.ingress import Ingress
-from slackbot.slack.ids import INSTALL_PATH, REDIRECT_PATH
 from slackbot.slack.installations import (
     SummitInstallationStore,
-    SummitOAuthStateStore,
     workspace_of,
 )
-from slackbot.slack.listener_runner import answer_promptly
-from slackbot.slack.manifest import BOT_SCOPES
-from slackbot.slack.oauth import SummitOAuthFlow, callback_options
-from slackbot.slack.tenants import NOT_INSTALLED, Tenant, workspace_of_body
+from slackbot.slack.services import Services
+from slackbot.slack.tenants import Tenant, workspace_of_body
 from slackbot.slack.web_client import MeasuredWebClient
-from storage.api import Installations, WorkspaceRecord, Workspaces, utc_now
+from storage.api import Installations, Repository, WorkspaceRecord, Workspaces, utc_now
 
 logger = logging.getLogger(__name__)
+
+
+class ServicesFor(Protocol):
+    """Builds one workspace's services over its store, posting with its client."""
+
+    def __call__(
+        self,
+        store: Repository,
+        client: WebClient,
+        *,
+        admins: frozenset[str],
+        member_of_workspace: Callable[[dict[str, Any]], bool],
+        left: Callable[[str], None],
+    ) -> Services: ...
+
 
 # A token is refreshed this long before it expires (Bolt's default too).
 ROTATE_MINUTES = 120
@@ -138,11 +137,15 @@ class WorkspaceTenants:
         installations: Installations,
         tokens: BotTokens,
         template: WebClient,
+        services_for: ServicesFor,
         *,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``services_for``: builds a workspace's services over its store, posting with its
+        client (the composition root, slackbot.app, passes it in)."""
         self.settings = settings
+        self.services_for = services_for
         self.workspaces = workspaces
         self.installations = installations
         self.tokens = tokens
@@ -236,15 +239,12 @@ class WorkspaceTenants:
                 return bool(enterprise == record.enterprise_id)
             return bool(user.get("team_id") == record.team_id)
 
-        services = build_services(
-            self.settings,
+        services = self.services_for(
             store,
             client,
             admins=frozenset({record.installed_by}) if record.installed_by else frozenset(),
             member_of_workspace=ours,
             left=lambda reason: self.uninstalled(record.workspace, reason),
-            clock=self.clock,
-            monotonic=self.monotonic,
         )
         return Tenant(record.workspace, services, client)
 
@@ -351,65 +351,3 @@ def delete_installation(store: SummitInstallationStore, record: WorkspaceRecord 
     them."""
     if record is not None:
         store.delete_all(enterprise_id=record.enterprise_id or None, team_id=record.team_id or None)
-
-
-@dataclass(frozen=True)
-class BuiltForWorkspaces:
-    app: App
-    tenants: WorkspaceTenants
-    ingress: Ingress
-
-
-def build_for_workspaces(
-    settings: Settings,
-    workspaces: Workspaces,
-    installations: Installations,
-    *,
-    clock: Callable[[], datetime] = utc_now,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> BuiltForWorkspaces:
-    """The Bolt app for any number of workspaces, installed through Slack's OAuth."""
-    assert settings.client_id and settings.client_secret
-    template = make_web_client(settings)  # no token: the API URL and retry handlers
-    store = SummitInstallationStore(installations, settings.client_id)
-    rotator = TokenRotator(
-        client_id=settings.client_id, client_secret=settings.client_secret, client=template
-    )
-    tokens = BotTokens(store, rotator, monotonic)
-    tenants = WorkspaceTenants(
-        settings, workspaces, installations, tokens, template, clock=clock, monotonic=monotonic
-    )
-    oauth_settings = OAuthSettings(
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        scopes=[scope for scope, _why in BOT_SCOPES],
-        install_path=INSTALL_PATH,
-        redirect_uri_path=REDIRECT_PATH,
-        installation_store=store,
-        installation_store_bot_only=True,
-        state_store=SummitOAuthStateStore(installations, clock=clock),
-        token_rotation_expiration_minutes=ROTATE_MINUTES,
-        callback_options=callback_options(tenants.installed),
-    )
-    # Bolt's authorizer makes its own token rotator with a client on Slack's default API
-    # URL; this one rotates through SLACK_API_URL like every other call.
-    oauth_settings.authorize = InstallationStoreAuthorize(
-        logger=bolt_logger(),
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        token_rotation_expiration_minutes=ROTATE_MINUTES,
-        installation_store=store,
-        bot_only=True,
-        client=template,
-    )
-    app = App(
-        signing_secret=settings.signing_secret or "",
-        client=template,
-        oauth_flow=SummitOAuthFlow(client=template, settings=oauth_settings),
-        logger=bolt_logger(),
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
-        user_facing_authorize_error_message=NOT_INSTALLED,
-    )
-    answer_promptly(app)
-    ingress = serve_workspaces(app, tenants, settings.signing_secret or "", settings.language)
-    return BuiltForWorkspaces(app, tenants, ingress)

@@ -18,7 +18,7 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from slackbot.slack.listener_runner import answer_promptly, answers_in_request
+from slackbot.slack.listener_runner import PromptApp, answers_in_request
 from tests.slack_client import signed_headers
 
 SECRET = "runner-secret"
@@ -35,15 +35,13 @@ def test_the_bolt_code_it_follows_is_unchanged() -> None:
 
 
 def make_app() -> App:
-    app = App(
+    return PromptApp(
         signing_secret=SECRET,
         client=WebClient(base_url="http://127.0.0.1:9/"),
         authorize=lambda **_kwargs: AuthorizeResult(
             enterprise_id=None, team_id="T1", bot_token="xoxb-test", bot_user_id="U0BOT"
         ),
     )
-    answer_promptly(app)
-    return app
 
 
 def command(app: App, name: str) -> BoltResponse:

@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request import BoltRequest
 
+from slackbot.app import BuiltForWorkspaces, build_for_workspaces
 from slackbot.config import Settings
 from slackbot.core.curation import FactDraft
 from slackbot.server import GracefulServer
 from slackbot.slack.tenants import NOT_INSTALLED
-from slackbot.tenancy import BuiltForWorkspaces, build_for_workspaces
 from storage.api import Subscription
 from storage.installations import PostgresInstallations
 from storage.postgres_workspaces import PostgresWorkspaces

@@ -157,8 +157,12 @@ class PromptListenerRunner(ThreadListenerRunner):
         return ack.response
 
 
-def answer_promptly(app: App) -> None:
-    """Makes ``app`` answer the moment a listener acknowledges. Bolt takes no runner as an
-    argument, so its private attribute is set: here, the one module that follows Bolt's
-    private code, under the test that pins it (tests/test_listener_runner.py)."""
-    app._listener_runner = PromptListenerRunner.replacing(app.listener_runner)
+class PromptApp(App):
+    """Bolt's App, answering the moment a listener acknowledges rather than at Bolt's next
+    10 ms poll. Bolt takes no runner as an argument, so its private attribute is set as the
+    app is built: here, the one module that follows Bolt's private code, under the test that
+    pins it (tests/test_listener_runner.py)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._listener_runner = PromptListenerRunner.replacing(self.listener_runner)

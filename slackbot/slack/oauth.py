@@ -10,16 +10,39 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 
 from slackbot.slack.ids import INSTALL_PATH
 
 logger = logging.getLogger(__name__)
+
+
+class SummitOAuthSettings(OAuthSettings):
+    """Bolt's OAuth settings, with an authorizer that rotates tokens through ``client``
+    (SLACK_API_URL and the app's retry handlers) like every other call. Bolt's makes its own
+    token rotator with a client on Slack's default API URL, and takes no authorizer as an
+    argument, so it is replaced as the settings are built."""
+
+    def __init__(self, *, client: WebClient, logger: logging.Logger, **options: Any) -> None:
+        super().__init__(logger=logger, **options)
+        self.authorize = InstallationStoreAuthorize(
+            logger=logger,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            token_rotation_expiration_minutes=self.token_rotation_expiration_minutes,
+            installation_store=self.installation_store,
+            bot_only=self.installation_store_bot_only,
+            client=client,
+        )
 
 
 # What a failed install's reason (Bolt's, or Slack's ``error``) means to the person.
