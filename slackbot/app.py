@@ -36,6 +36,7 @@ from slackbot.core.intel import SummitIntel
 from slackbot.core.signals import Signal
 from slackbot.ingress import Ingress
 from slackbot.slack import i18n
+from slackbot.slack.answering import AnswerCache
 from slackbot.slack.delivery import SlackCorrectionPoster, SlackDigestPoster, user_lookup
 from slackbot.slack.home import HomeBoard, HomeSources, NoHomes
 from slackbot.slack.ids import INSTALL_PATH, REDIRECT_PATH
@@ -44,7 +45,8 @@ from slackbot.slack.listener_runner import PromptApp
 from slackbot.slack.manifest import BOT_SCOPES
 from slackbot.slack.oauth import SummitOAuthFlow, SummitOAuthSettings, callback_options
 from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
-from slackbot.slack.services import AnswerCache, Services
+from slackbot.slack.services import Services
+from slackbot.slack.surface import ConsoleSurface, SlackSurface
 from slackbot.slack.tenants import NOT_INSTALLED, SingleTenant, Tenancy, not_installed
 from slackbot.slack.web_client import MeasuredWebClient, retry_handlers
 from slackbot.tenancy import ROTATE_MINUTES, BotTokens, WorkspaceTenants
@@ -196,7 +198,7 @@ def build_services(
         desk,
         board,
         left or digests.halt,
-        console,
+        ConsoleSurface() if console else SlackSurface(),
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import typing
+from pathlib import Path
 
 from slackbot.app import Built, build
 from slackbot.config import Settings
@@ -10,6 +12,7 @@ from slackbot.core.signals import Question, Signal
 from slackbot.slack.home import HomeBoard, NoHomes
 from slackbot.slack.reviewing import NoReviewChannel
 from slackbot.slack.services import Services
+from slackbot.slack.surface import ConsoleSurface
 from storage.repository import FactStore
 
 
@@ -43,6 +46,7 @@ def test_no_service_is_optional_and_the_console_has_adapters(settings: Settings)
     with FactStore(settings.db_path) as store:
         console = build(settings, store, console_secret="console-secret").services
         assert isinstance(console.desk, NoReviewChannel) and isinstance(console.home, NoHomes)
+        assert isinstance(console.surface, ConsoleSurface)
         assert console.feeds.polled.receivers == 2  # the desk's and the homes', doing nothing
         console.leave("uninstalled")  # with one workspace: every digest stops
         assert console.digests.halted == "uninstalled"
@@ -53,3 +57,22 @@ def test_a_question_is_unasked_until_the_wiring_names_who_answers() -> None:
     assert question() is None and not question.answered
     question.answered_by(lambda: "replica-2")
     assert question() == "replica-2" and question.answered
+
+
+def test_no_listener_asks_where_it_is_or_whether_a_service_is_there() -> None:
+    """What differs between Slack and the console is the surface's to do (the console is
+    one more adapter): no listener reads a console flag or checks a service for None."""
+    found = []
+    for path in sorted((Path(__file__).parent.parent / "handlers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr == "console":
+                found.append(f"{path}:{node.lineno} .console")
+            if (
+                isinstance(node, ast.Compare)
+                and isinstance(node.left, ast.Attribute)
+                and isinstance(node.left.value, ast.Name)
+                and node.left.value.id == "services"
+                and any(isinstance(op, ast.IsNot | ast.Is) for op in node.ops)
+            ):
+                found.append(f"{path}:{node.lineno} services.{node.left.attr} is (not) None")
+    assert found == []

@@ -21,12 +21,6 @@ from slackbot.slack.delivery import Asker, ensure_can_post, user_lookup
 from slackbot.slack.i18n import _, explained
 from slackbot.slack.services import Services
 
-IN_CONSOLE = (
-    "Digests live in Slack: someone runs `/digest daily 09:00` in a channel and the app posts "
-    "there, or `/digest me daily 08:00` for a digest of their own, as a DM. Here, see what "
-    "one would say with "
-    "`summitbot digest --preview --since 2024-05-01 --track samsung,hbm`."
-)
 # What changes an existing digest (as do new schedules): only the person who set it up and
 # the admins may.
 CHANGING = frozenset({"track", "untrack", "pause", "resume", "off"})
@@ -140,8 +134,9 @@ def user_timezone(client: WebClient, user_id: str) -> str | None:
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
-    if services.console:
-        ack_with_answer(ack, lambda: render.notice(IN_CONSOLE))
+    unavailable = services.surface.digests_unavailable()
+    if unavailable is not None:
+        ack_with_answer(ack, lambda: unavailable)
         return
     personal, words = personal_request(command_text(command))
     try:

@@ -4,12 +4,12 @@ answered through the response URL."""
 
 from __future__ import annotations
 
-from handlers.common import announce_waiting, settle
+from handlers.common import settle
 from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.feeds import AlreadyDecided, FeedUsageError, NotAbout
 from slackbot.core.words import Asked
 from slackbot.slack import render
-from slackbot.slack.delivery import REVIEW_CANNOT_POST, Asker, ensure_can_post
+from slackbot.slack.delivery import Asker
 from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.services import Services
 from storage.api import StoreWriteError
@@ -19,13 +19,6 @@ def not_about_usage() -> str:
     return _(
         "Say which candidate, who it is not about, and the words that misled: {example}."
     ).format(example="`/summit notabout C12 microsoft: MS Society`")
-
-
-def console_polls() -> str:
-    return _(
-        "was added. The console does not poll feeds on a schedule: {poll} polls now, and "
-        "{queue} lists what it found (connected to Slack, the app polls it)"
-    ).format(poll="`/summit feeds poll`", queue="`/summit queue`")
 
 
 def decide_usage() -> str:
@@ -137,23 +130,7 @@ def review_here(services: Services, rest: str, asker: Asker) -> render.Message:
         )
         text = f"{now} {review_usage()}"
         return render.Message(text, [render.section(text)], markup=True)
-    if services.console:
-        return render.notice(
-            _(
-                "The review channel is a Slack channel; in the console, {queue} lists the "
-                "candidates and {poll} polls."
-            ).format(queue="`/summit queue`", poll="`summitbot feeds poll`")
-        )
-    problem = ensure_can_post(asker.client, asker.channel_id, REVIEW_CANNOT_POST)
-    if problem is not None:
-        return render.notice(problem)
-    services.review.set_review_channel(asker.channel_id, asker.user_id)
-    announce_waiting(services)
-    text = _(
-        "New candidates for review will be posted in {channel}, with Approve, Edit and Reject "
-        "buttons. {queue} lists those waiting."
-    ).format(channel=f"<#{asker.channel_id}>", queue="`/summit queue`")
-    return render.Message(text, [render.section(text)], markup=True)
+    return services.surface.review_here(services, asker)
 
 
 def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
@@ -165,16 +142,7 @@ def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
     if sub in ("", "list"):
         return render.feed_list(service.feeds(), services.timezone)
     if sub == "add":
-        feed = service.add(argument, asker.user_id)
-        if services.console:
-            # The console runs no scheduler: it says so rather than leave a feed unpolled.
-            return render.feed_changed(feed, console_polls())
-        return render.feed_changed(
-            feed,
-            _("was added; it is polled every {minutes} min, the first time within a minute").format(
-                minutes=feed.interval_minutes
-            ),
-        )
+        return services.surface.feed_added(service.add(argument, asker.user_id))
     if sub in ("remove", "pause", "resume") and argument:
         action = {"remove": service.remove, "pause": service.pause, "resume": service.resume}
         feed = action[sub](argument.split()[0])
@@ -186,13 +154,5 @@ def feeds(services: Services, rest: str, asker: Asker) -> render.Message:
         return render.feed_changed(feed, done[sub])
     if sub == "poll":
         ids = [service.require(argument.split()[0]).id] if argument else None
-        if services.console:
-            return render.poll_done(service.poll(ids))
-        service.poll_in_background(ids, lambda reports: asker.tell(render.poll_done(reports)))
-        polling = (
-            _("Polling feed {id} now; I'll tell you here what came of it.").format(id=ids[0])
-            if ids
-            else _("Polling every active feed now; I'll tell you here what came of it.")
-        )
-        return render.notice(polling)
+        return services.surface.poll(services, ids, asker)
     return render.notice(render.feeds_usage())

@@ -11,36 +11,21 @@ from handlers.commands import review
 from handlers.common import ack_with_answer, command_text, services_of
 from slackbot.core import briefing
 from slackbot.core.claims import SubjectUnclear, subject_of
-from slackbot.core.curation import FactDraft, NotFound, Rejected
+from slackbot.core.curation import NotFound, Rejected
 from slackbot.core.words import Asked, SummitWords, summit_words
-from slackbot.slack import briefings, render
+from slackbot.slack import render
 from slackbot.slack.answering import command_answer, message_for
 from slackbot.slack.delivery import Asker
 from slackbot.slack.i18n import _, explained, translated
 from slackbot.slack.listener_runner import answers_in_request
-from slackbot.slack.modals import open_fact_form
 from slackbot.slack.services import Services
-
-
-def form_in_console() -> str:
-    return _(
-        "Adding and editing facts uses Slack's form. In the console, curate in bulk with "
-        "{command} (JSON Lines; {export} shows the format)."
-    ).format(command="`summitbot import FILE`", export="`summitbot export`")
-
-
-# A console answer is one message: a longer briefing is cut, and the CLI prints it whole.
-CONSOLE_BRIEF_CHARS = 2700
+from slackbot.slack.surface import CONFIRM, Briefed
 
 
 def brief_usage() -> str:
     return _("Say what the briefing is about: {markdown} (Markdown) or {csv}.").format(
         markdown="`/summit brief samsung`", csv="`/summit brief samsung csv`"
     )
-
-
-# In the console a retraction is confirmed first (there is no undo button to hand).
-CONFIRM = "--yes"
 
 
 def answer(services: Services, words: SummitWords, user_id: str, admin: bool) -> render.Message:
@@ -77,23 +62,11 @@ def retract(services: Services, user_id: str, text: str, admin: bool) -> render.
         )
     if not admin:
         return render.not_admin(services.admins.curators(), "retract facts")
-    confirmed = reason.split()[-1:] == [CONFIRM]
-    if confirmed:
+    unconfirmed = services.surface.unconfirmed_retraction(services, fact_id, reason)
+    if unconfirmed is not None:
+        return unconfirmed
+    if reason.split()[-1:] == [CONFIRM]:
         reason = reason.rsplit(CONFIRM, 1)[0].strip()
-    elif services.console:
-        fact = services.curator.fact(fact_id)
-        if fact is None:
-            return render.notice(_("There is no fact {id}.").format(id=render.flat(fact_id)))
-        return render.notice(
-            _(
-                "Retract {id} (“{statement}”)? Run {confirm} to confirm; {restore} undoes it."
-            ).format(
-                id=fact.id,
-                statement=render.flat(fact.statement),
-                confirm=f"`/summit retract {fact.id} {reason} {CONFIRM}`",
-                restore=f"`/summit restore {fact.id}`",
-            )
-        )
     try:
         return render.saved(services.curator.retract(fact_id, reason, user_id), "retracted")
     except Rejected as rejected:
@@ -128,20 +101,7 @@ def brief(ack: Ack, services: Services, text: str, asker: Asker) -> None:
     if isinstance(subject, SubjectUnclear):
         ack_with_answer(ack, lambda: render.subject_unclear(subject))
         return
-    if not services.console:
-        ack_with_answer(ack, lambda: briefings.on_its_way(subject[0].name, kind))
-    found = briefing.briefing(services.intel, name)
-    if isinstance(found, SubjectUnclear):  # the entities changed in between
-        asker.tell(render.subject_unclear(found))
-        return
-    if not services.console:
-        briefings.upload(asker.client, asker, found, kind)
-        return
-    text = briefing.render(found, kind)
-    if len(text) > CONSOLE_BRIEF_CHARS:
-        whole = f"summitbot brief {found.subject.name.lower()} --format {kind}"
-        text = f"{text[:CONSOLE_BRIEF_CHARS]}…\n(the whole briefing: `{whole}`)"
-    ack_with_answer(ack, lambda: render.notice(text))
+    services.surface.brief(ack, services, Briefed(name, subject[0].name, kind), asker)
 
 
 @answers_in_request(answered_from_memory)
@@ -184,26 +144,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         else:
             ack_with_answer(ack, lambda: answer(services, words, user_id, bool(role)))
         return
-    if services.console:
-        ack_with_answer(ack, lambda: render.notice(form_in_console()))
-        return
-    # The form must open within 3 seconds of the trigger: acknowledge, then open it.
-    ack()
-    asker = Asker.of(client, command)
     editing = words.asked is Asked.EDIT
-    fact = services.curator.fact(rest) if editing and rest else None
-    if editing and fact is None:
-        asker.tell(render.no_fact_to_edit(rest))
-        return
-    problem = open_fact_form(
-        client,
-        services,
-        user_id=user_id,
-        trigger_id=command.get("trigger_id", ""),
-        draft=FactDraft.of(fact) if fact else FactDraft(),
-        fact=fact,
-        response_url=asker.response_url,
-        channel_id=asker.channel_id,
+    services.surface.fact_form(
+        ack, services, Asker.of(client, command), command, rest if editing else None
     )
-    if problem is not None:
-        asker.tell(problem)

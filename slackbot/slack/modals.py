@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -15,8 +15,10 @@ from slackbot.core.claims import ClaimState
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
 from slackbot.slack.i18n import _
-from slackbot.slack.services import Services
 from storage.api import Candidate, Fact
+
+if TYPE_CHECKING:  # the services open forms through their surface
+    from slackbot.slack.services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from slackbot.core.intel import SummitIntel
 from slackbot.slack.answering import AnswerCache, CardCache
 from slackbot.slack.home import HomeBoard, NoHomes
 from slackbot.slack.reviewing import NoReviewChannel, ReviewDesk
+from slackbot.slack.surface import Surface
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Services:
     # The app was uninstalled from the workspace or its bot token revoked (the reason):
     # every digest stops; with many workspaces, the workspace is let go of too.
     left: Callable[[str], None]
-    console: bool = False
+    # Slack, or the console: what only one of them can do (see slackbot.slack.surface).
+    surface: Surface
     # Entity cards by what they show, whatever name they were asked by.
     cards: CardCache = field(default_factory=CardCache)
 
