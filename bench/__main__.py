@@ -133,10 +133,11 @@ def floors_section(fake: FakeSlack, requests: int, clients: list[int]) -> tuple[
 
 UNCACHED_PROFILE = (
     "Slash commands answered from memory skip Bolt's pipeline: the signature is checked "
-    "with slack_sdk's SignatureVerifier and the same listener is called "
-    "(slackbot/slack/direct.py). An entity's card is built once for all its names until the"
-    " store changes or the day turns (slackbot/core/memo.py), and rendered once "
-    "(slackbot/slack/cards.py): the 1,500 names are about 500 entities' names, aliases and "
+    "with slack_sdk's SignatureVerifier and the same listener is called (the ingress's "
+    "short-circuit, slackbot/ingress.py). An entity's card is built once for all its names "
+    "until the store changes or the day turns (slackbot/core/memo.py), and rendered once "
+    "(slackbot/slack/answering.py's CardCache): the 1,500 names are about 500 entities' "
+    "names, aliases and "
     "Korean names, so one question in three builds and renders a card and the others find "
     "it and add their share button. Facts stay in the snapshot file until an answer shows "
     "them (storage/stored_records.py); the store's start decodes the newest 90 facts of "

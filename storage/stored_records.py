@@ -28,7 +28,7 @@ import orjson
 from storage.lru import LeastRecentlyUsed
 
 # Decoded file records kept for the next read, the least recently read dropped first: the
-# facts answers show again and again, and the card cache (slackbot.slack.cards) knows a fact
+# facts answers show again and again, and the card cache (slackbot.slack.answering) knows a fact
 # by its object. A table gives its own number (facts keep far more than revisions).
 CACHED_RECORDS = 4096
 # Records read through the map before it is let go of: the kernel maps a whole folio of the

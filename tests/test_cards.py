@@ -1,4 +1,4 @@
-"""Entity cards kept for every name the entity is asked by (slackbot/slack/cards.py)."""
+"""Entity cards kept for every name the entity is asked by (answering.CardCache)."""
 
 from __future__ import annotations
 

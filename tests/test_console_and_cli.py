@@ -61,7 +61,7 @@ def test_shell_answers_piped_commands_one_per_line_and_exits(tmp_path: Path) -> 
 
 def test_the_console_answers_a_command_with_payload_in_its_words(tmp_path: Path) -> None:
     """Bolt reads a form body with "payload" in it as an interactive payload (and answered
-    404); the console goes through the direct path first, as HTTP does."""
+    404); the console goes through the ingress, which reads it first, as HTTP does."""
     searched = summitbot(tmp_path, "ask", "/summit search payload capacity")
     digest = summitbot(tmp_path, "ask", "/digest payload")
 

@@ -1,6 +1,7 @@
 """Every way a question arrives is handled by the same code: a slash command over HTTP (the
-direct path, or Bolt's where the answer waits on Slack), over Socket Mode, typed in the
-console, or asked in a mention gets the same answer, word for word."""
+ingress's short-circuit, or Bolt's pipeline where the answer waits on Slack), over Socket
+Mode, typed in the console, or asked in a mention gets the same answer, word for word; and
+every listener takes its request whichever way it arrives."""
 
 from __future__ import annotations
 

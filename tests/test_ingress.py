@@ -126,8 +126,8 @@ def test_a_command_containing_payload_is_answered(
     slack: SlackSender, fake_slack: FakeSlack, bolt_dispatches: list[dict[str, Any]]
 ) -> None:
     """Bolt reads any form body with "payload" in it as an interactive payload and finds no
-    command in it (404, so Slack shows its own error); read here, it is answered, whether
-    the direct path answers it or Bolt does."""
+    command in it (404, so Slack shows its own error); read by the ingress, it is answered,
+    whether its short-circuit answers it or Bolt does."""
     fake_slack.add_user("U0READER")
     searched = slack.command("/summit", "search payload capacity", user_id="U0READER")
     digest = slack.command("/digest", "payload")

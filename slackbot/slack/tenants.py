@@ -2,10 +2,11 @@
 
 The workspace comes only from what Slack signed: the request's team (or, for an org-wide
 install, its enterprise), never from text a person typed. Bolt's pipeline asks after its
-authorization (``for_context``); the direct path for commands answered from memory asks
-with the signed form (``for_body``). Both answer the same: the workspace's services and the
-Web API client carrying its bot token, or None for a workspace the app is not installed in,
-which then gets Slack's plain "install the app first" answer and no data."""
+authorization (``for_context``); the ingress's short-circuit for commands answered from
+memory asks with the signed form (``for_body``, see slackbot.ingress). Both answer the
+same: the workspace's services and the Web API client carrying its bot token, or None for a
+workspace the app is not installed in, which then gets Slack's plain "install the app
+first" answer and no data."""
 
 from __future__ import annotations
 

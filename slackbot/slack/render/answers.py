@@ -87,7 +87,7 @@ def who(answer: WhoAnswer, query: str) -> Message:
 
 def card(answer: CompanyCard | MentionCard) -> Message:
     """An entity's card, without the share button: the same card answers every name of the
-    entity (see slackbot.slack.cards), and only the button holds the question."""
+    entity (see slackbot.slack.answering, CardCache), and only the button holds the question."""
     return company_card(answer) if isinstance(answer, CompanyCard) else mention_card(answer)
 
 

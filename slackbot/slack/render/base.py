@@ -353,7 +353,7 @@ class TextBlock(_JsonBlock):
 
 
 class PreparedBlock(_JsonBlock):
-    """A block kept as the Slack JSON it renders to (see slackbot.slack.cards): a card
+    """A block kept as the Slack JSON it renders to (see answering.CardCache): a card
     answering several questions is turned into JSON once. The dict is shared, never
     changed."""
 
