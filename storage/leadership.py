@@ -69,7 +69,8 @@ class Leadership:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self._retry + 5)
+        if self._thread.is_alive():  # never started: nothing to wait for
+            self._thread.join(timeout=self._retry + 5)
 
     def leader(self) -> str | None:
         """Who leads now, as the database sees it (None when nobody does or it is
