@@ -75,7 +75,9 @@ def open_workspaces(settings: Settings) -> Iterator[tuple[Workspaces, Installati
 
     installations = PostgresInstallations(settings.database_url)
     try:
-        with PostgresWorkspaces(settings.database_url) as workspaces:
+        with PostgresWorkspaces(
+            settings.database_url, working_set=settings.workspace_cache
+        ) as workspaces:
             yield workspaces, installations
     finally:
         installations.close()

@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -159,7 +160,9 @@ class WorkspaceTenants:
         self._installed_at = -math.inf
         self._reloading = threading.Lock()
         self._strangers: TTLCache[str, bool] = TTLCache(65536, BOT_CACHE_SECONDS, timer=monotonic)
-        self._tenants: dict[str, Tenant] = {}
+        # The workspaces served now, least recently asked for first: at most
+        # settings.workspace_cache (SUMMITBOT_WORKSPACE_CACHE), as the workspaces' stores.
+        self._tenants: OrderedDict[str, Tenant] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
 
@@ -207,30 +210,50 @@ class WorkspaceTenants:
             self._reloading.release()
 
     def tenant(self, workspace: str) -> Tenant | None:
+        """The workspace's services, over its store as the workspaces hold it now: asking
+        for the store keeps it among the most recently used, and a store let go of (the
+        working set was full) is read back, and the services built on it again."""
         record = self.record(workspace)
         if record is None:
             return None
+        store = self.workspaces.store(workspace)
         with self._lock:
             tenant = self._tenants.get(workspace)
-            if tenant is not None:
+            if tenant is not None and tenant.services.intel.store is store:
+                self._tenants.move_to_end(workspace)
                 return tenant
             building = self._building.setdefault(workspace, threading.Lock())
         with building:  # one workspace's first request never holds up another's
             with self._lock:
                 tenant = self._tenants.get(workspace)
-            if tenant is None:
-                tenant = self._build(record)
-                with self._lock:
-                    self._tenants[workspace] = tenant
-            return tenant
+            if tenant is not None and tenant.services.intel.store is store:
+                return tenant
+            built = self._build(record, store)
+            with self._lock:
+                self._tenants[workspace] = built
+                let_go = self._over_working_set()
+            for old in [tenant, *let_go]:
+                if old is not None and old is not built:
+                    old.services.close()
+            return built
 
-    def _build(self, record: WorkspaceRecord) -> Tenant:
+    def _over_working_set(self) -> list[Tenant]:
+        """The least recently asked for workspaces beyond the working set, taken out (the
+        caller holds the lock and closes their services after)."""
+        let_go = []
+        most = self.settings.workspace_cache
+        while most is not None and len(self._tenants) > most:
+            workspace, tenant = self._tenants.popitem(last=False)
+            self._building.pop(workspace, None)
+            let_go.append(tenant)
+        return let_go
+
+    def _build(self, record: WorkspaceRecord, store: Repository) -> Tenant:
         def token() -> str | None:
             bot = self.tokens.bot(record)
             return bot.bot_token if bot is not None else None
 
         client = client_for(self.template, token)
-        store = self.workspaces.store(record.workspace)
 
         def ours(user: dict[str, Any]) -> bool:
             # A guest from another organisation (Slack Connect) is never this one's admin.

@@ -1,6 +1,12 @@
 """Many workspaces on one PostgreSQL database: each workspace's store opened when it is
 first asked for, all of them sharing one connection pool and one follower.
 
+A replica holds in memory only the workspaces it serves now: at most ``working_set`` stores
+(SUMMITBOT_WORKSPACE_CACHE), the least recently asked for let go of (closed, its memory
+freed, no longer followed) when another must be opened, and read again from the database
+when it is next asked for. What must hold across replicas (slots, the leader, candidates'
+states) is in the database already, so a store let go of loses nothing.
+
 A replica serving many workspaces cannot give each store a connection of its own to listen
 on: the follower here listens once, catches up the workspace a notification names, and
 every ``poll_seconds`` compares ``workspace_heads`` with what each open store has applied
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 
 import psycopg
 
@@ -41,13 +48,17 @@ class PostgresWorkspaces:
         poll_seconds: float = POLL_SECONDS,
         follow: bool = True,
         clock: Clock = utc_now,
+        working_set: int | None = None,
     ) -> None:
+        """``working_set``: how many workspaces' stores are held at most (None: all)."""
         check_schema(url)
         self.url = url
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._pool = open_pool(url, pool_size)
-        self._stores: dict[str, PostgresStore] = {}
+        self._working_set = working_set
+        # Least recently asked for first.
+        self._stores: OrderedDict[str, PostgresStore] = OrderedDict()
         self._opening: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -59,10 +70,13 @@ class PostgresWorkspaces:
             self._follower.start()
 
     def store(self, workspace: str) -> PostgresStore:
-        """The workspace's store, loaded on first use (empty for a new workspace)."""
+        """The workspace's store, loaded on first use (empty for a new workspace). A store
+        let go of (closed) when the working set was full is loaded again: hold on to the
+        workspace, not to its store."""
         with self._lock:
             store = self._stores.get(workspace)
             if store is not None and not store.closed:
+                self._stores.move_to_end(workspace)
                 return store
             opening = self._opening.setdefault(workspace, threading.Lock())
         # Loading one workspace never holds up requests for the others.
@@ -75,7 +89,26 @@ class PostgresWorkspaces:
                 )
                 with self._lock:
                     self._stores[workspace] = store
+                    let_go = self._over_working_set()
+                for old in let_go:
+                    old.close()
             return store
+
+    def _over_working_set(self) -> list[PostgresStore]:
+        """The least recently asked for stores beyond the working set, taken out (the
+        caller holds the lock and closes them after)."""
+        let_go = []
+        while self._working_set is not None and len(self._stores) > self._working_set:
+            workspace, store = self._stores.popitem(last=False)
+            self._opening.pop(workspace, None)
+            let_go.append(store)
+            logger.debug("let go of workspace %s (working set of %d)", workspace, self._working_set)
+        return let_go
+
+    def held(self) -> list[str]:
+        """The workspaces whose stores are in memory, least recently asked for first."""
+        with self._lock:
+            return [ws for ws, store in self._stores.items() if not store.closed]
 
     def stored(self) -> list[str]:
         """Every workspace that has anything stored."""

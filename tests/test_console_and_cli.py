@@ -103,6 +103,8 @@ def test_seed_is_idempotent_and_reset_rewrites(tmp_path: Path) -> None:
         ({"SUMMITBOT_TZ": "Mars/Olympus"}, "SUMMITBOT_TZ"),
         ({"SUMMITBOT_ADMINS": "U123,bob"}, "SUMMITBOT_ADMINS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"SUMMITBOT_WORKSPACE_CACHE": "0"}, "SUMMITBOT_WORKSPACE_CACHE"),
+        ({"SUMMITBOT_WORKSPACE_CACHE": "lots"}, "SUMMITBOT_WORKSPACE_CACHE"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(

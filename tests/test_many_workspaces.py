@@ -52,8 +52,11 @@ class ManyWorkspaces:
 @pytest.fixture
 def many(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[ManyWorkspaces]:
     """Served for many workspaces; ``request.param``: the retention days after an uninstall
-    (0: deleted at once)."""
-    retention = getattr(request, "param", 0)
+    (0: deleted at once), or a dict of ``retention`` and ``working_set`` (how many
+    workspaces the replica holds)."""
+    param = getattr(request, "param", 0)
+    options = param if isinstance(param, dict) else {"retention": param}
+    retention, working_set = options.get("retention", 0), options.get("working_set", 200)
     with FakeSlackWithOAuth() as fake:
         fake.add_workspace(ACME, "Acme")
         fake.add_workspace(GLOBEX, "Globex")
@@ -69,10 +72,13 @@ def many(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[ManyWork
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             uninstall_retention_days=retention,
+            workspace_cache=working_set,
         )
         assert settings.many_workspaces
         installations = PostgresInstallations(postgres_url)
-        with PostgresWorkspaces(postgres_url, poll_seconds=0.2) as workspaces:
+        with PostgresWorkspaces(
+            postgres_url, poll_seconds=0.2, working_set=working_set
+        ) as workspaces:
             built = build_for_workspaces(
                 settings, workspaces, installations, clock=DateClock(datetime.now(UTC))
             )
@@ -586,3 +592,46 @@ def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspa
     assert len(posted) == 1
     refused = [c for c in many.fake.calls_to("chat.postMessage") if c.params["channel"] == "C0ACME"]
     assert all(not c.response.get("ok") for c in refused)
+
+
+@pytest.mark.parametrize("many", [{"working_set": 1}], indirect=True)
+def test_a_replica_holding_one_workspace_answers_each_from_its_own_store(
+    many: ManyWorkspaces,
+) -> None:
+    """With a working set of one, each workspace's question lets the other's store and
+    services go, and reads its own back from the database: every answer is still its own."""
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    add_quokka(many, ACME, ANNA)
+    seen = []
+    for _ in range(3):
+        assert "quokka wafers" in whois(many, ACME, "samsung")
+        acme = many.built.tenants.tenant(ACME)
+        assert "quokka wafers" not in whois(many, GLOBEX, "samsung", BORIS)
+        assert many.workspaces.held() == [GLOBEX]
+        assert [t.workspace for t in many.built.tenants.open_tenants()] == [GLOBEX]
+        seen.append(acme)
+    assert len({id(tenant) for tenant in seen}) == 3, "ACME's services were built again"
+    assert all(tenant is not None and tenant.services.intel.store.closed for tenant in seen)
+
+
+@pytest.mark.parametrize(("worker", "held"), [(False, 3), (True, None)])
+def test_only_a_replica_that_only_answers_holds_a_working_set(
+    postgres_url: str, worker: bool, held: int | None
+) -> None:
+    """``serve --no-worker`` holds SUMMITBOT_WORKSPACE_CACHE workspaces; a process running
+    the scheduled work holds them all (its digest jobs are bound to each one's services)."""
+    from slackbot.running import serving
+
+    settings = Settings(
+        signing_secret=SIGNING_SECRET,
+        api_url="http://127.0.0.1:9/api/",
+        database_url=postgres_url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        workspace_cache=3,
+    )
+    with serving(settings, worker=worker) as running:
+        tenancy = running.ingress._tenancy  # type: ignore[attr-defined]
+        assert tenancy.settings.workspace_cache == held
+        assert tenancy.workspaces._working_set == held

@@ -4,11 +4,17 @@ per backend; a new backend adds itself to ``BACKENDS``.
 Every test runs with two workspaces: it is handed workspace ALPHA's store, while workspace
 BETA holds a store of its own beside it (seeded, with a fact, a subscription, a slot, a
 feed, a candidate and a document only it has). After the test, BETA is exactly as it was,
-and ALPHA, opened again, sees none of it."""
+and ALPHA, opened again, sees none of it.
+
+PostgreSQL runs twice: as a replica holding every workspace, and with a working set of one
+workspace (SUMMITBOT_WORKSPACE_CACHE=1) where BETA is asked for before every call the test
+makes on ALPHA, so ALPHA's store is let go of and read back from the database each time
+(``LetGoBetweenCalls``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +46,60 @@ def tinydb_backend(tmp_path: Path) -> OpenWorkspaces:
     return lambda: EmbeddedWorkspaces(tmp_path / "workspaces")
 
 
-def postgres_backend(request: pytest.FixtureRequest) -> OpenWorkspaces:
+def postgres_backend(request: pytest.FixtureRequest, working_set: int | None) -> OpenWorkspaces:
     url = request.getfixturevalue("postgres_url")
-    return lambda: PostgresWorkspaces(url, poll_seconds=0.2)
+    return lambda: PostgresWorkspaces(url, poll_seconds=0.2, working_set=working_set)
 
 
-BACKENDS = {"tinydb": "tinydb", "postgres": "postgres"}
+BACKENDS = {
+    "tinydb": "tinydb",
+    "postgres": "postgres",
+    "postgres-working-set-1": "postgres, one workspace held at a time",
+}
+WORKING_SET_OF_ONE = "postgres-working-set-1"
+
+
+class LetGoBetweenCalls:
+    """ALPHA's store as a test uses it, in workspaces holding one store at a time: before
+    every call BETA is asked for, so ALPHA's store is let go of and the call goes to ALPHA's
+    store read back from the database. Inside a transaction the store stays (a transaction
+    is one store's, and the working set never lets go of a store in use by its own hand)."""
+
+    def __init__(self, workspaces: Workspaces) -> None:
+        self._workspaces = workspaces
+        self._pinned: Repository | None = None
+        self.reloads = 0
+
+    def _current(self) -> Repository:
+        if self._pinned is not None:
+            return self._pinned
+        self._workspaces.store(BETA)
+        store = self._workspaces.store(ALPHA)
+        self.reloads += 1
+        return store
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        store = self._current()
+        self._pinned = store
+        try:
+            with store.transaction():
+                yield
+        finally:
+            self._pinned = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def open_workspaces(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenWorkspaces]:
     """Opens the backend's workspaces (the same ones each time it is called); all closed at
     the end."""
-    make = postgres_backend(request) if request.param == "postgres" else tinydb_backend(tmp_path)
+    if request.param == "tinydb":
+        make = tinydb_backend(tmp_path)
+    else:
+        make = postgres_backend(request, 1 if request.param == WORKING_SET_OF_ONE else None)
     opened: list[Workspaces] = []
 
     def open_them() -> Workspaces:
@@ -121,14 +168,21 @@ def assert_sees_nothing_of_beta(store: Repository) -> None:
 
 
 @pytest.fixture
-def open_repository(open_workspaces: OpenWorkspaces) -> Iterator[Opener]:
+def open_repository(
+    open_workspaces: OpenWorkspaces, request: pytest.FixtureRequest
+) -> Iterator[Opener]:
     """Opens workspace ALPHA's store (the same one each time it is called), with BETA's
     beside it in the same workspaces."""
     workspaces = open_workspaces()
     beta = workspaces.store(BETA)
     fill_beta(beta)
     before = fingerprint(beta)
-    yield lambda: workspaces.store(ALPHA)
+    if request.node.callspec.params.get("open_workspaces") == WORKING_SET_OF_ONE:
+        let_go = LetGoBetweenCalls(workspaces)
+        yield lambda: let_go  # type: ignore[return-value]
+        assert let_go.reloads > 0, "every call read ALPHA back"
+    else:
+        yield lambda: workspaces.store(ALPHA)
     assert fingerprint(workspaces.store(BETA)) == before, "a test of ALPHA changed BETA"
     workspaces.close()
     again = open_workspaces()

@@ -33,7 +33,29 @@ def test_a_workspace_sees_nothing_of_another_while_both_are_open(
     # Ids are counted per workspace.
     assert alpha.next_fact_id() != beta.next_fact_id()
     assert alpha.fact_count() + 1 == beta.fact_count()
-    assert workspaces.store(ALPHA) is alpha  # kept open, not loaded again
+    again = workspaces.store(ALPHA)
+    # Kept open, not loaded again; unless the working set let it go for BETA's.
+    assert again is alpha or (alpha.closed and fingerprint(again) == fingerprint(alpha))
+
+
+def test_a_working_set_lets_go_of_the_least_recently_asked_for(postgres_url: str) -> None:
+    """A replica holding two workspaces at most: asked for a third, it lets go of the one
+    asked for longest ago, and reads it back from the database when it is asked again."""
+    from storage.postgres_workspaces import PostgresWorkspaces
+
+    with PostgresWorkspaces(postgres_url, poll_seconds=0.2, working_set=2) as workspaces:
+        alpha, beta = workspaces.store(ALPHA), workspaces.store(BETA)
+        alpha.seed()
+        fill_beta(beta)
+        kept = fingerprint(alpha)
+        assert workspaces.store(ALPHA) is alpha  # asked again: now the most recent
+        gamma = workspaces.store("T0GAMMA")
+        assert workspaces.held() == [ALPHA, "T0GAMMA"]
+        assert beta.closed and not alpha.closed and not gamma.closed
+        beta_again = workspaces.store(BETA)
+        assert beta_again is not beta and beta_again.search_facts(BETA_WORD, None).total == 1
+        assert workspaces.held() == ["T0GAMMA", BETA] and alpha.closed
+        assert fingerprint(workspaces.store(ALPHA)) == kept
 
 
 def test_the_same_ids_in_two_workspaces_are_two_records(open_workspaces: OpenWorkspaces) -> None:
