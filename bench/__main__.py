@@ -49,6 +49,7 @@ from bench.report import (
     timed_import,
 )
 from bench.synth import write as write_synthetic
+from bench.working_set import working_set_section
 from bench.workspaces import workspaces_section
 from slackbot.app import LISTENER_THREADS
 from slackbot.server import WORKER_THREADS
@@ -537,6 +538,12 @@ def main() -> None:
         help="section 10 alone (many workspaces), written to bench/RESULTS-workspaces.md",
     )
     parser.add_argument(
+        "--only-working-set",
+        action="store_true",
+        help="section 15 alone (a replica holding a working set of workspaces), written to "
+        "bench/RESULTS-working-set.md",
+    )
+    parser.add_argument(
         "--only-feeds",
         action="store_true",
         help="section 6 alone (feeds, at the largest size), written to bench/RESULTS-feeds.md",
@@ -575,6 +582,16 @@ def main() -> None:
     if args.smoke:
         sizes, requests, channels, clients, rounds = [1000], 16, 20, [1, 8], 5
     command = "python -m bench " + " ".join(sys.argv[1:])
+    # Section 15: a count, and one ten times as large, to show memory does not grow.
+    working_set_counts = (
+        [args.workspaces]
+        if args.workspaces
+        else [20]
+        if args.smoke
+        else [1_000, 10_000]
+        if args.big
+        else [1_000, 4_000]
+    )
     started = datetime.now(UTC)
     largest = max(sizes)
     alone: dict[str, Callable[[Path], list[Report]]] = {
@@ -588,6 +605,9 @@ def main() -> None:
         "labelled": lambda _tmp: [labelled_section()],
         "workspaces": lambda tmp: [
             workspaces_section(tmp, requests, smoke=args.smoke, count=args.workspaces)
+        ],
+        "working_set": lambda tmp: [
+            working_set_section(tmp, smoke=args.smoke, counts=working_set_counts)
         ],
     }
     if args.compare:
@@ -630,6 +650,8 @@ def main() -> None:
         sections += [feeds, socket, replicated]
         print("many workspaces…", flush=True)
         sections.append(workspaces_section(workdir, requests, smoke=args.smoke))
+        print("a working set of workspaces…", flush=True)
+        sections.append(working_set_section(workdir, smoke=args.smoke, counts=working_set_counts))
         sections.append(labelled_section())
         print("several serving processes…", flush=True)
         sections.append(processes_section(stores[largest], largest, requests, smoke=args.smoke))
@@ -651,7 +673,7 @@ def section_alone(
     """One section by itself (``--only-NAME``), into bench/RESULTS-NAME.md unless ``--out``
     names another file."""
     if out == str(ROOT / "bench" / "RESULTS.md"):
-        out = str(ROOT / "bench" / f"RESULTS-{name}.md")
+        out = str(ROOT / "bench" / f"RESULTS-{name.replace('_', '-')}.md")
     with tempfile.TemporaryDirectory(prefix="summit-bench-", dir=ROOT / "bench") as tmp:
         sections = measure_alone(Path(tmp))
     write_results(out, command, started, sections)

@@ -212,11 +212,14 @@ class PostgresStore(FactStore):
         pool_size: int = 8,
         poll_seconds: float = POLL_SECONDS,
         follow: bool = True,
+        lives_as_long_as_the_process: bool = True,
     ) -> None:
         """``follow``: keep applying other replicas' writes as they come (a server does; a
         one-off command, which only needs the state when it writes, need not; a store of
         ``PostgresWorkspaces`` is followed by it). ``pool``: connections shared with other
-        workspaces' stores (then not closed with this one)."""
+        workspaces' stores (then not closed with this one). ``lives_as_long_as_the_process``
+        false: a store that will be let go of (a working set of workspaces), whose memory
+        must be collected then."""
         self.url = url
         self.workspace = workspace
         self.epoch = 0  # the workspace's life it was loaded in (see workspace_heads)
@@ -237,10 +240,12 @@ class PostgresStore(FactStore):
             self._pool = pool
             self._init_memory(SnapshotStorage(None, RECORD_CODECS))
             self._load()
-            # As the embedded store does once loaded: what was loaded lives as long as the
-            # store, so the cyclic collector need not walk it again at every full
-            # collection (a replica holding a thousand workspaces' stores paused for it).
-            gc.freeze()
+            if lives_as_long_as_the_process:
+                # As the embedded store does once loaded: what was loaded lives as long as
+                # the process, so the cyclic collector need not walk it again at every full
+                # collection (a replica holding a thousand workspaces' stores paused for
+                # it). Frozen objects are never collected: a store let go of would stay.
+                gc.freeze()
         except psycopg.OperationalError as error:
             raise StoreOpenError(
                 f"cannot reach the database at {safe_url(url)}: {first_line(error)}; check "

@@ -85,7 +85,12 @@ class PostgresWorkspaces:
                 store = self._stores.get(workspace)
             if store is None or store.closed:
                 store = PostgresStore(
-                    self.url, workspace=workspace, pool=self._pool, follow=False, clock=self._clock
+                    self.url,
+                    workspace=workspace,
+                    pool=self._pool,
+                    follow=False,
+                    clock=self._clock,
+                    lives_as_long_as_the_process=self._working_set is None,
                 )
                 with self._lock:
                     self._stores[workspace] = store

@@ -57,6 +57,9 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         assert "13. Several serving processes" in report
         row = next(line for line in report.splitlines() if line.startswith("| /whois | 8 |"))
         assert row.rstrip().endswith("| 0 / 0 |"), row
+        # Section 15: an answering replica holding 5 of 20 workspaces, beside one holding all.
+        assert "15. A replica that only answers, holding 5 workspaces" in report
+        assert "| 20 | RSS after start (MB) |" in report
     else:
         assert os.environ.get("CI") != "true", "CI runs section 9 against its PostgreSQL"
 

@@ -44,6 +44,12 @@ class Signal(Generic[Carried]):
         """How many are connected. (Not ``len``: a signal with none must stay truthy.)"""
         return len(self._receivers)
 
+    def disconnect_all(self) -> None:
+        """Lets every receiver go: a receiver often holds what holds the signal, a cycle
+        that only a full garbage collection would free."""
+        with self._lock:
+            self._receivers = ()
+
 
 class Question(Generic[Answer]):
     """Something the domain asks of the app (which replica runs the scheduled work), which

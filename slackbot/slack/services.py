@@ -53,9 +53,14 @@ class Services:
         self.left(reason)
 
     def close(self) -> None:
-        """Stops what runs beside the answers: feed polls in the background, App Homes."""
+        """Stops what runs beside the answers: feed polls in the background, App Homes; and
+        lets the services' signals go, so that a workspace let go of is freed at once."""
         self.feeds.close()
         self.home.close()
+        self.feeds.polled.disconnect_all()
+        events = self.digests.events
+        for signal in (events.changed, events.halted, events.posted):
+            signal.disconnect_all()
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

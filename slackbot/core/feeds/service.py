@@ -167,7 +167,12 @@ class FeedService:
         self._parsers: Executor | None = None
         self._parsers_guard = threading.Lock()
         # Turning what a fetch brought into candidates, one feed at a time.
-        self._recorder = PollRecorder(intel, self._now, cpu_share=record_cpu_share)
+        # The clock itself, not a method of this service: the recorder held the service
+        # that holds it, a cycle only a full garbage collection frees (a workspace let go of
+        # stayed in memory until one ran).
+        self._recorder = PollRecorder(
+            intel, lambda: clock().astimezone(UTC), cpu_share=record_cpu_share
+        )
         self._polling: set[str] = set()
         self._polling_guard = threading.Lock()
         # Told about every poll cycle's new candidates and feeds that fail or recover (the
