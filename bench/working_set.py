@@ -11,10 +11,19 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.postgres import reachable
+from bench import measure
+from bench.postgres import migrate_store, reachable
 from bench.report import SECRET, Report, Server, fmt
-from bench.workspaces import install_everywhere, load_workspaces, team, template_store
+from bench.workspaces import (
+    entity_names,
+    install_everywhere,
+    load_workspaces,
+    team,
+    template_store,
+)
+from storage.api import Fact, Revision, Source
 from storage.postgres import upgrade
+from storage.postgres_workspaces import PostgresWorkspaces
 from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.fake_slack import FakeSlack
 from tests.postgres import scratch_database, server_url
@@ -24,6 +33,11 @@ FACTS_EACH = 100
 DEFAULT_CACHE = 200
 # Passes of one question to every workspace, in a new random order each time.
 PASSES = 2
+# Uncached answers in workspaces held (asked once before): this many workspaces (at most
+# three quarters of the working set), rounds of one question for each template entity.
+WARM_WORKSPACES, WARM_ROUNDS = 150, 10
+# Writes whose time to reach the replicas holding their workspace is measured.
+WRITES = 20
 
 
 def answering_replica(fake: FakeSlack, url: str, held: int) -> Server:
@@ -63,6 +77,97 @@ def spread_traffic(url: str, teams: list[str], seed: int) -> list[float]:
     return times
 
 
+def uncached_in_held_workspaces(
+    url: str, warm: list[str], names: list[str], rounds: int
+) -> measure.Stats:
+    """Uncached /whois at 8 clients, in workspaces the replica holds (``warm``, fewer than
+    its working set): each asked once first (loaded), then every (workspace, name) at most
+    once."""
+    sender = SlackSender(url, SECRET)
+    try:
+        for workspace in warm:
+            sender.command("/whois", "samsung", team_id=workspace, user_id=f"U{workspace}")
+    finally:
+        sender.close()
+    asked = [(workspace, name) for workspace in warm for name in names if name != "Samsung"]
+    random.Random(30).shuffle(asked)
+    per_round = len(names)
+    return measure.cold_rounds(
+        url,
+        SECRET,
+        "/whois",
+        [asked[n * per_round : (n + 1) * per_round] for n in range(rounds)],
+        8,
+    )
+
+
+def uncached_in_one_workspace(
+    fake: FakeSlack, url: str, names: list[str], rounds: int
+) -> measure.Stats:
+    """The same at 8 clients from a one-workspace replica of the same facts, each round in a
+    freshly started one (its caches cold)."""
+    started: list[Server] = []
+
+    def fresh() -> str:
+        if started:
+            started[-1].stop()
+        started.append(Server("slackbot", fake, None, SUMMITBOT_DATABASE_URL=url))
+        return started[-1].url
+
+    try:
+        return measure.cold_rounds(fresh, SECRET, "/whois", [names] * rounds, 8)
+    finally:
+        if started:
+            started[-1].stop()
+
+
+def write_reaches(url: str, replicas: list[str], teams: list[str]) -> list[float]:
+    """For each of ``WRITES`` workspaces that every replica holds: a fact written to the
+    database (as another replica's admin would), and the seconds until every replica
+    answers with it."""
+    senders = [SlackSender(replica, SECRET) for replica in replicas]
+    took = []
+    try:
+        chosen = teams[:WRITES]
+        for sender in senders:
+            for workspace in chosen:
+                sender.command("/whois", "samsung", team_id=workspace, user_id=f"U{workspace}")
+        with PostgresWorkspaces(url, follow=False, working_set=1) as writer:
+            for workspace in chosen:
+                store = writer.store(workspace)
+                statement = f"Propagation check in {workspace}: Samsung signs."
+                now = "2026-12-07T10:00:00.000000+00:00"
+                fact = Fact(
+                    store.next_fact_id(),
+                    statement,
+                    "context",
+                    "reported",
+                    ("samsung",),
+                    Source("Bench", "https://example.com/bench"),
+                    added_at=now,
+                    updated_at=now,
+                    added_by="U0BENCH",
+                    origin="admin",
+                )
+                store.add_fact(fact, Revision(fact.id, 1, now, "U0BENCH", "added", {}))
+                written = time.perf_counter()
+                for sender in senders:
+                    while (
+                        statement
+                        not in sender.command(
+                            "/summit", fact.id, team_id=workspace, user_id=f"U{workspace}"
+                        ).body
+                    ):
+                        if time.perf_counter() - written > 10:
+                            raise AssertionError(f"{fact.id} in {workspace} never arrived")
+                        time.sleep(0.01)
+                took.append(time.perf_counter() - written)
+    finally:
+        for sender in senders:
+            sender.close()
+    return took
+
+
 def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Report:
     held = 5 if smoke else DEFAULT_CACHE
     report = Report(
@@ -74,7 +179,9 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
         report.notes.append(f"Skipped: no PostgreSQL server at {server_url()}.")
         return report
     template = template_store(workdir, FACTS_EACH)
-    for count in counts:
+    names = entity_names(template)
+    rounds = 2 if smoke else WARM_ROUNDS
+    for index, count in enumerate(counts):
         teams = [team(n) for n in range(count)]
         with scratch_database("summit_working_set") as url, FakeSlack() as fake:
             upgrade(url)
@@ -85,6 +192,39 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
                 f"{count:,} workspaces loaded and installed in "
                 f"{time.perf_counter() - started:.1f} s."
             )
+            if index == 0:
+                # Uncached answers beside one workspace of the same facts, and a write's way
+                # to two replicas holding its workspace: once, at the first count.
+                with scratch_database("summit_one_workspace") as one_url:
+                    migrate_store(template, one_url)
+                    alone = uncached_in_one_workspace(fake, one_url, names, rounds)
+                replicas = [answering_replica(fake, url, held) for _ in range(2)]
+                try:
+                    warm = teams[: min(WARM_WORKSPACES, held * 3 // 4)]
+                    many = uncached_in_held_workspaces(replicas[0].url, warm, names, rounds)
+                    reached = write_reaches(url, [r.url for r in replicas], teams)
+                finally:
+                    for replica in replicas:
+                        replica.stop()
+                report.rows += [
+                    [
+                        f"{count:,}",
+                        f"uncached /whois in held workspaces, 8 clients, p50 / p99 (ms), "
+                        f"{rounds} rounds of {len(names)}",
+                        f"{fmt(many.p50, 1)} / {fmt(many.p99, 1)}",
+                        f"one workspace of {FACTS_EACH} facts: {fmt(alone.p50, 1)} / "
+                        f"{fmt(alone.p99, 1)} ({fmt(many.p50 / alone.p50, 2)}x p50)",
+                        "p50 <= 1.2x one workspace",
+                    ],
+                    [
+                        f"{count:,}",
+                        f"a write seen by both of 2 replicas holding its workspace, "
+                        f"{len(reached)} writes: median / max (s)",
+                        f"{fmt(statistics.median(reached), 2)} / {fmt(max(reached), 2)}",
+                        "",
+                        "<= 1 s",
+                    ],
+                ]
             found = {}
             for name, size in (("bounded", held), ("all", count)):
                 replica = answering_replica(fake, url, size)
