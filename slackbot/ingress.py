@@ -62,11 +62,11 @@ logger = logging.getLogger(__name__)
 
 Headers = dict[str, str | Sequence[str]]
 ErrorHandler = Callable[[Exception, dict[str, Any]], object]
+# Slack's headers, as Bolt's WSGI adapter and the console name them.
+TIMESTAMP, SIGNATURE = "x-slack-request-timestamp", "x-slack-signature"
 # The arguments built here without Bolt's help, as Bolt builds them for a slash command
 # (tests/test_ingress.py compares them with build_required_kwargs); a listener naming any
 # other gets all of its arguments from build_required_kwargs, which costs 20 µs more.
-# Slack's headers, as Bolt's WSGI adapter and the console name them.
-TIMESTAMP, SIGNATURE = "x-slack-request-timestamp", "x-slack-signature"
 COMMON_ARGUMENTS = frozenset({"ack", "body", "command", "payload", "context", "client", "logger"})
 
 

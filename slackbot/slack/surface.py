@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the services hold their surface
 
 # A console answer is one message: a longer briefing is cut, and the CLI prints it whole.
 CONSOLE_BRIEF_CHARS = 2700
+# The last word of a retraction confirmed where there is no Undo button (the console).
 CONFIRM = "--yes"
 DIGESTS_IN_CONSOLE = N_(
     "Digests live in Slack: someone runs {channel} in a channel and the app posts there, or "
@@ -48,6 +49,8 @@ class Briefed:
 
 
 class Surface(Protocol):
+    """What a listener asks of the place it answers in."""
+
     def review_here(self, services: Services, asker: Asker) -> render.Message:
         """Makes the asker's channel the review channel."""
 
