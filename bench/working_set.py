@@ -36,8 +36,9 @@ PASSES = 2
 # Uncached answers in workspaces held (asked once before): this many workspaces (at most
 # three quarters of the working set), rounds of one question for each template entity.
 WARM_WORKSPACES, WARM_ROUNDS = 150, 10
-# Writes whose time to reach the replicas holding their workspace is measured.
-WRITES = 20
+# Writes whose time to reach the replicas holding their workspace is measured, and how
+# many replicas answer.
+WRITES, REPLICAS = 20, 3
 
 
 def answering_replica(fake: FakeSlack, url: str, held: int) -> Server:
@@ -194,11 +195,11 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
             )
             if index == 0:
                 # Uncached answers beside one workspace of the same facts, and a write's way
-                # to two replicas holding its workspace: once, at the first count.
+                # to three replicas holding its workspace: once, at the first count.
                 with scratch_database("summit_one_workspace") as one_url:
                     migrate_store(template, one_url)
                     alone = uncached_in_one_workspace(fake, one_url, names, rounds)
-                replicas = [answering_replica(fake, url, held) for _ in range(2)]
+                replicas = [answering_replica(fake, url, held) for _ in range(REPLICAS)]
                 try:
                     warm = teams[: min(WARM_WORKSPACES, held * 3 // 4)]
                     many = uncached_in_held_workspaces(replicas[0].url, warm, names, rounds)
@@ -218,7 +219,7 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
                     ],
                     [
                         f"{count:,}",
-                        f"a write seen by both of 2 replicas holding its workspace, "
+                        f"a write seen by all {REPLICAS} replicas holding its workspace, "
                         f"{len(reached)} writes: median / max (s)",
                         f"{fmt(statistics.median(reached), 2)} / {fmt(max(reached), 2)}",
                         "",

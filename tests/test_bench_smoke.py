@@ -60,7 +60,7 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         # Section 15: an answering replica holding 5 of 20 workspaces, beside one holding all.
         assert "15. A replica that only answers, holding 5 workspaces" in report
         assert "| 20 | RSS after start (MB) |" in report
-        assert "| 20 | a write seen by both of 2 replicas holding its workspace" in report
+        assert "| 20 | a write seen by all 3 replicas holding its workspace" in report
     else:
         assert os.environ.get("CI") != "true", "CI runs section 9 against its PostgreSQL"
 
