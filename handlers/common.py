@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -109,13 +108,6 @@ def settle(
     if from_queue:
         refresh_queue(services, response_url)
     services.home.refresh()  # the admins' queue count (candidates do not move the version)
-
-
-def announce_waiting(services: Services) -> None:
-    """Posts the candidates waiting to be announced in the review channel, off the request
-    thread (posting keeps to one message a second)."""
-    threading.Thread(target=services.desk.post_waiting, daemon=True).start()
-    services.home.refresh()
 
 
 # -- digests: who may change one (the /digest command and App Home's buttons) ----------

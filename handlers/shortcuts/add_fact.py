@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.common import announce_waiting, services_of
+from handlers.common import services_of
 from slackbot.core import curation
 from slackbot.core.curation import FactDraft
 from slackbot.slack import render
@@ -69,7 +69,7 @@ def from_message(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
             asker.tell(render.notice(render.not_saved(error)))
             return
         asker.tell(render.proposed(candidate))
-        announce_waiting(services)
+        services.announce_waiting()
         return
     statement, was_cut = cut_at_word(statement, curation.MAX_STATEMENT)
     draft = FactDraft(

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from handlers.common import Submitted, announce_waiting
+from handlers.common import Submitted
 from slackbot.core.curation import MAX_SOURCE_URL
 from slackbot.core.feeds.links import canonical_link
 from slackbot.slack import render
@@ -40,4 +40,4 @@ def submit(
         return
     ack()
     form.asker(client).tell(render.proposed(candidate))
-    announce_waiting(services)
+    services.announce_waiting()

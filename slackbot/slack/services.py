@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -52,15 +53,20 @@ class Services:
     def leave(self, reason: str) -> None:
         self.left(reason)
 
+    def announce_waiting(self) -> None:
+        """Posts the candidates waiting to be announced in the review channel, off the
+        request thread (posting keeps to one message a second), and updates the admins'
+        queue count on their App Homes."""
+        threading.Thread(target=self.desk.post_waiting, daemon=True).start()
+        self.home.refresh()
+
     def close(self) -> None:
         """Stops what runs beside the answers: feed polls in the background, App Homes; and
         lets the services' signals go, so that a workspace let go of is freed at once."""
         self.feeds.close()
         self.home.close()
         self.feeds.polled.disconnect_all()
-        events = self.digests.events
-        for signal in (events.changed, events.halted, events.posted):
-            signal.disconnect_all()
+        self.digests.events.disconnect_all()
 
     def today(self) -> str:
         """Today's date in SUMMITBOT_TZ: the form's default for when a fact happened."""

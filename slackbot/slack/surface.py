@@ -8,7 +8,6 @@ confirmation), so no listener asks where it is."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -88,9 +87,7 @@ class SlackSurface:
         if problem is not None:
             return render.notice(problem)
         services.review.set_review_channel(asker.channel_id or "", asker.user_id)
-        # Posting keeps to one message a second: off the request thread.
-        threading.Thread(target=services.desk.post_waiting, daemon=True).start()
-        services.home.refresh()
+        services.announce_waiting()
         text = _(
             "New candidates for review will be posted in {channel}, with Approve, Edit and "
             "Reject buttons. {queue} lists those waiting."

@@ -19,3 +19,8 @@ class DigestEvents:
     # Which replica runs the scheduler (for /digest status): answered where there are
     # several (slackbot.leading), unasked with one process.
     leader: Question[str | None] = field(default_factory=Question)
+
+    def disconnect_all(self) -> None:
+        """Lets every receiver of every signal go (the service is closing)."""
+        for signal in (self.changed, self.halted, self.posted):
+            signal.disconnect_all()
