@@ -13,7 +13,6 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -33,7 +32,14 @@ from slackbot.slack.installations import (
 from slackbot.slack.services import Services
 from slackbot.slack.tenants import Tenant, workspace_of_body
 from slackbot.slack.web_client import MeasuredWebClient
-from storage.api import Installations, Repository, WorkspaceRecord, Workspaces, utc_now
+from storage.api import (
+    Installations,
+    LeastRecentlyUsed,
+    Repository,
+    WorkspaceRecord,
+    Workspaces,
+    utc_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +168,7 @@ class WorkspaceTenants:
         self._strangers: TTLCache[str, bool] = TTLCache(65536, BOT_CACHE_SECONDS, timer=monotonic)
         # The workspaces served now, least recently asked for first: at most
         # settings.workspace_cache (SUMMITBOT_WORKSPACE_CACHE), as the workspaces' stores.
-        self._tenants: OrderedDict[str, Tenant] = OrderedDict()
+        self._tenants: LeastRecentlyUsed[str, Tenant] = LeastRecentlyUsed(settings.workspace_cache)
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
 
@@ -220,33 +226,22 @@ class WorkspaceTenants:
         with self._lock:
             tenant = self._tenants.get(workspace)
             if tenant is not None and tenant.services.intel.store is store:
-                self._tenants.move_to_end(workspace)
                 return tenant
             building = self._building.setdefault(workspace, threading.Lock())
         with building:  # one workspace's first request never holds up another's
             with self._lock:
-                tenant = self._tenants.get(workspace)
+                tenant = self._tenants.peek(workspace)
             if tenant is not None and tenant.services.intel.store is store:
                 return tenant
             built = self._build(record, store)
             with self._lock:
-                self._tenants[workspace] = built
-                let_go = self._over_working_set()
-            for old in [tenant, *let_go]:
+                dropped = self._tenants.put(workspace, built)
+                for old_workspace, _old in dropped:
+                    self._building.pop(old_workspace, None)
+            for old in [tenant, *(old for _workspace, old in dropped)]:
                 if old is not None and old is not built:
                     old.services.close()
             return built
-
-    def _over_working_set(self) -> list[Tenant]:
-        """The least recently asked for workspaces beyond the working set, taken out (the
-        caller holds the lock and closes their services after)."""
-        let_go = []
-        most = self.settings.workspace_cache
-        while most is not None and len(self._tenants) > most:
-            workspace, tenant = self._tenants.popitem(last=False)
-            self._building.pop(workspace, None)
-            let_go.append(tenant)
-        return let_go
 
     def _build(self, record: WorkspaceRecord, store: Repository) -> Tenant:
         def token() -> str | None:
@@ -307,7 +302,7 @@ class WorkspaceTenants:
         installation is removed, and its data is deleted after the retention days (at once
         with 0; reinstalling before then finds it as it was)."""
         with self._lock:
-            tenant = self._tenants.get(workspace)
+            tenant = self._tenants.peek(workspace)
         if tenant is not None:
             tenant.services.digests.halt(reason)
         retention = timedelta(days=self.settings.uninstall_retention_days)
@@ -343,14 +338,14 @@ class WorkspaceTenants:
         with self._lock:
             self._installed.pop(workspace, None)
             self._strangers.pop(workspace, None)
-            tenant = self._tenants.pop(workspace, None)
+            tenant = self._tenants.pop(workspace)
         self.tokens.forget(workspace)
         if tenant is not None:
             tenant.services.close()
 
     def open_tenants(self) -> list[Tenant]:
         with self._lock:
-            return list(self._tenants.values())
+            return [tenant for _workspace, tenant in self._tenants.items()]
 
     def close(self) -> None:
         for tenant in self.open_tenants():

@@ -18,11 +18,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 
 import psycopg
 
-from storage.api import utc_now
+from storage.api import LeastRecentlyUsed, utc_now
 from storage.postgres import (
     CHANNEL,
     POLL_SECONDS,
@@ -57,8 +56,7 @@ class PostgresWorkspaces:
         self._poll_seconds = poll_seconds
         self._pool = open_pool(url, pool_size)
         self._working_set = working_set
-        # Least recently asked for first.
-        self._stores: OrderedDict[str, PostgresStore] = OrderedDict()
+        self._stores: LeastRecentlyUsed[str, PostgresStore] = LeastRecentlyUsed(working_set)
         self._opening: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -76,13 +74,12 @@ class PostgresWorkspaces:
         with self._lock:
             store = self._stores.get(workspace)
             if store is not None and not store.closed:
-                self._stores.move_to_end(workspace)
                 return store
             opening = self._opening.setdefault(workspace, threading.Lock())
         # Loading one workspace never holds up requests for the others.
         with opening:
             with self._lock:
-                store = self._stores.get(workspace)
+                store = self._stores.peek(workspace)
             if store is None or store.closed:
                 store = PostgresStore(
                     self.url,
@@ -93,22 +90,13 @@ class PostgresWorkspaces:
                     lives_as_long_as_the_process=self._working_set is None,
                 )
                 with self._lock:
-                    self._stores[workspace] = store
-                    let_go = self._over_working_set()
-                for old in let_go:
+                    let_go = self._stores.put(workspace, store)
+                    for old_workspace, _old in let_go:
+                        self._opening.pop(old_workspace, None)
+                for old_workspace, old in let_go:
                     old.close()
+                    logger.debug("let go of workspace %s (working set full)", old_workspace)
             return store
-
-    def _over_working_set(self) -> list[PostgresStore]:
-        """The least recently asked for stores beyond the working set, taken out (the
-        caller holds the lock and closes them after)."""
-        let_go = []
-        while self._working_set is not None and len(self._stores) > self._working_set:
-            workspace, store = self._stores.popitem(last=False)
-            self._opening.pop(workspace, None)
-            let_go.append(store)
-            logger.debug("let go of workspace %s (working set of %d)", workspace, self._working_set)
-        return let_go
 
     def held(self) -> list[str]:
         """The workspaces whose stores are in memory, least recently asked for first."""
@@ -124,7 +112,7 @@ class PostgresWorkspaces:
     def delete(self, workspace: str) -> None:
         """Deletes everything of the workspace, here and (within a poll) on every replica."""
         with self._lock:
-            store = self._stores.pop(workspace, None)
+            store = self._stores.pop(workspace)
         if store is not None:
             store.close()
         lock = (WORKSPACE_LOCK, workspace)
@@ -148,7 +136,7 @@ class PostgresWorkspaces:
     def close(self) -> None:
         self._closing.set()
         with self._lock:
-            stores = list(self._stores.values())
+            stores = [store for _workspace, store in self._stores.items()]
             self._stores.clear()
         for store in stores:
             store.close()
@@ -187,8 +175,8 @@ class PostgresWorkspaces:
             store = stores[workspace]
             if int(epoch) != store.epoch:
                 with self._lock:
-                    if self._stores.get(workspace) is store:
-                        del self._stores[workspace]
+                    if self._stores.peek(workspace) is store:
+                        self._stores.pop(workspace)
                 store.close()
             elif int(seq) > store.last_seq:
                 store.catch_up()

@@ -27,6 +27,18 @@ def test_the_least_recently_used_goes_first() -> None:
         LeastRecentlyUsed(0)
 
 
+def test_what_is_dropped_is_handed_back_and_peeking_leaves_the_order() -> None:
+    """The workspaces a replica holds are kept here: what is dropped must be closed."""
+    cache: LeastRecentlyUsed[str, int] = LeastRecentlyUsed(2)
+    assert cache.put("a", 1) == () and cache.put("b", 2) == ()
+    assert cache.peek("a") == 1  # not made the most recent
+    assert cache.put("c", 3) == (("a", 1),)
+    assert cache.items() == [("b", 2), ("c", 3)]
+    assert cache.pop("b") == 2 and cache.pop("b") is None
+    unbounded: LeastRecentlyUsed[int, int] = LeastRecentlyUsed(None)
+    assert all(unbounded.put(n, n) == () for n in range(10_000)) and len(unbounded) == 10_000
+
+
 def test_threads_reading_and_putting_at_once_never_break_it_nor_overfill_it() -> None:
     cache: LeastRecentlyUsed[int, int] = LeastRecentlyUsed(64)
     failures: list[BaseException] = []
