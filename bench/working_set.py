@@ -16,18 +16,16 @@ from bench.postgres import migrate_store, reachable
 from bench.report import SECRET, Report, Server, fmt
 from bench.workspaces import (
     entity_names,
-    install_everywhere,
-    load_workspaces,
+    installed_workspaces,
     team,
     template_store,
 )
-from storage.api import Fact, Revision, Source
-from storage.postgres import upgrade
 from storage.postgres_workspaces import PostgresWorkspaces
 from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.fake_slack import FakeSlack
 from tests.postgres import scratch_database, server_url
 from tests.slack_client import SlackSender
+from tests.storage_contract.conftest import a_fact
 
 FACTS_EACH = 100
 DEFAULT_CACHE = 200
@@ -137,20 +135,7 @@ def write_reaches(url: str, replicas: list[str], teams: list[str]) -> list[float
             for workspace in chosen:
                 store = writer.store(workspace)
                 statement = f"Propagation check in {workspace}: Samsung signs."
-                now = "2026-12-07T10:00:00.000000+00:00"
-                fact = Fact(
-                    store.next_fact_id(),
-                    statement,
-                    "context",
-                    "reported",
-                    ("samsung",),
-                    Source("Bench", "https://example.com/bench"),
-                    added_at=now,
-                    updated_at=now,
-                    added_by="U0BENCH",
-                    origin="admin",
-                )
-                store.add_fact(fact, Revision(fact.id, 1, now, "U0BENCH", "added", {}))
+                fact = a_fact(store, statement)
                 written = time.perf_counter()
                 for sender in senders:
                     while (
@@ -185,14 +170,7 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
     for index, count in enumerate(counts):
         teams = [team(n) for n in range(count)]
         with scratch_database("summit_working_set") as url, FakeSlack() as fake:
-            upgrade(url)
-            started = time.perf_counter()
-            load_workspaces(url, template, teams)
-            install_everywhere(url, fake, teams)
-            report.notes.append(
-                f"{count:,} workspaces loaded and installed in "
-                f"{time.perf_counter() - started:.1f} s."
-            )
+            report.notes.append(installed_workspaces(url, fake, template, teams))
             if index == 0:
                 # Uncached answers beside one workspace of the same facts, and a write's way
                 # to three replicas holding its workspace: once, at the first count.

@@ -40,6 +40,7 @@ OpenWorkspaces = Callable[[], Workspaces]
 ALPHA, BETA = "T0ALPHA", "T0BETA"
 BETA_WORD = "zebracorn"
 BETA_AT = "2026-11-24T08:00:00.000000+00:00"
+NOW = "2026-11-24T08:00:00.000000+00:00"
 
 
 def tinydb_backend(tmp_path: Path) -> OpenWorkspaces:
@@ -179,7 +180,7 @@ def open_repository(
     before = fingerprint(beta)
     if request.node.callspec.params.get("open_workspaces") == WORKING_SET_OF_ONE:
         let_go = LetGoBetweenCalls(workspaces)
-        yield lambda: let_go  # type: ignore[return-value]
+        yield lambda: let_go
         assert let_go.reloads > 0, "every call read ALPHA back"
     else:
         yield lambda: workspaces.store(ALPHA)
@@ -196,3 +197,22 @@ def repository(open_repository: Opener) -> Iterator[Repository]:
     store.seed()
     yield store
     store.close()
+
+
+def a_fact(
+    repository: Repository, statement: str, *entities: str, tags: tuple[str, ...] = ()
+) -> Fact:
+    fact = Fact(
+        repository.next_fact_id(),
+        statement,
+        "context",
+        "reported",
+        entities or ("samsung",),
+        Source("Contract test", "https://example.com/contract"),
+        tags=tags,
+        added_at=NOW,
+        updated_at=NOW,
+        added_by="U0TEST",
+        origin="admin",
+    )
+    return repository.add_fact(fact, Revision(fact.id, 1, NOW, "U0TEST", "added", {}))

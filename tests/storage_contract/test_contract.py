@@ -9,28 +9,7 @@ import pytest
 
 from storage.api import Entity, Fact, Repository, Revision, Source, Subscription
 from storage.repository import FactStore
-from tests.storage_contract.conftest import Opener
-
-NOW = "2026-11-24T08:00:00.000000+00:00"
-
-
-def a_fact(
-    repository: Repository, statement: str, *entities: str, tags: tuple[str, ...] = ()
-) -> Fact:
-    fact = Fact(
-        repository.next_fact_id(),
-        statement,
-        "context",
-        "reported",
-        entities or ("samsung",),
-        Source("Contract test", "https://example.com/contract"),
-        tags=tags,
-        added_at=NOW,
-        updated_at=NOW,
-        added_by="U0TEST",
-        origin="admin",
-    )
-    return repository.add_fact(fact, Revision(fact.id, 1, NOW, "U0TEST", "added", {}))
+from tests.storage_contract.conftest import NOW, Opener, a_fact
 
 
 def test_the_tinydb_store_is_a_repository() -> None:

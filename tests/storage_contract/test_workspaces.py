@@ -12,11 +12,11 @@ from tests.storage_contract.conftest import (
     BETA,
     BETA_WORD,
     OpenWorkspaces,
+    a_fact,
     assert_sees_nothing_of_beta,
     fill_beta,
     fingerprint,
 )
-from tests.storage_contract.test_contract import a_fact
 
 
 def test_a_workspace_sees_nothing_of_another_while_both_are_open(
