@@ -82,11 +82,6 @@ def serving(settings: Settings, *, worker: bool = True, answers: bool = True) ->
     ``answers`` false: a worker, which answers no Slack request."""
     role = "both" if worker and answers else ("worker" if worker else "serve")
     settings = replace(settings, role=role)
-    if settings.many_workspaces and worker:
-        # The scheduler holds every installed workspace's digest jobs, each bound to the
-        # workspace's services: a process that runs it holds every workspace. Replicas that
-        # only answer (serve --no-worker) hold SUMMITBOT_WORKSPACE_CACHE of them.
-        settings = replace(settings, workspace_cache=None)
     if settings.many_workspaces:
         with open_workspaces(settings) as (workspaces, installations):
             many = build_for_workspaces(settings, workspaces, installations)

@@ -34,7 +34,6 @@ RESYNC_JOB = "digest-resync"
 # Corrections in the threads of posts whose facts were retracted or changed status.
 CORRECTION_JOB = "corrections"
 CORRECTION_SECONDS = 60
-CATCH_UP_JOB = "catch-up"
 
 
 class Scheduling(Protocol):
@@ -73,29 +72,20 @@ def background_scheduler(grace_seconds: int) -> BackgroundScheduler:
 
 
 class DigestScheduler:
-    """One workspace's digests, corrections and feed polls, as jobs of an APScheduler: its
-    own, or one shared by every workspace (``scheduler``), where this workspace's jobs are
-    told apart by ``prefix`` and started, stopped and removed alone. In a shared scheduler
-    only the digests are this workspace's jobs: the periodic looks (retries, feed polls,
-    corrections) are one job each for every workspace (``sweep``), not three jobs a
-    workspace, which a thousand workspaces made the leader's steady work."""
+    """One workspace's digests, corrections and feed polls, as jobs of its own APScheduler
+    (many workspaces share one: ``slackbot.workspace_scheduling``)."""
 
     def __init__(
         self,
         service: DigestService,
         feeds: FeedService | None = None,
         corrections: CorrectionService | None = None,
-        *,
-        scheduler: BackgroundScheduler | None = None,
-        prefix: str = "",
     ) -> None:
         self.service = service
         self.feeds = feeds
         self.corrections = corrections
         self.feed_seconds = FEED_CHECK_SECONDS
-        self.prefix = prefix
-        self._owns_scheduler = scheduler is None
-        self.scheduler = scheduler or background_scheduler(int(service.grace.total_seconds()))
+        self.scheduler = background_scheduler(int(service.grace.total_seconds()))
         # The scheduler listens to the service's port; the service does not know it.
         service.events.changed.connect(self.sync)
         service.events.halted.connect(self.stop_jobs)
@@ -104,22 +94,11 @@ class DigestScheduler:
     def start(self) -> None:
         for subscription in self.service.store.subscriptions():
             self.sync(subscription.channel_id)
-        if not self._owns_scheduler:
-            # One of many workspaces: caught up on the shared pool, beside the others,
-            # rather than one workspace after another (each may wait out 429s).
-            self.scheduler.add_job(
-                self.catch_up,
-                id=self.prefix + CATCH_UP_JOB,
-                name="missed digests",
-                replace_existing=True,
-                next_run_time=self.service.clock(),
-            )
-            return
         self.scheduler.add_job(
             self.service.retry_due,
             trigger="interval",
             seconds=self.retry_seconds,
-            id=self.prefix + RETRY_JOB,
+            id=RETRY_JOB,
             name="digest retries",
             replace_existing=True,
         )
@@ -129,7 +108,7 @@ class DigestScheduler:
                 self.feeds.poll_due,
                 trigger="interval",
                 seconds=self.feed_seconds,
-                id=self.prefix + FEED_JOB,
+                id=FEED_JOB,
                 name="feed polls",
                 replace_existing=True,
                 next_run_time=self.service.clock(),
@@ -139,22 +118,12 @@ class DigestScheduler:
                 self.corrections.post_due,
                 trigger="interval",
                 seconds=CORRECTION_SECONDS,
-                id=self.prefix + CORRECTION_JOB,
+                id=CORRECTION_JOB,
                 name="corrections in threads",
                 replace_existing=True,
             )
         self.scheduler.start()
         self.catch_up()
-
-    def sweep(self, look: str) -> None:
-        """One of the periodic looks, for this workspace: ``retries``, ``feeds`` or
-        ``corrections`` (run by the shared scheduler's job for every workspace)."""
-        if look == "retries":
-            self.service.retry_due()
-        elif look == "feeds" and self.feeds is not None:
-            self.feeds.poll_due()
-        elif look == "corrections" and self.corrections is not None:
-            self.corrections.post_due()
 
     def catch_up(self) -> None:
         caught_up = [o for o in self.service.catch_up() if o.kind not in ("skipped", "inactive")]
@@ -192,28 +161,20 @@ class DigestScheduler:
         """Where the scheduler runs, for /digest status (several replicas)."""
         self.service.events.leader.answered_by(leader)
 
-    def resync(self, existing: set[str] | None = None) -> None:
+    def resync(self) -> None:
         """Every channel's job matched to its subscription, including channels whose
-        subscription is gone. ``existing``: the scheduler's job ids, when the caller has
-        them (one listing for every workspace of a shared scheduler)."""
+        subscription is gone."""
         channels = {s.channel_id for s in self.service.store.subscriptions()}
-        digest_jobs = job_id("", self.prefix)
-        ids = existing if existing is not None else {job.id for job in self.scheduler.get_jobs()}
-        for found in ids:
-            if found.startswith(digest_jobs):
-                channels.add(found.removeprefix(digest_jobs))
+        digest_jobs = job_id("")
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(digest_jobs):
+                channels.add(job.id.removeprefix(digest_jobs))
         for channel_id in channels:
             self.sync(channel_id)
 
     def stop_jobs(self) -> None:
-        """Removes every job of this workspace (the app may no longer post there)."""
-        if self._owns_scheduler:
-            self.scheduler.remove_all_jobs()
-            return
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith(self.prefix):
-                with contextlib.suppress(JobLookupError):
-                    self.scheduler.remove_job(job.id)
+        """Removes every job (the app may no longer post there)."""
+        self.scheduler.remove_all_jobs()
 
     def sync(self, channel_id: str) -> None:
         """Makes the channel's job match its subscription (added, moved, or removed)."""
@@ -226,17 +187,17 @@ class DigestScheduler:
             or self.service.problem(subscription) is not None
         ):
             with contextlib.suppress(JobLookupError):
-                self.scheduler.remove_job(job_id(channel_id, self.prefix))
+                self.scheduler.remove_job(job_id(channel_id))
             return
         self.scheduler.add_job(
             self.service.deliver_due,
             trigger=trigger_for(subscription),
             args=[channel_id],
-            id=job_id(channel_id, self.prefix),
+            id=job_id(channel_id),
             name=f"digest for {channel_id}",
             replace_existing=True,
         )
 
     def shutdown(self) -> None:
-        if self._owns_scheduler and self.scheduler.running:
+        if self.scheduler.running:
             self.scheduler.shutdown(wait=True)

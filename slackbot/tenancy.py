@@ -13,7 +13,9 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -171,6 +173,11 @@ class WorkspaceTenants:
         self._tenants: LeastRecentlyUsed[str, Tenant] = LeastRecentlyUsed(settings.workspace_cache)
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
+        # Tenants in use by scheduled work (``using``), by id: one let go of meanwhile is
+        # closed when its last user is done, not under a digest waiting out a 429.
+        self._users: Counter[int] = Counter()
+        self._let_go_in_use: dict[int, Tenant] = {}
+        self._when_built: list[Callable[[Tenant], None]] = []
 
     # -- the tenancy ------------------------------------------------------------------
 
@@ -219,6 +226,26 @@ class WorkspaceTenants:
         """The workspace's services, over its store as the workspaces hold it now: asking
         for the store keeps it among the most recently used, and a store let go of (the
         working set was full) is read back, and the services built on it again."""
+        return self._tenant(workspace, use=False)
+
+    @contextmanager
+    def using(self, workspace: str) -> Iterator[Tenant | None]:
+        """The workspace's services for a piece of scheduled work, which may outlast a
+        hundred requests (a digest waiting out a 429, a slow feed): if the working set lets
+        them go meanwhile, they are closed when the work is over, not under it."""
+        tenant = self._tenant(workspace, use=True)
+        try:
+            yield tenant
+        finally:
+            if tenant is not None:
+                self._done_with(tenant)
+
+    def when_built(self, receiver: Callable[[Tenant], None]) -> None:
+        """Calls ``receiver`` with every workspace's services built from now on (the
+        scheduled work listens to their digests there)."""
+        self._when_built.append(receiver)
+
+    def _tenant(self, workspace: str, *, use: bool) -> Tenant | None:
         record = self.record(workspace)
         if record is None:
             return None
@@ -226,22 +253,50 @@ class WorkspaceTenants:
         with self._lock:
             tenant = self._tenants.get(workspace)
             if tenant is not None and tenant.services.intel.store is store:
-                return tenant
+                return self._handed_out(tenant, use)
             building = self._building.setdefault(workspace, threading.Lock())
         with building:  # one workspace's first request never holds up another's
             with self._lock:
                 tenant = self._tenants.peek(workspace)
-            if tenant is not None and tenant.services.intel.store is store:
-                return tenant
+                if tenant is not None and tenant.services.intel.store is store:
+                    return self._handed_out(tenant, use)
             built = self._build(record, store)
+            for receiver in self._when_built:
+                receiver(built)
             with self._lock:
                 dropped = self._tenants.put(workspace, built)
                 for old_workspace, _old in dropped:
                     self._building.pop(old_workspace, None)
+                self._handed_out(built, use)
             for old in [tenant, *(old for _workspace, old in dropped)]:
                 if old is not None and old is not built:
-                    old.services.close()
+                    self._let_go(old)
             return built
+
+    def _handed_out(self, tenant: Tenant, use: bool) -> Tenant:
+        """(Under the lock.) Counts a user of ``tenant`` for ``using``."""
+        if use:
+            self._users[id(tenant)] += 1
+        return tenant
+
+    def _done_with(self, tenant: Tenant) -> None:
+        with self._lock:
+            self._users[id(tenant)] -= 1
+            if self._users[id(tenant)] > 0:
+                return
+            del self._users[id(tenant)]
+            waiting = self._let_go_in_use.pop(id(tenant), None)
+        if waiting is not None:
+            waiting.services.close()
+
+    def _let_go(self, tenant: Tenant) -> None:
+        """Closes services no longer held, once nothing uses them."""
+        with self._lock:
+            if self._users[id(tenant)] > 0:
+                self._let_go_in_use[id(tenant)] = tenant
+                return
+            self._users.pop(id(tenant), None)
+        tenant.services.close()
 
     def _build(self, record: WorkspaceRecord, store: Repository) -> Tenant:
         def token() -> str | None:
@@ -341,7 +396,7 @@ class WorkspaceTenants:
             tenant = self._tenants.pop(workspace)
         self.tokens.forget(workspace)
         if tenant is not None:
-            tenant.services.close()
+            self._let_go(tenant)
 
     def open_tenants(self) -> list[Tenant]:
         with self._lock:

@@ -206,6 +206,27 @@ class Workspaces(Protocol):
         """Deletes everything the workspace has stored."""
         ...
 
+    # -- what the scheduled work needs to know of every workspace, without holding its
+    # store (a replica holds only a working set of them)
+
+    def every_subscription(self) -> list[tuple[str, Subscription]]:
+        """Every workspace's digest subscriptions, as (workspace, subscription)."""
+        ...
+
+    def with_retries_due(self, now: str) -> set[str]:
+        """The workspaces with a digest slot waiting for a retry whose pause is over at the
+        ISO time ``now``."""
+        ...
+
+    def with_feeds_due(self, now: str) -> set[str]:
+        """The workspaces with a feed, not paused, due to be fetched at ``now``."""
+        ...
+
+    def with_status_changes_after(self, mark: str) -> set[str]:
+        """The workspaces whose meta record ``mark`` holds a ``since`` time after which a
+        fact's status changed (a correction may be due in the threads that showed it)."""
+        ...
+
     def close(self) -> None: ...
 
 

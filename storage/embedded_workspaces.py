@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from storage.models import Subscription
 from storage.repository import FactStore
 
 # Slack's team and enterprise ids are letters and digits; anything else never names a
@@ -58,6 +59,44 @@ class EmbeddedWorkspaces:
             if store is not None:
                 store.close()
             shutil.rmtree(self._folder(workspace), ignore_errors=True)
+
+    # The scheduled work's questions, asked of each store: the embedded store holds every
+    # workspace in memory anyway (PostgreSQL answers them in one query each).
+
+    def every_subscription(self) -> list[tuple[str, Subscription]]:
+        return [(ws, s) for ws in self.stored() for s in self.store(ws).subscriptions()]
+
+    def with_retries_due(self, now: str) -> set[str]:
+        return {
+            ws
+            for ws in self.stored()
+            if any(
+                slot.get("status") == "retrying" and slot.get("next_try", "") <= now
+                for slot in self.store(ws).open_slots().values()
+            )
+        }
+
+    def with_feeds_due(self, now: str) -> set[str]:
+        return {
+            ws
+            for ws in self.stored()
+            if any(
+                not feed.paused and (feed.next_fetch_at is None or feed.next_fetch_at <= now)
+                for feed in self.store(ws).feeds()
+            )
+        }
+
+    def with_status_changes_after(self, mark: str) -> set[str]:
+        found = set()
+        for ws in self.stored():
+            store = self.store(ws)
+            marked = store.meta(mark)
+            if marked is not None and any(
+                "status" in revision.changes
+                for revision in store.revisions_since(str(marked["since"]))
+            ):
+                found.add(ws)
+        return found
 
     def close(self) -> None:
         with self._lock:

@@ -47,7 +47,7 @@ from storage.snapshot import SnapshotStorage
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CHANNEL = "summit_changes"
 # pg_advisory_lock keys: any constant of the app's own (here "summit" in ASCII, as a bigint)
 # for schema upgrades; a workspace's writers take the two-key form (these first four letters,
@@ -126,6 +126,18 @@ MIGRATIONS: dict[int, list[str]] = {
             uninstalled_at timestamptz,
             delete_after timestamptz
         )""",
+    ],
+    4: [
+        # What the scheduled work asks of every workspace (storage.postgres_workspaces),
+        # answered without reading every record: the few records each question is about.
+        "CREATE INDEX records_subscriptions ON records (workspace) "
+        "WHERE table_name = 'subscriptions'",
+        "CREATE INDEX records_retrying_slots ON records (workspace, (doc->>'next_try')) "
+        "WHERE table_name = 'slots' AND doc->>'status' = 'retrying'",
+        "CREATE INDEX records_feeds ON records (workspace) WHERE table_name = 'feeds'",
+        "CREATE INDEX records_meta_by_key ON records (key, workspace) WHERE table_name = 'meta'",
+        "CREATE INDEX records_status_changes ON records (workspace, (doc->>'at')) "
+        "WHERE table_name = 'revisions' AND doc->'changes' ? 'status'",
     ],
 }
 

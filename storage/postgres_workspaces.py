@@ -21,7 +21,7 @@ import time
 
 import psycopg
 
-from storage.api import LeastRecentlyUsed, utc_now
+from storage.api import LeastRecentlyUsed, Subscription, utc_now
 from storage.postgres import (
     CHANNEL,
     POLL_SECONDS,
@@ -108,6 +108,46 @@ class PostgresWorkspaces:
         with self._pool.connection() as conn:
             rows = conn.execute("SELECT DISTINCT workspace FROM records ORDER BY 1").fetchall()
         return [str(row[0]) for row in rows]
+
+    # -- what the scheduled work asks of every workspace: one query each, on the partial
+    # indexes of schema version 4, so that no workspace is loaded to be asked
+
+    def _workspaces(self, query: str, *params: object) -> set[str]:
+        with self._pool.connection() as conn:
+            return {str(row[0]) for row in conn.execute(query, params).fetchall()}
+
+    def every_subscription(self) -> list[tuple[str, Subscription]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT workspace, doc FROM records WHERE table_name = 'subscriptions'"
+            ).fetchall()
+        return [(str(workspace), Subscription.from_doc(doc)) for workspace, doc in rows]
+
+    def with_retries_due(self, now: str) -> set[str]:
+        return self._workspaces(
+            "SELECT DISTINCT workspace FROM records "
+            "WHERE table_name = 'slots' AND doc->>'status' = 'retrying' "
+            "AND coalesce(doc->>'next_try', '') <= %s",
+            now,
+        )
+
+    def with_feeds_due(self, now: str) -> set[str]:
+        return self._workspaces(
+            "SELECT DISTINCT workspace FROM records WHERE table_name = 'feeds' "
+            "AND coalesce(doc->>'paused', 'false') <> 'true' "
+            "AND coalesce(doc->>'next_fetch_at', '') <= %s",
+            now,
+        )
+
+    def with_status_changes_after(self, mark: str) -> set[str]:
+        return self._workspaces(
+            "SELECT marked.workspace FROM records marked "
+            "WHERE marked.table_name = 'meta' AND marked.key = %s AND EXISTS ("
+            "  SELECT 1 FROM records revision WHERE revision.workspace = marked.workspace "
+            "  AND revision.table_name = 'revisions' AND revision.doc->'changes' ? 'status' "
+            "  AND revision.doc->>'at' > marked.doc->>'since')",
+            mark,
+        )
 
     def delete(self, workspace: str) -> None:
         """Deletes everything of the workspace, here and (within a poll) on every replica."""

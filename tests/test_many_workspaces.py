@@ -515,17 +515,31 @@ def digests_due_in_acme_and_globex(many: ManyWorkspaces) -> None:
         add_quokka(many, team, user)
 
 
+@pytest.mark.parametrize("many", [{"working_set": 200}, {"working_set": 1}], indirect=True)
 def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
     many: ManyWorkspaces,
 ) -> None:
     """The leader's one APScheduler serves every workspace: a digest due in each of two
-    workspaces is posted once in each, with that workspace's token; a workspace that
-    leaves loses its jobs."""
+    workspaces is posted once in each, with that workspace's token, the first post answered
+    429; a workspace that leaves loses its jobs. Holding one workspace at a time, the
+    leader loads each when its digest is due and never holds more."""
     from slackbot.workspace_scheduling import WorkspaceScheduling
 
     digests_due_in_acme_and_globex(many)
+    many.fake.fail_next("chat.postMessage", 429, retry_after=1)
+    limit = many.built.tenants.settings.workspace_cache
+    held: list[int] = []
+    done = threading.Event()
+
+    def count_held() -> None:
+        while not done.wait(0.005):
+            held.append(len(many.workspaces.held()))
+            held.append(len(many.built.tenants.open_tenants()))
+
+    counting = threading.Thread(target=count_held, daemon=True)
     scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
     try:
+        counting.start()
         scheduling.lead()
         posts = many.fake.wait_for(
             lambda: (
@@ -535,6 +549,9 @@ def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
             ),
             timeout=20,
         )
+        done.set()
+        counting.join()
+        assert held and max(held) <= (limit or 0)
         jobs = {job.id for job in scheduling.scheduler.get_jobs()}
         assert {f"{ACME}:digest:C0ACME", f"{GLOBEX}:digest:C0GLOBEX"} <= jobs
         uninstall(many, GLOBEX)
@@ -617,12 +634,12 @@ def test_a_replica_holding_one_workspace_answers_each_from_its_own_store(
     assert all(tenant is not None and tenant.services.intel.store.closed for tenant in seen)
 
 
-@pytest.mark.parametrize(("worker", "held"), [(False, 3), (True, None)])
-def test_only_a_replica_that_only_answers_holds_a_working_set(
+@pytest.mark.parametrize(("worker", "held"), [(False, 3), (True, 3)])
+def test_every_replica_holds_a_working_set(
     postgres_url: str, worker: bool, held: int | None
 ) -> None:
-    """``serve --no-worker`` holds SUMMITBOT_WORKSPACE_CACHE workspaces; a process running
-    the scheduled work holds them all (its digest jobs are bound to each one's services)."""
+    """``serve --no-worker`` holds SUMMITBOT_WORKSPACE_CACHE workspaces, and so does a
+    process running the scheduled work (its jobs name workspaces, not their services)."""
     from slackbot.running import serving
 
     settings = Settings(
@@ -659,3 +676,57 @@ def test_a_workspace_let_go_of_is_freed_at_once(many: ManyWorkspaces) -> None:
         assert services() is None and store() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("many", [{"working_set": 1}], indirect=True)
+def test_the_periodic_looks_load_only_the_workspaces_with_work_due(
+    many: ManyWorkspaces,
+) -> None:
+    """The leader asks the database which workspaces have a retry, a feed or a correction
+    due, and loads only those: a look with nothing due anywhere loads none."""
+    from slackbot.workspace_scheduling import WorkspaceScheduling
+
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    whois(many, GLOBEX, "samsung", BORIS)
+    assert many.workspaces.held() == [GLOBEX]
+    scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
+    try:
+        assert scheduling.due("retries") == set() and scheduling.due("feeds") == set()
+        for look in ("retries", "feeds", "corrections"):
+            scheduling.sweep(look)
+        scheduling._sweeper.submit(lambda: None).result()  # the looks started are over
+        assert many.workspaces.held() == [GLOBEX]
+        # A slot of Acme's waiting for a retry: that look loads Acme, and only it.
+        acme = many.built.tenants.tenant(ACME)
+        assert acme is not None
+        long_ago = (many.built.tenants.clock() - timedelta(minutes=5)).isoformat()
+        acme.services.intel.store.record_slot(
+            "C0ACME|2026-01-01T09:00", {"status": "retrying", "at": long_ago, "next_try": long_ago}
+        )
+        whois(many, GLOBEX, "samsung", BORIS)
+        assert scheduling.due("retries") == {ACME}
+        scheduling.sweep("retries")
+        many.fake.wait_for(lambda: many.workspaces.held() == [ACME])
+    finally:
+        scheduling.shutdown()
+
+
+@pytest.mark.parametrize("many", [{"working_set": 1}], indirect=True)
+def test_a_workspace_in_use_by_scheduled_work_is_closed_only_when_the_work_is_over(
+    many: ManyWorkspaces,
+) -> None:
+    """A digest waiting out a 429 while a hundred other workspaces are asked for: the
+    working set lets its workspace go, but its services close when the digest is done."""
+    installed(many, ACME, ANNA)
+    installed(many, GLOBEX, BORIS)
+    tenants = many.built.tenants
+    with tenants.using(ACME) as acme:
+        assert acme is not None
+        whois(many, GLOBEX, "samsung", BORIS)
+        assert [t.workspace for t in tenants.open_tenants()] == [GLOBEX]
+        assert acme.services.digests.events.posted.receivers, "closed while in use"
+    assert not acme.services.digests.events.posted.receivers, "never closed"
+    with tenants.using(GLOBEX) as globex:
+        assert globex is not None
+    assert globex.services.digests.events.posted.receivers, "held, so not closed"

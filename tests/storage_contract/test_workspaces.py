@@ -4,13 +4,16 @@ for every test)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from storage.api import Repository
+from storage.api import Feed, Repository, Revision, Subscription
 from tests.storage_contract.conftest import (
     ALPHA,
     BETA,
     BETA_WORD,
+    NOW,
     OpenWorkspaces,
     a_fact,
     assert_sees_nothing_of_beta,
@@ -101,3 +104,52 @@ def test_a_workspace_id_never_names_a_path(tmp_path: object) -> None:
             with pytest.raises(ValueError, match="not a workspace id"):
                 workspaces.store(bad)
     assert not (tmp_path / "escape").exists()
+
+
+def test_the_scheduled_works_questions_name_only_the_workspaces_with_work_due(
+    open_workspaces: OpenWorkspaces,
+) -> None:
+    """What the leader's scheduler asks of every workspace without holding its store:
+    whose subscriptions there are, whose retries, feeds and corrections are due. Each
+    answer names ALPHA or BETA only for what that workspace has."""
+    earlier, now = "2026-11-24T07:00:00.000000+00:00", NOW
+    later = "2026-11-24T09:00:00.000000+00:00"
+    mark = "corrections-mark"
+    workspaces = open_workspaces()
+    alpha, beta = workspaces.store(ALPHA), workspaces.store(BETA)
+    for store, channel in ((alpha, "C0ALPHA"), (beta, "C0BETA")):
+        store.put_subscription(Subscription(channel, "daily", "09:00", "UTC"))
+    found = sorted((ws, s.channel_id) for ws, s in workspaces.every_subscription())
+    assert found == [(ALPHA, "C0ALPHA"), (BETA, "C0BETA")]
+
+    alpha.record_slot("C0ALPHA|a", {"status": "retrying", "at": earlier, "next_try": earlier})
+    beta.record_slot("C0BETA|b", {"status": "retrying", "at": earlier, "next_try": later})
+    beta.record_slot("C0BETA|c", {"status": "posted", "at": earlier})
+    assert workspaces.with_retries_due(now) == {ALPHA}
+    assert workspaces.with_retries_due(later) == {ALPHA, BETA}
+
+    feed = Feed("1", "https://news.example/rss", "News")
+    alpha.put_feed(replace(feed, next_fetch_at=later))
+    alpha.put_feed(replace(feed, id="2", paused=True, next_fetch_at=earlier))
+    beta.put_feed(replace(feed, next_fetch_at=earlier))
+    assert workspaces.with_feeds_due(now) == {BETA}
+    assert workspaces.with_feeds_due(later) == {ALPHA, BETA}
+    beta.put_feed(replace(feed, next_fetch_at=None))  # never fetched: due
+    assert workspaces.with_feeds_due(earlier) == {BETA}
+
+    assert workspaces.with_status_changes_after(mark) == set()
+    for store in (alpha, beta):
+        fact = a_fact(store, f"A status that changes in {store is alpha}.")
+        store.put_fact(
+            replace(fact, status="confirmed"),
+            Revision(fact.id, 2, now, "U0TEST", "edited", {"status": ["reported", "confirmed"]}),
+        )
+        fact = a_fact(store, f"A fact whose tags change in {store is alpha}.")
+        store.put_fact(
+            replace(fact, tags=("x",)),
+            Revision(fact.id, 2, later, "U0TEST", "edited", {"tags": [[], ["x"]]}),
+        )
+    alpha.put_meta(mark, {"since": earlier})
+    beta.put_meta(mark, {"since": now})  # BETA's status change is not after it
+    assert workspaces.with_status_changes_after(mark) == {ALPHA}
+    assert workspaces.with_status_changes_after("another-mark") == set()
