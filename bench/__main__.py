@@ -564,6 +564,19 @@ def main() -> None:
         help="section 11 alone (labelled headlines), written to bench/RESULTS-labelled.md",
     )
     parser.add_argument(
+        "--traffic-minutes",
+        type=float,
+        default=None,
+        help="section 15: minutes of steady traffic over every workspace at the largest "
+        "count (default: 60 with --big, 5 otherwise, 0.2 with --smoke)",
+    )
+    parser.add_argument(
+        "--traffic-rate",
+        type=float,
+        default=20,
+        help="section 15: questions a second in the long traffic",
+    )
+    parser.add_argument(
         "--compare",
         metavar="REVISION",
         default=None,
@@ -592,6 +605,19 @@ def main() -> None:
         if args.big
         else [1_000, 4_000]
     )
+    traffic_minutes = args.traffic_minutes
+    if traffic_minutes is None:
+        traffic_minutes = 0.2 if args.smoke else 60 if args.big else 5
+
+    def working_set(tmp: Path) -> Report:
+        return working_set_section(
+            tmp,
+            smoke=args.smoke,
+            counts=working_set_counts,
+            traffic_minutes=traffic_minutes,
+            traffic_rate=args.traffic_rate,
+        )
+
     started = datetime.now(UTC)
     largest = max(sizes)
     alone: dict[str, Callable[[Path], list[Report]]] = {
@@ -606,9 +632,7 @@ def main() -> None:
         "workspaces": lambda tmp: [
             workspaces_section(tmp, requests, smoke=args.smoke, count=args.workspaces)
         ],
-        "working_set": lambda tmp: [
-            working_set_section(tmp, smoke=args.smoke, counts=working_set_counts)
-        ],
+        "working_set": lambda tmp: [working_set(tmp)],
     }
     if args.compare:
         revision = args.compare
@@ -651,7 +675,7 @@ def main() -> None:
         print("many workspaces…", flush=True)
         sections.append(workspaces_section(workdir, requests, smoke=args.smoke))
         print("a working set of workspaces…", flush=True)
-        sections.append(working_set_section(workdir, smoke=args.smoke, counts=working_set_counts))
+        sections.append(working_set(workdir))
         sections.append(labelled_section())
         print("several serving processes…", flush=True)
         sections.append(processes_section(stores[largest], largest, requests, smoke=args.smoke))

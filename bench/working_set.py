@@ -12,16 +12,19 @@ import time
 from pathlib import Path
 
 from bench import measure
+from bench.leader_digests import digest_template, leader_digests
+from bench.long_traffic import long_traffic
 from bench.postgres import migrate_store, reachable
 from bench.report import SECRET, Report, Server, fmt
+from bench.sql_answers import answers_from_sql
 from bench.workspaces import (
     entity_names,
     installed_workspaces,
+    many_replica,
     team,
     template_store,
 )
 from storage.postgres_workspaces import PostgresWorkspaces
-from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.fake_slack import FakeSlack
 from tests.postgres import scratch_database, server_url
 from tests.slack_client import SlackSender
@@ -37,20 +40,6 @@ WARM_WORKSPACES, WARM_ROUNDS = 150, 10
 # Writes whose time to reach the replicas holding their workspace is measured, and how
 # many replicas answer.
 WRITES, REPLICAS = 20, 3
-
-
-def answering_replica(fake: FakeSlack, url: str, held: int) -> Server:
-    return Server(
-        "slackbot",
-        fake,
-        None,
-        ("serve", "--no-worker"),
-        SUMMITBOT_DATABASE_URL=url,
-        SLACK_BOT_TOKEN="",
-        SLACK_CLIENT_ID=CLIENT_ID,
-        SLACK_CLIENT_SECRET=CLIENT_SECRET,
-        SUMMITBOT_WORKSPACE_CACHE=str(held),
-    )
 
 
 def spread_traffic(url: str, teams: list[str], seed: int) -> list[float]:
@@ -110,7 +99,9 @@ def uncached_in_one_workspace(
     def fresh() -> str:
         if started:
             started[-1].stop()
-        started.append(Server("slackbot", fake, None, SUMMITBOT_DATABASE_URL=url))
+        started.append(
+            Server("slackbot", fake, None, ("serve", "--no-worker"), SUMMITBOT_DATABASE_URL=url)
+        )
         return started[-1].url
 
     try:
@@ -154,7 +145,14 @@ def write_reaches(url: str, replicas: list[str], teams: list[str]) -> list[float
     return took
 
 
-def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Report:
+def working_set_section(
+    workdir: Path,
+    *,
+    smoke: bool,
+    counts: list[int],
+    traffic_minutes: float = 0,
+    traffic_rate: float = 20,
+) -> Report:
     held = 5 if smoke else DEFAULT_CACHE
     report = Report(
         f"15. A replica that only answers, holding {held} workspaces, on PostgreSQL "
@@ -166,18 +164,22 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
         return report
     template = template_store(workdir, FACTS_EACH)
     names = entity_names(template)
+    sql: list[list[str]] = []
     rounds = 2 if smoke else WARM_ROUNDS
     for index, count in enumerate(counts):
         teams = [team(n) for n in range(count)]
         with scratch_database("summit_working_set") as url, FakeSlack() as fake:
-            report.notes.append(installed_workspaces(url, fake, template, teams))
+            due = digest_template(template, workdir)
+            report.notes.append(installed_workspaces(url, fake, due, teams))
             if index == 0:
                 # Uncached answers beside one workspace of the same facts, and a write's way
                 # to three replicas holding its workspace: once, at the first count.
                 with scratch_database("summit_one_workspace") as one_url:
-                    migrate_store(template, one_url)
+                    migrate_store(due, one_url)  # the same records as each workspace
                     alone = uncached_in_one_workspace(fake, one_url, names, rounds)
-                replicas = [answering_replica(fake, url, held) for _ in range(REPLICAS)]
+                replicas = [
+                    many_replica(fake, url, held=held, worker=False) for _ in range(REPLICAS)
+                ]
                 try:
                     warm = teams[: min(WARM_WORKSPACES, held * 3 // 4)]
                     many = uncached_in_held_workspaces(replicas[0].url, warm, names, rounds)
@@ -185,6 +187,7 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
                 finally:
                     for replica in replicas:
                         replica.stop()
+                sql = answers_from_sql(url, warm, names, rounds, many)
                 report.rows += [
                     [
                         f"{count:,}",
@@ -206,7 +209,7 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
                 ]
             found = {}
             for name, size in (("bounded", held), ("all", count)):
-                replica = answering_replica(fake, url, size)
+                replica = many_replica(fake, url, held=size, worker=False)
                 try:
                     start, rss_started = replica.healthy_after, replica.rss_mb()
                     times = spread_traffic(replica.url, teams, seed=count)
@@ -243,6 +246,12 @@ def working_set_section(workdir: Path, *, smoke: bool, counts: list[int]) -> Rep
                     "first answer <= 100 ms p99",
                 ],
             ]
+            report.rows += leader_digests(fake, url, teams, held)
+            if traffic_minutes and index == len(counts) - 1:
+                rows, note = long_traffic(fake, url, teams, held, traffic_minutes, traffic_rate)
+                report.rows += rows
+                report.notes.append(note)
+    report.rows += sql
     report.notes.append(
         f"`summitbot serve --no-worker` with SUMMITBOT_WORKSPACE_CACHE={held}, then the same "
         "with the cache as large as the count, one after the other on one database; each "

@@ -40,12 +40,15 @@ from storage.installations import PostgresInstallations
 from storage.postgres import upgrade
 from storage.postgres_workspaces import PostgresWorkspaces
 from storage.repository import FactStore
+from storage.tables import SUBSCRIPTIONS
 from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.fake_slack import FakeSlack, FakeWorkspace
 from tests.postgres import scratch_database, seconds_until, server_url
 from tests.slack_client import SlackSender
 
 FACTS_EACH = 200
+# A template's channel, made each workspace's own when loaded (``load_workspaces``).
+TEMPLATE_CHANNEL = "C0TEMPLATE"
 DIGEST_NEWS = "Samsung and Microsoft agree a many-workspace HBM deal"
 
 
@@ -65,10 +68,19 @@ def template_store(workdir: Path, facts: int) -> Path:
 
 
 def load_workspaces(url: str, template: Path, teams: list[str]) -> None:
-    """Every workspace holding the template's records (COPY, as `summitbot migrate` does)."""
+    """Every workspace holding the template's records (COPY, as `summitbot migrate` does);
+    a subscription of the template's ``TEMPLATE_CHANNEL`` becomes each workspace's own
+    channel's (``C<workspace>``, as ``install_everywhere`` makes it)."""
     with FactStore(template) as store:
         records = store.records()
-    encoded = [(table, key, orjson.dumps(doc).decode()) for table, key, doc in records]
+    encoded = [
+        (table, key, orjson.dumps(doc).decode())
+        for table, key, doc in records
+        if not (table == SUBSCRIPTIONS and key == TEMPLATE_CHANNEL)
+    ]
+    subscribed = [
+        doc for table, key, doc in records if (table, key) == (SUBSCRIPTIONS, TEMPLATE_CHANNEL)
+    ]
     with psycopg.connect(url, autocommit=True) as conn:
         with (
             conn.transaction(),
@@ -78,6 +90,10 @@ def load_workspaces(url: str, template: Path, teams: list[str]) -> None:
             for workspace in teams:
                 for table, key, doc in encoded:
                     copy.write_row((workspace, table, key, doc, 0))
+                for subscription in subscribed:
+                    channel = f"C{workspace}"
+                    own = orjson.dumps({**subscription, "channel_id": channel}).decode()
+                    copy.write_row((workspace, SUBSCRIPTIONS, channel, own, 0))
         conn.execute(
             "INSERT INTO workspace_heads (workspace, seq) SELECT unnest(%s::text[]), 0", (teams,)
         )
@@ -131,15 +147,23 @@ def install_everywhere(url: str, fake: FakeSlack, teams: list[str]) -> None:
         installations.close()
 
 
-def many_replica(fake: FakeSlack, url: str) -> Server:
+def many_replica(
+    fake: FakeSlack, url: str, *, held: int | None = None, worker: bool = True
+) -> Server:
+    """`summitbot serve` for every workspace that installs it; ``held``: its
+    SUMMITBOT_WORKSPACE_CACHE (the app's default when None); ``worker`` false: it only
+    answers (``--no-worker``)."""
+    cache = {"SUMMITBOT_WORKSPACE_CACHE": str(held)} if held is not None else {}
     return Server(
         "slackbot",
         fake,
         None,
+        ("serve",) if worker else ("serve", "--no-worker"),
         SUMMITBOT_DATABASE_URL=url,
         SLACK_BOT_TOKEN="",
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        **cache,
     )
 
 
