@@ -1,8 +1,11 @@
-"""Section 15: a replica that only answers (``summitbot serve --no-worker``) serving many
-workspaces on PostgreSQL while holding at most SUMMITBOT_WORKSPACE_CACHE of them, beside the
-same replica holding every workspace (the working set as large as the count, as every
-replica held them before), in the same run: start-up, memory after start and after traffic
-spread over every workspace, and the first answer of a workspace not held."""
+"""Section 15: replicas serving many workspaces on PostgreSQL while each holds at most
+SUMMITBOT_WORKSPACE_CACHE of them. A replica that only answers (``summitbot serve
+--no-worker``) beside the same replica holding every workspace (the working set as large as
+the count, as every replica held them before), in the same run: start-up, memory after start
+and after traffic spread over every workspace, and the first answer of a workspace not held.
+Then the leader of three replicas posting a digest in every workspace
+(``bench.leader_digests``), steady traffic over every workspace for many minutes
+(``bench.long_traffic``), and answering from SQL instead (``bench.sql_answers``)."""
 
 from __future__ import annotations
 
@@ -155,8 +158,8 @@ def working_set_section(
 ) -> Report:
     held = 5 if smoke else DEFAULT_CACHE
     report = Report(
-        f"15. A replica that only answers, holding {held} workspaces, on PostgreSQL "
-        f"({FACTS_EACH} facts each)",
+        f"15. Replicas holding {held} workspaces each, on PostgreSQL ({FACTS_EACH} facts in "
+        "each workspace)",
         ["workspaces", "measure", f"holding {held}", "holding every workspace", "target"],
     )
     if not reachable():

@@ -57,10 +57,16 @@ def test_the_benchmark_suite_runs_and_reports_every_section(tmp_path: Path) -> N
         assert "13. Several serving processes" in report
         row = next(line for line in report.splitlines() if line.startswith("| /whois | 8 |"))
         assert row.rstrip().endswith("| 0 / 0 |"), row
-        # Section 15: an answering replica holding 5 of 20 workspaces, beside one holding all.
-        assert "15. A replica that only answers, holding 5 workspaces" in report
+        # Section 15: an answering replica holding 5 of 20 workspaces, beside one holding
+        # all; the leader of three holding 5 each posts every workspace's digest once.
+        assert "15. Replicas holding 5 workspaces each" in report
         assert "| 20 | RSS after start (MB) |" in report
         assert "| 20 | a write seen by all 3 replicas holding its workspace" in report
+        digests = next(line for line in report.splitlines() if "one digest in each" in line)
+        assert "(0 duplicates, 0 lost, 0 with another workspace's token" in digests, digests
+        assert "| 20 | each replica's RSS during the digests" in report
+        assert "questions over 0.2 min (20 a second, random workspaces)" in report
+        assert "answering from SQL instead" in report
     else:
         assert os.environ.get("CI") != "true", "CI runs section 9 against its PostgreSQL"
 

@@ -656,15 +656,24 @@ def test_every_replica_holds_a_working_set(
         assert tenancy.workspaces._working_set == held
 
 
+@pytest.mark.parametrize("scheduled", [False, True])
 @pytest.mark.parametrize("many", [{"working_set": 1}], indirect=True)
-def test_a_workspace_let_go_of_is_freed_at_once(many: ManyWorkspaces) -> None:
+def test_a_workspace_let_go_of_is_freed_at_once(many: ManyWorkspaces, scheduled: bool) -> None:
     """Its services and store hold no cycle among themselves, so they are freed when the
     working set lets them go, not at the next full garbage collection: a serving process
     runs one seldom, and a replica answering 4,000 workspaces through a working set of 200
-    grew to 4.4 GB waiting for it (bench section 15)."""
+    grew to 4.4 GB waiting for it (bench section 15). So too where the scheduled work
+    listens to the workspace's digests."""
+    from slackbot.workspace_scheduling import WorkspaceScheduling
+
     installed(many, ACME, ANNA)
     installed(many, GLOBEX, BORIS)
+    scheduling = WorkspaceScheduling(many.built.tenants, 3600) if scheduled else None
     whois(many, ACME, "samsung")
+    if scheduling is not None:
+        listened = many.built.tenants.tenant(ACME)
+        assert listened is not None and listened.services.digests.events.changed.receivers
+        del listened
     tenant = many.built.tenants.tenant(ACME)
     assert tenant is not None
     services, store = weakref.ref(tenant.services), weakref.ref(tenant.services.intel.store)
@@ -676,6 +685,8 @@ def test_a_workspace_let_go_of_is_freed_at_once(many: ManyWorkspaces) -> None:
         assert services() is None and store() is None
     finally:
         gc.enable()
+        if scheduling is not None:
+            scheduling.shutdown()
 
 
 @pytest.mark.parametrize("many", [{"working_set": 1}], indirect=True)
