@@ -87,6 +87,8 @@ class WorkspaceScheduling:
         self._sweeper = ThreadPoolExecutor(SWEEP_THREADS, thread_name_prefix="sweep")
         self._sweeping: set[tuple[str, str]] = set()
         tenants.when_built(self._listen)
+        for tenant in tenants.open_tenants():  # built before (an app made, then its work)
+            self._listen(tenant)
 
     def set_leader(self, leader: Callable[[], str | None]) -> None:
         """Where the scheduler runs, for /digest status in every workspace."""
@@ -171,6 +173,8 @@ class WorkspaceScheduling:
 
     def _match(self, workspace: str, channel: str, subscription: Subscription | None) -> None:
         """Makes the channel's job match its subscription (added, moved, or removed)."""
+        if not self.scheduler.running:
+            return  # a replica that has not led yet: its first sync on leading makes them
         job = job_id(channel, f"{workspace}:")
         if subscription is None or not _schedulable(subscription):
             self._remove(job)

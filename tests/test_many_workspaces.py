@@ -554,6 +554,15 @@ def test_one_scheduler_posts_each_workspaces_due_digest_once_with_its_token(
         assert held and max(held) <= (limit or 0)
         jobs = {job.id for job in scheduling.scheduler.get_jobs()}
         assert {f"{ACME}:digest:C0ACME", f"{GLOBEX}:digest:C0GLOBEX"} <= jobs
+        # Paused and resumed where the workspace is held: its job goes and comes back at
+        # once, not at the next resync.
+        acme = many.built.tenants.tenant(ACME)
+        assert acme is not None
+        acme.services.digests.set_paused("C0ACME", True)
+        assert scheduling.scheduler.get_job(f"{ACME}:digest:C0ACME") is None
+        acme.services.digests.set_paused("C0ACME", False)
+        assert scheduling.scheduler.get_job(f"{ACME}:digest:C0ACME") is not None
+        del acme
         uninstall(many, GLOBEX)
         # The event is acknowledged before its listener has run (Bolt's own thread): the
         # leader's next sync comes after it, as it does every few seconds in the app.
