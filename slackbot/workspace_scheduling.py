@@ -218,10 +218,13 @@ class WorkspaceScheduling:
         now = self.tenants.clock()
         missed = set()
         for workspace, subscription in self.workspaces.every_subscription():
-            created = datetime.fromisoformat(subscription.created_at or now.isoformat())
-            if _schedulable(subscription) and fire_times(
-                subscription, max(now - self.grace, created), now
-            ):
+            if not _schedulable(subscription) or workspace in missed:
+                continue
+            try:
+                created = datetime.fromisoformat(subscription.created_at or now.isoformat())
+                if fire_times(subscription, max(now - self.grace, created), now):
+                    missed.add(workspace)
+            except (TypeError, ValueError):  # stored badly: its own catch-up says so, alone
                 missed.add(workspace)
         for workspace in sorted(missed):
             self.scheduler.add_job(

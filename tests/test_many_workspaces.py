@@ -750,3 +750,33 @@ def test_a_workspace_in_use_by_scheduled_work_is_closed_only_when_the_work_is_ov
     with tenants.using(GLOBEX) as globex:
         assert globex is not None
     assert globex.services.digests.events.posted.receivers, "held, so not closed"
+
+
+def test_a_subscription_stored_badly_in_one_workspace_holds_up_no_others_digest(
+    many: ManyWorkspaces,
+) -> None:
+    """Acme's subscription has a creation time no one can read: taking the lead, the
+    scheduler still catches up Globex's missed digest."""
+    from slackbot.workspace_scheduling import WorkspaceScheduling
+
+    digests_due_in_acme_and_globex(many)
+    acme = many.built.tenants.tenant(ACME)
+    assert acme is not None
+    store = acme.services.intel.store
+    broken = store.subscription("C0ACME")
+    assert broken is not None
+    store.put_subscription(replace(broken, created_at="the day before yesterday"))
+    del acme, store
+    scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
+    try:
+        scheduling.lead()
+        many.fake.wait_for(
+            lambda: [
+                c
+                for c in many.fake.calls_to("chat.postMessage", ok=True)
+                if c.params["channel"] == "C0GLOBEX"
+            ],
+            timeout=20,
+        )
+    finally:
+        scheduling.shutdown()
