@@ -72,9 +72,10 @@ def long_traffic(
         for client in clients:
             client.start()
         while any(client.is_alive() for client in clients):
-            for client in clients:
-                client.join(timeout=60)
+            time.sleep(min(60.0, max(0.0, until - time.monotonic()) + 0.1))
             timeline.append([replica.rss_mb() for replica in replicas])
+        for client in clients:
+            client.join()
         highest = sampler.stop()
         after = [replica.rss_mb() for replica in replicas]
     finally:
