@@ -24,13 +24,15 @@ CLIENTS = 4
 def _ask(
     urls: list[str], teams: list[str], rate: float, until: float, seed: int, times: list[float]
 ) -> None:
-    """One client: a /whois in a random workspace every ``1/rate`` seconds, at the
-    replicas in turn, until ``until`` (monotonic)."""
+    """Client number ``seed`` of ``CLIENTS``: a /whois in a random workspace every
+    ``1/rate`` seconds, at the replicas in turn, until ``until`` (monotonic). The clients
+    are spread over the interval and start at different replicas: started together, they
+    asked one replica four questions at the same instant, every time."""
     rng = random.Random(seed)
     senders = [SlackSender(url, SECRET) for url in urls]
-    due = time.monotonic()
+    due = time.monotonic() + seed / (rate * CLIENTS)
     try:
-        n = 0
+        n = seed
         while (now := time.monotonic()) < until:
             if due > now:
                 time.sleep(due - now)
@@ -71,8 +73,8 @@ def long_traffic(
         ]
         for client in clients:
             client.start()
-        while any(client.is_alive() for client in clients):
-            time.sleep(min(60.0, max(0.0, until - time.monotonic()) + 0.1))
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(60.0, left))
             timeline.append([replica.rss_mb() for replica in replicas])
         for client in clients:
             client.join()
