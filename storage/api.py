@@ -47,6 +47,7 @@ from storage.models import (
     first_day,
     shared_changes,
     shared_tuple,
+    slot_retry_due,
 )
 from storage.text import compact, fold, words
 
@@ -90,6 +91,7 @@ __all__ = [
     "replica_name",
     "shared_changes",
     "shared_tuple",
+    "slot_retry_due",
     "utc_now",
     "words",
 ]

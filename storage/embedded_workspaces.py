@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from storage.models import Subscription
+from storage.models import Subscription, slot_retry_due
 from storage.repository import FactStore
 
 # Slack's team and enterprise ids are letters and digits; anything else never names a
@@ -70,21 +70,11 @@ class EmbeddedWorkspaces:
         return {
             ws
             for ws in self.stored()
-            if any(
-                slot.get("status") == "retrying" and slot.get("next_try", "") <= now
-                for slot in self.store(ws).open_slots().values()
-            )
+            if any(slot_retry_due(slot, now) for slot in self.store(ws).open_slots().values())
         }
 
     def with_feeds_due(self, now: str) -> set[str]:
-        return {
-            ws
-            for ws in self.stored()
-            if any(
-                not feed.paused and (feed.next_fetch_at is None or feed.next_fetch_at <= now)
-                for feed in self.store(ws).feeds()
-            )
-        }
+        return {ws for ws in self.stored() if any(feed.due(now) for feed in self.store(ws).feeds())}
 
     def with_status_changes_after(self, mark: str) -> set[str]:
         found = set()

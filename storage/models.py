@@ -262,6 +262,12 @@ class Revision:
         )
 
 
+def slot_retry_due(slot: dict[str, Any], now: str) -> bool:
+    """A digest slot's record waiting for a retry whose pause is over at the ISO time
+    ``now``."""
+    return slot.get("status") == "retrying" and slot.get("next_try", "") <= now
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A channel's digest: when, in which time zone, what it tracks, and how the last went."""
@@ -358,6 +364,11 @@ class Feed:
     # MAX_NEW_PER_POLL, so one flooding feed cannot bury the review queue.
     held_back: int = 0
     seen: tuple[str, ...] = ()
+
+    def due(self, now: str) -> bool:
+        """Not paused, and its next fetch (None: it was never fetched) is at the ISO time
+        ``now`` or before."""
+        return not self.paused and (self.next_fetch_at is None or self.next_fetch_at <= now)
 
     def to_doc(self) -> dict[str, Any]:
         # Field by field, not asdict: that deep-copies the thousands of seen keys.

@@ -110,7 +110,9 @@ class PostgresWorkspaces:
         return [str(row[0]) for row in rows]
 
     # -- what the scheduled work asks of every workspace: one query each, on the partial
-    # indexes of schema version 4, so that no workspace is loaded to be asked
+    # indexes of schema version 4, so that no workspace is loaded to be asked. Each WHERE
+    # says in SQL what the models say in Python (slot_retry_due, Feed.due); the storage
+    # contract suite checks the two agree.
 
     def _workspaces(self, query: str, *params: object) -> set[str]:
         with self._pool.connection() as conn:

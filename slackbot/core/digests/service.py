@@ -24,7 +24,7 @@ from slackbot.core.intel import SummitIntel
 from slackbot.core.measures import DIGESTS, bounded
 from slackbot.core.tags import normalise_tag
 from slackbot.core.wording import N_, Said, said
-from storage.api import Subscription, utc_now
+from storage.api import Subscription, slot_retry_due, utc_now
 
 Params = ParamSpec("Params")
 logger = logging.getLogger(__name__)
@@ -344,7 +344,7 @@ class DigestService:
         now = self._now()
         outcomes = []
         for key, slot in self.store.open_slots().items():
-            if slot.get("status") != "retrying" or slot.get("next_try", "") > now.isoformat():
+            if not slot_retry_due(slot, now.isoformat()):
                 continue
             subscription = self.store.subscription(key.split("|", 1)[0])
             if subscription is None or subscription.paused or subscription.suspended_reason:

@@ -290,11 +290,7 @@ class FeedService:
 
     def due(self) -> list[Feed]:
         now = iso(self._now())
-        return [
-            feed
-            for feed in self.store.feeds()
-            if not feed.paused and (feed.next_fetch_at is None or feed.next_fetch_at <= now)
-        ]
+        return [feed for feed in self.store.feeds() if feed.due(now)]
 
     def poll_due(self) -> list[PollReport]:
         """The scheduler's job: every feed that is due."""
