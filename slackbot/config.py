@@ -59,7 +59,7 @@ class Settings:
     seed: str = "summit"
     # How long an uninstalled workspace's data is kept (reinstalling within it restores it).
     uninstall_retention_days: int = 30
-    # How many workspaces a replica that only answers holds in memory at most
+    # How many workspaces a process (serving, working, or both) holds in memory at most
     # (SUMMITBOT_WORKSPACE_CACHE; None: all): the least recently asked for is let go of and
     # read back from PostgreSQL when it is next asked for. A workspace of 100 facts holds
     # about 0.4 MB and loads in about 8 ms.

@@ -60,10 +60,9 @@ def _when(subscription: Subscription) -> tuple[str, str, str, str | None]:
     return (subscription.cadence, subscription.time, subscription.timezone, subscription.weekday)
 
 
-def _schedulable(subscription: Subscription | None) -> bool:
+def _schedulable(subscription: Subscription) -> bool:
     return (
-        subscription is not None
-        and not subscription.paused
+        not subscription.paused
         and not subscription.suspended_reason
         and subscription_problem(subscription) is None
     )
@@ -115,8 +114,7 @@ class WorkspaceScheduling:
     def lead(self) -> None:
         if self.scheduler.state == STATE_PAUSED:
             self.scheduler.resume()
-            self.sync()
-            self.catch_up()
+            self.catch_up(self.sync())
             return
         self.scheduler.add_job(
             self.sync,
@@ -137,8 +135,7 @@ class WorkspaceScheduling:
                 replace_existing=True,
             )
         self.scheduler.start()
-        self.sync()
-        self.catch_up()
+        self.catch_up(self.sync())
 
     def state(self) -> str:
         return scheduler_state(self.scheduler)
@@ -154,9 +151,10 @@ class WorkspaceScheduling:
 
     # -- digest jobs --------------------------------------------------------------------
 
-    def sync(self) -> None:
+    def sync(self) -> list[tuple[str, Subscription]]:
         """Every workspace's digest jobs matched to its subscriptions, read in one query;
-        deletes the workspaces whose retention after an uninstall is over."""
+        deletes the workspaces whose retention after an uninstall is over. Returns the
+        installed workspaces' subscriptions it read."""
         self.tenants.purge_due()
         active = {record.workspace for record in self.tenants.active()}
         wanted = {
@@ -170,6 +168,7 @@ class WorkspaceScheduling:
             self._remove(job)
         for workspace, subscription in wanted.values():
             self._match(workspace, subscription.channel_id, subscription)
+        return list(wanted.values())
 
     def _match(self, workspace: str, channel: str, subscription: Subscription | None) -> None:
         """Makes the channel's job match its subscription (added, moved, or removed)."""
@@ -211,13 +210,13 @@ class WorkspaceScheduling:
             if tenant is not None:  # None: uninstalled since the last resync
                 tenant.services.digests.deliver_due(channel)
 
-    def catch_up(self) -> None:
-        """On taking the lead: each workspace with a digest slot within the grace period
-        (missed while no replica led, or not yet posted) catches up on the shared pool,
-        beside the others; a workspace with none is not loaded."""
+    def catch_up(self, subscriptions: list[tuple[str, Subscription]]) -> None:
+        """On taking the lead, with what ``sync`` read: each workspace with a digest slot
+        within the grace period (missed while no replica led, or not yet posted) catches up
+        on the shared pool, beside the others; a workspace with none is not loaded."""
         now = self.tenants.clock()
         missed = set()
-        for workspace, subscription in self.workspaces.every_subscription():
+        for workspace, subscription in subscriptions:
             if not _schedulable(subscription) or workspace in missed:
                 continue
             try:
