@@ -17,16 +17,13 @@ import shutil
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.report import ADMIN, Server, fmt
 from bench.workspaces import TEMPLATE_CHANNEL, many_replica
-from slackbot.core.curation import Curator, FactDraft
-from storage.api import Subscription
 from storage.repository import FactStore
 from tests.fake_slack import Call, FakeSlack
-from tests.postgres import seconds_until
+from tests.postgres import digest_due, seconds_until
 
 DIGEST_NEWS = "Samsung and Microsoft agree a ten-thousand-workspace HBM deal"
 REPLICAS = 3
@@ -41,29 +38,13 @@ def digest_template(template: Path, workdir: Path) -> Path:
     folder = workdir / "digest-template"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(template.parent, folder)
-    now = datetime.now(UTC)
-    due_at = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
     with FactStore(folder / template.name) as store:
-        store.put_subscription(
-            Subscription(
-                TEMPLATE_CHANNEL,
-                "daily",
-                due_at.strftime("%H:%M"),
-                "UTC",
-                since=now.isoformat(timespec="microseconds"),
-                created_at=(now - timedelta(days=1)).isoformat(timespec="microseconds"),
-                created_by=ADMIN,
-            )
-        )
-        Curator(store).add(
-            FactDraft(
-                statement=DIGEST_NEWS,
-                kind="hardware",
-                status="reported",
-                entity_ids=("samsung",),
-                source_url="https://news.example.com/ten-thousand",
-            ),
+        digest_due(
+            store,
+            [TEMPLATE_CHANNEL],
+            DIGEST_NEWS,
             ADMIN,
+            source_url="https://news.example.com/ten-thousand",
         )
     return folder / template.name
 

@@ -26,6 +26,7 @@ from bench.workspaces import (
     many_replica,
     team,
     template_store,
+    whois_samsung_ms,
 )
 from storage.postgres_workspaces import PostgresWorkspaces
 from tests.fake_slack import FakeSlack
@@ -57,12 +58,7 @@ def spread_traffic(url: str, teams: list[str], seed: int) -> list[float]:
             order = list(teams)
             rng.shuffle(order)
             for workspace in order:
-                started = time.perf_counter()
-                reply = sender.command(
-                    "/whois", "samsung", team_id=workspace, user_id=f"U{workspace}"
-                )
-                times.append((time.perf_counter() - started) * 1000)
-                assert reply.status == 200 and "Samsung" in reply.body, reply.body[:200]
+                times.append(whois_samsung_ms(sender, workspace))
     finally:
         sender.close()
     return times
@@ -77,7 +73,7 @@ def uncached_in_held_workspaces(
     sender = SlackSender(url, SECRET)
     try:
         for workspace in warm:
-            sender.command("/whois", "samsung", team_id=workspace, user_id=f"U{workspace}")
+            whois_samsung_ms(sender, workspace)
     finally:
         sender.close()
     asked = [(workspace, name) for workspace in warm for name in names if name != "Samsung"]
@@ -124,7 +120,7 @@ def write_reaches(url: str, replicas: list[str], teams: list[str]) -> list[float
         chosen = teams[:WRITES]
         for sender in senders:
             for workspace in chosen:
-                sender.command("/whois", "samsung", team_id=workspace, user_id=f"U{workspace}")
+                whois_samsung_ms(sender, workspace)
         with PostgresWorkspaces(url, follow=False, working_set=1) as writer:
             for workspace in chosen:
                 store = writer.store(workspace)

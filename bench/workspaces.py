@@ -21,7 +21,7 @@ import random
 import statistics
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from bench.report import ADMIN, SECRET, Report, Server, fmt, timed_import
 from bench.synth import write as write_synthetic
 from slackbot.core.curation import Curator, FactDraft
 from slackbot.slack.installations import SummitInstallationStore
-from storage.api import Subscription, WorkspaceRecord
+from storage.api import WorkspaceRecord
 from storage.installations import PostgresInstallations
 from storage.postgres import upgrade
 from storage.postgres_workspaces import PostgresWorkspaces
@@ -43,7 +43,7 @@ from storage.repository import FactStore
 from storage.tables import SUBSCRIPTIONS
 from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.fake_slack import FakeSlack, FakeWorkspace
-from tests.postgres import scratch_database, seconds_until, server_url
+from tests.postgres import digest_due, scratch_database, seconds_until, server_url
 from tests.slack_client import SlackSender
 
 FACTS_EACH = 200
@@ -167,6 +167,16 @@ def many_replica(
     )
 
 
+def whois_samsung_ms(sender: SlackSender, workspace: str) -> float:
+    """``/whois samsung`` asked in ``workspace`` by its installer: the answer's time (ms),
+    the answer checked to be Samsung's card."""
+    started = time.perf_counter()
+    reply = sender.command("/whois", "samsung", team_id=workspace, user_id=f"U{workspace}")
+    took = (time.perf_counter() - started) * 1000
+    assert reply.status == 200 and "Samsung" in reply.body, reply.body[:200]
+    return took
+
+
 def entity_names(template: Path) -> list[str]:
     """One name for each entity: asked once each, no question finds an answer or a card
     already built (another name of the same entity would find its card)."""
@@ -178,31 +188,17 @@ def digests_due(url: str, fake: FakeSlack, teams: list[str]) -> None:
     """Each workspace's channel with a daily digest that fell due two minutes ago and one
     development to post."""
     now = datetime.now(UTC)
-    due_at = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
-    created = (now - timedelta(days=1)).isoformat(timespec="microseconds")
-    since = now.isoformat(timespec="microseconds")
-    draft = FactDraft(
-        statement=DIGEST_NEWS,
-        kind="hardware",
-        status="reported",
-        entity_ids=("samsung",),
-        source_url="https://news.example.com/many",
-    )
     with PostgresWorkspaces(url, follow=False) as workspaces:
         for workspace in teams:
             store = workspaces.store(workspace)
-            store.put_subscription(
-                Subscription(
-                    f"C{workspace}",
-                    "daily",
-                    due_at.strftime("%H:%M"),
-                    "UTC",
-                    since=since,
-                    created_at=created,
-                    created_by=ADMIN,
-                )
+            digest_due(
+                store,
+                [f"C{workspace}"],
+                DIGEST_NEWS,
+                ADMIN,
+                source_url="https://news.example.com/many",
+                now=now,
             )
-            Curator(store).add(draft, ADMIN)
             store.close()
 
 
@@ -250,7 +246,7 @@ def workspaces_section(
             sender = SlackSender(replica.url, SECRET)
             loaded_started = time.perf_counter()
             for workspace in teams:
-                sender.command("/whois", "samsung", team_id=workspace, user_id=f"U{workspace}")
+                whois_samsung_ms(sender, workspace)
             every_loaded = time.perf_counter() - loaded_started
             sender.close()
             rss_loaded = replica.rss_mb()

@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from slackbot.core.curation import Curator, FactDraft
-from storage.api import Subscription
+from storage.api import Repository, Subscription
 from storage.postgres import PostgresStore, upgrade
 from tests.fake_slack import FakeSlack
 
@@ -103,35 +103,51 @@ def channels_due_now(
     """``channels`` whose daily digest fell due two minutes ago, each with one development
     to post (``news``): whichever replica leads posts them all as its scheduler starts
     (the missed-slot catch-up). Returns when the slot fell due."""
-    now = datetime.now(UTC)
+    with PostgresStore(url, follow=False) as store:
+        store.seed()
+        for channel in channels:
+            fake_slack.add_channel(channel, channel.lower(), bot_member=True)
+        return digest_due(
+            store, channels, news, admin, ("samsung", "hbm"), "https://news.example.com/due-now"
+        )
+
+
+def digest_due(
+    store: Repository,
+    channels: list[str],
+    news: str,
+    admin: str,
+    entity_ids: tuple[str, ...] = ("samsung",),
+    source_url: str = "https://news.example.com/due-now",
+    now: datetime | None = None,
+) -> datetime:
+    """In ``store``: ``channels`` whose daily digest fell due two minutes before ``now``
+    (this moment when None), and one development to post in them (``news``). Returns when
+    the slot fell due."""
+    now = now or datetime.now(UTC)
     due_at = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
     # Set up yesterday (so today's slot is theirs), covering only what comes from now on:
     # the store's facts and any saves made before are older.
     created = (now - timedelta(days=1)).isoformat(timespec="microseconds")
     since = now.isoformat(timespec="microseconds")
-    with PostgresStore(url, follow=False) as store:
-        store.seed()
-        for channel in channels:
-            fake_slack.add_channel(channel, channel.lower(), bot_member=True)
-            store.put_subscription(
-                Subscription(
-                    channel,
-                    "daily",
-                    due_at.strftime("%H:%M"),
-                    "UTC",
-                    since=since,
-                    created_at=created,
-                    created_by=admin,
-                )
+    for channel in channels:
+        store.put_subscription(
+            Subscription(
+                channel,
+                "daily",
+                due_at.strftime("%H:%M"),
+                "UTC",
+                since=since,
+                created_at=created,
+                created_by=admin,
             )
-        Curator(store).add(
-            FactDraft(
-                statement=news,
-                kind="hardware",
-                status="reported",
-                entity_ids=("samsung", "hbm"),
-                source_url="https://news.example.com/due-now",
-            ),
-            admin,
         )
+    draft = FactDraft(
+        statement=news,
+        kind="hardware",
+        status="reported",
+        entity_ids=entity_ids,
+        source_url=source_url,
+    )
+    Curator(store).add(draft, admin)
     return due_at

@@ -31,7 +31,7 @@ from storage.installations import PostgresInstallations
 from storage.postgres_workspaces import PostgresWorkspaces
 from tests.conftest import SIGNING_SECRET
 from tests.fake_oauth import CLIENT_ID, CLIENT_SECRET, Browser, FakeSlackWithOAuth, install
-from tests.fake_slack import DateClock
+from tests.fake_slack import Call, DateClock
 from tests.fake_socket_mode import socket_mode_app
 from tests.slack_client import SlackSender, signed_headers
 
@@ -597,17 +597,15 @@ def test_a_workspace_installed_with_no_seed_starts_empty_and_answers(
         assert "went wrong" not in reply.body.lower(), (command, reply.body)
 
 
-def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspaces) -> None:
-    """Acme's token stops working (revoked, the event not yet arrived): Globex's due digest
-    is posted all the same, and Acme's is refused by Slack, not posted with another token."""
+def led_until_globex_posts(many: ManyWorkspaces) -> list[Call]:
+    """A scheduler for every workspace leads until Globex's digest is posted; returns the
+    posts Slack took in Globex's channel."""
     from slackbot.workspace_scheduling import WorkspaceScheduling
 
-    digests_due_in_acme_and_globex(many)
-    many.fake.revoke(ACME)
     scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
     try:
         scheduling.lead()
-        posted = many.fake.wait_for(
+        posted: list[Call] = many.fake.wait_for(
             lambda: [
                 c
                 for c in many.fake.calls_to("chat.postMessage", ok=True)
@@ -615,8 +613,18 @@ def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspa
             ],
             timeout=20,
         )
+        return posted
     finally:
         scheduling.shutdown()
+
+
+def test_a_workspace_whose_token_was_revoked_holds_up_no_other(many: ManyWorkspaces) -> None:
+    """Acme's token stops working (revoked, the event not yet arrived): Globex's due digest
+    is posted all the same, and Acme's is refused by Slack, not posted with another token."""
+
+    digests_due_in_acme_and_globex(many)
+    many.fake.revoke(ACME)
+    posted = led_until_globex_posts(many)
     assert len(posted) == 1
     refused = [c for c in many.fake.calls_to("chat.postMessage") if c.params["channel"] == "C0ACME"]
     assert all(not c.response.get("ok") for c in refused)
@@ -757,7 +765,6 @@ def test_a_subscription_stored_badly_in_one_workspace_holds_up_no_others_digest(
 ) -> None:
     """Acme's subscription has a creation time no one can read: taking the lead, the
     scheduler still catches up Globex's missed digest."""
-    from slackbot.workspace_scheduling import WorkspaceScheduling
 
     digests_due_in_acme_and_globex(many)
     acme = many.built.tenants.tenant(ACME)
@@ -767,16 +774,4 @@ def test_a_subscription_stored_badly_in_one_workspace_holds_up_no_others_digest(
     assert broken is not None
     store.put_subscription(replace(broken, created_at="the day before yesterday"))
     del acme, store
-    scheduling = WorkspaceScheduling(many.built.tenants, grace_seconds=3600)
-    try:
-        scheduling.lead()
-        many.fake.wait_for(
-            lambda: [
-                c
-                for c in many.fake.calls_to("chat.postMessage", ok=True)
-                if c.params["channel"] == "C0GLOBEX"
-            ],
-            timeout=20,
-        )
-    finally:
-        scheduling.shutdown()
+    assert led_until_globex_posts(many)
